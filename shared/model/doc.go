@@ -1,0 +1,73 @@
+// Package model holds the Go types of every Firestore collection of Inner
+// Journey, with field names exactly as the data model
+// (shared/spec/000_…txt) spells them.
+//
+// Conventions:
+//   - Each struct field carries the same name in its `firestore` and `json`
+//     tags, so a document decodes the same way from the Firestore client and
+//     from an event payload.
+//   - Enumerations are typed string constants with a Valid method.
+//   - Timestamps are time.Time in UTC; nullable ones are *time.Time.
+//   - Money is an integer amount in the currency's minor units (öre, cents)
+//     plus an ISO 4217 code.
+//   - Fields marked "server-owned" are written only by the functions; the
+//     security rules forbid clients to write them (see firestore.rules).
+package model
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Collection names. Subcollections are noted with their parent.
+const (
+	ColUsers           = "users"
+	ColActivations     = "activations"
+	ColUserActivations = "user_activations"
+	ColLiveSessions    = "live_sessions"
+	ColConsents        = "consents"
+	ColSessions        = "sessions"
+	ColPrograms        = "programs"
+	ColPayments        = "payments"
+	ColPayouts         = "payouts"
+
+	// Added by the functions (see the README's data-model section).
+	ColCoachProfiles   = "coach_profiles"   // coach_profiles/{coachUid}: public coach data + Connect state
+	ColClientProfiles  = "client_profiles"  // client_profiles/{uid}: the coach-visible part of a user
+	SubColCoaches      = "coaches"          // users/{uid}/coaches/{coachUid}: coach assignment
+	SubColInsights     = "daily_insights"   // users/{uid}/daily_insights/{YYYY-MM-DD}
+	SubColNotes        = "notifications"    // users/{uid}/notifications/{id}
+	SubColPrivate      = "private"          // users/{uid}/private/{doc}: server-only per-user state
+	ColEnrollments     = "enrollments"      // enrollments/{uid}_{programId}
+	ColSubscriptions   = "subscriptions"    // subscriptions/{stripeSubscriptionId}
+	ColStripeCustomers = "stripe_customers" // stripe_customers/{cus_…} → uid
+	ColWebhookEvents   = "webhook_events"   // webhook_events/{evt_…}: Stripe event inbox
+	ColWellbeingEvents = "wellbeing_events" // append-only safety protocol records
+	ColCrisisResources = "crisis_resources" // crisis_resources/{locale}: server-written help lines
+	ColGDPRRequests    = "gdpr_requests"    // export and erasure requests
+	ColAuditLog        = "audit_log"        // append-only audit entries
+	ColProcessedEvents = "processed_events" // idempotency markers of event handlers
+	ColJobs            = "jobs"             // jobs/{name}: checkpoints of scheduled jobs
+)
+
+var (
+	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+	dateRE     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+	hhmmRE     = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)
+)
+
+// Currencies the platform accepts for prices and payments, with the number
+// of minor-unit digits of each.
+var Currencies = map[string]int{"SEK": 2, "EUR": 2, "USD": 2, "NOK": 2, "DKK": 2, "GBP": 2}
+
+// ValidCurrency reports whether c is an accepted ISO 4217 code (upper case).
+func ValidCurrency(c string) bool {
+	if !currencyRE.MatchString(c) {
+		return false
+	}
+	_, ok := Currencies[c]
+	return ok
+}
+
+// NormalizeCurrency upper-cases a currency code (Stripe sends lower case).
+func NormalizeCurrency(c string) string { return strings.ToUpper(strings.TrimSpace(c)) }

@@ -1,0 +1,144 @@
+package model
+
+import "time"
+
+// Payment is payments/{paymentId}. Server-owned in every field.
+type Payment struct {
+	PaymentID          string        `firestore:"paymentId" json:"paymentId"`
+	UserID             string        `firestore:"userId" json:"userId"`
+	Amount             int64         `firestore:"amount" json:"amount"` // minor units
+	Currency           string        `firestore:"currency" json:"currency"`
+	PaymentDate        time.Time     `firestore:"paymentDate" json:"paymentDate"`
+	Status             PaymentStatus `firestore:"status" json:"status"`
+	Processor          string        `firestore:"processor" json:"processor"` // "stripe", "paypal"
+	ProcessorPaymentID string        `firestore:"processorPaymentId" json:"processorPaymentId"`
+	Description        string        `firestore:"description" json:"description"`
+	ProgramID          *string       `firestore:"programId" json:"programId"`
+	SubscriptionID     *string       `firestore:"subscriptionId" json:"subscriptionId"`
+
+	// Added fields.
+	InvoiceURL    string         `firestore:"invoiceUrl,omitempty" json:"invoiceUrl,omitempty"`
+	RefundDetails *RefundDetails `firestore:"refundDetails,omitempty" json:"refundDetails,omitempty"`
+	Dispute       *Dispute       `firestore:"dispute,omitempty" json:"dispute,omitempty"`
+	ChargeID      string         `firestore:"chargeId,omitempty" json:"chargeId,omitempty"`
+	CustomerID    string         `firestore:"customerId,omitempty" json:"customerId,omitempty"`
+	// PayoutID is the payout this payment was paid out in (set once, in
+	// the transaction that creates the payout).
+	PayoutID string `firestore:"payoutId,omitempty" json:"payoutId,omitempty"`
+	// SourceUpdated is the Stripe object's own time of the state written
+	// here; an older event never overwrites a newer one.
+	SourceUpdated time.Time `firestore:"sourceUpdated" json:"sourceUpdated"`
+	CreatedAt     time.Time `firestore:"createdAt" json:"createdAt"`
+	UpdatedAt     time.Time `firestore:"updatedAt" json:"updatedAt"`
+	// Pseudonymised is set when the payment is kept under legal hold after
+	// its user's erasure (identifiers replaced by keyed hashes).
+	Pseudonymised bool `firestore:"pseudonymised,omitempty" json:"pseudonymised,omitempty"`
+}
+
+// PaymentStatus is payments.status.
+type PaymentStatus string
+
+// Payment statuses, in order of precedence for the order guard.
+const (
+	PaymentPending           PaymentStatus = "pending"
+	PaymentFailed            PaymentStatus = "failed"
+	PaymentSucceeded         PaymentStatus = "succeeded"
+	PaymentPartiallyRefunded PaymentStatus = "partially_refunded"
+	PaymentRefunded          PaymentStatus = "refunded"
+)
+
+// Valid reports whether s is a known payment status.
+func (s PaymentStatus) Valid() bool {
+	switch s {
+	case PaymentPending, PaymentFailed, PaymentSucceeded, PaymentPartiallyRefunded, PaymentRefunded:
+		return true
+	}
+	return false
+}
+
+// RefundDetails is payments.refundDetails.
+type RefundDetails struct {
+	AmountRefunded int64    `firestore:"amountRefunded" json:"amountRefunded"`
+	Refunds        []Refund `firestore:"refunds" json:"refunds"`
+}
+
+// Refund is one Stripe refund.
+type Refund struct {
+	RefundID  string    `firestore:"refundId" json:"refundId"`
+	Amount    int64     `firestore:"amount" json:"amount"`
+	Reason    string    `firestore:"reason,omitempty" json:"reason,omitempty"`
+	Status    string    `firestore:"status" json:"status"`
+	CreatedAt time.Time `firestore:"createdAt" json:"createdAt"`
+}
+
+// Dispute is payments.dispute.
+type Dispute struct {
+	DisputeID string     `firestore:"disputeId" json:"disputeId"`
+	Amount    int64      `firestore:"amount" json:"amount"`
+	Reason    string     `firestore:"reason" json:"reason"`
+	Status    string     `firestore:"status" json:"status"` // Stripe's dispute status
+	Open      bool       `firestore:"open" json:"open"`
+	Lost      bool       `firestore:"lost" json:"lost"`
+	CreatedAt time.Time  `firestore:"createdAt" json:"createdAt"`
+	ClosedAt  *time.Time `firestore:"closedAt,omitempty" json:"closedAt,omitempty"`
+}
+
+// Payout is payouts/{payoutId}. Server-owned in every field.
+type Payout struct {
+	PayoutID          string       `firestore:"payoutId" json:"payoutId"`
+	CoachID           string       `firestore:"coachId" json:"coachId"`
+	Amount            int64        `firestore:"amount" json:"amount"` // minor units
+	Currency          string       `firestore:"currency" json:"currency"`
+	PayoutDate        time.Time    `firestore:"payoutDate" json:"payoutDate"`
+	Status            PayoutStatus `firestore:"status" json:"status"`
+	Processor         string       `firestore:"processor" json:"processor"` // "stripe_connect", "paypal", "bank_transfer"
+	ProcessorPayoutID *string      `firestore:"processorPayoutId" json:"processorPayoutId"`
+	// FortnoxReference is "SERIES-NUMBER/YEAR", e.g. "P-42/7"; the parts
+	// are in FortnoxVoucher.
+	FortnoxReference  *string  `firestore:"fortnoxReference" json:"fortnoxReference"`
+	RelatedPaymentIDs []string `firestore:"relatedPaymentIds" json:"relatedPaymentIds"`
+
+	// Added fields.
+	CalculationPeriod *Period         `firestore:"calculationPeriod,omitempty" json:"calculationPeriod,omitempty"`
+	FortnoxVoucher    *FortnoxVoucher `firestore:"fortnoxVoucher,omitempty" json:"fortnoxVoucher,omitempty"`
+	Reason            string          `firestore:"reason,omitempty" json:"reason,omitempty"`
+	Gross             int64           `firestore:"gross,omitempty" json:"gross,omitempty"`
+	Commission        int64           `firestore:"commission,omitempty" json:"commission,omitempty"`
+	CarriedIn         int64           `firestore:"carriedIn,omitempty" json:"carriedIn,omitempty"`
+	CreatedAt         time.Time       `firestore:"createdAt" json:"createdAt"`
+	UpdatedAt         time.Time       `firestore:"updatedAt" json:"updatedAt"`
+	Pseudonymised     bool            `firestore:"pseudonymised,omitempty" json:"pseudonymised,omitempty"`
+}
+
+// PayoutStatus is payouts.status.
+type PayoutStatus string
+
+// Payout statuses.
+const (
+	PayoutPending    PayoutStatus = "pending"
+	PayoutProcessing PayoutStatus = "processing"
+	PayoutCompleted  PayoutStatus = "completed"
+	PayoutFailed     PayoutStatus = "failed"
+)
+
+// Valid reports whether s is a known payout status.
+func (s PayoutStatus) Valid() bool {
+	switch s {
+	case PayoutPending, PayoutProcessing, PayoutCompleted, PayoutFailed:
+		return true
+	}
+	return false
+}
+
+// Period is a half-open interval [Start, End) in UTC.
+type Period struct {
+	Start time.Time `firestore:"start" json:"start"`
+	End   time.Time `firestore:"end" json:"end"`
+}
+
+// FortnoxVoucher identifies a booked voucher.
+type FortnoxVoucher struct {
+	Series string `firestore:"series" json:"series"`
+	Number int    `firestore:"number" json:"number"`
+	Year   int    `firestore:"year" json:"year"`
+}
