@@ -1,0 +1,345 @@
+// Package callable implements the server side of the Firebase callable
+// protocol, so that the client SDKs' httpsCallable() and
+// httpsCallableFromURL() call our Go functions unmodified.
+//
+// Request: POST with Content-Type application/json and body {"data": …};
+// the Firebase ID token in "Authorization: Bearer …", optionally an App
+// Check token in "X-Firebase-AppCheck". Reply: 200 {"result": …}, or an
+// error {"error": {"status", "message", "details"}} with the HTTP code of
+// the status. Handlers return *fault.Error values; anything else is
+// reported as INTERNAL without its text.
+package callable
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"firebase.google.com/go/v4/auth"
+
+	"github.com/innerjourney/functions/shared/fault"
+	"github.com/innerjourney/functions/shared/logging"
+)
+
+// DefaultMaxBodyBytes bounds a request body (the protocol itself allows
+// 10 MB; our callables take small JSON).
+const DefaultMaxBodyBytes = 1 << 20
+
+// Auth is the verified caller.
+type Auth struct {
+	UID string
+	// Token holds every claim of the ID token, custom claims included.
+	Token map[string]any
+	// Admin and Coach are the role claims the server sets.
+	Admin bool
+	Coach bool
+}
+
+// Request is one decoded call.
+type Request struct {
+	// Data is the raw JSON of the "data" field.
+	Data json.RawMessage
+	// Auth is nil when the call carried no ID token.
+	Auth *Auth
+	// AppID is the verified App Check app id, "" when none was sent.
+	AppID string
+	// HTTP is the underlying request (headers only; the body is consumed).
+	HTTP *http.Request
+}
+
+// Decode unmarshals Data into v strictly: unknown fields, trailing data or
+// a type mismatch give an INVALID_ARGUMENT error.
+func (r *Request) Decode(v any) error {
+	data := r.Data
+	if len(data) == 0 || string(data) == "null" {
+		data = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fault.Invalid("invalid data: %s", cleanJSONError(err))
+	}
+	if dec.More() {
+		return fault.Invalid("invalid data: trailing content")
+	}
+	return nil
+}
+
+// RequireUID returns the caller's uid or an UNAUTHENTICATED error.
+func (r *Request) RequireUID() (string, error) {
+	if r.Auth == nil || r.Auth.UID == "" {
+		return "", fault.New(fault.Unauthenticated, "sign in first")
+	}
+	return r.Auth.UID, nil
+}
+
+// SubjectUID resolves whom a call is about: the caller themself when
+// requested is "" or their own uid; any uid when the caller is an admin;
+// otherwise PERMISSION_DENIED.
+func (r *Request) SubjectUID(requested string) (string, error) {
+	uid, err := r.RequireUID()
+	if err != nil {
+		return "", err
+	}
+	if requested == "" || requested == uid {
+		return uid, nil
+	}
+	if r.Auth.Admin {
+		return requested, nil
+	}
+	return "", fault.New(fault.PermissionDenied, "only an admin may act for another user")
+}
+
+func cleanJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %q must be %s", te.Field, te.Type.String())
+	}
+	msg := err.Error()
+	return strings.TrimPrefix(msg, "json: ")
+}
+
+// Handler is the business logic of one callable: it returns the result
+// (any JSON-encodable value) or an error.
+type Handler func(ctx context.Context, req *Request) (any, error)
+
+// IDTokenVerifier verifies Firebase ID tokens (*auth.Client implements it).
+type IDTokenVerifier interface {
+	VerifyIDToken(ctx context.Context, idToken string) (*auth.Token, error)
+}
+
+// AppCheckVerifier verifies App Check tokens and returns the app id.
+type AppCheckVerifier interface {
+	VerifyAppCheck(ctx context.Context, token string) (appID string, err error)
+}
+
+// Options configure one callable.
+type Options struct {
+	// Name of the function, for logs.
+	Name string
+	// RequireAuth rejects calls without a valid ID token (UNAUTHENTICATED).
+	RequireAuth bool
+	// RequireAdmin rejects callers without the admin claim.
+	RequireAdmin bool
+	// RequireCoach rejects callers without the coach (or admin) claim.
+	RequireCoach bool
+	// EnforceAppCheck rejects calls without a valid App Check token.
+	EnforceAppCheck bool
+	// MaxBodyBytes bounds the body (DefaultMaxBodyBytes when 0).
+	MaxBodyBytes int64
+	// AllowedOrigins for CORS; empty or "*" allows every origin.
+	AllowedOrigins []string
+}
+
+// Deps resolve the verifiers on first use (they are created lazily).
+type Deps struct {
+	Verifier func(ctx context.Context) (IDTokenVerifier, error)
+	AppCheck func(ctx context.Context) (AppCheckVerifier, error)
+}
+
+// New returns the HTTP handler of a callable.
+func New(h Handler, opts Options, deps Deps) http.HandlerFunc {
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := logging.FromRequest(r)
+		setCORS(w, r, opts.AllowedOrigins)
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		result, err := serve(ctx, r, h, opts, deps)
+		if err != nil {
+			writeError(ctx, w, opts.Name, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"result": result})
+	}
+}
+
+func serve(ctx context.Context, r *http.Request, h Handler, opts Options, deps Deps) (any, error) {
+	if r.Method != http.MethodPost {
+		return nil, fault.Invalid("the callable protocol requires POST")
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil, fault.Invalid("Content-Type must be application/json")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, opts.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, fault.Invalid("request body larger than %d bytes", opts.MaxBodyBytes)
+		}
+		return nil, fault.Invalid("unreadable request body")
+	}
+	var envelope map[string]json.RawMessage
+	if err := json.Unmarshal(body, &envelope); err != nil {
+		return nil, fault.Invalid("body must be a JSON object {\"data\": …}")
+	}
+	data, ok := envelope["data"]
+	if !ok {
+		return nil, fault.Invalid("body must have a \"data\" field")
+	}
+	for k := range envelope {
+		if k != "data" {
+			return nil, fault.Invalid("unknown field %q in request body", k)
+		}
+	}
+	req := &Request{Data: data, HTTP: r}
+
+	if authz := r.Header.Get("Authorization"); authz != "" {
+		tok, ok := strings.CutPrefix(authz, "Bearer ")
+		if !ok || strings.TrimSpace(tok) == "" {
+			return nil, fault.New(fault.Unauthenticated, "malformed Authorization header")
+		}
+		if deps.Verifier == nil {
+			return nil, fault.New(fault.Internal, "no token verifier")
+		}
+		v, err := deps.Verifier(ctx)
+		if err != nil {
+			return nil, fault.Wrap(err, fault.Unavailable, "token verifier unavailable")
+		}
+		t, err := v.VerifyIDToken(ctx, strings.TrimSpace(tok))
+		if err != nil {
+			return nil, &fault.Error{Code: fault.Unauthenticated, Message: "invalid ID token", Err: err}
+		}
+		req.Auth = &Auth{UID: t.UID, Token: t.Claims, Admin: t.Claims["admin"] == true, Coach: t.Claims["coach"] == true}
+	}
+	if opts.RequireAuth || opts.RequireAdmin || opts.RequireCoach {
+		if req.Auth == nil {
+			return nil, fault.New(fault.Unauthenticated, "sign in first")
+		}
+	}
+	if opts.RequireAdmin && !req.Auth.Admin {
+		return nil, fault.New(fault.PermissionDenied, "admins only")
+	}
+	if opts.RequireCoach && !req.Auth.Coach && !req.Auth.Admin {
+		return nil, fault.New(fault.PermissionDenied, "coaches only")
+	}
+
+	if tok := r.Header.Get("X-Firebase-AppCheck"); tok != "" || opts.EnforceAppCheck {
+		if tok == "" {
+			return nil, fault.New(fault.Unauthenticated, "App Check token required")
+		}
+		if deps.AppCheck == nil {
+			return nil, fault.New(fault.Internal, "no App Check verifier")
+		}
+		v, err := deps.AppCheck(ctx)
+		if err != nil {
+			return nil, fault.Wrap(err, fault.Unavailable, "App Check verifier unavailable")
+		}
+		appID, err := v.VerifyAppCheck(ctx, tok)
+		if err != nil {
+			if opts.EnforceAppCheck {
+				return nil, &fault.Error{Code: fault.Unauthenticated, Message: "invalid App Check token", Err: err}
+			}
+			slog.WarnContext(ctx, "invalid App Check token on a non-enforcing callable", "function", opts.Name)
+		} else {
+			req.AppID = appID
+		}
+	}
+	return h(ctx, req)
+}
+
+// HTTPStatus maps a code to the HTTP status the callable protocol uses.
+func HTTPStatus(c fault.Code) int {
+	switch c {
+	case fault.OK:
+		return http.StatusOK
+	case fault.Cancelled:
+		return 499
+	case fault.InvalidArgument, fault.FailedPrecondition, fault.OutOfRange:
+		return http.StatusBadRequest
+	case fault.DeadlineExceeded:
+		return http.StatusGatewayTimeout
+	case fault.NotFound:
+		return http.StatusNotFound
+	case fault.AlreadyExists, fault.Aborted:
+		return http.StatusConflict
+	case fault.PermissionDenied:
+		return http.StatusForbidden
+	case fault.Unauthenticated:
+		return http.StatusUnauthorized
+	case fault.ResourceExhausted:
+		return http.StatusTooManyRequests
+	case fault.Unimplemented:
+		return http.StatusNotImplemented
+	case fault.Unavailable:
+		return http.StatusServiceUnavailable
+	default: // Unknown, Internal, DataLoss
+		return http.StatusInternalServerError
+	}
+}
+
+type wireError struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	Details any    `json:"details,omitempty"`
+}
+
+func writeError(ctx context.Context, w http.ResponseWriter, name string, err error) {
+	code := fault.CodeOf(err)
+	var fe *fault.Error
+	we := wireError{Status: string(code)}
+	if errors.As(err, &fe) && fe.Code == code && code != fault.Internal && code != fault.Unknown && code != fault.DataLoss {
+		we.Message, we.Details = fe.Message, fe.Details
+	}
+	switch code {
+	case fault.Unknown, fault.Internal, fault.DataLoss:
+		// Never leak internals; the protocol's client shows "INTERNAL".
+		we.Status, we.Message = string(fault.Internal), "INTERNAL"
+		slog.ErrorContext(ctx, "callable failed", "function", name, "error", err.Error())
+	case fault.Unavailable, fault.DeadlineExceeded:
+		if we.Message == "" {
+			we.Message = "service unavailable, try again"
+		}
+		slog.WarnContext(ctx, "callable dependency unavailable", "function", name, "error", err.Error())
+	default:
+		if we.Message == "" {
+			we.Message = string(code)
+		}
+		slog.InfoContext(ctx, "callable rejected", "function", name, "status", string(code))
+	}
+	writeJSON(w, HTTPStatus(fault.Code(we.Status)), map[string]any{"error": we})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func setCORS(w http.ResponseWriter, r *http.Request, allowed []string) {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return
+	}
+	ok := len(allowed) == 0
+	for _, a := range allowed {
+		if a == "*" || strings.EqualFold(a, origin) {
+			ok = true
+		}
+	}
+	if !ok {
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Add("Vary", "Origin")
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Firebase-AppCheck, X-Firebase-GMPID, Firebase-Instance-ID-Token, X-Client-Version, X-Firebase-Client, traceparent, X-Cloud-Trace-Context")
+		h.Set("Access-Control-Max-Age", "3600")
+	}
+}
