@@ -1,0 +1,113 @@
+// Package consents keeps the server's view of each user's consents: the
+// client appends entries to consents/{uid}.consentsGiven (the rules allow
+// only appends), and this function maintains consents/{uid}.current, the
+// latest entry per consent type, which processing that depends on a
+// consent (reflection analysis, marketing) reads.
+package consents
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/innerjourney/functions/shared/events"
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/store"
+)
+
+// Service is the consents area's handlers and their dependencies.
+type Service struct {
+	Firestore *firestore.Client
+	Now       func() time.Time
+}
+
+// Current returns the latest valid entry per type of history. Entries
+// with an unknown type or status are ignored; of two entries with the same
+// agreedAt, the later one in the list wins.
+func Current(history []model.ConsentEntry) map[string]model.ConsentEntry {
+	cur := map[string]model.ConsentEntry{}
+	for _, e := range history {
+		if !e.Type.Valid() || !e.Status.Valid() {
+			continue
+		}
+		if prev, ok := cur[string(e.Type)]; ok && e.AgreedAt.Before(prev.AgreedAt) {
+			continue
+		}
+		cur[string(e.Type)] = e
+	}
+	return cur
+}
+
+// OnConsentsWritten handles a write of consents/{uid}. It recomputes
+// current from the document as it is now, inside a transaction, so
+// duplicated and reordered events converge on the same state; it writes
+// only when current would change, so its own write ends the chain.
+func (s *Service) OnConsentsWritten(ctx context.Context, ev *events.FirestoreEvent) error {
+	params, ok := ev.Params("consents/{uid}")
+	if !ok || ev.After == nil {
+		return nil
+	}
+	if !ev.Changed("consentsGiven") && ev.Before != nil {
+		return nil // our own write of current, or an unrelated field
+	}
+	ref := s.Firestore.Collection(model.ColConsents).Doc(params["uid"])
+	var wrote bool
+	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		wrote = false
+		snap, err := tx.Get(ref)
+		if store.IsNotFound(err) {
+			return nil // deleted since (erasure)
+		}
+		if err != nil {
+			return err
+		}
+		var c model.Consents
+		if err := snap.DataTo(&c); err != nil {
+			return fmt.Errorf("decode consents: %w", err)
+		}
+		cur := Current(c.ConsentsGiven)
+		if equalCurrent(cur, c.Current) {
+			return nil
+		}
+		wrote = true
+		return tx.Update(ref, []firestore.Update{{Path: "current", Value: cur}})
+	})
+	if err != nil {
+		return store.Classify("OnConsentsWritten", err)
+	}
+	slog.InfoContext(ctx, "consents evaluated", "uid", params["uid"], "updated", wrote)
+	return nil
+}
+
+func equalCurrent(a, b map[string]model.ConsentEntry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, x := range a {
+		y, ok := b[k]
+		if !ok || x.Status != y.Status || x.Version != y.Version || !x.AgreedAt.Equal(y.AgreedAt) {
+			return false
+		}
+	}
+	return true
+}
+
+// Granted reads consents/{uid} and reports whether consent t is granted
+// now. A missing document means no consent.
+func Granted(ctx context.Context, c *firestore.Client, uid string, t model.ConsentType) (bool, error) {
+	snap, err := c.Collection(model.ColConsents).Doc(uid).Get(ctx)
+	if store.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, store.Classify("consents.Granted", err)
+	}
+	var cs model.Consents
+	if err := snap.DataTo(&cs); err != nil {
+		return false, fmt.Errorf("consents.Granted: %w", err)
+	}
+	return cs.Granted(t), nil
+}

@@ -1,0 +1,96 @@
+package functions
+
+import (
+	"context"
+	"time"
+
+	"github.com/innerjourney/functions/shared/callable"
+	"github.com/innerjourney/functions/shared/cloud"
+	"github.com/innerjourney/functions/shared/config"
+	"github.com/innerjourney/functions/shared/events"
+	"github.com/innerjourney/functions/shared/fault"
+)
+
+// areas lists the function sets of each area (wire_*.go).
+var areas = []func() []Function{
+	consentFunctions,
+}
+
+// clients are the process's lazily created clients.
+var clients = cloud.Default
+
+// service returns a lazily built dependency struct of an area. A failed
+// build is reported as Unavailable, so the event is redelivered (after a
+// configuration fix, say) rather than dropped, and is retried on the next
+// call.
+func service[T any](build func(ctx context.Context, c *cloud.Clients, cfg *config.Config) (T, error)) *cloud.Lazy[T] {
+	return &cloud.Lazy[T]{New: func(ctx context.Context) (T, error) {
+		var zero T
+		cfg, err := clients.Config.Get(ctx)
+		if err != nil {
+			return zero, fault.Wrap(err, fault.Unavailable, "configuration")
+		}
+		v, err := build(ctx, clients, cfg)
+		if err != nil {
+			return zero, fault.Wrap(err, fault.Unavailable, "dependencies")
+		}
+		return v, nil
+	}}
+}
+
+// onFirestore adapts a service method to a Firestore trigger.
+func onFirestore[T any](name string, svc *cloud.Lazy[T], method func(T, context.Context, *events.FirestoreEvent) error) Function {
+	return Function{Name: name, Trigger: Firestore, Retry: true,
+		Event: events.FirestoreHandler(name, func(ctx context.Context, ev *events.FirestoreEvent) error {
+			s, err := svc.Get(ctx)
+			if err != nil {
+				return err
+			}
+			return method(s, ctx, ev)
+		})}
+}
+
+// onPubSub adapts a service method to a Pub/Sub trigger.
+func onPubSub[T any](name, topic string, svc *cloud.Lazy[T], method func(T, context.Context, *events.PubSubMessage) error) Function {
+	return Function{Name: name, Trigger: PubSub, Topic: topic, Retry: true,
+		Event: events.PubSubHandler(name, func(ctx context.Context, msg *events.PubSubMessage) error {
+			s, err := svc.Get(ctx)
+			if err != nil {
+				return err
+			}
+			return method(s, ctx, msg)
+		})}
+}
+
+// onCall adapts a service method to a callable.
+func onCall[T any](name string, opts callable.Options, svc *cloud.Lazy[T], method func(T, context.Context, *callable.Request) (any, error)) Function {
+	opts.Name = name
+	deps := callable.Deps{
+		Verifier: func(ctx context.Context) (callable.IDTokenVerifier, error) { return clients.Auth(ctx) },
+		AppCheck: func(ctx context.Context) (callable.AppCheckVerifier, error) {
+			c, err := clients.AppCheck(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return callable.FirebaseAppCheck{Client: c}, nil
+		},
+		Origins: func(ctx context.Context) []string {
+			cfg, err := clients.Config.Get(ctx)
+			if err != nil {
+				return nil
+			}
+			return cfg.CORSOrigins
+		},
+	}
+	h := func(ctx context.Context, req *callable.Request) (any, error) {
+		s, err := svc.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return method(s, ctx, req)
+	}
+	return Function{Name: name, Trigger: Callable, HTTP: callable.New(h, opts, deps)}
+}
+
+// now is the production clock.
+func now() time.Time { return time.Now().UTC() }
