@@ -142,6 +142,9 @@ type Options struct {
 type Deps struct {
 	Verifier func(ctx context.Context) (IDTokenVerifier, error)
 	AppCheck func(ctx context.Context) (AppCheckVerifier, error)
+	// Origins, when set, supplies the allowed CORS origins at request time
+	// (from configuration), overriding Options.AllowedOrigins.
+	Origins func(ctx context.Context) []string
 }
 
 // New returns the HTTP handler of a callable.
@@ -151,7 +154,11 @@ func New(h Handler, opts Options, deps Deps) http.HandlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := logging.FromRequest(r)
-		setCORS(w, r, opts.AllowedOrigins)
+		origins := opts.AllowedOrigins
+		if deps.Origins != nil {
+			origins = deps.Origins(ctx)
+		}
+		setCORS(w, r, origins)
 		if r.Method == http.MethodOptions {
 			w.WriteHeader(http.StatusNoContent)
 			return
