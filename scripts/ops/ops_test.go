@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	functions "github.com/innerjourney/functions"
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/testenv"
+)
+
+func TestEveryCommandHasHelp(t *testing.T) {
+	for name := range commands {
+		var out, errb bytes.Buffer
+		env := &cmdEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
+		if code := run(context.Background(), env, []string{name, "--help"}); code != 0 {
+			t.Errorf("ops %s --help exited %d: %s", name, code, errb.String())
+		}
+		if !strings.Contains(errb.String(), "usage: ops "+name) {
+			t.Errorf("ops %s --help printed no usage: %q", name, errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), &cmdEnv{stdout: &out, stderr: &errb}, []string{"no-such-command"}); code != 2 {
+		t.Errorf("unknown command exit %d, want 2", code)
+	}
+}
+
+// TestDeployDryRunCoversEveryFunction checks that the dry run deploys every
+// registered function with its trigger, and creates its topic and its
+// scheduler job.
+func TestDeployDryRunCoversEveryFunction(t *testing.T) {
+	var out, errb bytes.Buffer
+	env := &cmdEnv{stdout: &out, stderr: &errb}
+	if code := run(context.Background(), env, []string{"deploy", "--dry-run", "--project", "ij-prod", "--region", "europe-north1"}); code != 0 {
+		t.Fatalf("deploy --dry-run exited %d: %s", code, errb.String())
+	}
+	plan := out.String()
+	lines := strings.Split(plan, "\n")
+	for _, f := range functions.Registry() {
+		var line string
+		for _, l := range lines {
+			if strings.HasPrefix(l, "gcloud functions deploy "+f.Name+" ") {
+				line = l
+			}
+		}
+		if line == "" {
+			t.Errorf("%s: not deployed by the dry run", f.Name)
+			continue
+		}
+		for _, want := range []string{"--gen2", "--runtime=go126", "--source=.", "--entry-point=" + f.Name, "--region=europe-north1"} {
+			if !strings.Contains(line, want) {
+				t.Errorf("%s: deploy lacks %s: %s", f.Name, want, line)
+			}
+		}
+		switch f.Trigger {
+		case functions.HTTP, functions.Callable:
+			if !strings.Contains(line, "--trigger-http") {
+				t.Errorf("%s: no --trigger-http", f.Name)
+			}
+		case functions.Firestore:
+			if !strings.Contains(line, "type="+f.EventType) || !strings.Contains(line, "document="+f.Document) {
+				t.Errorf("%s: Firestore filters missing: %s", f.Name, line)
+			}
+		case functions.PubSub:
+			if !strings.Contains(line, "--trigger-topic="+f.Topic) || !strings.Contains(plan, "gcloud pubsub topics create "+f.Topic+" ") {
+				t.Errorf("%s: topic %s not wired", f.Name, f.Topic)
+			}
+		}
+		if f.Schedule != "" && !strings.Contains(plan, "gcloud scheduler jobs create pubsub "+f.Name+"-schedule") {
+			t.Errorf("%s: no scheduler job", f.Name)
+		}
+		for _, s := range f.Secrets {
+			if !strings.Contains(line, s+"="+secretName(s)+":latest") {
+				t.Errorf("%s: secret %s not mounted", f.Name, s)
+			}
+		}
+	}
+	for _, want := range []string{"firebase deploy --only firestore", "--collection-group=processed_events"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q", want)
+		}
+	}
+	// One function alone, and an unknown name.
+	out.Reset()
+	one := functions.Registry()[0].Name
+	if code := run(context.Background(), env, []string{"deploy", "--dry-run", "--project", "p", one}); code != 0 || strings.Count(out.String(), "gcloud functions deploy") != 1 {
+		t.Errorf("deploy %s: exit %d, %s", one, code, out.String())
+	}
+	if code := run(context.Background(), env, []string{"deploy", "--dry-run", "--project", "p", "nope"}); code == 0 {
+		t.Error("deploying an unknown function succeeded")
+	}
+}
+
+// TestServeTriggerRoundTrip runs the local server with the real registry
+// and checks that a client write through the emulator's REST API (as the
+// signed-in user, rules enforced) reaches the consents trigger and its
+// effect appears.
+func TestServeTriggerRoundTrip(t *testing.T) {
+	fs := testenv.FirestoreEmulator(t)
+	psHost := testenv.PubSub(t)
+	project := fs.NewProject(t)
+	fs.LoadRepoRules(t, project)
+	l := testenv.TriggerListener(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	t.Setenv("GOOGLE_CLOUD_PROJECT", project)
+	st, err := startLocal(ctx, serveOptions{Project: project, Listener: l, FirestoreHost: fs.Host, PubSubHost: psHost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Triggers) == 0 {
+		t.Fatal("no Firestore triggers registered")
+	}
+	admin := fs.Client(t, project)
+	now := time.Now().UTC()
+	if _, err := admin.Doc("consents/u1").Set(ctx, model.Consents{UserID: "u1", ConsentsGiven: []model.ConsentEntry{
+		{Type: model.ConsentTermsOfService, Version: "v1", AgreedAt: now.Add(-time.Hour), Status: model.ConsentGranted}}}); err != nil {
+		t.Fatal(err)
+	}
+	entries := []any{
+		map[string]any{"type": "terms_of_service", "version": "v1", "agreedAt": now.Add(-time.Hour), "status": "granted"},
+		map[string]any{"type": "ai_analysis", "version": "v1", "agreedAt": now, "status": "granted"},
+	}
+	body := map[string]any{"fields": map[string]any{"consentsGiven": restValue(entries)}}
+	tok := testenv.UnsignedIDToken(project, "u1", nil)
+	if status, resp := fs.REST(project, "PATCH", "/consents/u1?updateMask.fieldPaths=consentsGiven", tok, body); status != 200 {
+		t.Fatalf("append consent as the user: %d %v", status, resp)
+	}
+	err = waitFor(ctx, 20*time.Second, func() (bool, error) {
+		s, err := admin.Doc("consents/u1").Get(ctx)
+		if err != nil {
+			return false, err
+		}
+		v, err := s.DataAt("current.ai_analysis.status")
+		return err == nil && v == "granted", nil
+	})
+	if err != nil {
+		t.Fatalf("trigger effect never appeared: %v", err)
+	}
+}
