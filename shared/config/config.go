@@ -52,7 +52,7 @@ type Var struct {
 // table and deploy's --set-secrets are generated from it.
 var Vars = []Var{
 	{Name: "GOOGLE_CLOUD_PROJECT", Doc: "Google Cloud / Firebase project id (required)."},
-	{Name: "IJ_ENV", Default: "development", Doc: "development, staging or production; production requires live Stripe keys and no emulators."},
+	{Name: "IJ_ENV", Default: "development", Doc: "development, staging or production; production refuses emulator hosts."},
 	{Name: "IJ_REGION", Default: "europe-north1", Doc: "Region of the functions, topics and scheduler jobs."},
 	{Name: "LOG_LEVEL", Default: "info", Doc: "debug, info, warn or error."},
 	{Name: "IJ_CORS_ORIGINS", Default: "*", Doc: "Comma-separated origins allowed to call the callables from a browser."},
