@@ -33,6 +33,10 @@ type Payment struct {
 	// Pseudonymised is set when the payment is kept under legal hold after
 	// its user's erasure (identifiers replaced by keyed hashes).
 	Pseudonymised bool `firestore:"pseudonymised,omitempty" json:"pseudonymised,omitempty"`
+	// LegalHoldUntil is set with Pseudonymised: the end of the bookkeeping
+	// retention (7 years after the end of the payment's calendar year),
+	// after which the retention job deletes the record (functions/gdpr).
+	LegalHoldUntil *time.Time `firestore:"legalHoldUntil,omitempty" json:"legalHoldUntil,omitempty"`
 }
 
 // PaymentStatus is payments.status.
@@ -105,9 +109,26 @@ type Payout struct {
 	Gross             int64           `firestore:"gross,omitempty" json:"gross,omitempty"`
 	Commission        int64           `firestore:"commission,omitempty" json:"commission,omitempty"`
 	CarriedIn         int64           `firestore:"carriedIn,omitempty" json:"carriedIn,omitempty"`
-	CreatedAt         time.Time       `firestore:"createdAt" json:"createdAt"`
-	UpdatedAt         time.Time       `firestore:"updatedAt" json:"updatedAt"`
-	Pseudonymised     bool            `firestore:"pseudonymised,omitempty" json:"pseudonymised,omitempty"`
+	// CarriedOut is the negative balance left after this payout (refunds
+	// exceeded earnings), carried into the coach's next payout.
+	CarriedOut int64 `firestore:"carriedOut,omitempty" json:"carriedOut,omitempty"`
+	// TransferStartedAt is set before the Stripe transfer is requested; a
+	// rerun that finds it without ProcessorPayoutID looks the transfer up
+	// (transfer_group = payoutId) before creating one.
+	TransferStartedAt *time.Time `firestore:"transferStartedAt,omitempty" json:"transferStartedAt,omitempty"`
+	// FortnoxBooking is set before the voucher is posted; a rerun that
+	// finds it without FortnoxReference looks the voucher up first.
+	FortnoxBooking *FortnoxBooking `firestore:"fortnoxBooking,omitempty" json:"fortnoxBooking,omitempty"`
+	// FortnoxError is the last booking problem (cleared when booked).
+	FortnoxError  string    `firestore:"fortnoxError,omitempty" json:"fortnoxError,omitempty"`
+	CreatedAt     time.Time `firestore:"createdAt" json:"createdAt"`
+	UpdatedAt     time.Time `firestore:"updatedAt" json:"updatedAt"`
+	Pseudonymised bool      `firestore:"pseudonymised,omitempty" json:"pseudonymised,omitempty"`
+	// LegalHoldUntil: as Payment.LegalHoldUntil.
+	LegalHoldUntil *time.Time `firestore:"legalHoldUntil,omitempty" json:"legalHoldUntil,omitempty"`
+	// SourceUpdated is the time of the Stripe event (transfer.*, payout.*)
+	// that set Status; the webhook's order guard.
+	SourceUpdated *time.Time `firestore:"sourceUpdated,omitempty" json:"sourceUpdated,omitempty"`
 }
 
 // PayoutStatus is payouts.status.

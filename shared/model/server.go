@@ -28,6 +28,11 @@ type Subscription struct {
 	UpdatedAt          time.Time  `firestore:"updatedAt" json:"updatedAt"`
 	LatestInvoiceState string     `firestore:"latestInvoiceState,omitempty" json:"latestInvoiceState,omitempty"`
 	CanceledAt         *time.Time `firestore:"canceledAt,omitempty" json:"canceledAt,omitempty"`
+	// LatestInvoiceID and LatestInvoiceAt (the invoice's own creation time)
+	// identify the invoice LatestInvoiceState describes: the order guard of
+	// invoice events.
+	LatestInvoiceID string     `firestore:"latestInvoiceId,omitempty" json:"latestInvoiceId,omitempty"`
+	LatestInvoiceAt *time.Time `firestore:"latestInvoiceAt,omitempty" json:"latestInvoiceAt,omitempty"`
 }
 
 // StripeCustomer is stripe_customers/{cus_…}: the customer → uid mapping.
@@ -65,6 +70,11 @@ type WellbeingEvent struct {
 	NotifiedAt  *time.Time     `firestore:"notifiedAt,omitempty" json:"notifiedAt,omitempty"`
 	AckedAt     *time.Time     `firestore:"ackedAt,omitempty" json:"ackedAt,omitempty"`
 	AckedBy     string         `firestore:"ackedBy,omitempty" json:"ackedBy,omitempty"`
+	// Pseudonymised and LegalHoldUntil are set when the record is kept
+	// after its user's erasure (userId replaced by a keyed hash, trigger
+	// details removed) until the retention job deletes it (functions/gdpr).
+	Pseudonymised  bool       `firestore:"pseudonymised,omitempty" json:"pseudonymised,omitempty"`
+	LegalHoldUntil *time.Time `firestore:"legalHoldUntil,omitempty" json:"legalHoldUntil,omitempty"`
 }
 
 // CrisisResources is crisis_resources/{locale}: help lines shown by the app.
@@ -97,6 +107,14 @@ type DailyInsight struct {
 	TemplatesVersion string    `firestore:"templatesVersion" json:"templatesVersion"`
 	Kind             string    `firestore:"kind" json:"kind"` // chart, numerology, general
 	CreatedAt        time.Time `firestore:"createdAt" json:"createdAt"`
+	// Added by daily insights.
+	MoonSign        string    `firestore:"moonSign,omitempty" json:"moonSign,omitempty"`         // the day's Moon sign (12:00 UTC)
+	MasterNumber    int       `firestore:"masterNumber,omitempty" json:"masterNumber,omitempty"` // 11, 22 or 33 on a master day
+	FocusArea       FocusArea `firestore:"focusArea,omitempty" json:"focusArea,omitempty"`
+	PracticeMinutes int       `firestore:"practiceMinutes,omitempty" json:"practiceMinutes,omitempty"`
+	// RewrittenBy names the LLM that rewrote the texts; empty for the
+	// templates' own wording.
+	RewrittenBy string `firestore:"rewrittenBy,omitempty" json:"rewrittenBy,omitempty"`
 }
 
 // Transit is one aspect of the day's sky to the natal chart.
@@ -136,6 +154,35 @@ type GDPRRequest struct {
 	ExpiresAt   *time.Time       `firestore:"expiresAt,omitempty" json:"expiresAt,omitempty"`
 	Error       string           `firestore:"error,omitempty" json:"error,omitempty"`
 	UpdatedAt   time.Time        `firestore:"updatedAt" json:"updatedAt"`
+
+	// Added by the GDPR area (functions/gdpr).
+	// SubjectHash is the keyed hash of the subject's uid (gdpr.Pseudonym);
+	// it stays when an erasure request is pseudonymised at the end.
+	SubjectHash string `firestore:"subjectHash,omitempty" json:"subjectHash,omitempty"`
+	// Source says who started the request: user, admin, auth_deleted,
+	// reconcile or ops.
+	Source string `firestore:"source,omitempty" json:"source,omitempty"`
+	// Plan holds the counts per collection found when the run started
+	// (what a dry run lists); Progress counts what was done since.
+	Plan map[string]int64 `firestore:"plan,omitempty" json:"plan,omitempty"`
+	// Attempts counts worker runs; Runs counts (re)openings of the request.
+	Attempts int `firestore:"attempts,omitempty" json:"attempts,omitempty"`
+	Runs     int `firestore:"runs,omitempty" json:"runs,omitempty"`
+	// LeaseOwner holds the request while a worker runs it, until
+	// LeaseUntil; a duplicate message finds the lease and does nothing.
+	LeaseOwner string     `firestore:"leaseOwner,omitempty" json:"leaseOwner,omitempty"`
+	LeaseUntil *time.Time `firestore:"leaseUntil,omitempty" json:"leaseUntil,omitempty"`
+	DoneAt     *time.Time `firestore:"doneAt,omitempty" json:"doneAt,omitempty"`
+	// DueWarnedAt is when the sweeper last warned that DueAt is near.
+	DueWarnedAt *time.Time `firestore:"dueWarnedAt,omitempty" json:"dueWarnedAt,omitempty"`
+	// ExportBytes and ExportSHA256 describe the archive at ExportPath.
+	ExportBytes  int64  `firestore:"exportBytes,omitempty" json:"exportBytes,omitempty"`
+	ExportSHA256 string `firestore:"exportSha256,omitempty" json:"exportSha256,omitempty"`
+	// ExportExpiredAt is when the retention job deleted the archive.
+	ExportExpiredAt *time.Time `firestore:"exportExpiredAt,omitempty" json:"exportExpiredAt,omitempty"`
+	// LegalHoldUntil is when the retention job deletes this (pseudonymised)
+	// record of a completed erasure.
+	LegalHoldUntil *time.Time `firestore:"legalHoldUntil,omitempty" json:"legalHoldUntil,omitempty"`
 }
 
 // AuditEntry is audit_log/{id}: append-only, keyed by a hash of the subject.

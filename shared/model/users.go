@@ -41,6 +41,12 @@ type User struct {
 	Numerology      map[string]any   `firestore:"numerology,omitempty" json:"numerology,omitempty"` // shape: shared/numerology
 	Profile         *ProfileMeta     `firestore:"profile,omitempty" json:"profile,omitempty"`
 	UpdatedAt       *time.Time       `firestore:"updatedAt,omitempty" json:"updatedAt,omitempty"`
+	// InsightDueAt is the next UTC instant of the daily insight (the next
+	// InsightHour in TimeZone), set while InsightsOptIn is true and
+	// advanced after each delivery; the hourly fan-out queries
+	// insightsOptIn == true && insightDueAt <= now (shared/indexes).
+	// Server-owned.
+	InsightDueAt *time.Time `firestore:"insightDueAt,omitempty" json:"insightDueAt,omitempty"`
 }
 
 // UserClientFields are the fields of users/{uid} a client may write.
@@ -53,7 +59,7 @@ var UserClientFields = []string{
 // UserServerFields are the server-owned fields of users/{uid}.
 var UserServerFields = []string{
 	"personalityType", "neuroTendencies", "wellbeingFlags", "progressLevel", "birthPlace",
-	"chart", "numerology", "profile",
+	"chart", "numerology", "profile", "insightDueAt",
 }
 
 // Answer is one onboarding answer. Answer is a string or a number.

@@ -1,0 +1,5 @@
+package model
+
+func init() {
+	allTypes = append(allTypes, FortnoxBooking{}, PayoutAllocation{}, AllocationEvent{}, AllocationEntry{}, CoachPayoutState{})
+}
