@@ -134,7 +134,9 @@ func New(load func() (*config.Config, error)) *Clients {
 var Default = New(config.FromEnv)
 
 // Firestore returns the Firestore client.
-func (c *Clients) Firestore(ctx context.Context) (*firestore.Client, error) { return c.firestore.Get(ctx) }
+func (c *Clients) Firestore(ctx context.Context) (*firestore.Client, error) {
+	return c.firestore.Get(ctx)
+}
 
 // App returns the Firebase app.
 func (c *Clients) App(ctx context.Context) (*firebase.App, error) { return c.app.Get(ctx) }
