@@ -14,6 +14,9 @@ import (
 // areas lists the function sets of each area (wire_*.go).
 var areas = []func() []Function{
 	consentFunctions,
+	insightFunctions,
+	paymentFunctions,
+	profileFunctions,
 }
 
 // clients are the process's lazily created clients.

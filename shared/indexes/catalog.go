@@ -43,6 +43,7 @@ const (
 	QSubscriptionsByCust   = "subscriptions_by_customer"
 	QEnrollmentsByProgram  = "enrollments_by_program"
 	QWellbeingByUser       = "wellbeing_by_user"
+	QWellbeingOpen         = "wellbeing_open"
 	QGDPROpen              = "gdpr_requests_open"
 	QSessionsExpired       = "sessions_expired"
 	QWebhookEventsSince    = "webhook_events_since"
@@ -215,6 +216,10 @@ var Catalog = []Query{
 		Purpose: "a user's wellbeing-protocol records, newest first (episode de-duplication)",
 		Filters: []Filter{{"userId", Eq}}, OrderBy: []Order{{"createdAt", true}}, Limit: 20,
 		Example: []any{"alice"}},
+	{Name: QWellbeingOpen, Collection: model.ColWellbeingEvents, Caller: "admin",
+		Purpose: "the on-call console: wellbeing events not yet acknowledged, newest first",
+		Filters: []Filter{{"acked", Eq}}, OrderBy: []Order{{"createdAt", true}}, Limit: 50,
+		Example: []any{false}},
 	{Name: QGDPROpen, Collection: model.ColGDPRRequests, Caller: "gdpr",
 		Purpose: "sweeper: unfinished requests, least recently touched first",
 		Filters: []Filter{{"status", In}}, OrderBy: []Order{{"updatedAt", false}}, Limit: 100,

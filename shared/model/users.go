@@ -144,11 +144,14 @@ const (
 	FocusCreativity    FocusArea = "creativity"
 	FocusMindfulness   FocusArea = "mindfulness"
 	FocusSleep         FocusArea = "sleep"
+	FocusSpirituality  FocusArea = "spirituality"
+	FocusPurpose       FocusArea = "purpose"
 )
 
 // FocusAreas lists every focus area.
 var FocusAreas = []FocusArea{FocusStressRelief, FocusCareerGrowth, FocusRelationships,
-	FocusSelfDiscovery, FocusWellbeing, FocusCreativity, FocusMindfulness, FocusSleep}
+	FocusSelfDiscovery, FocusWellbeing, FocusCreativity, FocusMindfulness, FocusSleep,
+	FocusSpirituality, FocusPurpose}
 
 // Valid reports whether f is a known focus area.
 func (f FocusArea) Valid() bool {

@@ -1,0 +1,428 @@
+// Package profile computes a user's onboarding profile when their birth
+// data or answers change: the natal chart (shared/astro), numerology
+// (shared/numerology), personality traits and validated screening scores
+// (shared/screening), and raises the wellbeing protocol (shared/wellbeing)
+// when suicideRisk turns true. It also keeps the coach-visible split
+// document client_profiles/{uid} and the daily-insight schedule
+// users/{uid}.insightDueAt.
+//
+// Screening results are not diagnoses: every profile carries
+// screening.Disclaimer.
+package profile
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/innerjourney/functions/shared/astro"
+	"github.com/innerjourney/functions/shared/fault"
+	"github.com/innerjourney/functions/shared/geo"
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/numerology"
+	"github.com/innerjourney/functions/shared/screening"
+	"github.com/innerjourney/functions/shared/store"
+)
+
+// RulesVersion versions this package's rules (which inputs, completeness,
+// birth-data fallbacks). Bump it when a change can move a stored value.
+const RulesVersion = "profile-1"
+
+// DefaultInsightHour is the local hour of the daily insight when the user
+// has not chosen one.
+const DefaultInsightHour = 7
+
+// CalculationVersion is the combined version of everything that computes a
+// profile; it is part of the input hash, so a new version recomputes a
+// profile on its next input change or recompute call.
+func CalculationVersion() string {
+	return strings.Join([]string{RulesVersion, astro.CalculationVersion, numerology.CalculationVersion,
+		"bank-" + screening.DefaultBank().Version, screening.RulesVersion}, "+")
+}
+
+// Inputs are the values a profile depends on; their hash is
+// profile.inputHash.
+type Inputs struct {
+	BirthDate      string         `json:"birthDate"`
+	BirthTime      string         `json:"birthTime"`
+	BirthLocation  string         `json:"birthLocation"`
+	TimeZone       string         `json:"timeZone"`
+	DisplayName    string         `json:"displayName"`
+	FocusArea      string         `json:"focusArea"`
+	TimeCommitment int            `json:"timeCommitment"`
+	Answers        []model.Answer `json:"answers"`
+	Version        string         `json:"version"`
+}
+
+// InputsOf returns the profile inputs of a user document.
+func InputsOf(u *model.User) Inputs {
+	return Inputs{BirthDate: u.BirthDate, BirthTime: u.BirthTime, BirthLocation: u.BirthLocation,
+		TimeZone: u.TimeZone, DisplayName: u.DisplayName, FocusArea: string(u.FocusArea),
+		TimeCommitment: u.TimeCommitment, Answers: u.Answers, Version: CalculationVersion()}
+}
+
+// Hash returns the input hash (hex SHA-256 of the inputs' JSON).
+func (in Inputs) Hash() string { return store.Hash(in) }
+
+// Meta is users/{uid}.profile: model.ProfileMeta and what explains the
+// result (versions, the state of the birth data, the screening summary).
+type Meta struct {
+	model.ProfileMeta
+	Versions  Versions         `firestore:"versions" json:"versions"`
+	BirthData BirthData        `firestore:"birthData" json:"birthData"`
+	Screening ScreeningSummary `firestore:"screening" json:"screening"`
+}
+
+// Versions are the versions of each part of the calculation.
+type Versions struct {
+	Profile        string `firestore:"profile" json:"profile"`
+	Astro          string `firestore:"astro" json:"astro"`
+	Numerology     string `firestore:"numerology" json:"numerology"`
+	QuestionBank   string `firestore:"questionBank" json:"questionBank"`
+	ScreeningRules string `firestore:"screeningRules" json:"screeningRules"`
+}
+
+// Birth-data states.
+const (
+	StateGiven    = "given"
+	StateMissing  = "missing"
+	StateInvalid  = "invalid"
+	StateKnown    = "known"
+	StateUnknown  = "unknown"
+	PlaceResolved = "resolved"
+	PlaceNotFound = "not_found"
+	PlaceAmbig    = "ambiguous"
+	PlaceError    = "error"
+	ChartError    = "error"
+)
+
+// BirthData records what the chart could use and why not.
+type BirthData struct {
+	// Date: given, missing, invalid.
+	Date string `firestore:"date" json:"date"`
+	// Time: known, unknown (not given, or unusable: see Notes), invalid.
+	Time string `firestore:"time" json:"time"`
+	// Place: resolved, missing, not_found, ambiguous, invalid, error.
+	Place string `firestore:"place" json:"place"`
+	// PlaceCandidates is the number of matching places when ambiguous.
+	PlaceCandidates int `firestore:"placeCandidates,omitempty" json:"placeCandidates,omitempty"`
+	// Zone is the IANA zone the birth time was read in; ZoneSource says
+	// where it came from: birthplace, ambiguous_birthplace (every candidate
+	// shares it), user_time_zone (the user's current zone, a fallback) or
+	// none.
+	Zone       string `firestore:"zone,omitempty" json:"zone,omitempty"`
+	ZoneSource string `firestore:"zoneSource" json:"zoneSource"`
+	// Resolution of the local birth time: exact, gap or overlap (see
+	// shared/geo; the pre-transition offset is used).
+	Resolution string `firestore:"resolution,omitempty" json:"resolution,omitempty"`
+	// Chart: computed, date_only (no birth time), no_houses (no place),
+	// missing, error.
+	Chart string `firestore:"chart" json:"chart"`
+	// Notes explain, in plain English, what was not computed and why.
+	Notes []string `firestore:"notes,omitempty" json:"notes,omitempty"`
+}
+
+// ScreeningSummary is the screening result without the answers: counts of
+// bad input, the instruments' scores and the rules that set flags.
+type ScreeningSummary struct {
+	Completeness     float64             `firestore:"completeness" json:"completeness"`
+	Answered         int                 `firestore:"answered" json:"answered"`
+	UnknownQuestions int                 `firestore:"unknownQuestions" json:"unknownQuestions"`
+	InvalidAnswers   int                 `firestore:"invalidAnswers" json:"invalidAnswers"`
+	DuplicateAnswers int                 `firestore:"duplicateAnswers" json:"duplicateAnswers"`
+	Scores           screening.Scores    `firestore:"scores" json:"scores"`
+	Triggers         []screening.Trigger `firestore:"triggers" json:"triggers"`
+}
+
+// Computed is a computed profile: the values written to users/{uid}.
+type Computed struct {
+	PersonalityType model.PersonalityType `json:"personalityType"`
+	NeuroTendencies model.NeuroTendencies `json:"neuroTendencies"`
+	WellbeingFlags  model.WellbeingFlags  `json:"wellbeingFlags"`
+	Chart           *astro.Chart          `json:"chart,omitempty"`
+	Numerology      *numerology.Result    `json:"numerology,omitempty"`
+	BirthPlace      *model.BirthPlace     `json:"birthPlace,omitempty"`
+	Meta            Meta                  `json:"profile"`
+	// FocusArea and TimeCommitment are the effective values: the user's
+	// own fields, else the questionnaire's answers (client_profiles).
+	FocusArea      model.FocusArea `json:"focusArea,omitempty"`
+	TimeCommitment int             `json:"timeCommitment,omitempty"`
+	// Screening is the full screening result (not stored as such).
+	Screening screening.Result `json:"-"`
+}
+
+// Compute computes the profile of u at now. It never fails: missing or
+// unusable birth data and bad answers are recorded in Meta (BirthData,
+// Screening) and the parts that depend on them are left out.
+func Compute(u *model.User, now time.Time) Computed {
+	in := InputsOf(u)
+	answers := make([]screening.Answer, len(u.Answers))
+	for i, a := range u.Answers {
+		answers[i] = screening.Answer{QuestionID: a.QuestionID, Answer: a.Answer}
+	}
+	sr := screening.Score(answers)
+	c := Computed{Screening: sr}
+	c.PersonalityType.Traits = sr.Traits
+	if c.PersonalityType.Traits == nil {
+		c.PersonalityType.Traits = []string{}
+	}
+	c.NeuroTendencies = model.NeuroTendencies{ADHDScore: sr.NeuroTendencies.AdhdScore, AutismScore: sr.NeuroTendencies.AutismScore}
+	c.WellbeingFlags = model.WellbeingFlags{DepressionRisk: sr.WellbeingFlags.DepressionRisk, SuicideRisk: sr.WellbeingFlags.SuicideRisk}
+
+	c.FocusArea = u.FocusArea
+	if !c.FocusArea.Valid() {
+		c.FocusArea = ""
+		if f := model.FocusArea(sr.FocusArea); f.Valid() {
+			c.FocusArea = f
+		}
+	}
+	c.TimeCommitment = u.TimeCommitment
+	if c.TimeCommitment <= 0 && sr.TimeCommitment != nil {
+		c.TimeCommitment = *sr.TimeCommitment
+	}
+
+	var bd BirthData
+	c.Chart, c.BirthPlace = chartOf(u, &bd)
+	c.Numerology = numerologyOf(u, &bd)
+	if c.Chart != nil {
+		c.PersonalityType.AstroSign = c.Chart.Bodies.Sun.Sign
+		c.PersonalityType.MoonSign = c.Chart.Bodies.Moon.Sign
+		c.PersonalityType.MoonSignUncertain = c.Chart.Bodies.Moon.SignUncertain
+		if c.Chart.Ascendant != nil {
+			c.PersonalityType.RisingSign = c.Chart.Ascendant.Sign
+		}
+	}
+	if c.Numerology != nil {
+		c.PersonalityType.LifePathNumber = c.Numerology.LifePathNumber
+	}
+
+	c.Meta = Meta{
+		ProfileMeta: model.ProfileMeta{
+			ComputedAt: now.UTC(), CalculationVersion: in.Version, InputHash: in.Hash(),
+			Completeness: completeness(sr.Completeness, &bd), Disclaimer: screening.Disclaimer,
+		},
+		Versions: Versions{Profile: RulesVersion, Astro: astro.CalculationVersion, Numerology: numerology.CalculationVersion,
+			QuestionBank: sr.BankVersion, ScreeningRules: sr.RulesVersion},
+		BirthData: bd,
+		Screening: ScreeningSummary{Completeness: sr.Completeness, Answered: sr.Answered,
+			UnknownQuestions: sr.UnknownQuestions, InvalidAnswers: sr.InvalidAnswers, DuplicateAnswers: sr.DuplicateAnswers,
+			Scores: sr.Scores, Triggers: sr.Triggers},
+	}
+	if c.Meta.Screening.Triggers == nil {
+		c.Meta.Screening.Triggers = []screening.Trigger{}
+	}
+	return c
+}
+
+// completeness is 0.75 × the questionnaire's completeness + 0.25 × the
+// birth data's (date 0.5, time 0.25, resolved place 0.25), rounded down to
+// 2 decimals.
+func completeness(answers float64, bd *BirthData) float64 {
+	birth := 0.0
+	if bd.Date == StateGiven {
+		birth += 0.5
+		if bd.Time == StateKnown {
+			birth += 0.25
+		}
+		if bd.Place == PlaceResolved {
+			birth += 0.25
+		}
+	}
+	v := 0.75*answers + 0.25*birth
+	return math.Floor(v*100+1e-9) / 100
+}
+
+// chartOf computes the natal chart from the birth data, recording in bd
+// what was used. Without a birth date there is no chart.
+func chartOf(u *model.User, bd *BirthData) (*astro.Chart, *model.BirthPlace) {
+	bd.Date, bd.Time, bd.Place, bd.ZoneSource, bd.Chart = StateMissing, StateUnknown, StateMissing, "none", StateMissing
+	if strings.TrimSpace(u.BirthLocation) == "" {
+		bd.Notes = append(bd.Notes, "birthplace not given: no ascendant or houses")
+	}
+
+	// Birthplace (stored even without a usable date).
+	var place *geo.Place
+	var zone string
+	if q := strings.TrimSpace(u.BirthLocation); q != "" {
+		r, err := geo.Lookup(q)
+		switch {
+		case err == nil && !r.Ambiguous:
+			bd.Place, place, zone, bd.ZoneSource = PlaceResolved, &r.Best, r.Best.TimeZone, "birthplace"
+		case err == nil:
+			bd.Place, bd.PlaceCandidates = PlaceAmbig, r.Matches
+			bd.Notes = append(bd.Notes, fmt.Sprintf("birthplace is ambiguous (%d places match): no ascendant or houses until it is made precise (e.g. add the country)", r.Matches))
+			if z := sharedZone(r.Candidates); z != "" {
+				zone, bd.ZoneSource = z, "ambiguous_birthplace"
+			}
+		case fault.CodeOf(err) == fault.NotFound:
+			bd.Place = PlaceNotFound
+			bd.Notes = append(bd.Notes, "birthplace not found: no ascendant or houses")
+		case fault.CodeOf(err) == fault.InvalidArgument:
+			bd.Place = StateInvalid
+			bd.Notes = append(bd.Notes, "birthplace text is not usable: no ascendant or houses")
+		default:
+			bd.Place = PlaceError
+			bd.Notes = append(bd.Notes, "birthplace lookup failed: no ascendant or houses")
+		}
+	}
+	if zone == "" && u.TimeZone != "" && u.BirthDate != "" {
+		if _, err := geo.LoadZone(u.TimeZone); err == nil {
+			zone, bd.ZoneSource = u.TimeZone, "user_time_zone"
+			bd.Notes = append(bd.Notes, "birth day and time read in the user's current time zone (birthplace not resolved)")
+		}
+	}
+	bd.Zone = zone
+	if u.BirthDate == "" {
+		bd.Notes = append(bd.Notes, "birth date not given: no chart")
+		return nil, birthPlaceOf(place)
+	}
+	day, err := geo.ParseCivil(u.BirthDate, "00:00")
+	if err != nil {
+		bd.Date = StateInvalid
+		bd.Notes = append(bd.Notes, "birth date is not a valid YYYY-MM-DD date: no chart")
+		return nil, birthPlaceOf(place)
+	}
+	bd.Date = StateGiven
+
+	// Birth time.
+	in := astro.ChartInput{TimeUnknown: true}
+	if u.BirthTime != "" {
+		civil, err := geo.ParseCivil(u.BirthDate, u.BirthTime)
+		switch {
+		case err != nil:
+			bd.Time = StateInvalid
+			bd.Notes = append(bd.Notes, "birth time is not a valid HH:MM time: date-only chart")
+		case zone == "":
+			bd.Notes = append(bd.Notes, "birth time given but the time zone of birth is unknown: date-only chart")
+		default:
+			inst, err := geo.LocalToUTC(civil, zone)
+			if err != nil {
+				bd.Time = StateInvalid
+				bd.Notes = append(bd.Notes, "birth time could not be converted to UTC: date-only chart")
+				break
+			}
+			bd.Time, bd.Resolution = StateKnown, string(inst.Resolution)
+			in = astro.ChartInput{Time: inst.UTC}
+			if inst.Resolution != geo.Exact {
+				bd.Notes = append(bd.Notes, fmt.Sprintf("birth time falls in a daylight-saving %s: read with the offset before the change", inst.Resolution))
+			}
+		}
+	}
+	if in.TimeUnknown {
+		loc := time.UTC
+		if zone != "" {
+			loc, _ = geo.LoadZone(zone)
+		} else {
+			bd.Notes = append(bd.Notes, "day of birth taken in UTC (time zone of birth unknown)")
+		}
+		d, err := astro.DayIn(day.Year, day.Month, day.Day, loc)
+		if err != nil {
+			bd.Chart = ChartError
+			bd.Notes = append(bd.Notes, "chart could not be computed for the birth date")
+			return nil, birthPlaceOf(place)
+		}
+		in.Day = d
+	}
+	if place != nil {
+		in.Location = &astro.Location{Latitude: place.Latitude, Longitude: place.Longitude}
+	}
+	ch, err := astro.ComputeChart(in)
+	if err != nil {
+		bd.Chart = ChartError
+		bd.Notes = append(bd.Notes, "chart could not be computed: "+fault.MessageOf(err))
+		return nil, birthPlaceOf(place)
+	}
+	switch {
+	case in.TimeUnknown:
+		bd.Chart = "date_only"
+	case place == nil:
+		bd.Chart = "no_houses"
+	default:
+		bd.Chart = "computed"
+	}
+	return &ch, birthPlaceOf(place)
+}
+
+// sharedZone returns the time zone all candidates share, or "".
+func sharedZone(ps []geo.Place) string {
+	if len(ps) == 0 {
+		return ""
+	}
+	for _, p := range ps[1:] {
+		if p.TimeZone != ps[0].TimeZone {
+			return ""
+		}
+	}
+	return ps[0].TimeZone
+}
+
+func birthPlaceOf(p *geo.Place) *model.BirthPlace {
+	if p == nil {
+		return nil
+	}
+	return &model.BirthPlace{Name: p.Name, Country: p.Country, Latitude: p.Latitude, Longitude: p.Longitude, TimeZone: p.TimeZone}
+}
+
+// numerologyOf computes numerology from the birth date and the display
+// name; a name without Latin letters gives the date numbers only.
+func numerologyOf(u *model.User, bd *BirthData) *numerology.Result {
+	if bd.Date != StateGiven {
+		return nil
+	}
+	b, err := numerology.ParseDate(u.BirthDate)
+	if err != nil {
+		return nil
+	}
+	r, err := numerology.Calculate(b, u.DisplayName)
+	if err != nil {
+		bd.Notes = append(bd.Notes, "display name has no usable Latin letters: numerology name numbers left out")
+		if r, err = numerology.Calculate(b, ""); err != nil {
+			return nil
+		}
+	}
+	return &r
+}
+
+// InsightDue returns users/{uid}.insightDueAt as it should be at now: nil
+// when the user has not opted in; otherwise the stored value when it is
+// still an InsightHour (default 7) o'clock in the user's zone (the
+// daily-insights fan-out advances it), else the next such instant after
+// now.
+func InsightDue(u *model.User, now time.Time) *time.Time {
+	if !u.InsightsOptIn {
+		return nil
+	}
+	hour := DefaultInsightHour
+	if u.InsightHour != nil && *u.InsightHour >= 0 && *u.InsightHour <= 23 {
+		hour = *u.InsightHour
+	}
+	loc := u.Location()
+	if d := u.InsightDueAt; d != nil {
+		l := d.In(loc)
+		if l.Hour() == hour && l.Minute() == 0 && l.Second() == 0 && l.Nanosecond() == 0 {
+			return d
+		}
+	}
+	t := NextLocalHour(now, hour, loc)
+	return &t
+}
+
+// NextLocalHour returns the first instant after now at which the clock in
+// loc reads hour:00, in UTC. On a day whose hour:00 does not exist (a
+// daylight-saving gap) it is hour:00 read with the offset before the jump
+// (02:00 → 03:00 summer time), the shared/geo policy.
+func NextLocalHour(now time.Time, hour int, loc *time.Location) time.Time {
+	l := now.In(loc)
+	for d := 0; d < 3; d++ {
+		day := time.Date(l.Year(), l.Month(), l.Day()+d, 0, 0, 0, 0, time.UTC)
+		c := time.Date(day.Year(), day.Month(), day.Day(), hour, 0, 0, 0, loc)
+		if inst, err := geo.LocalToUTC(geo.Civil{Year: day.Year(), Month: day.Month(), Day: day.Day(), Hour: hour}, loc.String()); err == nil {
+			c = inst.UTC
+		}
+		if c.After(now) {
+			return c.UTC()
+		}
+	}
+	return now.Add(24 * time.Hour).UTC() // unreachable
+}

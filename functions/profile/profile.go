@@ -1,0 +1,304 @@
+package profile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/innerjourney/functions/shared/callable"
+	"github.com/innerjourney/functions/shared/events"
+	"github.com/innerjourney/functions/shared/fault"
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/queue"
+	"github.com/innerjourney/functions/shared/screening"
+	"github.com/innerjourney/functions/shared/store"
+	"github.com/innerjourney/functions/shared/wellbeing"
+)
+
+// Service is the profile area's handlers and their dependencies.
+type Service struct {
+	Firestore *firestore.Client
+	// Wellbeing raises the safety protocol (a zero Protocol is fine).
+	Wellbeing *wellbeing.Protocol
+	// Publisher publishes wellbeing alerts (the outbox trigger).
+	Publisher queue.Publisher
+	// Deliverer delivers wellbeing alerts to the on-call channel.
+	Deliverer *wellbeing.Deliverer
+	Now       func() time.Time
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+func (s *Service) protocol() *wellbeing.Protocol {
+	if s.Wellbeing != nil {
+		return s.Wellbeing
+	}
+	return &wellbeing.Protocol{Now: s.Now}
+}
+
+// Profile is what recomputeProfile and `ops profile` return: the stored
+// profile fields of users/{uid}.
+type Profile struct {
+	UserID string `json:"userId"`
+	// Recomputed is true when this call wrote the profile; false when the
+	// stored one was already up to date with the inputs.
+	Recomputed bool `json:"recomputed"`
+	Computed
+	InsightDueAt *time.Time `json:"insightDueAt,omitempty"`
+	// Wellbeing is what the safety protocol did in this call, if it ran.
+	Wellbeing *wellbeing.Outcome `json:"wellbeing,omitempty"`
+	// Disclaimer: screening results, not diagnoses.
+	Disclaimer string `json:"disclaimer"`
+}
+
+// OnUserWritten handles a write of users/{uid}. The loop guard: it decodes
+// the document as written and does nothing when its profile.inputHash
+// equals the hash of its inputs (InputsOf) and its insightDueAt is what
+// InsightDue wants — true of the function's own writes and of writes to
+// fields the profile does not read. Otherwise it recomputes from the
+// document as it is now, inside a transaction (see Recompute), so
+// duplicated and reordered events converge on the latest state and an
+// older event never writes an older input's result. A deleted user's
+// client_profiles/{uid} is deleted.
+func (s *Service) OnUserWritten(ctx context.Context, ev *events.FirestoreEvent) error {
+	params, ok := ev.Params("users/{uid}")
+	if !ok {
+		return nil
+	}
+	uid := params["uid"]
+	if ev.After == nil {
+		if _, err := s.Firestore.Collection(model.ColClientProfiles).Doc(uid).Delete(ctx); err != nil && !store.IsNotFound(err) {
+			return store.Classify("OnUserWritten: delete client profile", err)
+		}
+		return nil
+	}
+	var written model.User
+	if err := ev.After.DataTo(&written); err == nil && UpToDate(&written, s.now()) {
+		return nil // our own write, or fields the profile does not read
+	}
+	p, err := s.Recompute(ctx, uid, false)
+	if fault.CodeOf(err) == fault.NotFound {
+		return nil // deleted since
+	}
+	if err != nil {
+		return err
+	}
+	slog.InfoContext(ctx, "profile evaluated", "uid", uid, "recomputed", p.Recomputed, "eventId", ev.ID)
+	return nil
+}
+
+// UpToDate reports whether the server-owned fields of u match its inputs:
+// profile.inputHash is the hash of InputsOf(u) and insightDueAt is what
+// InsightDue wants at now.
+func UpToDate(u *model.User, now time.Time) bool {
+	return u.Profile != nil && u.Profile.InputHash == InputsOf(u).Hash() && sameTime(u.InsightDueAt, InsightDue(u, now))
+}
+
+// Recompute computes the profile of uid from users/{uid} as it is now and
+// writes it in one update of a transaction that re-reads the document:
+// personalityType, neuroTendencies, wellbeingFlags, chart, numerology,
+// birthPlace, profile, insightDueAt; plus client_profiles/{uid}. When
+// profile.inputHash already matches the inputs it writes nothing (unless
+// force), except insightDueAt when the schedule changed. When suicideRisk
+// turns true (it was not true in the stored profile) it raises the
+// wellbeing protocol in the same transaction.
+//
+// Errors: fault.NotFound when the user document does not exist;
+// fault.InvalidArgument when it does not decode as a user; Firestore
+// errors classified with store.Classify (retryable when transient).
+func (s *Service) Recompute(ctx context.Context, uid string, force bool) (*Profile, error) {
+	if err := validUID(uid); err != nil {
+		return nil, err
+	}
+	userRef := s.Firestore.Collection(model.ColUsers).Doc(uid)
+	cpRef := s.Firestore.Collection(model.ColClientProfiles).Doc(uid)
+	var (
+		out *Profile
+		sig *wellbeing.Signal
+	)
+	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		out, sig = nil, nil
+		snap, err := tx.Get(userRef)
+		if store.IsNotFound(err) {
+			return fault.New(fault.NotFound, "no such user")
+		}
+		if err != nil {
+			return err
+		}
+		var u model.User
+		if err := snap.DataTo(&u); err != nil {
+			return fault.Wrap(err, fault.InvalidArgument, "user document does not decode")
+		}
+		coachSnaps, err := tx.Documents(userRef.Collection(model.SubColCoaches)).GetAll()
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		c := Compute(&u, now)
+		due := InsightDue(&u, now)
+		out = &Profile{UserID: uid, Computed: c, InsightDueAt: due, Disclaimer: screening.Disclaimer}
+		upToDate := u.Profile != nil && u.Profile.InputHash == c.Meta.InputHash
+		dueChanged := !sameTime(u.InsightDueAt, due)
+		if upToDate && !force {
+			out.Meta.ComputedAt = u.Profile.ComputedAt
+			if !dueChanged {
+				return nil
+			}
+			return tx.Update(userRef, []firestore.Update{{Path: "insightDueAt", Value: timeOrDelete(due)}})
+		}
+
+		// Reads of the protocol come before any write.
+		wasAtRisk := u.WellbeingFlags != nil && u.WellbeingFlags.SuicideRisk
+		if c.WellbeingFlags.SuicideRisk && !wasAtRisk {
+			sig = &wellbeing.Signal{UserID: uid, Source: wellbeing.SourceScreening, SourceKey: c.Meta.InputHash,
+				Trigger: screeningTrigger(c.Screening), RuleVersion: screening.RulesVersion, Locale: u.Locale}
+			o, err := s.protocol().RaiseIn(ctx, s.Firestore, tx, *sig)
+			if err != nil {
+				return err
+			}
+			out.Wellbeing = &o
+		}
+
+		out.Recomputed = true
+		ups := []firestore.Update{
+			{Path: "personalityType", Value: c.PersonalityType},
+			{Path: "neuroTendencies", Value: c.NeuroTendencies},
+			{Path: "wellbeingFlags", Value: c.WellbeingFlags},
+			{Path: "chart", Value: orDelete(c.Chart)},
+			{Path: "numerology", Value: orDelete(c.Numerology)},
+			{Path: "birthPlace", Value: orDelete(c.BirthPlace)},
+			{Path: "profile", Value: c.Meta},
+			{Path: "insightDueAt", Value: timeOrDelete(due)},
+		}
+		if err := tx.Update(userRef, ups); err != nil {
+			return err
+		}
+		coachIDs := make([]string, 0, len(coachSnaps))
+		for _, cs := range coachSnaps {
+			coachIDs = append(coachIDs, cs.Ref.ID)
+		}
+		sort.Strings(coachIDs)
+		return tx.Set(cpRef, model.ClientProfile{UserID: uid, DisplayName: u.DisplayName, FocusArea: c.FocusArea,
+			TimeCommitment: c.TimeCommitment, Traits: c.PersonalityType.Traits, AstroSign: c.PersonalityType.AstroSign,
+			CoachIDs: coachIDs, UpdatedAt: now})
+	})
+	if err != nil {
+		var fe *fault.Error
+		if errors.As(err, &fe) && (fe.Code == fault.NotFound || fe.Code == fault.InvalidArgument) {
+			return nil, fe
+		}
+		return nil, store.Classify("profile.Recompute", err)
+	}
+	if sig != nil && out.Wellbeing != nil {
+		wellbeing.LogOutcome(ctx, *sig, *out.Wellbeing)
+	}
+	if n := out.Screening.UnknownQuestions + out.Screening.InvalidAnswers; n > 0 && out.Recomputed {
+		slog.WarnContext(ctx, "profile answers with problems", "uid", uid,
+			"unknownQuestions", out.Screening.UnknownQuestions, "invalidAnswers", out.Screening.InvalidAnswers,
+			"questionIds", issueIDs(out.Screening.Issues))
+	}
+	if out.Recomputed {
+		slog.InfoContext(ctx, "profile computed", "uid", uid, "inputHash", out.Meta.InputHash[:12],
+			"chart", out.Meta.BirthData.Chart, "place", out.Meta.BirthData.Place, "completeness", out.Meta.Completeness)
+	}
+	return out, nil
+}
+
+// screeningTrigger is the wellbeing trigger of a screening result: the
+// rules that set suicideRisk with their instrument and value.
+func screeningTrigger(r screening.Result) map[string]any {
+	var rules []any
+	for _, t := range r.Triggers {
+		if t.Flag == "suicideRisk" {
+			rules = append(rules, map[string]any{"rule": t.Rule, "instrument": t.Instrument, "value": t.Value})
+		}
+	}
+	return map[string]any{"flag": "suicideRisk", "rules": rules, "bankVersion": r.BankVersion, "rulesVersion": r.RulesVersion}
+}
+
+// issueIDs lists the question ids of screening issues for the log: ids
+// of the bank's questions as they are, anything else (a client-chosen
+// string) only by its position — never answers, never unknown text.
+func issueIDs(is []screening.Issue) []string {
+	seen := map[string]bool{}
+	var ids []string
+	bank := screening.DefaultBank()
+	for _, i := range is {
+		id := i.QuestionID
+		if id == "" || bank.Question(id) == nil {
+			id = fmt.Sprintf("unknown#%d", i.Index)
+		}
+		if !seen[id] && len(ids) < 20 {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func orDelete[T any](v *T) any {
+	if v == nil {
+		return firestore.Delete
+	}
+	return *v
+}
+
+func timeOrDelete(t *time.Time) any {
+	if t == nil {
+		return firestore.Delete
+	}
+	return t.UTC()
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}
+
+func validUID(uid string) error {
+	if uid == "" || len(uid) > 128 || strings.ContainsAny(uid, "/") || uid == "." || uid == ".." {
+		return fault.Invalid("uid must be a user id")
+	}
+	return nil
+}
+
+// recomputeRequest is the data of recomputeProfile.
+type recomputeRequest struct {
+	// UID is the user to recompute; empty for the caller. Only an admin
+	// may name another user.
+	UID string `json:"uid"`
+	// Force rewrites the profile even when its inputs did not change.
+	Force bool `json:"force"`
+}
+
+// RecomputeProfile is the callable recomputeProfile: {"uid"?: string,
+// "force"?: bool}. A signed-in user recomputes their own profile; an admin
+// any user's. It returns the Profile.
+//
+// Errors: UNAUTHENTICATED without a token; PERMISSION_DENIED for another
+// user's uid without the admin claim; INVALID_ARGUMENT for bad data;
+// NOT_FOUND when users/{uid} does not exist.
+func (s *Service) RecomputeProfile(ctx context.Context, req *callable.Request) (any, error) {
+	var in recomputeRequest
+	if err := req.Decode(&in); err != nil {
+		return nil, err
+	}
+	if in.UID != "" {
+		if err := validUID(in.UID); err != nil {
+			return nil, err
+		}
+	}
+	uid, err := req.SubjectUID(in.UID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Recompute(ctx, uid, in.Force)
+}

@@ -1,0 +1,36 @@
+// Package wellbeing is the server's safety protocol: what happens when
+// screening sets suicideRisk (functions/profile) or reflection analysis
+// detects crisis language (functions/reflection). It never depends on an
+// LLM and never copies answer or journal text.
+//
+// The protocol, once per episode:
+//
+//  1. Raise (in the caller's transaction, or its own) appends
+//     wellbeing_events/{id}, where id is derived from the user, the source
+//     and Signal.SourceKey, so a duplicated or replayed source event never
+//     creates a second record. The record holds the trigger (instrument,
+//     item values, rule ids, rule version), never text.
+//  2. In the same transaction it writes the user a neutral notification
+//     users/{uid}/notifications/{eventId} (kind "wellbeing_support"; the
+//     title shown on lock screens has no sensitive words) whose ref points at
+//     crisis_resources/{locale}, and (re)writes that document from the
+//     embedded, dated configuration (resources.json).
+//  3. A Firestore trigger on the new record (PublishAlert, the outbox) publishes
+//     {eventId, userId, source} to the Pub/Sub topic Topic and stamps
+//     publishedAt; the Pub/Sub worker (Deliverer.Deliver) POSTs an ids-only
+//     message to the on-call webhook (IJ_ONCALL_WEBHOOK_URL) and stamps
+//     notifiedAt; without a webhook it logs at CRITICAL severity and records
+//     deliveredTo "log".
+//  4. An admin acknowledges the event (Acknowledge): ackedAt, ackedBy.
+//
+// Episodes. A user's episode opens with a raised event and stays open until
+// it is acknowledged or EpisodeWindow (24 h) has passed since it opened,
+// whichever comes first. Signals during an open episode, from any source,
+// are folded into it (counted in users/{uid}/private/wellbeing) and raise no
+// new record, notification or alert. A signal after acknowledgment, or
+// after the window, opens a new episode: a human has seen the first one, or
+// has not seen it for a day and must be told again.
+//
+// Only the server writes wellbeing_events, crisis_resources, notifications
+// and users/{uid}/private (the security rules deny clients).
+package wellbeing
