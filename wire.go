@@ -16,6 +16,7 @@ var areas = []func() []Function{
 	consentFunctions,
 	insightFunctions,
 	paymentFunctions,
+	payoutFunctions,
 	profileFunctions,
 }
 

@@ -44,6 +44,8 @@ const (
 	QEnrollmentsByProgram  = "enrollments_by_program"
 	QWellbeingByUser       = "wellbeing_by_user"
 	QWellbeingOpen         = "wellbeing_open"
+	QPayoutByProcessorID   = "payout_by_processor_id"
+	QBillingPlansByPrice   = "billing_plans_by_price"
 	QGDPROpen              = "gdpr_requests_open"
 	QSessionsExpired       = "sessions_expired"
 	QWebhookEventsSince    = "webhook_events_since"
@@ -216,6 +218,14 @@ var Catalog = []Query{
 		Purpose: "a user's wellbeing-protocol records, newest first (episode de-duplication)",
 		Filters: []Filter{{"userId", Eq}}, OrderBy: []Order{{"createdAt", true}}, Limit: 20,
 		Example: []any{"alice"}},
+	{Name: QPayoutByProcessorID, Collection: model.ColPayouts, Caller: "stripe",
+		Purpose: "the payout a transfer or payout webhook refers to",
+		Filters: []Filter{{"processorPayoutId", Eq}}, Limit: 1,
+		Example: []any{"tr_123"}},
+	{Name: QBillingPlansByPrice, Collection: model.ColBillingPlans, Caller: "stripe",
+		Purpose: "the plans (entitlements) of a subscription's prices",
+		Filters: []Filter{{"stripePriceId", In}},
+		Example: []any{[]any{"price_123"}}},
 	{Name: QWellbeingOpen, Collection: model.ColWellbeingEvents, Caller: "admin",
 		Purpose: "the on-call console: wellbeing events not yet acknowledged, newest first",
 		Filters: []Filter{{"acked", Eq}}, OrderBy: []Order{{"createdAt", true}}, Limit: 50,

@@ -17,7 +17,8 @@ var allTypes = []any{
 	Consents{}, ConsentEntry{}, Payment{}, RefundDetails{}, Refund{}, Dispute{}, Payout{}, Period{},
 	FortnoxVoucher{}, Enrollment{}, Subscription{}, StripeCustomer{}, WebhookEvent{}, WellbeingEvent{},
 	CrisisResources{}, CrisisResource{}, DailyInsight{}, Transit{}, Notification{}, GDPRRequest{},
-	AuditEntry{}, ProcessedEvent{}, Job{},
+	AuditEntry{}, ProcessedEvent{}, Job{}, BillingPlan{}, BillingAccount{},
+	FortnoxBooking{}, PayoutAllocation{}, AllocationEvent{}, AllocationEntry{}, CoachPayoutState{},
 }
 
 // TestTagsAgree checks that every field has a firestore tag and that its

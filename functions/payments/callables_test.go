@@ -1,0 +1,262 @@
+package payments
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/innerjourney/functions/shared/callable"
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/testenv"
+)
+
+// callables serves the three callables with the Auth emulator verifying
+// ID tokens, as onCall wires them.
+type callables struct {
+	checkout, portal, connect string
+	auth                      *testenv.Auth
+}
+
+func serveCallables(t *testing.T, h *harness) *callables {
+	t.Helper()
+	a := testenv.AuthEmulator(t)
+	deps := callable.Deps{Verifier: func(context.Context) (callable.IDTokenVerifier, error) { return a.Client, nil }}
+	serve := func(name string, opts callable.Options, m func(*Service, context.Context, *callable.Request) (any, error)) string {
+		opts.Name = name
+		srv := httptest.NewServer(callable.New(func(ctx context.Context, r *callable.Request) (any, error) { return m(h.svc, ctx, r) }, opts, deps))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	return &callables{
+		checkout: serve("createCheckoutSession", callable.Options{RequireAuth: true}, (*Service).CreateCheckoutSession),
+		portal:   serve("createBillingPortalSession", callable.Options{RequireAuth: true}, (*Service).CreateBillingPortalSession),
+		connect:  serve("createConnectOnboardingLink", callable.Options{RequireCoach: true}, (*Service).CreateConnectOnboardingLink),
+		auth:     a,
+	}
+}
+
+// call invokes a callable and returns the HTTP status, the result and the
+// error status name.
+func call(t *testing.T, url, token string, data any) (int, map[string]any, string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"data": data})
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatalf("call: %v", err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Result map[string]any `json:"result"`
+		Error  *struct {
+			Status, Message string
+		} `json:"error"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	st := ""
+	if out.Error != nil {
+		st = out.Error.Status
+	}
+	return resp.StatusCode, out.Result, st
+}
+
+func TestCreateCheckoutSession(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	c := serveCallables(t, h)
+	buyer := h.project + "-buyer"
+	tok := c.auth.SignIn(t, buyer, nil)
+	inactive := model.BillingPlan{PlanID: "old", StripePriceID: "price_old", Active: false}
+	h.set("billing_plans/old", inactive)
+	neg, cur := int64(-5), "SEK"
+	h.set("programs/prog-bad", model.Program{ProgramID: "prog-bad", Title: "Bad", Price: &neg, Currency: &cur})
+
+	bad := []struct {
+		name  string
+		token string
+		data  any
+		want  string
+	}{
+		{"no auth", "", map[string]any{"programId": "prog-1"}, "UNAUTHENTICATED"},
+		{"forged token", "not-a-token", map[string]any{"programId": "prog-1"}, "UNAUTHENTICATED"},
+		{"client sends a price", tok, map[string]any{"programId": "prog-1", "amount": 1}, "INVALID_ARGUMENT"},
+		{"client sends a Stripe price", tok, map[string]any{"planId": "premium", "priceId": "price_cheap"}, "INVALID_ARGUMENT"},
+		{"neither id", tok, map[string]any{}, "INVALID_ARGUMENT"},
+		{"both ids", tok, map[string]any{"programId": "prog-1", "planId": "premium"}, "INVALID_ARGUMENT"},
+		{"bad id", tok, map[string]any{"programId": "a/b"}, "INVALID_ARGUMENT"},
+		{"foreign return URL", tok, map[string]any{"programId": "prog-1", "returnUrl": "https://evil.test/x"}, "INVALID_ARGUMENT"},
+		{"bad request id", tok, map[string]any{"programId": "prog-1", "requestId": "a b"}, "INVALID_ARGUMENT"},
+		{"unknown program", tok, map[string]any{"programId": "nope"}, "NOT_FOUND"},
+		{"unknown plan", tok, map[string]any{"planId": "nope"}, "NOT_FOUND"},
+		{"inactive plan", tok, map[string]any{"planId": "old"}, "FAILED_PRECONDITION"},
+		{"program without a valid price", tok, map[string]any{"programId": "prog-bad"}, "FAILED_PRECONDITION"},
+	}
+	for _, b := range bad {
+		t.Run(b.name, func(t *testing.T) {
+			if _, _, st := call(t, c.checkout, b.token, b.data); st != b.want {
+				t.Errorf("status %q, want %q", st, b.want)
+			}
+		})
+	}
+	if n := len(h.rec.find("POST", "/v1/checkout/sessions")); n != 0 {
+		t.Fatalf("%d checkout sessions created by rejected calls", n)
+	}
+
+	// A program: the amount and currency come from programs/prog-1.
+	code, res, st := call(t, c.checkout, tok, map[string]any{"programId": "prog-1", "returnUrl": "https://app.example.test/programs/prog-1", "requestId": "click-1"})
+	if code != 200 || st != "" || !strings.HasPrefix(res["sessionId"].(string), "cs_") || res["url"] == "" {
+		t.Fatalf("program checkout: %d %v %s", code, res, st)
+	}
+	reqs := h.rec.find("POST", "/v1/checkout/sessions")
+	if len(reqs) != 1 {
+		t.Fatalf("%d checkout requests", len(reqs))
+	}
+	f := reqs[0].Form
+	for k, want := range map[string]string{
+		"mode": "payment", "line_items[0][price_data][unit_amount]": "49900", "line_items[0][price_data][currency]": "sek",
+		"client_reference_id": buyer, "metadata[programId]": "prog-1", "payment_intent_data[metadata][uid]": buyer,
+		"success_url": "https://app.example.test/programs/prog-1?checkout=success&session_id={CHECKOUT_SESSION_ID}",
+	} {
+		if got := f.Get(k); got != want {
+			t.Errorf("checkout %s = %q, want %q", k, got, want)
+		}
+	}
+	if k := reqs[0].Header.Get("Idempotency-Key"); !strings.HasPrefix(k, "ij-checkout-") {
+		t.Errorf("checkout idempotency key %q", k)
+	}
+	cus := h.rec.find("POST", "/v1/customers")
+	if len(cus) != 1 || !strings.HasPrefix(cus[0].Header.Get("Idempotency-Key"), "ij-customer-") || cus[0].Form.Get("metadata[uid]") != buyer {
+		t.Fatalf("customer requests = %+v", cus)
+	}
+	var ba model.BillingAccount
+	if !h.get("users/"+buyer+"/private/billing", &ba) || !strings.HasPrefix(ba.StripeCustomerID, "cus_") {
+		t.Fatalf("billing account = %+v", ba)
+	}
+	var sc model.StripeCustomer
+	if !h.get("stripe_customers/"+ba.StripeCustomerID, &sc) || sc.UserID != buyer {
+		t.Errorf("customer mapping = %+v", sc)
+	}
+	if f.Get("customer") != ba.StripeCustomerID {
+		t.Errorf("checkout customer %q", f.Get("customer"))
+	}
+
+	// The same click again: same idempotency key, no second customer.
+	call(t, c.checkout, tok, map[string]any{"programId": "prog-1", "returnUrl": "https://app.example.test/programs/prog-1", "requestId": "click-1"})
+	reqs = h.rec.find("POST", "/v1/checkout/sessions")
+	if len(reqs) != 2 || reqs[1].Header.Get("Idempotency-Key") != reqs[0].Header.Get("Idempotency-Key") {
+		t.Errorf("retry did not reuse the idempotency key")
+	}
+	if n := len(h.rec.find("POST", "/v1/customers")); n != 1 {
+		t.Errorf("%d customers created", n)
+	}
+
+	// A subscription: the Stripe price comes from billing_plans/premium.
+	code, res, st = call(t, c.checkout, tok, map[string]any{"planId": "premium"})
+	if code != 200 || st != "" {
+		t.Fatalf("plan checkout: %d %v %s", code, res, st)
+	}
+	reqs = h.rec.find("POST", "/v1/checkout/sessions")
+	f = reqs[len(reqs)-1].Form
+	if f.Get("mode") != "subscription" || f.Get("line_items[0][price]") != "price_premium" ||
+		f.Get("subscription_data[metadata][uid]") != buyer || f.Get("subscription_data[metadata][planId]") != "premium" ||
+		!strings.HasPrefix(f.Get("success_url"), "https://demo-ij.web.app?checkout=success") {
+		t.Errorf("subscription checkout form = %v", f)
+	}
+
+	// Already subscribed, already enrolled.
+	h.set("subscriptions/sub_x", model.Subscription{SubscriptionID: "sub_x", UserID: buyer, Status: "active", PriceIDs: []string{"price_premium"}})
+	if _, _, st := call(t, c.checkout, tok, map[string]any{"planId": "premium"}); st != "ALREADY_EXISTS" {
+		t.Errorf("subscribed twice: %q", st)
+	}
+	h.set("enrollments/"+buyer+"_prog-1", model.Enrollment{UserID: buyer, ProgramID: "prog-1", Status: EnrollmentActive})
+	if _, _, st := call(t, c.checkout, tok, map[string]any{"programId": "prog-1"}); st != "ALREADY_EXISTS" {
+		t.Errorf("enrolled twice: %q", st)
+	}
+
+	// A free program: enrolled at once, coach assigned, no Stripe call.
+	before := len(h.rec.find("POST", "/v1/checkout/sessions"))
+	code, res, _ = call(t, c.checkout, tok, map[string]any{"programId": "prog-free"})
+	if code != 200 || res["enrolled"] != true {
+		t.Fatalf("free program: %d %v", code, res)
+	}
+	var e model.Enrollment
+	if !h.get("enrollments/"+buyer+"_prog-free", &e) || e.Status != EnrollmentActive || e.PaymentID != "" {
+		t.Errorf("free enrollment = %+v", e)
+	}
+	var a model.CoachAssignment
+	if !h.get("users/"+buyer+"/coaches/coach-1", &a) || a.Source != model.AssignedByEnrollment {
+		t.Errorf("free program coach assignment = %+v", a)
+	}
+	if n := len(h.rec.find("POST", "/v1/checkout/sessions")); n != before {
+		t.Errorf("free program called Stripe")
+	}
+}
+
+func TestBillingPortalAndConnect(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	c := serveCallables(t, h)
+	user := h.project + "-user"
+	coach := h.project + "-coach"
+	utok := c.auth.SignIn(t, user, nil)
+	ctok := c.auth.SignIn(t, coach, map[string]any{"coach": true})
+
+	if _, _, st := call(t, c.portal, "", map[string]any{}); st != "UNAUTHENTICATED" {
+		t.Errorf("portal without auth: %q", st)
+	}
+	if _, _, st := call(t, c.portal, utok, map[string]any{}); st != "FAILED_PRECONDITION" {
+		t.Errorf("portal without customer: %q", st)
+	}
+	if _, _, st := call(t, c.portal, utok, map[string]any{"returnUrl": "javascript:alert(1)"}); st != "INVALID_ARGUMENT" {
+		t.Errorf("portal bad returnUrl: %q", st)
+	}
+	h.set("users/"+user+"/private/billing", model.BillingAccount{StripeCustomerID: "cus_portal"})
+	code, res, st := call(t, c.portal, utok, map[string]any{"returnUrl": "https://demo-ij.web.app/account"})
+	if code != 200 || res["url"] == "" {
+		t.Fatalf("portal: %d %v %s", code, res, st)
+	}
+	pr := h.rec.find("POST", "/v1/billing_portal/sessions")
+	if len(pr) != 1 || pr[0].Form.Get("customer") != "cus_portal" || pr[0].Form.Get("return_url") != "https://demo-ij.web.app/account" ||
+		!strings.HasPrefix(pr[0].Header.Get("Idempotency-Key"), "ij-portal-") {
+		t.Errorf("portal request = %+v", pr)
+	}
+
+	if _, _, st := call(t, c.connect, "", map[string]any{}); st != "UNAUTHENTICATED" {
+		t.Errorf("connect without auth: %q", st)
+	}
+	if _, _, st := call(t, c.connect, utok, map[string]any{}); st != "PERMISSION_DENIED" {
+		t.Errorf("connect as a user: %q", st)
+	}
+	code, res, st = call(t, c.connect, ctok, map[string]any{})
+	if code != 200 || res["url"] == "" || !strings.HasPrefix(res["accountId"].(string), "acct_") {
+		t.Fatalf("connect: %d %v %s", code, res, st)
+	}
+	acct := res["accountId"].(string)
+	ar := h.rec.find("POST", "/v1/accounts")
+	if len(ar) != 1 || ar[0].Form.Get("type") != "express" || ar[0].Form.Get("metadata[coachUid]") != coach ||
+		ar[0].Form.Get("capabilities[transfers][requested]") != "true" || !strings.HasPrefix(ar[0].Header.Get("Idempotency-Key"), "ij-connect-account-") {
+		t.Errorf("account request = %+v", ar)
+	}
+	var cp model.CoachProfile
+	if !h.get("coach_profiles/"+coach, &cp) || cp.StripeAccountID != acct || cp.PayoutsEnabled {
+		t.Errorf("coach profile = %+v", cp)
+	}
+	// A second link reuses the account.
+	call(t, c.connect, ctok, map[string]any{"returnUrl": "https://app.example.test/coach"})
+	if n := len(h.rec.find("POST", "/v1/accounts")); n != 1 {
+		t.Errorf("%d accounts created", n)
+	}
+	links := h.rec.find("POST", "/v1/account_links")
+	if len(links) != 2 || links[1].Form.Get("account") != acct || links[1].Form.Get("type") != "account_onboarding" ||
+		links[1].Form.Get("return_url") != "https://app.example.test/coach?connect=return" {
+		t.Errorf("account links = %+v", links)
+	}
+}

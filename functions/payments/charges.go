@@ -1,0 +1,595 @@
+package payments
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/store"
+)
+
+// Metadata keys the callables put on Checkout Sessions, PaymentIntents,
+// subscriptions and Connect accounts.
+const (
+	metaUID       = "uid"
+	metaProgramID = "programId"
+	metaPlanID    = "planId"
+	metaKind      = "kind"
+	metaCoachUID  = "coachUid"
+	metaPayoutID  = "payoutId"
+)
+
+// paymentFacts is what one event tells about one payment. Each event
+// contributes the facts it knows; mergePayment folds them into the stored
+// document so that any order of events gives the same result.
+type paymentFacts struct {
+	docID string // payments/{docID}: the PaymentIntent id (cs_/in_ when none)
+	piID  string
+	// base is the payment's own outcome the event reports ("" when it
+	// says nothing); at is the event's time, the order guard.
+	base model.PaymentStatus
+	at   time.Time
+	// paidAt is the object's own time of the payment (paymentDate).
+	paidAt         time.Time
+	amount         int64
+	currency       string
+	customerID     string
+	uid            string // from our own metadata / client_reference_id
+	programID      string
+	subscriptionID string
+	chargeID       string
+	invoiceURL     string
+	description    string
+	reportedRefund int64
+	refunds        []model.Refund
+	dispute        *model.Dispute
+	// stub lets the event create the payment before the user is known
+	// (refunds and disputes carry no customer); later events fill it in.
+	stub bool
+}
+
+// paymentTx is a payment's reads inside a transaction and the writes they
+// lead to.
+type paymentTx struct {
+	ref     *firestore.DocumentRef
+	old     *model.Payment
+	doc     model.Payment
+	changed bool
+	// mapCustomer, when set, creates stripe_customers/{cus} → uid at
+	// mapRef.
+	mapCustomer *model.StripeCustomer
+	mapRef      *firestore.DocumentRef
+	enroll      *enrollmentTx
+	skip        string
+}
+
+// readPayment does the reads of a payment effect and computes the merged
+// document. It never writes.
+func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f paymentFacts) (*paymentTx, error) {
+	p := &paymentTx{ref: s.Firestore.Collection(model.ColPayments).Doc(f.docID)}
+	snap, err := tx.Get(p.ref)
+	switch {
+	case err == nil:
+		var old model.Payment
+		if err := snap.DataTo(&old); err != nil {
+			return nil, fmt.Errorf("decode payment: %w", err)
+		}
+		p.old = &old
+	case !store.IsNotFound(err):
+		return nil, err
+	}
+	uid := ""
+	if f.customerID != "" {
+		mapped, found, err := s.customerUser(tx, f.customerID)
+		if err != nil {
+			return nil, err
+		}
+		uid = mapped
+		if !found && f.uid != "" {
+			p.mapCustomer = &model.StripeCustomer{CustomerID: f.customerID, UserID: f.uid}
+			p.mapRef = s.Firestore.Collection(model.ColStripeCustomers).Doc(f.customerID)
+		}
+	}
+	if uid == "" {
+		uid = f.uid
+	}
+	if p.old == nil && uid == "" && !f.stub {
+		p.skip = "unknown customer"
+		return p, nil
+	}
+	p.doc = mergePayment(p.old, f, uid)
+	var prog *model.Program
+	if pid := deref(p.doc.ProgramID); pid != "" && p.doc.UserID != "" {
+		if p.enroll, err = s.readEnrollment(tx, p.doc.UserID, pid); err != nil {
+			return nil, err
+		}
+		prog = p.enroll.program
+	}
+	p.doc.Description = describe(p.doc, prog)
+	p.changed = p.old == nil || store.Hash(*p.old) != store.Hash(p.doc)
+	return p, nil
+}
+
+// write stages the payment's writes: the document when it changed, the
+// customer mapping, and the enrolment that follows from the merged state.
+func (p *paymentTx) write(tx *firestore.Transaction, now time.Time) error {
+	if p.skip != "" {
+		return nil
+	}
+	if p.changed {
+		p.doc.UpdatedAt = now
+		if p.doc.CreatedAt.IsZero() {
+			p.doc.CreatedAt = now
+		}
+		if err := tx.Set(p.ref, p.doc); err != nil {
+			return err
+		}
+	}
+	if m := p.mapCustomer; m != nil {
+		m.CreatedAt = now
+		if err := tx.Set(p.mapRef, *m); err != nil {
+			return err
+		}
+	}
+	if p.enroll != nil {
+		switch {
+		case hasAccess(p.doc):
+			return p.enroll.grant(tx, p.doc.PaymentID, now)
+		case lostAccess(p.doc):
+			return p.enroll.revoke(tx, p.doc.PaymentID, now)
+		}
+	}
+	return nil
+}
+
+// describe is a payment's description, derived from its merged state so
+// that it does not depend on which event came first.
+func describe(p model.Payment, prog *model.Program) string {
+	switch {
+	case p.ProgramID != nil && prog != nil:
+		return "Enrollment in " + prog.Title
+	case p.ProgramID != nil && strings.HasPrefix(p.Description, "Enrollment in "):
+		return p.Description // the program was deleted since
+	case p.ProgramID != nil:
+		return "Program purchase"
+	case p.SubscriptionID != nil || p.Description == descSubscription:
+		return descSubscription
+	}
+	return "Payment"
+}
+
+const descSubscription = "Subscription payment"
+
+// hasAccess reports whether a payment grants its program.
+func hasAccess(p model.Payment) bool {
+	if p.Dispute != nil && p.Dispute.Lost {
+		return false
+	}
+	return p.Status == model.PaymentSucceeded || p.Status == model.PaymentPartiallyRefunded
+}
+
+// lostAccess reports whether a payment's program access must be revoked:
+// fully refunded or a lost dispute.
+func lostAccess(p model.Payment) bool {
+	return p.Status == model.PaymentRefunded || (p.Dispute != nil && p.Dispute.Lost)
+}
+
+// customerUser reads stripe_customers/{cus}.
+func (s *Service) customerUser(tx *firestore.Transaction, cus string) (uid string, found bool, err error) {
+	if strings.Contains(cus, "/") {
+		return "", false, nil
+	}
+	snap, err := tx.Get(s.Firestore.Collection(model.ColStripeCustomers).Doc(cus))
+	if store.IsNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	var m model.StripeCustomer
+	if err := snap.DataTo(&m); err != nil {
+		return "", false, fmt.Errorf("decode stripe customer: %w", err)
+	}
+	return m.UserID, true, nil
+}
+
+// baseRank orders the payment's own outcomes; succeeded is final.
+func baseRank(s model.PaymentStatus) int {
+	switch s {
+	case model.PaymentPending:
+		return 1
+	case model.PaymentFailed:
+		return 2
+	case model.PaymentSucceeded, model.PaymentPartiallyRefunded, model.PaymentRefunded:
+		return 3
+	}
+	return 0
+}
+
+func baseOf(s model.PaymentStatus) model.PaymentStatus {
+	if s == model.PaymentPartiallyRefunded || s == model.PaymentRefunded {
+		return model.PaymentSucceeded
+	}
+	return s
+}
+
+// mergePayment folds an event's facts into the stored payment (nil when
+// none). The rules make the result independent of the order of events:
+// identity fields are set once; a succeeded payment stays succeeded;
+// between pending and failed the later event wins (ties: higher rank);
+// paymentDate is the earliest success time; refunds are a union by id
+// with status precedence and the refunded amount never shrinks unless a
+// refund failed; a dispute moves only forward in status precedence.
+func mergePayment(old *model.Payment, f paymentFacts, uid string) model.Payment {
+	var p model.Payment
+	if old != nil {
+		p = *old
+		if old.RefundDetails != nil {
+			rd := *old.RefundDetails
+			rd.Refunds = append([]model.Refund(nil), old.RefundDetails.Refunds...)
+			p.RefundDetails = &rd
+		}
+		if old.Dispute != nil {
+			d := *old.Dispute
+			p.Dispute = &d
+		}
+	}
+	p.PaymentID = f.docID
+	p.Processor = "stripe"
+	if p.ProcessorPaymentID == "" {
+		p.ProcessorPaymentID = f.piID
+		if p.ProcessorPaymentID == "" {
+			p.ProcessorPaymentID = f.docID
+		}
+	}
+	if p.UserID == "" {
+		p.UserID = uid
+	}
+	if f.amount > 0 {
+		p.Amount = f.amount
+	}
+	if p.Currency == "" && f.currency != "" {
+		p.Currency = model.NormalizeCurrency(f.currency)
+	}
+	if p.ProgramID == nil && f.programID != "" {
+		p.ProgramID = ptr(f.programID)
+	}
+	if p.SubscriptionID == nil && f.subscriptionID != "" {
+		p.SubscriptionID = ptr(f.subscriptionID)
+	}
+	fill(&p.ChargeID, f.chargeID)
+	fill(&p.CustomerID, f.customerID)
+	fill(&p.InvoiceURL, f.invoiceURL)
+	if f.description == descSubscription {
+		p.Description = descSubscription
+	}
+
+	oldBase := baseOf(p.Status)
+	base := oldBase
+	if f.base != "" {
+		switch {
+		case oldBase == "" || f.base == model.PaymentSucceeded:
+			base = f.base
+		case oldBase == model.PaymentSucceeded:
+		case f.at.After(p.SourceUpdated) || (f.at.Equal(p.SourceUpdated) && baseRank(f.base) > baseRank(oldBase)):
+			base = f.base
+		}
+		when := f.paidAt
+		if when.IsZero() {
+			when = f.at
+		}
+		switch {
+		case f.base == model.PaymentSucceeded && (oldBase != model.PaymentSucceeded || p.PaymentDate.IsZero() || when.Before(p.PaymentDate)):
+			p.PaymentDate = when
+		case f.base != model.PaymentSucceeded && base != model.PaymentSucceeded && (p.PaymentDate.IsZero() || when.Before(p.PaymentDate)):
+			p.PaymentDate = when
+		}
+	}
+	if f.at.After(p.SourceUpdated) {
+		p.SourceUpdated = f.at
+	}
+
+	if len(f.refunds) > 0 || f.reportedRefund > 0 || p.RefundDetails != nil {
+		p.RefundDetails = mergeRefunds(p.RefundDetails, f.refunds, f.reportedRefund)
+	}
+	if f.dispute != nil {
+		p.Dispute = mergeDispute(p.Dispute, f.dispute)
+	}
+
+	p.Status = base
+	if base == model.PaymentSucceeded && p.RefundDetails != nil && p.RefundDetails.AmountRefunded > 0 {
+		if p.Amount > 0 && p.RefundDetails.AmountRefunded >= p.Amount {
+			p.Status = model.PaymentRefunded
+		} else {
+			p.Status = model.PaymentPartiallyRefunded
+		}
+	}
+	return p
+}
+
+func refundRank(status string) int {
+	switch status {
+	case "failed":
+		return 3
+	case "succeeded", "canceled":
+		return 2
+	}
+	return 1 // pending, requires_action
+}
+
+func refundActive(status string) bool { return status != "failed" && status != "canceled" }
+
+func mergeRefunds(old *model.RefundDetails, in []model.Refund, reported int64) *model.RefundDetails {
+	byID := map[string]model.Refund{}
+	var prevAmount int64
+	if old != nil {
+		prevAmount = old.AmountRefunded
+		for _, r := range old.Refunds {
+			byID[r.RefundID] = r
+		}
+	}
+	for _, r := range in {
+		cur, ok := byID[r.RefundID]
+		if !ok || refundRank(r.Status) > refundRank(cur.Status) {
+			byID[r.RefundID] = r
+		}
+	}
+	rd := &model.RefundDetails{Refunds: []model.Refund{}}
+	var active int64
+	anyFailed := false
+	for _, r := range byID {
+		rd.Refunds = append(rd.Refunds, r)
+		if refundActive(r.Status) {
+			active += r.Amount
+		} else {
+			anyFailed = true
+		}
+	}
+	sort.Slice(rd.Refunds, func(i, j int) bool {
+		a, b := rd.Refunds[i], rd.Refunds[j]
+		if !a.CreatedAt.Equal(b.CreatedAt) {
+			return a.CreatedAt.Before(b.CreatedAt)
+		}
+		return a.RefundID < b.RefundID
+	})
+	if anyFailed {
+		rd.AmountRefunded = active
+	} else {
+		rd.AmountRefunded = max(prevAmount, reported, active)
+	}
+	return rd
+}
+
+func disputeRank(status string) int {
+	switch status {
+	case "won", "lost", "warning_closed", "charge_refunded":
+		return 3
+	case "under_review", "warning_under_review":
+		return 2
+	}
+	return 1 // needs_response, warning_needs_response
+}
+
+func mergeDispute(old, in *model.Dispute) *model.Dispute {
+	d := *in
+	if old == nil {
+		return &d
+	}
+	if old.DisputeID != in.DisputeID {
+		if in.CreatedAt.After(old.CreatedAt) || (in.CreatedAt.Equal(old.CreatedAt) && in.DisputeID > old.DisputeID) {
+			return &d
+		}
+		return old
+	}
+	if disputeRank(in.Status) > disputeRank(old.Status) {
+		return &d
+	}
+	keep := *old
+	if disputeRank(in.Status) == disputeRank(old.Status) && in.Status == old.Status &&
+		in.ClosedAt != nil && (keep.ClosedAt == nil || in.ClosedAt.Before(*keep.ClosedAt)) {
+		keep.ClosedAt = in.ClosedAt
+	}
+	return &keep
+}
+
+// paymentEffect wraps facts into an effect.
+func (s *Service) paymentEffect(f paymentFacts) effect {
+	return effect{apply: func(ctx context.Context, tx *firestore.Transaction) (Result, error) {
+		p, err := s.readPayment(ctx, tx, f)
+		if err != nil {
+			return Result{}, err
+		}
+		if p.skip != "" {
+			return ignored(p.skip), nil
+		}
+		if err := p.write(tx, s.now()); err != nil {
+			return Result{}, err
+		}
+		return processed, nil
+	}}
+}
+
+// checkoutEffect handles checkout.session.completed and the async payment
+// outcomes: a payment-mode session is the program purchase; a
+// subscription-mode session only confirms the customer mapping (the
+// subscription events carry the rest).
+func (s *Service) checkoutEffect(cs *stripe.CheckoutSession, typ string, at time.Time) effect {
+	uid := cs.ClientReferenceID
+	if uid == "" {
+		uid = cs.Metadata[metaUID]
+	}
+	cus := ""
+	if cs.Customer != nil {
+		cus = cs.Customer.ID
+	}
+	if cs.Mode != stripe.CheckoutSessionModePayment {
+		return effect{apply: func(ctx context.Context, tx *firestore.Transaction) (Result, error) {
+			if cus == "" {
+				return ignored("session without customer"), nil
+			}
+			mapped, found, err := s.customerUser(tx, cus)
+			if err != nil {
+				return Result{}, err
+			}
+			if !found && uid == "" || found && mapped == "" {
+				return ignored("unknown customer"), nil
+			}
+			if !found {
+				if err := tx.Set(s.Firestore.Collection(model.ColStripeCustomers).Doc(cus),
+					model.StripeCustomer{CustomerID: cus, UserID: uid, CreatedAt: s.now()}); err != nil {
+					return Result{}, err
+				}
+			}
+			return processed, nil
+		}}
+	}
+	f := paymentFacts{
+		docID: cs.ID, at: at, amount: cs.AmountTotal, currency: string(cs.Currency), customerID: cus,
+		uid: uid, programID: cs.Metadata[metaProgramID],
+	}
+	if cs.PaymentIntent != nil && cs.PaymentIntent.ID != "" {
+		f.docID, f.piID = cs.PaymentIntent.ID, cs.PaymentIntent.ID
+	}
+	switch {
+	case typ == "checkout.session.async_payment_failed":
+		f.base = model.PaymentFailed
+	case cs.PaymentStatus == stripe.CheckoutSessionPaymentStatusPaid || cs.PaymentStatus == stripe.CheckoutSessionPaymentStatusNoPaymentRequired:
+		f.base, f.paidAt = model.PaymentSucceeded, at
+	default:
+		f.base = model.PaymentPending
+	}
+	return s.paymentEffect(f)
+}
+
+// paymentIntentEffect handles payment_intent.*.
+func (s *Service) paymentIntentEffect(pi *stripe.PaymentIntent, at time.Time) effect {
+	f := paymentFacts{
+		docID: pi.ID, piID: pi.ID, at: at, amount: pi.Amount, currency: string(pi.Currency),
+		uid: pi.Metadata[metaUID], programID: pi.Metadata[metaProgramID],
+	}
+	if pi.Customer != nil {
+		f.customerID = pi.Customer.ID
+	}
+	if pi.LatestCharge != nil {
+		f.chargeID = pi.LatestCharge.ID
+	}
+	if pi.Invoice != nil && pi.Invoice.ID != "" {
+		f.description = descSubscription
+	}
+	switch pi.Status {
+	case stripe.PaymentIntentStatusSucceeded:
+		f.base = model.PaymentSucceeded
+	case stripe.PaymentIntentStatusCanceled:
+		f.base = model.PaymentFailed
+	case stripe.PaymentIntentStatusRequiresPaymentMethod:
+		if pi.LastPaymentError != nil {
+			f.base = model.PaymentFailed
+		} else {
+			f.base = model.PaymentPending
+		}
+	default:
+		f.base = model.PaymentPending
+	}
+	return s.paymentEffect(f)
+}
+
+// chargeEffect handles charge.succeeded and charge.refunded.
+func (s *Service) chargeEffect(ch *stripe.Charge, at time.Time) effect {
+	if ch.PaymentIntent == nil || ch.PaymentIntent.ID == "" {
+		return ignoreEffect("charge without a payment intent")
+	}
+	f := paymentFacts{
+		docID: ch.PaymentIntent.ID, piID: ch.PaymentIntent.ID, at: at, paidAt: unix(ch.Created),
+		amount: ch.Amount, currency: string(ch.Currency), chargeID: ch.ID,
+		uid: ch.Metadata[metaUID], programID: ch.Metadata[metaProgramID], reportedRefund: ch.AmountRefunded,
+	}
+	if ch.Customer != nil {
+		f.customerID = ch.Customer.ID
+	}
+	switch {
+	case ch.Paid && ch.Status == stripe.ChargeStatusSucceeded:
+		f.base = model.PaymentSucceeded
+	case ch.Status == stripe.ChargeStatusFailed:
+		f.base = model.PaymentFailed
+	default:
+		f.base = model.PaymentPending
+	}
+	if ch.Refunds != nil {
+		for _, r := range ch.Refunds.Data {
+			if r != nil && r.ID != "" {
+				f.refunds = append(f.refunds, refundOf(r))
+			}
+		}
+	}
+	return s.paymentEffect(f)
+}
+
+func refundOf(r *stripe.Refund) model.Refund {
+	return model.Refund{RefundID: r.ID, Amount: r.Amount, Reason: string(r.Reason), Status: string(r.Status), CreatedAt: unix(r.Created)}
+}
+
+// refundEffect handles refund.created, refund.updated and
+// charge.refund.updated: one refund's details.
+func (s *Service) refundEffect(rf *stripe.Refund, at time.Time) effect {
+	if rf.PaymentIntent == nil || rf.PaymentIntent.ID == "" {
+		return ignoreEffect("refund without a payment intent")
+	}
+	f := paymentFacts{
+		docID: rf.PaymentIntent.ID, piID: rf.PaymentIntent.ID, at: at, base: model.PaymentSucceeded,
+		currency: string(rf.Currency), refunds: []model.Refund{refundOf(rf)}, stub: true,
+	}
+	if rf.Charge != nil {
+		f.chargeID = rf.Charge.ID
+	}
+	return s.paymentEffect(f)
+}
+
+// disputeEffect handles charge.dispute.*: the payment is flagged while the
+// dispute is open and resolved (won or lost) when it closes.
+func (s *Service) disputeEffect(d *stripe.Dispute, at time.Time) effect {
+	if d.PaymentIntent == nil || d.PaymentIntent.ID == "" {
+		return ignoreEffect("dispute without a payment intent")
+	}
+	md := &model.Dispute{
+		DisputeID: d.ID, Amount: d.Amount, Reason: string(d.Reason), Status: string(d.Status),
+		CreatedAt: unix(d.Created),
+	}
+	md.Open = disputeRank(md.Status) < 3
+	md.Lost = md.Status == "lost"
+	if !md.Open {
+		md.ClosedAt = ptr(at)
+	}
+	f := paymentFacts{
+		docID: d.PaymentIntent.ID, piID: d.PaymentIntent.ID, at: at, base: model.PaymentSucceeded,
+		currency: string(d.Currency), dispute: md, stub: true,
+	}
+	if d.Charge != nil {
+		f.chargeID = d.Charge.ID
+	}
+	return s.paymentEffect(f)
+}
+
+func ignoreEffect(reason string) effect {
+	return effect{apply: func(context.Context, *firestore.Transaction) (Result, error) { return ignored(reason), nil }}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func fill(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}

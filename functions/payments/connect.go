@@ -1,0 +1,203 @@
+package payments
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/innerjourney/functions/shared/indexes"
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/store"
+)
+
+// payoutsReason explains why a Connect account cannot receive payouts
+// (Stripe's codes and requirement names, never personal data).
+func payoutsReason(a *stripe.Account) string {
+	if a.PayoutsEnabled {
+		return ""
+	}
+	if r := a.Requirements; r != nil {
+		if r.DisabledReason != "" {
+			return string(r.DisabledReason)
+		}
+		if len(r.PastDue) > 0 {
+			return "past_due: " + strings.Join(r.PastDue, ",")
+		}
+		if len(r.CurrentlyDue) > 0 {
+			return "currently_due: " + strings.Join(r.CurrentlyDue, ",")
+		}
+	}
+	if !a.DetailsSubmitted {
+		return "onboarding_incomplete"
+	}
+	return "payouts_disabled"
+}
+
+// accountEffect handles account.updated: the coach's payout eligibility
+// in coach_profiles/{coachUid}. The coach is found through the account's
+// metadata coachUid (set when the account was created) and must be linked
+// to that account. Guard: the later event wins; of two in the same second,
+// the one with payouts enabled.
+func (s *Service) accountEffect(a *stripe.Account, at time.Time) effect {
+	coach := a.Metadata[metaCoachUID]
+	if !validID(coach) {
+		return ignoreEffect("unknown account")
+	}
+	reason := payoutsReason(a)
+	return effect{apply: func(ctx context.Context, tx *firestore.Transaction) (Result, error) {
+		ref := s.Firestore.Collection(model.ColCoachProfiles).Doc(coach)
+		snap, err := tx.Get(ref)
+		if store.IsNotFound(err) {
+			return ignored("unknown coach"), nil
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		var cp model.CoachProfile
+		if err := snap.DataTo(&cp); err != nil {
+			return Result{}, fmt.Errorf("decode coach profile: %w", err)
+		}
+		if cp.StripeAccountID != "" && cp.StripeAccountID != a.ID {
+			return ignored("account not linked to the coach"), nil
+		}
+		if cp.AccountUpdated != nil {
+			prev := *cp.AccountUpdated
+			if at.Before(prev) || at.Equal(prev) && (!a.PayoutsEnabled || cp.PayoutsEnabled) {
+				return Result{Status: StatusProcessed, Reason: "older than the stored state"}, nil
+			}
+		}
+		err = tx.Set(ref, map[string]any{
+			"coachId": coach, "stripeAccountId": a.ID, "payoutsEnabled": a.PayoutsEnabled,
+			"payoutsReason": reason, "accountUpdatedAt": at,
+		}, firestore.MergeAll)
+		if err != nil {
+			return Result{}, err
+		}
+		return processed, nil
+	}}
+}
+
+// payoutRank orders payout statuses; completed and failed are final.
+func payoutRank(st model.PayoutStatus) int {
+	switch st {
+	case model.PayoutProcessing:
+		return 1
+	case model.PayoutCompleted, model.PayoutFailed:
+		return 2
+	}
+	return 0
+}
+
+// payoutUpdate is one event's news about a payout.
+type payoutUpdate struct {
+	payoutID  string // metadata payoutId ("" when absent)
+	processor string // the transfer or payout id, to find the payout by processorPayoutId
+	status    model.PayoutStatus
+	reason    string
+	at        time.Time
+}
+
+// payoutApplies is the payout order guard: status precedence
+// (pending < processing < completed = failed); between the two final
+// statuses the later event wins (ties: failed).
+func payoutApplies(p *model.Payout, u payoutUpdate) bool {
+	if p.Status == u.status {
+		// Only the time moves forward (it is what the guard compares).
+		return p.SourceUpdated == nil || u.at.After(*p.SourceUpdated)
+	}
+	or, nr := payoutRank(p.Status), payoutRank(u.status)
+	if nr != or {
+		return nr > or
+	}
+	if nr < 2 {
+		return false
+	}
+	if p.SourceUpdated == nil {
+		return true
+	}
+	return u.at.After(*p.SourceUpdated) || (u.at.Equal(*p.SourceUpdated) && u.status == model.PayoutFailed)
+}
+
+// payoutEffectOf applies a payout update: the payout is found by the
+// metadata payoutId, else by processorPayoutId; an unknown payout is
+// recorded as ignored.
+func (s *Service) payoutEffectOf(u payoutUpdate) effect {
+	return effect{apply: func(ctx context.Context, tx *firestore.Transaction) (Result, error) {
+		var snap *firestore.DocumentSnapshot
+		if validID(u.payoutID) {
+			sn, err := tx.Get(s.Firestore.Collection(model.ColPayouts).Doc(u.payoutID))
+			if err != nil && !store.IsNotFound(err) {
+				return Result{}, err
+			}
+			if err == nil {
+				snap = sn
+			}
+		}
+		if snap == nil && u.processor != "" {
+			q, err := indexes.MustLookup(indexes.QPayoutByProcessorID).Build(s.Firestore, u.processor)
+			if err != nil {
+				return Result{}, err
+			}
+			docs, err := tx.Documents(q).GetAll()
+			if err != nil {
+				return Result{}, err
+			}
+			if len(docs) == 1 {
+				snap = docs[0]
+			}
+		}
+		if snap == nil {
+			return ignored("unknown payout"), nil
+		}
+		var p model.Payout
+		if err := snap.DataTo(&p); err != nil {
+			return Result{}, fmt.Errorf("decode payout: %w", err)
+		}
+		if !payoutApplies(&p, u) {
+			return Result{Status: StatusProcessed, Reason: "older than the stored state"}, nil
+		}
+		upd := []firestore.Update{
+			{Path: "status", Value: string(u.status)},
+			{Path: "sourceUpdated", Value: u.at},
+			{Path: "updatedAt", Value: s.now()},
+			{Path: "reason", Value: u.reason},
+		}
+		if err := tx.Update(snap.Ref, upd); err != nil {
+			return Result{}, err
+		}
+		return processed, nil
+	}}
+}
+
+// transferEffect handles transfer.created / updated / reversed (the
+// platform's transfer to the coach's Connect account): processing, or
+// failed once fully reversed.
+func (s *Service) transferEffect(tr *stripe.Transfer, at time.Time) effect {
+	u := payoutUpdate{payoutID: tr.Metadata[metaPayoutID], processor: tr.ID, status: model.PayoutProcessing, at: at}
+	if tr.Reversed || (tr.Amount > 0 && tr.AmountReversed >= tr.Amount) {
+		u.status, u.reason = model.PayoutFailed, "transfer_reversed"
+	}
+	return s.payoutEffectOf(u)
+}
+
+// payoutEffect handles payout.paid / failed / canceled (the Connect
+// account's payout to the coach's bank).
+func (s *Service) payoutEffect(po *stripe.Payout, typ string, at time.Time) effect {
+	u := payoutUpdate{payoutID: po.Metadata[metaPayoutID], processor: po.ID, at: at}
+	switch typ {
+	case "payout.paid":
+		u.status = model.PayoutCompleted
+	case "payout.failed":
+		u.status, u.reason = model.PayoutFailed, string(po.FailureCode)
+		if u.reason == "" {
+			u.reason = "payout_failed"
+		}
+	default:
+		u.status, u.reason = model.PayoutFailed, "payout_canceled"
+	}
+	return s.payoutEffectOf(u)
+}

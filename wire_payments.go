@@ -1,0 +1,73 @@
+package functions
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/innerjourney/functions/functions/payments"
+	"github.com/innerjourney/functions/shared/callable"
+	"github.com/innerjourney/functions/shared/cloud"
+	"github.com/innerjourney/functions/shared/config"
+	"github.com/innerjourney/functions/shared/logging"
+)
+
+var paymentsService = service(func(ctx context.Context, c *cloud.Clients, cfg *config.Config) (*payments.Service, error) {
+	if err := cfg.Require("STRIPE_SECRET_KEY"); err != nil {
+		return nil, err
+	}
+	fs, err := c.Firestore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ac, err := c.Auth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &payments.Service{
+		Firestore: fs,
+		Stripe:    payments.NewStripe(cfg.StripeSecretKey.Reveal(), cfg.StripeAPIURL, nil),
+		Auth:      ac,
+		Now:       now,
+		Config:    payments.SettingsFrom(cfg),
+	}, nil
+})
+
+// stripeWebhook serves the webhook once the service is built; a missing
+// configuration answers 503 so that Stripe retries after the fix.
+func stripeWebhook(w http.ResponseWriter, r *http.Request) {
+	s, err := paymentsService.Get(logging.FromRequest(r))
+	if err != nil {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": "payments unavailable"})
+		return
+	}
+	s.Webhook(w, r)
+}
+
+func paymentFunctions() []Function {
+	stripeKey := []string{"STRIPE_SECRET_KEY"}
+	webhook := Function{Name: "stripeWebhook", Trigger: HTTP, HTTP: stripeWebhook,
+		Secrets: []string{"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS"},
+		Doc:     "Stripe webhooks: verified, deduplicated (webhook_events inbox), order-safe payments, enrolments, subscriptions, entitlements, refunds, disputes, Connect and payouts."}
+
+	checkout := onCall("createCheckoutSession", callable.Options{RequireAuth: true}, paymentsService, (*payments.Service).CreateCheckoutSession)
+	checkout.Secrets = stripeKey
+	checkout.Doc = "Starts a Stripe Checkout for a program (price from Firestore) or a subscription plan (billing_plans)."
+
+	portal := onCall("createBillingPortalSession", callable.Options{RequireAuth: true}, paymentsService, (*payments.Service).CreateBillingPortalSession)
+	portal.Secrets = stripeKey
+	portal.Doc = "Opens Stripe's billing portal for the signed-in user."
+
+	connect := onCall("createConnectOnboardingLink", callable.Options{RequireCoach: true}, paymentsService, (*payments.Service).CreateConnectOnboardingLink)
+	connect.Secrets = stripeKey
+	connect.Doc = "Creates the coach's Stripe Connect Express account on first use and returns an onboarding link."
+
+	reconcile := onPubSub("stripeReconcile", "stripe-reconcile", paymentsService, (*payments.Service).Reconcile)
+	reconcile.Schedule, reconcile.ScheduleZone, reconcile.ScheduleBody = "15 3 * * *", "Europe/Stockholm", "{}"
+	reconcile.Secrets = stripeKey
+	reconcile.Doc = "Daily: lists Stripe events since the checkpoint (at most 30 days) and replays those missing from the inbox."
+
+	return []Function{webhook, checkout, portal, connect, reconcile}
+}
