@@ -18,6 +18,7 @@ var areas = []func() []Function{
 	paymentFunctions,
 	payoutFunctions,
 	profileFunctions,
+	reflectionFunctions,
 }
 
 // clients are the process's lazily created clients.

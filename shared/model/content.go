@@ -153,28 +153,41 @@ type JournalLog struct {
 	PrivateNote string      `firestore:"privateNote,omitempty" json:"privateNote,omitempty"`
 }
 
-// AIAnalysis is user_activations.log.aiAnalysis (server-owned).
+// AIAnalysis is user_activations.log.aiAnalysis (server-owned), as
+// shared/analysis.Result writes it.
 type AIAnalysis struct {
-	SentimentScore float64    `firestore:"sentimentScore" json:"sentimentScore"` // −1..1
-	Magnitude      float64    `firestore:"magnitude" json:"magnitude"`
-	Label          string     `firestore:"label" json:"label"` // positive, negative, neutral
-	KeyThemes      []string   `firestore:"keyThemes" json:"keyThemes"`
-	MoodShift      *MoodShift `firestore:"moodShift" json:"moodShift"`
-	Crisis         bool       `firestore:"crisis" json:"crisis"`
-	Provider       string     `firestore:"provider" json:"provider"`
-	ModelVersion   string     `firestore:"modelVersion" json:"modelVersion"`
-	AnalyzedAt     time.Time  `firestore:"analyzedAt" json:"analyzedAt"`
+	SentimentScore float64        `firestore:"sentimentScore" json:"sentimentScore"` // −1..1
+	Magnitude      float64        `firestore:"magnitude" json:"magnitude"`
+	Label          string         `firestore:"label" json:"label"` // positive, negative, neutral
+	KeyThemes      []string       `firestore:"keyThemes" json:"keyThemes"`
+	MoodShift      MoodShift      `firestore:"moodShift" json:"moodShift"`
+	Crisis         bool           `firestore:"crisis" json:"crisis"`
+	CrisisDetails  *CrisisDetails `firestore:"crisisDetails,omitempty" json:"crisisDetails,omitempty"`
+	Language       string         `firestore:"language" json:"language"`
+	Provider       string         `firestore:"provider" json:"provider"`
+	ModelVersion   string         `firestore:"modelVersion" json:"modelVersion"`
+	Fallback       string         `firestore:"fallback,omitempty" json:"fallback,omitempty"`
 	// ContentHash is the hash of the analysed inputs (text, moods, rating):
 	// the trigger re-analyses only when it changes.
-	ContentHash string `firestore:"contentHash" json:"contentHash"`
+	ContentHash string    `firestore:"contentHash" json:"contentHash"`
+	AnalyzedAt  time.Time `firestore:"analyzedAt" json:"analyzedAt"`
 }
 
 // MoodShift is the change from moodBefore to moodAfter.
 type MoodShift struct {
-	From      string  `firestore:"from" json:"from"`
-	To        string  `firestore:"to" json:"to"`
-	Delta     float64 `firestore:"delta" json:"delta"`
-	Direction string  `firestore:"direction" json:"direction"` // improved, worsened, unchanged, unknown
+	Before        string   `firestore:"before,omitempty" json:"before,omitempty"`
+	After         string   `firestore:"after,omitempty" json:"after,omitempty"`
+	BeforeValence *float64 `firestore:"beforeValence,omitempty" json:"beforeValence,omitempty"`
+	AfterValence  *float64 `firestore:"afterValence,omitempty" json:"afterValence,omitempty"`
+	Shift         *float64 `firestore:"shift,omitempty" json:"shift,omitempty"`
+	Label         string   `firestore:"label" json:"label"` // improved, worsened, unchanged, unknown
+}
+
+// CrisisDetails says why a crisis flag is set (rule ids, never text).
+type CrisisDetails struct {
+	Reasons        []string `firestore:"reasons" json:"reasons"`
+	Rules          []string `firestore:"rules,omitempty" json:"rules,omitempty"`
+	RuleSetVersion string   `firestore:"ruleSetVersion" json:"ruleSetVersion"`
 }
 
 // LiveSession is live_sessions/{liveSessionId}.

@@ -13,7 +13,7 @@ import (
 var allTypes = []any{
 	User{}, Answer{}, PersonalityType{}, NeuroTendencies{}, WellbeingFlags{}, BirthPlace{}, ProfileMeta{},
 	ClientProfile{}, CoachAssignment{}, CoachProfile{}, Activation{}, Program{}, Module{}, ModuleActivation{},
-	UserActivation{}, JournalLog{}, AIAnalysis{}, MoodShift{}, LiveSession{}, SessionReflection{}, Session{},
+	UserActivation{}, JournalLog{}, AIAnalysis{}, MoodShift{}, CrisisDetails{}, LiveSession{}, SessionReflection{}, Session{},
 	Consents{}, ConsentEntry{}, Payment{}, RefundDetails{}, Refund{}, Dispute{}, Payout{}, Period{},
 	FortnoxVoucher{}, Enrollment{}, Subscription{}, StripeCustomer{}, WebhookEvent{}, WellbeingEvent{},
 	CrisisResources{}, CrisisResource{}, DailyInsight{}, Transit{}, Notification{}, GDPRRequest{},

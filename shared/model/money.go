@@ -97,8 +97,9 @@ type Payout struct {
 	Status            PayoutStatus `firestore:"status" json:"status"`
 	Processor         string       `firestore:"processor" json:"processor"` // "stripe_connect", "paypal", "bank_transfer"
 	ProcessorPayoutID *string      `firestore:"processorPayoutId" json:"processorPayoutId"`
-	// FortnoxReference is "SERIES-NUMBER/YEAR", e.g. "P-42/7"; the parts
-	// are in FortnoxVoucher.
+	// FortnoxReference is "SERIES/NUMBER/YEAR" (fortnox.VoucherRef.String,
+	// YEAR = Fortnox's financial-year id), e.g. "P/42/7"; the parts are in
+	// FortnoxVoucher.
 	FortnoxReference  *string  `firestore:"fortnoxReference" json:"fortnoxReference"`
 	RelatedPaymentIDs []string `firestore:"relatedPaymentIds" json:"relatedPaymentIds"`
 

@@ -40,6 +40,8 @@ type PayoutAllocation struct {
 	PaymentID string `firestore:"paymentId" json:"paymentId"`
 	ProgramID string `firestore:"programId" json:"programId"`
 	Currency  string `firestore:"currency" json:"currency"`
+	// PaymentDate is the payment's date (the sale's date in the books).
+	PaymentDate time.Time `firestore:"paymentDate" json:"paymentDate"`
 	// Net is the payment's net amount (amount − refunds − lost disputes,
 	// minor units) that the entries currently add up to.
 	Net int64 `firestore:"net" json:"net"`

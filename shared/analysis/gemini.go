@@ -1,0 +1,338 @@
+package analysis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/genai"
+
+	"github.com/innerjourney/functions/shared/fault"
+)
+
+// GeminiConfig configures the Gemini provider. Either APIKey (Gemini API)
+// or Project and Location (Vertex AI, Application Default Credentials) must
+// be set.
+type GeminiConfig struct {
+	// Model is the model name, e.g. "gemini-2.5-flash". Required.
+	Model string
+	// APIKey selects the Gemini API backend. A secret: never logged.
+	APIKey string
+	// Project and Location select the Vertex AI backend.
+	Project  string
+	Location string
+	// BaseURL overrides the API endpoint (tests point it at a local fake).
+	BaseURL string
+	// HTTPClient overrides the HTTP client (optional).
+	HTTPClient *http.Client
+	// Timeout bounds one attempt; default 20 s.
+	Timeout time.Duration
+	// MaxAttempts bounds the attempts per entry (first try included);
+	// default 3.
+	MaxAttempts int
+	// Backoff is the delay before the second attempt; it doubles for each
+	// further one, with ±25 % jitter, capped at 8 s. Default 500 ms.
+	Backoff time.Duration
+}
+
+// Gemini analyzes entries with Google's Gemini. Any failure falls back to
+// the offline analyzer; a response blocked for safety is treated as a
+// possible crisis. The offline analyzer always runs as well: its mood
+// shift is used as is, and its crisis detector is ORed with the model's
+// judgement. Safe for concurrent use.
+type Gemini struct {
+	cfg     GeminiConfig
+	offline *Offline
+	// sleep waits between attempts; tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
+
+	mu     sync.Mutex
+	client *genai.Client
+}
+
+// NewGemini validates cfg and returns the provider; offline is the
+// fallback (a new Offline with the system clock when nil). The API client
+// is created on first use, and creation is retried on the next call when
+// it fails. It returns a fault.Invalid error for an incomplete cfg.
+func NewGemini(cfg GeminiConfig, offline *Offline) (*Gemini, error) {
+	if strings.TrimSpace(cfg.Model) == "" {
+		return nil, invalid("gemini: model is required")
+	}
+	if cfg.APIKey == "" && cfg.Project == "" {
+		return nil, invalid("gemini: an API key or a Vertex AI project is required")
+	}
+	if cfg.Project != "" && cfg.Location == "" && cfg.APIKey == "" {
+		return nil, invalid("gemini: a Vertex AI location is required with a project")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 20 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 3
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 500 * time.Millisecond
+	}
+	if offline == nil {
+		offline = NewOffline(nil)
+	}
+	return &Gemini{cfg: cfg, offline: offline, sleep: sleepCtx}, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (g *Gemini) getClient(ctx context.Context) (*genai.Client, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.client != nil {
+		return g.client, nil
+	}
+	cc := &genai.ClientConfig{HTTPClient: g.cfg.HTTPClient}
+	if g.cfg.BaseURL != "" {
+		cc.HTTPOptions.BaseURL = g.cfg.BaseURL
+	}
+	if g.cfg.APIKey != "" {
+		cc.Backend = genai.BackendGeminiAPI
+		cc.APIKey = g.cfg.APIKey
+	} else {
+		cc.Backend = genai.BackendVertexAI
+		cc.Project = g.cfg.Project
+		cc.Location = g.cfg.Location
+	}
+	c, err := genai.NewClient(ctx, cc)
+	if err != nil {
+		return nil, fmt.Errorf("gemini: new client: %w", err)
+	}
+	g.client = c
+	return c, nil
+}
+
+// Analyze implements Analyzer. It fails only for invalid input.
+func (g *Gemini) Analyze(ctx context.Context, e Entry) (Result, error) {
+	base, err := g.offline.Analyze(ctx, e)
+	if err != nil {
+		return Result{}, err
+	}
+	if strings.TrimSpace(e.Text) == "" {
+		return base, nil // nothing for the model to read
+	}
+	out, modelVersion, err := g.generate(ctx, e, base.Language)
+	switch {
+	case errors.Is(err, errSafetyBlock):
+		base.Fallback = "gemini_safety_block"
+		markCrisis(&base, ReasonProviderSafetyBlock)
+		return base, nil
+	case err != nil:
+		base.Fallback = "gemini_error"
+		return base, nil
+	}
+	res := base
+	res.Provider = ProviderGemini
+	res.ModelVersion = modelVersion
+	res.SentimentScore = round3(math.Max(-1, math.Min(1, out.SentimentScore)))
+	res.Magnitude = round3(math.Max(0, out.Magnitude))
+	switch l := Label(strings.ToLower(out.Label)); l {
+	case Positive, Negative, Neutral:
+		res.Label = l
+	default:
+		res.Label = labelOf(res.SentimentScore)
+	}
+	if themes := knownThemes(out.KeyThemes); len(themes) > 0 {
+		res.KeyThemes = themes
+	}
+	if out.Crisis {
+		markCrisis(&res, ReasonProviderFlag)
+	}
+	return res, nil
+}
+
+// geminiOutput is the JSON the model is asked for.
+type geminiOutput struct {
+	SentimentScore float64  `json:"sentimentScore"`
+	Magnitude      float64  `json:"magnitude"`
+	Label          string   `json:"label"`
+	KeyThemes      []string `json:"keyThemes"`
+	Crisis         bool     `json:"crisis"`
+}
+
+var errSafetyBlock = errors.New("gemini: response blocked for safety")
+
+// generate asks the model, with per-attempt timeouts and bounded retries.
+// It returns errSafetyBlock when the prompt or the answer was blocked.
+func (g *Gemini) generate(ctx context.Context, e Entry, lang string) (geminiOutput, string, error) {
+	client, err := g.getClient(ctx)
+	if err != nil {
+		return geminiOutput{}, "", err
+	}
+	input, _ := json.Marshal(map[string]any{
+		"text": e.Text, "moodBefore": e.MoodBefore, "moodAfter": e.MoodAfter,
+		"rating": e.Rating, "language": lang,
+	})
+	contents := []*genai.Content{genai.NewContentFromText(string(input), genai.RoleUser)}
+	temp := float32(0)
+	config := &genai.GenerateContentConfig{
+		SystemInstruction: genai.NewContentFromText(systemPrompt(), genai.RoleUser),
+		Temperature:       &temp,
+		CandidateCount:    1,
+		ResponseMIMEType:  "application/json",
+		ResponseSchema:    responseSchema(),
+	}
+	var lastErr error
+	delay := g.cfg.Backoff
+	for attempt := 1; attempt <= g.cfg.MaxAttempts; attempt++ {
+		if attempt > 1 {
+			jitter := time.Duration(float64(delay) * (0.75 + 0.5*rand.Float64()))
+			if err := g.sleep(ctx, jitter); err != nil {
+				return geminiOutput{}, "", err
+			}
+			delay = min(delay*2, 8*time.Second)
+		}
+		actx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
+		resp, err := client.Models.GenerateContent(actx, g.cfg.Model, contents, config)
+		cancel()
+		if err != nil {
+			lastErr = fmt.Errorf("gemini: generate (attempt %d): %w", attempt, err)
+			if ctx.Err() != nil || !retryableGenAI(err) {
+				return geminiOutput{}, "", lastErr
+			}
+			continue
+		}
+		if blocked(resp) {
+			return geminiOutput{}, "", errSafetyBlock
+		}
+		out, err := parseOutput(resp)
+		if err != nil {
+			lastErr = err // malformed answer: ask again
+			continue
+		}
+		mv := resp.ModelVersion
+		if mv == "" {
+			mv = g.cfg.Model
+		}
+		return out, mv, nil
+	}
+	return geminiOutput{}, "", lastErr
+}
+
+// blocked reports a prompt blocked by the safety filters or an answer
+// stopped for safety reasons.
+func blocked(resp *genai.GenerateContentResponse) bool {
+	if resp.PromptFeedback != nil && resp.PromptFeedback.BlockReason != "" &&
+		resp.PromptFeedback.BlockReason != genai.BlockedReasonUnspecified {
+		return true
+	}
+	for _, c := range resp.Candidates {
+		switch c.FinishReason {
+		case genai.FinishReasonSafety, genai.FinishReasonProhibitedContent,
+			genai.FinishReasonBlocklist, genai.FinishReasonSPII:
+			return true
+		}
+	}
+	return false
+}
+
+func parseOutput(resp *genai.GenerateContentResponse) (geminiOutput, error) {
+	var out geminiOutput
+	if len(resp.Candidates) == 0 || resp.Candidates[0].Content == nil {
+		return out, fmt.Errorf("gemini: empty response: %w", fault.New(fault.Unavailable, "no candidates"))
+	}
+	var b strings.Builder
+	for _, p := range resp.Candidates[0].Content.Parts {
+		if p != nil && !p.Thought {
+			b.WriteString(p.Text)
+		}
+	}
+	text := strings.TrimSpace(b.String())
+	text = strings.TrimPrefix(strings.TrimSuffix(text, "```"), "```json")
+	if err := json.Unmarshal([]byte(strings.TrimSpace(text)), &out); err != nil {
+		return out, fmt.Errorf("gemini: malformed answer: %w", err)
+	}
+	return out, nil
+}
+
+// retryableGenAI: rate limits, server errors and timeouts are worth
+// another attempt; other API errors (bad request, auth, not found) are not.
+func retryableGenAI(err error) bool {
+	var apiErr genai.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.Code {
+		case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+			http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			return true
+		}
+		return false
+	}
+	return fault.Retryable(err)
+}
+
+func knownThemes(ids []string) []string {
+	known := map[string]bool{}
+	for _, t := range Themes {
+		known[t.ID] = true
+	}
+	out := []string{}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		id = strings.ToLower(strings.TrimSpace(id))
+		if known[id] && !seen[id] && len(out) < MaxThemes {
+			out = append(out, id)
+			seen[id] = true
+		}
+	}
+	return out
+}
+
+func themeIDs() []string {
+	ids := make([]string, len(Themes))
+	for i, t := range Themes {
+		ids[i] = t.ID
+	}
+	return ids
+}
+
+func responseSchema() *genai.Schema {
+	lo, hi, zero := -1.0, 1.0, 0.0
+	maxThemes := int64(MaxThemes)
+	return &genai.Schema{
+		Type: genai.TypeObject,
+		Properties: map[string]*genai.Schema{
+			"sentimentScore": {Type: genai.TypeNumber, Minimum: &lo, Maximum: &hi,
+				Description: "overall sentiment of the writer, -1 very negative to 1 very positive"},
+			"magnitude": {Type: genai.TypeNumber, Minimum: &zero,
+				Description: "amount of emotional content regardless of sign, 0 = none"},
+			"label":     {Type: genai.TypeString, Enum: []string{string(Positive), string(Negative), string(Neutral)}},
+			"keyThemes": {Type: genai.TypeArray, MaxItems: &maxThemes, Items: &genai.Schema{Type: genai.TypeString, Enum: themeIDs()}},
+			"crisis": {Type: genai.TypeBoolean,
+				Description: "true if the writer expresses suicidal thoughts, wishes to be dead, self-harm or plans for it"},
+		},
+		Required:         []string{"sentimentScore", "magnitude", "label", "keyThemes", "crisis"},
+		PropertyOrdering: []string{"sentimentScore", "magnitude", "label", "keyThemes", "crisis"},
+	}
+}
+
+func systemPrompt() string {
+	return "You analyze one journal entry that a user of a personal-growth app wrote after an exercise. " +
+		"The input is JSON with the entry text (English or Swedish), optional moods before and after, and a rating. " +
+		"Answer only with JSON matching the schema. sentimentScore: the writer's overall feeling in the text, -1..1; " +
+		"label: positive, negative or neutral; keyThemes: up to 5 ids from the allowed list that the text is about, most prominent first; " +
+		"crisis: true if the writer expresses, about themself, suicidal thoughts, a wish to be dead or not to wake up, " +
+		"feeling others would be better off without them, self-harm, or plans or means for any of these, now or recently. " +
+		"Figurative speech (\"this traffic is killing me\"), negated statements (\"I would never hurt myself\") and reports about " +
+		"other people are not a crisis by themselves. When unsure whether it is a crisis, answer true."
+}

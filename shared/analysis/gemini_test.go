@@ -1,0 +1,259 @@
+package analysis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/innerjourney/functions/shared/fault"
+)
+
+// fakeGemini is a local stand-in for the Gemini REST API
+// (POST /v1beta/models/{model}:generateContent). Each call takes the next
+// scripted reply; the last one repeats.
+type fakeGemini struct {
+	t       *testing.T
+	replies []fakeReply
+	calls   atomic.Int32
+	lastReq atomic.Value // map[string]any
+}
+
+type fakeReply struct {
+	status int
+	body   string
+	delay  time.Duration
+}
+
+func (f *fakeGemini) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := int(f.calls.Add(1))
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/v1beta/models/gemini-test:generateContent") {
+		f.t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
+	}
+	if got := r.Header.Get("x-goog-api-key"); got != "test-key" {
+		f.t.Errorf("api key header = %q", got)
+	}
+	b, _ := io.ReadAll(r.Body)
+	var req map[string]any
+	if err := json.Unmarshal(b, &req); err != nil {
+		f.t.Errorf("request body: %v", err)
+	}
+	f.lastReq.Store(req)
+	rep := f.replies[min(n, len(f.replies))-1]
+	if rep.delay > 0 {
+		select {
+		case <-time.After(rep.delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(rep.status)
+	io.WriteString(w, rep.body)
+}
+
+// answer wraps the model's JSON text in a generateContent response.
+func answer(t *testing.T, out map[string]any) fakeReply {
+	t.Helper()
+	text, _ := json.Marshal(out)
+	body, _ := json.Marshal(map[string]any{
+		"candidates": []any{map[string]any{
+			"content":      map[string]any{"role": "model", "parts": []any{map[string]any{"text": string(text)}}},
+			"finishReason": "STOP",
+		}},
+		"modelVersion": "gemini-test-001",
+	})
+	return fakeReply{status: 200, body: string(body)}
+}
+
+func newTestGemini(t *testing.T, replies ...fakeReply) (*Gemini, *fakeGemini) {
+	t.Helper()
+	f := &fakeGemini{t: t, replies: replies}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	g, err := NewGemini(GeminiConfig{Model: "gemini-test", APIKey: "test-key", BaseURL: srv.URL,
+		Timeout: 2 * time.Second, MaxAttempts: 3}, NewOffline(fixedClock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.sleep = func(context.Context, time.Duration) error { return nil }
+	return g, f
+}
+
+var okOutput = map[string]any{"sentimentScore": 0.7, "magnitude": 1.2, "label": "positive",
+	"keyThemes": []string{"calm", "focus", "not-a-theme"}, "crisis": false}
+
+func TestGeminiSuccess(t *testing.T) {
+	g, f := newTestGemini(t, answer(t, okOutput))
+	res, err := g.Analyze(context.Background(), Entry{Text: "Felt calm and focused afterwards.", MoodBefore: "stressed", MoodAfter: "calm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Provider != ProviderGemini || res.ModelVersion != "gemini-test-001" || res.Fallback != "" {
+		t.Errorf("provider %q model %q fallback %q", res.Provider, res.ModelVersion, res.Fallback)
+	}
+	if res.SentimentScore != 0.7 || res.Label != Positive || res.Crisis {
+		t.Errorf("result %+v", res)
+	}
+	if strings.Join(res.KeyThemes, ",") != "calm,focus" {
+		t.Errorf("themes %v: unknown ids must be dropped", res.KeyThemes)
+	}
+	if res.MoodShift.Label != MoodImproved {
+		t.Errorf("mood shift %+v", res.MoodShift)
+	}
+	if !res.AnalyzedAt.Equal(fixedClock()) {
+		t.Errorf("analyzedAt %v", res.AnalyzedAt)
+	}
+	req := f.lastReq.Load().(map[string]any)
+	gc, _ := req["generationConfig"].(map[string]any)
+	if gc["responseMimeType"] != "application/json" || gc["responseSchema"] == nil {
+		t.Errorf("generationConfig = %v, want JSON output with a schema", gc)
+	}
+	if f.calls.Load() != 1 {
+		t.Errorf("calls = %d", f.calls.Load())
+	}
+}
+
+func TestGeminiRetriesThenSucceeds(t *testing.T) {
+	g, f := newTestGemini(t,
+		fakeReply{status: 503, body: `{"error":{"code":503,"message":"overloaded","status":"UNAVAILABLE"}}`},
+		fakeReply{status: 429, body: `{"error":{"code":429,"message":"slow down","status":"RESOURCE_EXHAUSTED"}}`},
+		answer(t, okOutput))
+	res, _ := g.Analyze(context.Background(), Entry{Text: "Good session."})
+	if res.Provider != ProviderGemini || f.calls.Load() != 3 {
+		t.Errorf("provider %q after %d calls", res.Provider, f.calls.Load())
+	}
+}
+
+func TestGeminiFallback(t *testing.T) {
+	tests := []struct {
+		name      string
+		replies   []fakeReply
+		wantCalls int32
+	}{
+		{"server errors exhaust the attempts", []fakeReply{{status: 500, body: `{"error":{"code":500,"message":"x","status":"INTERNAL"}}`}}, 3},
+		{"bad request is not retried", []fakeReply{{status: 400, body: `{"error":{"code":400,"message":"x","status":"INVALID_ARGUMENT"}}`}}, 1},
+		{"auth error is not retried", []fakeReply{{status: 403, body: `{"error":{"code":403,"message":"x","status":"PERMISSION_DENIED"}}`}}, 1},
+		{"malformed answer", []fakeReply{{status: 200, body: `{"candidates":[{"content":{"parts":[{"text":"not json"}]},"finishReason":"STOP"}]}`}}, 3},
+		{"no candidates", []fakeReply{{status: 200, body: `{}`}}, 3},
+		{"timeout", []fakeReply{{status: 200, body: `{}`, delay: 3 * time.Second}}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, f := newTestGemini(t, tt.replies...)
+			if tt.name == "timeout" {
+				g.cfg.Timeout = 30 * time.Millisecond
+			}
+			res, err := g.Analyze(context.Background(), Entry{Text: "I feel lighter after the breathing session."})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Provider != ProviderOffline || res.Fallback != "gemini_error" {
+				t.Errorf("provider %q fallback %q, want offline fallback", res.Provider, res.Fallback)
+			}
+			if res.Label != Positive {
+				t.Errorf("fallback label %q", res.Label)
+			}
+			if got := f.calls.Load(); got != tt.wantCalls {
+				t.Errorf("calls = %d, want %d", got, tt.wantCalls)
+			}
+		})
+	}
+}
+
+func TestGeminiSafetyBlockIsCrisis(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+	}{
+		{"prompt blocked", `{"promptFeedback":{"blockReason":"SAFETY"}}`},
+		{"prompt blocked other", `{"promptFeedback":{"blockReason":"PROHIBITED_CONTENT"}}`},
+		{"answer stopped for safety", `{"candidates":[{"finishReason":"SAFETY"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, f := newTestGemini(t, fakeReply{status: 200, body: tt.body})
+			res, err := g.Analyze(context.Background(), Entry{Text: "Some entry the filter did not like."})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Crisis || res.CrisisDetails == nil || !contains(res.CrisisDetails.Reasons, ReasonProviderSafetyBlock) {
+				t.Fatalf("crisis %v details %+v, want provider_safety_block", res.Crisis, res.CrisisDetails)
+			}
+			if res.Fallback != "gemini_safety_block" || f.calls.Load() != 1 {
+				t.Errorf("fallback %q after %d calls", res.Fallback, f.calls.Load())
+			}
+		})
+	}
+}
+
+func TestGeminiCrisisIsORed(t *testing.T) {
+	// The model misses it; the offline rules do not.
+	g, _ := newTestGemini(t, answer(t, map[string]any{"sentimentScore": -0.6, "magnitude": 1, "label": "negative", "keyThemes": []string{}, "crisis": false}))
+	res, _ := g.Analyze(context.Background(), Entry{Text: "Everyone would be better off without me."})
+	if !res.Crisis || !contains(res.CrisisDetails.Reasons, ReasonRules) {
+		t.Errorf("offline rules not ORed in: %+v", res.CrisisDetails)
+	}
+	// The model flags what the rules miss.
+	g, _ = newTestGemini(t, answer(t, map[string]any{"sentimentScore": -0.8, "magnitude": 1, "label": "negative", "keyThemes": []string{"grief"}, "crisis": true}))
+	res, _ = g.Analyze(context.Background(), Entry{Text: "I gave my cat to my sister and wrote to everyone one last time."})
+	if !res.Crisis || !contains(res.CrisisDetails.Reasons, ReasonProviderFlag) {
+		t.Errorf("model flag lost: %+v", res.CrisisDetails)
+	}
+}
+
+func TestGeminiEmptyTextSkipsModel(t *testing.T) {
+	g, f := newTestGemini(t, answer(t, okOutput))
+	r := 5
+	res, err := g.Analyze(context.Background(), Entry{MoodBefore: "tired", MoodAfter: "calm", Rating: &r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.calls.Load() != 0 || res.Provider != ProviderOffline || res.Label != Positive {
+		t.Errorf("calls %d provider %q label %q", f.calls.Load(), res.Provider, res.Label)
+	}
+}
+
+func TestNewGeminiValidation(t *testing.T) {
+	for _, cfg := range []GeminiConfig{
+		{APIKey: "k"},
+		{Model: "m"},
+		{Model: "m", Project: "p"},
+	} {
+		if _, err := NewGemini(cfg, nil); fault.CodeOf(err) != fault.InvalidArgument {
+			t.Errorf("NewGemini(%+v) error %v, want InvalidArgument", cfg, err)
+		}
+	}
+	if _, err := NewGemini(GeminiConfig{Model: "m", Project: "p", Location: "europe-north1"}, nil); err != nil {
+		t.Errorf("vertex config: %v", err)
+	}
+}
+
+func TestGeminiCancelledContext(t *testing.T) {
+	g, _ := newTestGemini(t, fakeReply{status: 503, body: `{"error":{"code":503}}`})
+	g.sleep = sleepCtx
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := g.Analyze(ctx, Entry{Text: "Calm."})
+	if err != nil || res.Fallback != "gemini_error" {
+		t.Errorf("res %+v err %v", res, err)
+	}
+	if !errors.Is(ctx.Err(), context.Canceled) {
+		t.Fatal("context not cancelled")
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

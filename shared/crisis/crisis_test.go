@@ -1,0 +1,132 @@
+package crisis
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDetect(t *testing.T) {
+	d := New()
+	tests := []struct {
+		name   string
+		text   string
+		crisis bool
+		rule   string // a rule id that must be among the matches, when crisis
+	}{
+		{"active en", "I want to kill myself.", true, "en.active.kill_myself"},
+		{"contraction", "i wanna die tbh", true, "en.active.want_die"},
+		{"kms slang", "kms honestly", true, "en.active.kill_myself"},
+		{"passive better off", "Everyone would be better off without me.", true, "en.passive.better_without_me"},
+		{"passive never wake", "I wish I could disappear and never wake up", true, "en.passive.disappear_forever"},
+		{"negated want live", "I don't want to live anymore.", true, "en.passive.not_want_live"},
+		{"no reason", "I don't see any reason to keep living", true, "en.passive.no_reason_to_live"},
+		{"self harm", "I cut myself again last night.", true, "en.selfharm.cut"},
+		{"plan pills", "I've been saving up my medication just in case.", true, "en.plan.pills"},
+		{"past attempt", "I tried to kill myself two weeks ago.", true, "en.past.attempt"},
+		{"sv vill dö", "Jag vill dö.", true, "sv.active.vill_do"},
+		{"sv vill inte leva längre", "Jag vill inte leva längre.", true, "sv.passive.vill_inte_leva"},
+		{"sv ta livet av mig", "Jag har tankar på att ta livet av mig.", true, "sv.active.ta_livet_av_mig"},
+		{"sv utan mig", "Alla skulle ha det bättre utan mig.", true, "sv.passive.battre_utan_mig"},
+		{"sv skär mig", "Jag skär mig.", true, "sv.selfharm.skar_mig"},
+		{"sv lever eller dör", "Det spelar ingen roll om jag lever eller dör.", true, "sv.passive.lever_eller_dor"},
+
+		{"figurative traffic", "This traffic is killing me.", false, ""},
+		{"figurative coffee", "I could kill for a coffee", false, ""},
+		{"figurative dying to", "I'm dying to see the new exhibition.", false, ""},
+		{"figurative rather die than", "I'd rather die than sing karaoke again, haha.", false, ""},
+		{"negated never", "I would never kill myself, I love my kids too much.", false, ""},
+		{"negated not that", "It's not that I want to die, I just need a break.", false, ""},
+		{"negated no thoughts", "No thoughts of hurting myself, just sadness.", false, ""},
+		{"third person", "My friend told me she has been thinking about suicide.", false, ""},
+		{"third person died", "My uncle killed himself when I was ten.", false, ""},
+		{"media", "Watched a documentary about suicide prevention.", false, ""},
+		{"training", "Our team did a training on recognising self-harm in teenagers.", false, ""},
+		{"quoted lyric", `Sang "I wanna die in your arms tonight" in the car.`, false, ""},
+		{"accident", "I cut my finger chopping onions.", false, ""},
+		{"burned on oven", "I burned myself on the oven tray.", false, ""},
+		{"wake early", "I don't want to wake up early tomorrow, it's Saturday.", false, ""},
+		{"disappear into book", "I just want to disappear into a book for the weekend.", false, ""},
+		{"sv skrattade ihjäl", "Jag skrattade ihjäl mig åt filmen.", false, ""},
+		{"sv jobbet tar livet av mig", "Det här jobbet tar livet av mig.", false, ""},
+		{"sv vill inte dö", "Jag vill inte dö, jag vill bara att det ska bli bättre.", false, ""},
+		{"sv aldrig", "Jag skulle aldrig ta livet av mig.", false, ""},
+		{"sv third person", "Min bror försökte ta sitt liv förra året.", false, ""},
+		{"sv accident", "Jag skar mig i fingret när jag lagade mat.", false, ""},
+		{"sv vill leva", "Jag vill leva länge och se barnen växa upp.", false, ""},
+		{"empty", "   ", false, ""},
+		{"concept relief", "Death doesn't scare me anymore, it sounds peaceful.", true, "en.concept.death_wish"},
+		{"concept sv", "Det vore så mycket enklare att bara inte finnas.", true, ""},
+		{"concept negated", "I have no suicidal thoughts.", false, ""},
+		{"concept idiom", "I want to stop living on autopilot.", false, ""},
+		{"concept third party", "My grandmother always said she was ready to die, she was 96.", false, ""},
+		{"remission", "I used to self-harm as a teenager; ten years clean today and proud of it.", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := d.Detect(tt.text)
+			if got.Crisis != tt.crisis {
+				t.Fatalf("Detect(%q).Crisis = %v (rules %v), want %v", tt.text, got.Crisis, got.Rules, tt.crisis)
+			}
+			if got.Version != RuleSetVersion {
+				t.Errorf("Version = %q", got.Version)
+			}
+			if tt.rule != "" && !contains(got.Rules, tt.rule) {
+				t.Errorf("rules %v do not include %s", got.Rules, tt.rule)
+			}
+			for _, id := range got.Rules {
+				if strings.Contains(strings.ToLower(tt.text), id) {
+					t.Errorf("rule id %q looks like text", id)
+				}
+			}
+		})
+	}
+}
+
+func TestRuleIDsUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, id := range New().RuleIDs() {
+		if seen[id] {
+			t.Errorf("duplicate rule id %s", id)
+		}
+		seen[id] = true
+		if p := strings.Split(id, "."); len(p) < 3 || (p[0] != "en" && p[0] != "sv") {
+			t.Errorf("rule id %s not of the form lang.category.name", id)
+		}
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	d := New()
+	done := make(chan bool)
+	for i := 0; i < 4; i++ {
+		go func() {
+			for j := 0; j < 50; j++ {
+				if !d.Detect("I want to end my life").Crisis {
+					t.Error("missed")
+				}
+			}
+			done <- true
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+}
+
+func BenchmarkDetect(b *testing.B) {
+	d := New()
+	text := "Meditated for twenty minutes. I was nervous at first, but by the end I felt really grounded, " +
+		"although work stress is still there and my boss is killing me with deadlines."
+	for b.Loop() {
+		d.Detect(text)
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
