@@ -127,7 +127,7 @@ func (f *Firestore) REST(project, method, path, token string, body any) (int, ma
 	return status, out
 }
 
-var restClient = &http.Client{Timeout: 30 * time.Second}
+var restClient = &http.Client{Timeout: 120 * time.Second}
 
 func (f *Firestore) do(method, path, token string, body any) (int, []byte) {
 	var rd io.Reader
