@@ -47,6 +47,9 @@ type Function struct {
 	Timeout time.Duration
 	// Retry enables Eventarc retries of a failed event (event triggers).
 	Retry bool
+	// MaxInstances caps concurrent instances (0: the platform default),
+	// e.g. 1 for a job that must never run twice at once.
+	MaxInstances int
 	// Doc is one line for the README and --help.
 	Doc string
 
@@ -70,4 +73,3 @@ func Registry() []Function {
 	}
 	return all
 }
-

@@ -101,6 +101,9 @@ func deployFunction(project, region string, f functions.Function) []string {
 	if f.Retry && f.Trigger != functions.HTTP && f.Trigger != functions.Callable {
 		c = append(c, "--retry")
 	}
+	if f.MaxInstances > 0 {
+		c = append(c, fmt.Sprintf("--max-instances=%d", f.MaxInstances))
+	}
 	if f.Memory != "" {
 		c = append(c, "--memory="+f.Memory)
 	}

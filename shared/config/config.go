@@ -76,6 +76,23 @@ var Vars = []Var{
 	{Name: "GEMINI_BASE_URL", Doc: "Override of the Gemini API base URL (tests)."},
 	{Name: "IJ_PSEUDONYM_KEY", Secret: true, Doc: "HMAC key for pseudonymising identifiers in records kept under legal hold."},
 	{Name: "IJ_ONCALL_WEBHOOK_URL", Secret: true, Doc: "Where wellbeing alerts are delivered (chat or paging webhook)."},
+	{Name: "ANALYSIS_PROVIDER", Default: "offline", Doc: "Reflection analysis provider for the ops CLI (offline or gemini); the functions use Gemini when GEMINI_API_KEY or GEMINI_VERTEX_PROJECT is set."},
+	// Payouts and bookkeeping (functions/payouts.LoadSettings).
+	{Name: "PAYOUTS_PERIOD_DAYS", Default: "14", Doc: "Length of a payout period in days."},
+	{Name: "PAYOUTS_COMMISSION_BPS", Default: "2000", Doc: "Platform commission in basis points of a payment's net amount (program.commissionBps overrides)."},
+	{Name: "PAYOUTS_LOOKBACK_DAYS", Default: "180", Doc: "How far back unpaid payments and late refunds are considered."},
+	{Name: "PAYOUTS_ZONE", Default: "Europe/Stockholm", Doc: "Time zone of period boundaries and voucher dates."},
+	{Name: "FORTNOX_ACCOUNTING_CURRENCY", Default: "SEK", Doc: "Currency of the Fortnox books; other currencies are not booked automatically."},
+	{Name: "FORTNOX_VOUCHER_SERIES", Default: "P", Doc: "Voucher series of payout vouchers."},
+	{Name: "FORTNOX_PAYOUT_DEBIT_ACCOUNT", Default: "2890", Doc: "Account debited with a payout (coach liability, or a cost account)."},
+	{Name: "FORTNOX_CLEARING_ACCOUNT", Default: "1580", Doc: "Processor clearing account (Stripe balance)."},
+	{Name: "FORTNOX_BOOK_SALES", Default: "false", Doc: "Also book each allocated payment's sale, commission and VAT."},
+	{Name: "FORTNOX_SALES_SERIES", Default: "A", Doc: "Voucher series of sales vouchers."},
+	{Name: "FORTNOX_LIABILITY_ACCOUNT", Default: "2890", Doc: "Account credited with the coaches' share of a sale."},
+	{Name: "FORTNOX_COMMISSION_ACCOUNT", Default: "3001", Doc: "Account credited with the commission less VAT."},
+	{Name: "FORTNOX_VAT_ACCOUNT", Default: "2611", Doc: "Account credited with the output VAT on the commission."},
+	{Name: "FORTNOX_VAT_BPS", Default: "2500", Doc: "VAT rate included in the commission, basis points."},
+	{Name: "FORTNOX_REFRESH_TOKEN", Secret: true, Doc: "First refresh token of the refresh-token flow (when FORTNOX_TENANT_ID is unset)."},
 }
 
 // Config is the parsed environment.

@@ -55,8 +55,10 @@ type PayoutAllocation struct {
 	Events []AllocationEvent `firestore:"events" json:"events"`
 	// Entries are the per-coach shares of the events.
 	Entries []AllocationEntry `firestore:"entries" json:"entries"`
-	// Open lists coaches with an entry not yet taken by a payout.
-	Open []string `firestore:"open" json:"open"`
+	// Open lists coaches with an entry not yet taken by a payout; HasOpen
+	// is len(Open) > 0 (the queried field: arrays get no range index).
+	Open    []string `firestore:"open" json:"open"`
+	HasOpen bool     `firestore:"hasOpen" json:"hasOpen"`
 	// SalesPending is true while an event awaits its sales voucher
 	// (only when the sales booking is enabled).
 	SalesPending bool      `firestore:"salesPending" json:"salesPending"`

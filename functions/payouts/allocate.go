@@ -1,0 +1,198 @@
+package payouts
+
+import (
+	"sort"
+	"time"
+
+	"github.com/innerjourney/functions/shared/model"
+)
+
+// candidate is the state of one payment as a payout transaction (or a dry
+// run) sees it: the payment, its allocation (nil when none) and its
+// program (nil when missing).
+type candidate struct {
+	payment *model.Payment
+	alloc   *model.PayoutAllocation
+	program *model.Program
+
+	allocChanged bool // alloc created or modified: write it
+	markPayment  bool // set payments/{id}.payoutId
+}
+
+// skip reasons reported by a run (counts of payments).
+const (
+	skipNoProgram      = "no programId"
+	skipProgramMissing = "program not found"
+	skipBadSplit       = "invalid coachSplits or createdBy"
+	skipBadCommission  = "invalid commissionBps"
+	skipBadCurrency    = "unsupported currency"
+	skipForeignPayout  = "payoutId set without allocation"
+)
+
+// eligibility decides whether an unallocated payment can be allocated for
+// a period ending at end: its net amount, weights and commission, or the
+// reason it cannot ("" with ok=false means "nothing to pay", not a
+// problem; held means an open dispute).
+func (s *Service) eligibility(p *model.Payment, prog *model.Program, end time.Time) (net int64, weights map[string]int64, bps int, held bool, reason string, ok bool) {
+	if p.PayoutID != "" {
+		return 0, nil, 0, false, skipForeignPayout, false
+	}
+	if !p.PaymentDate.Before(end) {
+		return 0, nil, 0, false, "", false
+	}
+	net, countable, held := NetAmount(p)
+	if !countable || net <= 0 {
+		return 0, nil, 0, false, "", false
+	}
+	if held {
+		return 0, nil, 0, true, "", false
+	}
+	if p.ProgramID == nil || *p.ProgramID == "" {
+		return 0, nil, 0, false, skipNoProgram, false
+	}
+	if !model.ValidCurrency(model.NormalizeCurrency(p.Currency)) {
+		return 0, nil, 0, false, skipBadCurrency, false
+	}
+	if prog == nil {
+		return 0, nil, 0, false, skipProgramMissing, false
+	}
+	w, err := Weights(prog)
+	if err != nil {
+		return 0, nil, 0, false, skipBadSplit, false
+	}
+	b, err := CommissionBps(prog, s.settings().CommissionBps)
+	if err != nil {
+		return 0, nil, 0, false, skipBadCommission, false
+	}
+	return net, w, b, false, "", true
+}
+
+// claim applies the payout rules for one coach and currency to c (fresh
+// state), on behalf of payout payoutID: it allocates an unallocated
+// payment (freezing the split of all its coaches), appends an adjustment
+// when the payment's net amount changed since allocation, and takes the
+// coach's untaken entries. It returns the taken entries (none when the
+// payment gives this coach nothing now).
+func (s *Service) claim(c *candidate, coach, currency, payoutID string, end, now time.Time) []model.AllocationEntry {
+	p := c.payment
+	if c.alloc == nil {
+		if model.NormalizeCurrency(p.Currency) != currency {
+			return nil
+		}
+		net, weights, bps, _, _, ok := s.eligibility(p, c.program, end)
+		if !ok || weights[coach] <= 0 {
+			return nil
+		}
+		a := &model.PayoutAllocation{
+			PaymentID: p.PaymentID, ProgramID: *p.ProgramID, Currency: currency, PaymentDate: p.PaymentDate,
+			CommissionBps: bps, Weights: weights, CreatedAt: now,
+		}
+		s.addEvent(a, "allocation", net, now)
+		c.alloc, c.allocChanged = a, true
+		p.PayoutID, c.markPayment = payoutID, true
+	} else {
+		a := c.alloc
+		if a.Currency != currency {
+			return nil
+		}
+		if net, countable, _ := NetAmount(p); countable && net != a.Net {
+			s.addEvent(a, "adjustment", net, now)
+			c.allocChanged = true
+		}
+	}
+	var taken []model.AllocationEntry
+	for i := range c.alloc.Entries {
+		e := &c.alloc.Entries[i]
+		if e.CoachID == coach && e.PayoutID == "" {
+			e.PayoutID = payoutID
+			taken = append(taken, *e)
+			c.allocChanged = true
+		}
+	}
+	if c.allocChanged {
+		c.alloc.Open = openCoaches(c.alloc)
+		c.alloc.HasOpen = len(c.alloc.Open) > 0
+		c.alloc.UpdatedAt = now
+	}
+	return taken
+}
+
+// addEvent moves the allocation to net: it appends an event with the
+// change and one entry per coach whose share changes, computed from the
+// frozen weights and commission so that each coach's entries sum to its
+// share of the new net.
+func (s *Service) addEvent(a *model.PayoutAllocation, kind string, net int64, now time.Time) {
+	target := shares(net, a.CommissionBps, a.Weights)
+	have := map[string]share{}
+	for _, e := range a.Entries {
+		h := have[e.CoachID]
+		h.gross += e.Gross
+		h.commission += e.Commission
+		h.amount += e.Amount
+		have[e.CoachID] = h
+	}
+	seq := len(a.Events) + 1
+	commission := Commission(net, a.CommissionBps)
+	a.Events = append(a.Events, model.AllocationEvent{
+		Seq: seq, Kind: kind, Net: net - a.Net, Commission: commission - a.Commission, At: now,
+	})
+	coaches := make([]string, 0, len(target))
+	for c := range target {
+		coaches = append(coaches, c)
+	}
+	sort.Strings(coaches)
+	for _, c := range coaches {
+		t, h := target[c], have[c]
+		d := share{gross: t.gross - h.gross, commission: t.commission - h.commission, amount: t.amount - h.amount}
+		if d == (share{}) {
+			continue
+		}
+		a.Entries = append(a.Entries, model.AllocationEntry{Seq: seq, CoachID: c, Gross: d.gross, Commission: d.commission, Amount: d.amount})
+	}
+	a.Net, a.Commission = net, commission
+	if s.settings().BookSales {
+		a.SalesPending = true
+	}
+}
+
+// openCoaches lists the coaches with an entry no payout has taken.
+func openCoaches(a *model.PayoutAllocation) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, e := range a.Entries {
+		if e.PayoutID == "" && !seen[e.CoachID] {
+			seen[e.CoachID] = true
+			out = append(out, e.CoachID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// needsWork reports whether a payment may give coach something now:
+// unallocated and eligible with coach among its weights, or allocated
+// with the coach's entry untaken or the net amount changed.
+func (s *Service) needsWork(p *model.Payment, a *model.PayoutAllocation, prog *model.Program, coach string, end time.Time) bool {
+	if a == nil {
+		_, w, _, _, _, ok := s.eligibility(p, prog, end)
+		return ok && w[coach] > 0
+	}
+	if net, countable, _ := NetAmount(p); countable && net != a.Net {
+		return a.Weights[coach] > 0 || hasEntry(a, coach)
+	}
+	for _, e := range a.Entries {
+		if e.CoachID == coach && e.PayoutID == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func hasEntry(a *model.PayoutAllocation, coach string) bool {
+	for _, e := range a.Entries {
+		if e.CoachID == coach {
+			return true
+		}
+	}
+	return false
+}

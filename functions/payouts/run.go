@@ -1,0 +1,642 @@
+package payouts
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/innerjourney/functions/shared/fault"
+	"github.com/innerjourney/functions/shared/indexes"
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/store"
+)
+
+// JobPayouts is the checkpoint document jobs/payouts (lastPeriodEnd).
+const JobPayouts = "payouts"
+
+// ProcessorStripeConnect is payouts.processor of every payout made here.
+const ProcessorStripeConnect = "stripe_connect"
+
+// txAttempts bounds the attempts of one transaction under contention
+// (concurrent runs on the same payments).
+const txAttempts = 40
+
+// RunRequest asks for a payout run: the data of a payouts-run Pub/Sub
+// message, of the runPayouts callable and of `ops payouts run`.
+type RunRequest struct {
+	// PeriodEnd is the period's exclusive end, a local date YYYY-MM-DD in
+	// Settings.Zone (midnight); default today. Payments with paymentDate
+	// before it are paid out.
+	PeriodEnd string `json:"periodEnd,omitempty"`
+	// PeriodStart is the period's start as recorded in calculationPeriod;
+	// default the previous period's end, else PeriodEnd − PeriodDays.
+	PeriodStart string `json:"periodStart,omitempty"`
+	// DryRun computes and reports the payouts without writing anything or
+	// transferring.
+	DryRun bool `json:"dryRun,omitempty"`
+	// Scheduled makes the calculation run only when a period is due
+	// (PeriodDays since jobs/payouts.lastPeriodEnd); transfers of pending
+	// payouts and confirmations run every time.
+	Scheduled bool `json:"scheduled,omitempty"`
+}
+
+// RunReport is what a run did (or, in a dry run, would do).
+type RunReport struct {
+	PeriodStart string         `json:"periodStart"`
+	PeriodEnd   string         `json:"periodEnd"`
+	Due         bool           `json:"due"`
+	DryRun      bool           `json:"dryRun"`
+	Payouts     []PayoutLine   `json:"payouts"`
+	Held        int            `json:"held"`    // payments waiting for an open dispute
+	Skipped     map[string]int `json:"skipped"` // reason → payments that cannot be paid out as they are
+	Transfers   TransferReport `json:"transfers"`
+}
+
+// PayoutLine summarises one payout written by a run.
+type PayoutLine struct {
+	PayoutID   string `json:"payoutId"`
+	CoachID    string `json:"coachId"`
+	Currency   string `json:"currency"`
+	Amount     int64  `json:"amount"`
+	Gross      int64  `json:"gross"`
+	Commission int64  `json:"commission"`
+	CarriedIn  int64  `json:"carriedIn"`
+	CarriedOut int64  `json:"carriedOut"`
+	Payments   int    `json:"payments"`
+	Status     string `json:"status"`
+}
+
+// key is a coach and currency: one payout per key and period.
+type key struct{ coach, currency string }
+
+// plan is what a run loaded before its transactions.
+type plan struct {
+	start, end time.Time
+	startDate  string
+	endDate    string
+	payments   map[string]*model.Payment
+	allocs     map[string]*model.PayoutAllocation
+	programs   map[string]*model.Program
+	work       map[key][]string
+	held       int
+	skipped    map[string]int
+}
+
+// Run computes the payouts of a period and transfers every pending payout.
+// It is safe to run twice or concurrently: each payment's shares are taken
+// by one payout only (see claim). Errors: InvalidArgument for a bad
+// request; Firestore errors keep their codes (retryable ones are worth a
+// redelivery). Problems with single payments or transfers are reported,
+// not returned.
+func (s *Service) Run(ctx context.Context, req RunRequest) (*RunReport, error) {
+	p, due, err := s.period(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("payouts run: %w", err)
+	}
+	rep := &RunReport{PeriodStart: p.startDate, PeriodEnd: p.endDate, Due: due, DryRun: req.DryRun,
+		Payouts: []PayoutLine{}, Skipped: map[string]int{}}
+	if due {
+		if err := s.load(ctx, p); err != nil {
+			return rep, fmt.Errorf("payouts run: %w", err)
+		}
+		rep.Held, rep.Skipped = p.held, p.skipped
+		keys := make([]key, 0, len(p.work))
+		for k := range p.work {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if keys[i].coach != keys[j].coach {
+				return keys[i].coach < keys[j].coach
+			}
+			return keys[i].currency < keys[j].currency
+		})
+		var dry *overlay
+		if req.DryRun {
+			dry = &overlay{payments: map[string]*candidate{}, states: map[string]*model.CoachPayoutState{}}
+		}
+		for i, k := range keys {
+			lines, err := s.settle(ctx, p, k, p.work[k], dry)
+			if err != nil {
+				return rep, fmt.Errorf("payouts run: coach payout %s: %w", idPart(k.coach), err)
+			}
+			rep.Payouts = append(rep.Payouts, lines...)
+			s.progress("payouts", i+1, len(keys))
+		}
+		if !req.DryRun {
+			if err := s.checkpoint(ctx, p, len(rep.Payouts)); err != nil {
+				return rep, fmt.Errorf("payouts run: %w", err)
+			}
+		}
+		slog.InfoContext(ctx, "payouts computed", "periodEnd", p.endDate, "payouts", len(rep.Payouts),
+			"held", p.held, "dryRun", req.DryRun)
+	}
+	if req.DryRun {
+		return rep, nil
+	}
+	tr, err := s.ExecuteTransfers(ctx)
+	rep.Transfers = tr
+	if err != nil {
+		return rep, fmt.Errorf("payouts run: %w", err)
+	}
+	n, err := s.Confirm(ctx)
+	rep.Transfers.Confirmed = n
+	if err != nil {
+		return rep, fmt.Errorf("payouts run: %w", err)
+	}
+	return rep, nil
+}
+
+// period resolves the request's period and whether it is due.
+func (s *Service) period(ctx context.Context, req RunRequest) (*plan, bool, error) {
+	st := s.settings()
+	now := s.now()
+	y, m, d := now.In(st.Zone).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, st.Zone)
+	end := today
+	if req.PeriodEnd != "" {
+		t, err := parseDate(req.PeriodEnd, st.Zone)
+		if err != nil {
+			return nil, false, fault.Invalid("periodEnd %q is not a date YYYY-MM-DD", req.PeriodEnd)
+		}
+		if t.After(today) {
+			return nil, false, fault.Invalid("periodEnd %s is in the future", req.PeriodEnd)
+		}
+		end = t
+	}
+	last, err := s.lastPeriodEnd(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	due := true
+	if req.Scheduled && !last.IsZero() && end.Before(last.AddDate(0, 0, st.PeriodDays)) {
+		due = false
+	}
+	start := end.AddDate(0, 0, -st.PeriodDays)
+	if !last.IsZero() && last.Before(end) {
+		start = last
+	}
+	if req.PeriodStart != "" {
+		t, err := parseDate(req.PeriodStart, st.Zone)
+		if err != nil {
+			return nil, false, fault.Invalid("periodStart %q is not a date YYYY-MM-DD", req.PeriodStart)
+		}
+		start = t
+	}
+	if !start.Before(end) {
+		return nil, false, fault.Invalid("period start %s is not before its end %s", start.Format(time.DateOnly), end.Format(time.DateOnly))
+	}
+	return &plan{start: start.UTC(), end: end.UTC(), startDate: start.Format(time.DateOnly), endDate: end.Format(time.DateOnly)}, due, nil
+}
+
+func parseDate(s string, loc *time.Location) (time.Time, error) {
+	if !model.ValidDate(s) {
+		return time.Time{}, fault.Invalid("not a date")
+	}
+	return time.ParseInLocation(time.DateOnly, s, loc)
+}
+
+// lastPeriodEnd reads jobs/payouts.checkpoint.lastPeriodEnd (zero when
+// none).
+func (s *Service) lastPeriodEnd(ctx context.Context) (time.Time, error) {
+	snap, err := s.Firestore.Collection(model.ColJobs).Doc(JobPayouts).Get(ctx)
+	if store.IsNotFound(err) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, store.Classify("read jobs/payouts", err)
+	}
+	v, _ := snap.DataAt("checkpoint.lastPeriodEnd")
+	str, _ := v.(string)
+	if str == "" {
+		return time.Time{}, nil
+	}
+	t, err := parseDate(str, s.settings().Zone)
+	if err != nil {
+		return time.Time{}, nil
+	}
+	return t, nil
+}
+
+// checkpoint records the period's end in jobs/payouts (never moving it
+// back).
+func (s *Service) checkpoint(ctx context.Context, p *plan, payouts int) error {
+	ref := s.Firestore.Collection(model.ColJobs).Doc(JobPayouts)
+	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil && !store.IsNotFound(err) {
+			return err
+		}
+		job := model.Job{Name: JobPayouts, Checkpoint: map[string]any{}}
+		if snap != nil && snap.Exists() {
+			if err := snap.DataTo(&job); err != nil {
+				return err
+			}
+			if job.Checkpoint == nil {
+				job.Checkpoint = map[string]any{}
+			}
+		}
+		if last, _ := job.Checkpoint["lastPeriodEnd"].(string); last < p.endDate {
+			job.Checkpoint["lastPeriodEnd"] = p.endDate
+			job.Checkpoint["lastPeriodStart"] = p.startDate
+		}
+		job.Checkpoint["lastRunAt"] = s.now()
+		job.Checkpoint["lastRunPayouts"] = payouts
+		job.UpdatedAt = s.now()
+		return tx.Set(ref, job)
+	}, firestore.MaxAttempts(txAttempts))
+	return store.Classify("write jobs/payouts", err)
+}
+
+// load reads the payments that may give someone something at the end of
+// the period, their allocations and programs, and groups the work by coach
+// and currency.
+func (s *Service) load(ctx context.Context, p *plan) error {
+	st := s.settings()
+	fs := s.Firestore
+	since := p.end.AddDate(0, 0, -st.LookbackDays)
+	p.payments = map[string]*model.Payment{}
+	p.allocs = map[string]*model.PayoutAllocation{}
+	p.programs = map[string]*model.Program{}
+	p.work = map[key][]string{}
+	p.skipped = map[string]int{}
+
+	pay := fs.Collection(model.ColPayments)
+	statuses := []any{string(model.PaymentSucceeded), string(model.PaymentPartiallyRefunded), string(model.PaymentRefunded)}
+	var queries []firestore.Query
+	for _, st := range statuses {
+		// The period's payments (and earlier ones still unpaid).
+		queries = append(queries, indexes.MustLookup(indexes.QPayoutSettledPayments).MustBuild(fs, st, since, p.end))
+	}
+	// Refunds and disputes of payments paid out before (any payment
+	// updated since), up to now.
+	queries = append(queries, indexes.MustLookup(indexes.QPayoutRefunds).MustBuild(fs, statuses, since, s.now().Add(time.Hour)))
+	for _, q := range queries {
+		snaps, err := q.Documents(ctx).GetAll()
+		if err != nil {
+			return store.Classify("query payments", err)
+		}
+		for _, snap := range snaps {
+			if err := addPayment(p, snap); err != nil {
+				return err
+			}
+		}
+	}
+	// Allocations with a share no payout has taken yet (an interrupted run).
+	open, err := fs.Collection(model.ColPayoutAllocations).Where("hasOpen", "==", true).Documents(ctx).GetAll()
+	if err != nil {
+		return store.Classify("query open allocations", err)
+	}
+	var missing []*firestore.DocumentRef
+	for _, snap := range open {
+		if _, ok := p.payments[snap.Ref.ID]; !ok {
+			missing = append(missing, pay.Doc(snap.Ref.ID))
+		}
+	}
+	if err := getEach(ctx, fs, missing, func(snap *firestore.DocumentSnapshot) error {
+		if !snap.Exists() {
+			return nil
+		}
+		return addPayment(p, snap)
+	}); err != nil {
+		return err
+	}
+
+	var allocRefs, progRefs []*firestore.DocumentRef
+	seenProg := map[string]bool{}
+	for id, pm := range p.payments {
+		allocRefs = append(allocRefs, fs.Collection(model.ColPayoutAllocations).Doc(id))
+		if pm.ProgramID != nil && *pm.ProgramID != "" && !seenProg[*pm.ProgramID] && safeID.MatchString(*pm.ProgramID) {
+			seenProg[*pm.ProgramID] = true
+			progRefs = append(progRefs, fs.Collection(model.ColPrograms).Doc(*pm.ProgramID))
+		}
+	}
+	if err := getEach(ctx, fs, allocRefs, func(snap *firestore.DocumentSnapshot) error {
+		if !snap.Exists() {
+			return nil
+		}
+		var a model.PayoutAllocation
+		if err := snap.DataTo(&a); err != nil {
+			return fault.Wrap(err, fault.Internal, "decode allocation "+snap.Ref.ID)
+		}
+		p.allocs[snap.Ref.ID] = &a
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := getEach(ctx, fs, progRefs, func(snap *firestore.DocumentSnapshot) error {
+		if !snap.Exists() {
+			return nil
+		}
+		prog, err := decodeProgram(snap)
+		if err != nil {
+			return nil // reported as "program not found" below; a bad document cannot be paid from
+		}
+		p.programs[snap.Ref.ID] = prog
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	for id, pm := range p.payments {
+		a := p.allocs[id]
+		var prog *model.Program
+		if pm.ProgramID != nil {
+			prog = p.programs[*pm.ProgramID]
+		}
+		var coaches []string
+		cur := model.NormalizeCurrency(pm.Currency)
+		if a == nil {
+			_, w, _, held, reason, ok := s.eligibility(pm, prog, p.end)
+			switch {
+			case held:
+				p.held++
+			case reason != "":
+				p.skipped[reason]++
+			}
+			if !ok {
+				continue
+			}
+			for c := range w {
+				coaches = append(coaches, c)
+			}
+		} else {
+			cur = a.Currency
+			for c := range a.Weights {
+				coaches = append(coaches, c)
+			}
+		}
+		for _, c := range coaches {
+			if s.needsWork(pm, a, prog, c, p.end) {
+				k := key{c, cur}
+				p.work[k] = append(p.work[k], id)
+			}
+		}
+	}
+	for k, ids := range p.work {
+		sort.Slice(ids, func(i, j int) bool {
+			a, b := p.payments[ids[i]], p.payments[ids[j]]
+			if !a.PaymentDate.Equal(b.PaymentDate) {
+				return a.PaymentDate.Before(b.PaymentDate)
+			}
+			return ids[i] < ids[j]
+		})
+		p.work[k] = ids
+	}
+	return nil
+}
+
+func addPayment(p *plan, snap *firestore.DocumentSnapshot) error {
+	if _, ok := p.payments[snap.Ref.ID]; ok {
+		return nil
+	}
+	var pm model.Payment
+	if err := snap.DataTo(&pm); err != nil {
+		p.skipped["unreadable payment"]++
+		return nil
+	}
+	pm.PaymentID = snap.Ref.ID
+	p.payments[snap.Ref.ID] = &pm
+	return nil
+}
+
+func decodeProgram(snap *firestore.DocumentSnapshot) (*model.Program, error) {
+	var prog model.Program
+	if err := snap.DataTo(&prog); err != nil {
+		return nil, err
+	}
+	prog.ProgramID = snap.Ref.ID
+	return &prog, nil
+}
+
+// getEach reads refs in batches and calls fn for each snapshot.
+func getEach(ctx context.Context, fs *firestore.Client, refs []*firestore.DocumentRef, fn func(*firestore.DocumentSnapshot) error) error {
+	const batch = 300
+	for i := 0; i < len(refs); i += batch {
+		snaps, err := fs.GetAll(ctx, refs[i:min(i+batch, len(refs))])
+		if err != nil {
+			return store.Classify("read documents", err)
+		}
+		for _, snap := range snaps {
+			if err := fn(snap); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// overlay holds a dry run's in-memory results, so that later coaches of a
+// shared payment see the allocation an earlier coach would have written.
+type overlay struct {
+	payments map[string]*candidate
+	states   map[string]*model.CoachPayoutState
+	payouts  map[string]bool
+}
+
+// BasePayoutID is the id of a coach's payout in a currency for the period
+// ending at endDate (YYYY-MM-DD): po_{coach}_{currency}_{YYYYMMDD}. Later
+// payouts of the same key and period (a rerun that found new work, or a
+// coach with more than MaxPaymentsPerPayout payments) get _2, _3, ….
+func BasePayoutID(coach, currency, endDate string) string {
+	return "po_" + idPart(coach) + "_" + strings.ToLower(currency) + "_" + strings.ReplaceAll(endDate, "-", "")
+}
+
+// settle writes the payouts of one coach and currency.
+func (s *Service) settle(ctx context.Context, p *plan, k key, ids []string, dry *overlay) ([]PayoutLine, error) {
+	per := s.settings().MaxPaymentsPerPayout
+	base := BasePayoutID(k.coach, k.currency, p.endDate)
+	var lines []PayoutLine
+	suffix := 1
+	for i := 0; i < len(ids); i += per {
+		chunk := ids[i:min(i+per, len(ids))]
+		for ; ; suffix++ {
+			if suffix > 1000 {
+				return lines, fault.New(fault.Internal, "too many payouts for one coach and period")
+			}
+			id := base
+			if suffix > 1 {
+				id += "_" + strconv.Itoa(suffix)
+			}
+			line, exists, err := s.settleOne(ctx, p, k, id, chunk, dry)
+			if err != nil {
+				return lines, err
+			}
+			if exists {
+				continue
+			}
+			if line != nil {
+				lines = append(lines, *line)
+				suffix++
+			}
+			break
+		}
+	}
+	return lines, nil
+}
+
+// settleOne creates payout id from the chunk's payments in one
+// transaction (or computes it, in a dry run). exists reports that the
+// payout id is taken (the caller tries the next one); a nil line means
+// there was nothing to take.
+func (s *Service) settleOne(ctx context.Context, p *plan, k key, id string, ids []string, dry *overlay) (line *PayoutLine, exists bool, err error) {
+	fs := s.Firestore
+	payoutRef := fs.Collection(model.ColPayouts).Doc(id)
+	stateRef := fs.Collection(model.ColUsers).Doc(k.coach).Collection(model.SubColPrivate).Doc(model.DocPayoutState)
+	if !safeID.MatchString(k.coach) {
+		stateRef = fs.Collection(model.ColUsers).Doc(idPart(k.coach)).Collection(model.SubColPrivate).Doc(model.DocPayoutState)
+	}
+	refs := []*firestore.DocumentRef{payoutRef, stateRef}
+	for _, pid := range ids {
+		refs = append(refs, fs.Collection(model.ColPayments).Doc(pid), fs.Collection(model.ColPayoutAllocations).Doc(pid))
+	}
+	progIdx := map[string]int{}
+	for _, pid := range ids {
+		if pr := p.payments[pid].ProgramID; pr != nil && *pr != "" && safeID.MatchString(*pr) {
+			if _, ok := progIdx[*pr]; !ok {
+				progIdx[*pr] = len(refs)
+				refs = append(refs, fs.Collection(model.ColPrograms).Doc(*pr))
+			}
+		}
+	}
+
+	body := func(ctx context.Context, get func([]*firestore.DocumentRef) ([]*firestore.DocumentSnapshot, error),
+		write func(fn func(*firestore.Transaction) error) error) error {
+		line, exists = nil, false
+		snaps, err := get(refs)
+		if err != nil {
+			return err
+		}
+		if snaps[0].Exists() || (dry != nil && dry.payouts[id]) {
+			exists = true
+			return nil
+		}
+		state := &model.CoachPayoutState{CoachID: k.coach, CarryForward: map[string]int64{}}
+		if dry != nil && dry.states[k.coach] != nil {
+			state = dry.states[k.coach]
+		} else if snaps[1].Exists() {
+			if err := snaps[1].DataTo(state); err != nil {
+				return fault.Wrap(err, fault.Internal, "decode payout state")
+			}
+			if state.CarryForward == nil {
+				state.CarryForward = map[string]int64{}
+			}
+		}
+		now := s.now()
+		cands := make([]*candidate, len(ids))
+		var gross, commission, amount int64
+		var related []string
+		for i, pid := range ids {
+			c := &candidate{}
+			if dry != nil && dry.payments[pid] != nil {
+				c = dry.payments[pid]
+				c.allocChanged, c.markPayment = false, false
+			} else {
+				ps, as := snaps[2+2*i], snaps[3+2*i]
+				if !ps.Exists() {
+					continue
+				}
+				var pm model.Payment
+				if err := ps.DataTo(&pm); err != nil {
+					continue
+				}
+				pm.PaymentID = pid
+				c.payment = &pm
+				if as.Exists() {
+					var a model.PayoutAllocation
+					if err := as.DataTo(&a); err != nil {
+						return fault.Wrap(err, fault.Internal, "decode allocation")
+					}
+					c.alloc = &a
+				}
+				if pr := pm.ProgramID; pr != nil {
+					if j, ok := progIdx[*pr]; ok && snaps[j].Exists() {
+						c.program, _ = decodeProgram(snaps[j])
+					}
+				}
+			}
+			cands[i] = c
+			taken := s.claim(c, k.coach, k.currency, id, p.end, now)
+			if len(taken) == 0 {
+				continue
+			}
+			related = append(related, pid)
+			for _, e := range taken {
+				gross += e.Gross
+				commission += e.Commission
+				amount += e.Amount
+			}
+		}
+		if len(related) == 0 {
+			return nil
+		}
+		carryIn := min(state.CarryForward[k.currency], 0)
+		total := amount + carryIn
+		po := model.Payout{
+			PayoutID: id, CoachID: k.coach, Amount: max(total, 0), Currency: k.currency, PayoutDate: now,
+			Status: model.PayoutPending, Processor: ProcessorStripeConnect, RelatedPaymentIDs: related,
+			CalculationPeriod: &model.Period{Start: p.start, End: p.end},
+			Gross:             gross, Commission: commission, CarriedIn: carryIn, CarriedOut: min(total, 0),
+			CreatedAt: now, UpdatedAt: now,
+		}
+		if po.Amount == 0 {
+			po.Status = model.PayoutCompleted
+			po.Reason = "nothing to transfer: refunds or a carried-forward balance absorbed the earnings"
+		}
+		state.CarryForward[k.currency] = po.CarriedOut
+		state.CoachID, state.LastPayoutID, state.UpdatedAt = k.coach, id, now
+		line = &PayoutLine{PayoutID: id, CoachID: k.coach, Currency: k.currency, Amount: po.Amount, Gross: gross,
+			Commission: commission, CarriedIn: carryIn, CarriedOut: po.CarriedOut, Payments: len(related), Status: string(po.Status)}
+		if dry != nil {
+			for i, c := range cands {
+				if c != nil && c.payment != nil {
+					dry.payments[ids[i]] = c
+				}
+			}
+			dry.states[k.coach] = state
+			if dry.payouts == nil {
+				dry.payouts = map[string]bool{}
+			}
+			dry.payouts[id] = true
+			return nil
+		}
+		return write(func(tx *firestore.Transaction) error {
+			for i, c := range cands {
+				if c == nil || c.payment == nil {
+					continue
+				}
+				if c.allocChanged {
+					if err := tx.Set(refs[3+2*i], c.alloc); err != nil {
+						return err
+					}
+				}
+				if c.markPayment {
+					if err := tx.Update(refs[2+2*i], []firestore.Update{{Path: "payoutId", Value: id}}); err != nil {
+						return err
+					}
+				}
+			}
+			if err := tx.Set(stateRef, state); err != nil {
+				return err
+			}
+			return tx.Create(payoutRef, po)
+		})
+	}
+
+	if dry != nil {
+		err = body(ctx, func(r []*firestore.DocumentRef) ([]*firestore.DocumentSnapshot, error) { return fs.GetAll(ctx, r) }, nil)
+		return line, exists, store.Classify("dry run "+id, err)
+	}
+	err = fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		return body(ctx, tx.GetAll, func(fn func(*firestore.Transaction) error) error { return fn(tx) })
+	}, firestore.MaxAttempts(txAttempts))
+	if err != nil {
+		return nil, false, store.Classify("create payout "+id, err)
+	}
+	return line, exists, nil
+}

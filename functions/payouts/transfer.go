@@ -1,0 +1,355 @@
+package payouts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"cloud.google.com/go/firestore"
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/transfer"
+
+	"github.com/innerjourney/functions/shared/fault"
+	"github.com/innerjourney/functions/shared/indexes"
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/store"
+)
+
+// TransferAPI is the part of Stripe Connect the payouts use.
+type TransferAPI interface {
+	// Create creates the transfer of payout p to the connected account
+	// destination, with p.PayoutID as idempotency key and transfer_group
+	// and metadata[payoutId].
+	Create(ctx context.Context, p *model.Payout, destination string) (*stripe.Transfer, error)
+	// Find returns the transfer whose transfer_group or metadata[payoutId]
+	// is payoutID, or nil when there is none.
+	Find(ctx context.Context, payoutID string) (*stripe.Transfer, error)
+	// Get returns a transfer by id.
+	Get(ctx context.Context, id string) (*stripe.Transfer, error)
+}
+
+// StripeTransfers implements TransferAPI with stripe-go.
+type StripeTransfers struct {
+	Client transfer.Client
+}
+
+// NewStripeTransfers returns a TransferAPI for the secret key, talking to
+// apiURL when set (stripe-mock locally), else to Stripe.
+func NewStripeTransfers(key, apiURL string) *StripeTransfers {
+	cfg := &stripe.BackendConfig{MaxNetworkRetries: stripe.Int64(2), LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelError}}
+	if apiURL != "" {
+		cfg.URL = stripe.String(apiURL)
+	}
+	return &StripeTransfers{Client: transfer.Client{B: stripe.GetBackendWithConfig(stripe.APIBackend, cfg), Key: key}}
+}
+
+// Create implements TransferAPI.
+func (t *StripeTransfers) Create(ctx context.Context, p *model.Payout, destination string) (*stripe.Transfer, error) {
+	params := &stripe.TransferParams{
+		Amount:        stripe.Int64(p.Amount),
+		Currency:      stripe.String(strings.ToLower(p.Currency)),
+		Destination:   stripe.String(destination),
+		TransferGroup: stripe.String(p.PayoutID),
+		Description:   stripe.String("Inner Journey coach payout " + p.PayoutID),
+	}
+	params.Context = ctx
+	params.SetIdempotencyKey(p.PayoutID)
+	params.AddMetadata("payoutId", p.PayoutID)
+	return t.Client.New(params)
+}
+
+// Find implements TransferAPI.
+func (t *StripeTransfers) Find(ctx context.Context, payoutID string) (*stripe.Transfer, error) {
+	params := &stripe.TransferListParams{TransferGroup: stripe.String(payoutID)}
+	params.Context = ctx
+	params.Limit = stripe.Int64(10)
+	params.Single = true
+	it := t.Client.List(params)
+	for it.Next() {
+		tr := it.Transfer()
+		if tr.TransferGroup == payoutID || tr.Metadata["payoutId"] == payoutID {
+			return tr, nil
+		}
+	}
+	return nil, it.Err()
+}
+
+// Get implements TransferAPI.
+func (t *StripeTransfers) Get(ctx context.Context, id string) (*stripe.Transfer, error) {
+	params := &stripe.TransferParams{}
+	params.Context = ctx
+	return t.Client.Get(id, params)
+}
+
+// TransferReport counts what ExecuteTransfers and Confirm did.
+type TransferReport struct {
+	Processing int `json:"processing"` // transfers created (status processing)
+	Waiting    int `json:"waiting"`    // left pending with a reason (no eligible account, retry later)
+	Failed     int `json:"failed"`
+	Confirmed  int `json:"confirmed"` // processing payouts settled from the transfer's state
+}
+
+// Reasons a payout stays pending.
+const (
+	ReasonNoAccount       = "coach has no Stripe Connect account"
+	ReasonPayoutsDisabled = "payouts are not enabled on the coach's Stripe account"
+	ReasonNoStripe        = "Stripe is not configured"
+	ReasonNoBalance       = "insufficient platform balance; retried on the next run"
+)
+
+// ExecuteTransfers transfers every pending payout with an amount to its
+// coach's connected account. A coach without an eligible account
+// (coach_profiles.stripeAccountId empty or payoutsEnabled false) keeps the
+// payout pending with a reason. A transfer that may have been sent before
+// (transferStartedAt set, no processorPayoutId) is looked up by its
+// transfer_group first, so a payout is never transferred twice even after
+// Stripe's 24-hour idempotency window. Errors from Stripe are recorded on
+// the payout: retryable ones and an insufficient balance leave it pending,
+// others mark it failed. Only Firestore failures are returned.
+func (s *Service) ExecuteTransfers(ctx context.Context) (TransferReport, error) {
+	var rep TransferReport
+	snaps, err := s.Firestore.Collection(model.ColPayouts).Where("status", "==", string(model.PayoutPending)).Documents(ctx).GetAll()
+	if err != nil {
+		return rep, store.Classify("query pending payouts", err)
+	}
+	for i, snap := range snaps {
+		var po model.Payout
+		if err := snap.DataTo(&po); err != nil {
+			continue
+		}
+		po.PayoutID = snap.Ref.ID
+		if po.Processor != ProcessorStripeConnect || po.Amount <= 0 || po.ProcessorPayoutID != nil {
+			continue
+		}
+		status, err := s.transferOne(ctx, &po)
+		if err != nil {
+			return rep, err
+		}
+		switch status {
+		case model.PayoutProcessing, model.PayoutCompleted:
+			rep.Processing++
+		case model.PayoutFailed:
+			rep.Failed++
+		default:
+			rep.Waiting++
+		}
+		s.progress("transfers", i+1, len(snaps))
+	}
+	return rep, nil
+}
+
+// transferOne transfers one pending payout and returns its new status.
+func (s *Service) transferOne(ctx context.Context, po *model.Payout) (model.PayoutStatus, error) {
+	ref := s.Firestore.Collection(model.ColPayouts).Doc(po.PayoutID)
+	dest, reason, err := s.destination(ctx, po.CoachID)
+	if err != nil {
+		return "", err
+	}
+	if reason == "" && s.Transfers == nil {
+		reason = ReasonNoStripe
+	}
+	if reason != "" {
+		return model.PayoutPending, s.setReason(ctx, ref, reason)
+	}
+	// Mark the attempt, unless another run got here first.
+	var started bool
+	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		var cur model.Payout
+		if err := snap.DataTo(&cur); err != nil {
+			return err
+		}
+		if cur.Status != model.PayoutPending || cur.ProcessorPayoutID != nil {
+			return errSkip
+		}
+		started = cur.TransferStartedAt != nil
+		now := s.now()
+		return tx.Update(ref, []firestore.Update{{Path: "transferStartedAt", Value: now}, {Path: "updatedAt", Value: now}})
+	}, firestore.MaxAttempts(txAttempts))
+	if errors.Is(err, errSkip) {
+		return po.Status, nil
+	}
+	if err != nil {
+		return "", store.Classify("mark transfer "+po.PayoutID, err)
+	}
+
+	var tr *stripe.Transfer
+	if started {
+		tr, err = s.Transfers.Find(ctx, po.PayoutID)
+	}
+	if err == nil && tr == nil {
+		tr, err = s.Transfers.Create(ctx, po, dest)
+	}
+	if err != nil {
+		status, why := classifyStripe(err)
+		slog.WarnContext(ctx, "payout transfer not made", "payoutId", po.PayoutID, "reason", why)
+		return status, s.finishTransfer(ctx, ref, status, nil, why)
+	}
+	status := model.PayoutProcessing
+	why := ""
+	if tr.Reversed {
+		status, why = model.PayoutFailed, "transfer reversed"
+	}
+	slog.InfoContext(ctx, "payout transfer created", "payoutId", po.PayoutID, "transferId", tr.ID)
+	return status, s.finishTransfer(ctx, ref, status, &tr.ID, why)
+}
+
+var errSkip = errors.New("skip")
+
+// destination returns the coach's connected account, or why there is none.
+func (s *Service) destination(ctx context.Context, coach string) (account, reason string, err error) {
+	if !safeID.MatchString(coach) {
+		return "", ReasonNoAccount, nil
+	}
+	snap, err := s.Firestore.Collection(model.ColCoachProfiles).Doc(coach).Get(ctx)
+	if store.IsNotFound(err) {
+		return "", ReasonNoAccount, nil
+	}
+	if err != nil {
+		return "", "", store.Classify("read coach profile", err)
+	}
+	var cp model.CoachProfile
+	if err := snap.DataTo(&cp); err != nil {
+		return "", ReasonNoAccount, nil
+	}
+	switch {
+	case cp.StripeAccountID == "":
+		return "", ReasonNoAccount, nil
+	case !cp.PayoutsEnabled:
+		return "", ReasonPayoutsDisabled, nil
+	}
+	return cp.StripeAccountID, "", nil
+}
+
+// setReason records why a payout waits (only when it changes).
+func (s *Service) setReason(ctx context.Context, ref *firestore.DocumentRef, reason string) error {
+	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		var cur model.Payout
+		if err := snap.DataTo(&cur); err != nil {
+			return err
+		}
+		if cur.Status != model.PayoutPending || cur.Reason == reason {
+			return nil
+		}
+		return tx.Update(ref, []firestore.Update{{Path: "reason", Value: reason}, {Path: "updatedAt", Value: s.now()}})
+	}, firestore.MaxAttempts(txAttempts))
+	return store.Classify("record payout reason", err)
+}
+
+// finishTransfer records a transfer's outcome, never moving a payout that a
+// webhook has already advanced back to an earlier status.
+func (s *Service) finishTransfer(ctx context.Context, ref *firestore.DocumentRef, status model.PayoutStatus, transferID *string, reason string) error {
+	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		var cur model.Payout
+		if err := snap.DataTo(&cur); err != nil {
+			return err
+		}
+		now := s.now()
+		ups := []firestore.Update{{Path: "updatedAt", Value: now}}
+		if transferID != nil && cur.ProcessorPayoutID == nil {
+			ups = append(ups, firestore.Update{Path: "processorPayoutId", Value: *transferID})
+		}
+		if cur.Status == model.PayoutPending {
+			ups = append(ups, firestore.Update{Path: "status", Value: string(status)}, firestore.Update{Path: "reason", Value: reason})
+			if status == model.PayoutProcessing {
+				ups = append(ups, firestore.Update{Path: "payoutDate", Value: now})
+			}
+		}
+		return tx.Update(ref, ups)
+	}, firestore.MaxAttempts(txAttempts))
+	return store.Classify("record transfer", err)
+}
+
+// classifyStripe maps a Stripe error to the payout's status and a reason
+// without personal data: retryable failures (network, 429, 5xx, an
+// idempotent request still in flight) and an insufficient balance leave
+// the payout pending; other refusals mark it failed.
+func classifyStripe(err error) (model.PayoutStatus, string) {
+	var se *stripe.Error
+	if !errors.As(err, &se) {
+		if fault.Retryable(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return model.PayoutPending, "transfer not confirmed; retried on the next run"
+		}
+		return model.PayoutPending, "transfer request failed; retried on the next run"
+	}
+	code := string(se.Code)
+	switch {
+	case se.Code == stripe.ErrorCodeBalanceInsufficient:
+		return model.PayoutPending, ReasonNoBalance
+	case se.HTTPStatusCode == http.StatusTooManyRequests, se.HTTPStatusCode == http.StatusConflict,
+		se.HTTPStatusCode >= 500, se.HTTPStatusCode == 0, se.Type == stripe.ErrorTypeAPI:
+		return model.PayoutPending, fmt.Sprintf("Stripe unavailable (%d); retried on the next run", se.HTTPStatusCode)
+	}
+	if code == "" {
+		code = string(se.Type)
+	}
+	return model.PayoutFailed, "Stripe refused the transfer: " + code
+}
+
+// Confirm settles processing payouts that no webhook has settled within
+// Settings.ConfirmAfter from their transfer: completed when the transfer
+// stands, failed when it was reversed. It returns how many it settled.
+func (s *Service) Confirm(ctx context.Context) (int, error) {
+	if s.Transfers == nil {
+		return 0, nil
+	}
+	cutoff := s.now().Add(-s.settings().ConfirmAfter)
+	snaps, err := indexes.MustLookup(indexes.QPayoutsStuck).MustBuild(s.Firestore, string(model.PayoutProcessing), cutoff).
+		Documents(ctx).GetAll()
+	if err != nil {
+		return 0, store.Classify("query processing payouts", err)
+	}
+	n := 0
+	for i, snap := range snaps {
+		var po model.Payout
+		if err := snap.DataTo(&po); err != nil || po.ProcessorPayoutID == nil {
+			continue
+		}
+		tr, err := s.Transfers.Get(ctx, *po.ProcessorPayoutID)
+		if err != nil {
+			slog.WarnContext(ctx, "payout transfer not readable", "payoutId", snap.Ref.ID)
+			continue
+		}
+		status, reason := model.PayoutCompleted, ""
+		if tr.Reversed {
+			status, reason = model.PayoutFailed, "transfer reversed"
+		}
+		err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+			cur, err := tx.Get(snap.Ref)
+			if err != nil {
+				return err
+			}
+			if st, _ := cur.DataAt("status"); st != string(model.PayoutProcessing) {
+				return errSkip
+			}
+			ups := []firestore.Update{{Path: "status", Value: string(status)}, {Path: "updatedAt", Value: s.now()}}
+			if reason != "" {
+				ups = append(ups, firestore.Update{Path: "reason", Value: reason})
+			}
+			return tx.Update(snap.Ref, ups)
+		}, firestore.MaxAttempts(txAttempts))
+		if errors.Is(err, errSkip) {
+			continue
+		}
+		if err != nil {
+			return n, store.Classify("confirm payout", err)
+		}
+		n++
+		s.progress("confirm", i+1, len(snaps))
+	}
+	return n, nil
+}
