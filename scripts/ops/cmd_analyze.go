@@ -47,7 +47,8 @@ func runAnalyze(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlags(env, "analyze", `analyze (--text "…" | --batch < in.jsonl | --eval DIR) [flags]`)
 	text := fs.String("text", "", "analyze this one text")
 	batch := fs.Bool("batch", false, `read JSON lines {"text": …} (optional id, moodBefore, moodAfter, rating, lang) on stdin; write one JSON line per input`)
-	evalDir := fs.String("eval", "", "evaluate against plain VADER on the labelled sets in DIR (shared/analysis/testdata/eval)")
+	evalDir := fs.String("eval", "", "evaluate against plain VADER on the labelled sets in DIR (shared/analysis/testdata/eval): sentiment_*.jsonl and every crisis*.jsonl (crisis-blind.jsonl included)")
+	skipCrisis := fs.String("skip-crisis", "", "with --eval: comma-separated crisis splits not to read (e.g. blind)")
 	provider := fs.String("provider", "", "offline or gemini (default: $ANALYSIS_PROVIDER, else offline; gemini reads GEMINI_MODEL, GEMINI_API_KEY or GOOGLE_CLOUD_PROJECT + GOOGLE_CLOUD_LOCATION)")
 	full := fs.Bool("full", false, "print the whole analysis (themes, mood shift, crisis details) as well")
 	lang := fs.String("lang", "", "language hint for --text: en or sv (default: detect)")
@@ -83,7 +84,13 @@ func runAnalyze(ctx context.Context, env *cmdEnv, args []string) error {
 	switch {
 	case *evalDir != "":
 		start := time.Now()
-		rep, err := analysis.Evaluate(ctx, *evalDir, a)
+		var opts analysis.EvalOptions
+		for _, s := range strings.Split(*skipCrisis, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				opts.SkipCrisis = append(opts.SkipCrisis, s)
+			}
+		}
+		rep, err := analysis.EvaluateWith(ctx, *evalDir, a, opts)
 		if err != nil {
 			return err
 		}

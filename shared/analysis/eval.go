@@ -34,8 +34,9 @@ type SentimentItem struct {
 	Split string `json:"split"`
 }
 
-// CrisisItem is one labelled crisis example (testdata/eval/crisis_*.jsonl;
-// the split is the file name's suffix).
+// CrisisItem is one labelled crisis example (testdata/eval/crisis*.jsonl;
+// the split is the file name after "crisis_" or "crisis-", so
+// crisis_test.jsonl is "test" and crisis-blind.jsonl is "blind").
 type CrisisItem struct {
 	Text   string `json:"text"`
 	Crisis bool   `json:"crisis"`
@@ -115,12 +116,38 @@ func LoadSentimentSet(dir string) ([]SentimentItem, error) {
 	return out, nil
 }
 
-// LoadCrisisSets reads every crisis_<split>.jsonl file of dir, by split.
+// LoadCrisisSets reads every crisis_<split>.jsonl and crisis-<split>.jsonl
+// file of dir, by split.
 func LoadCrisisSets(dir string) (map[string][]CrisisItem, error) {
+	return LoadCrisisSetsExcept(dir, nil)
+}
+
+// CrisisSplit returns the split name of a crisis file name
+// ("crisis_test.jsonl" → "test", "crisis-blind.jsonl" → "blind"), or ""
+// when the name is not a crisis set.
+func CrisisSplit(file string) string {
+	b := filepath.Base(file)
+	if !strings.HasPrefix(b, "crisis") || !strings.HasSuffix(b, ".jsonl") {
+		return ""
+	}
+	s := strings.TrimSuffix(strings.TrimPrefix(b, "crisis"), ".jsonl")
+	if len(s) < 2 || (s[0] != '_' && s[0] != '-') {
+		return ""
+	}
+	return s[1:]
+}
+
+// LoadCrisisSetsExcept is LoadCrisisSets without the splits for which skip
+// returns true; a skipped file is never opened.
+func LoadCrisisSetsExcept(dir string, skip func(split string) bool) (map[string][]CrisisItem, error) {
 	out := map[string][]CrisisItem{}
-	files, _ := filepath.Glob(filepath.Join(dir, "crisis_*.jsonl"))
+	files, _ := filepath.Glob(filepath.Join(dir, "crisis*.jsonl"))
+	sort.Strings(files)
 	for _, f := range files {
-		split := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "crisis_"), ".jsonl")
+		split := CrisisSplit(f)
+		if split == "" || (skip != nil && skip(split)) {
+			continue
+		}
 		err := readJSONL(f, func(b []byte) error {
 			var it CrisisItem
 			if err := json.Unmarshal(b, &it); err != nil {
@@ -134,7 +161,7 @@ func LoadCrisisSets(dir string) (map[string][]CrisisItem, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, invalid("no crisis_*.jsonl items in %s", dir)
+		return nil, invalid("no crisis*.jsonl items in %s", dir)
 	}
 	return out, nil
 }
@@ -173,17 +200,37 @@ func VaderLabel(v *govader.SentimentIntensityAnalyzer, text string) (Label, floa
 	return Neutral, c
 }
 
+// EvalOptions narrows an evaluation.
+type EvalOptions struct {
+	// SkipCrisis lists crisis splits not to load at all (e.g. "blind",
+	// so that a development run never reads a blind set).
+	SkipCrisis []string
+}
+
 // Evaluate runs the analyzer a and plain VADER over the labelled sets in
 // dir and compares them: sentiment accuracy and macro-F1 per subset (all
 // items, the held-out "test" split, and each source/language), crisis
-// recall and false-positive rate per crisis split. Macro-F1 averages the F1
-// of the classes present in the subset's gold labels.
+// recall and false-positive rate per crisis split (every crisis*.jsonl
+// file). Macro-F1 averages the F1 of the classes present in the subset's
+// gold labels. It fails only when dir has no sets or a file is malformed.
 func Evaluate(ctx context.Context, dir string, a Analyzer) (*EvalReport, error) {
+	return EvaluateWith(ctx, dir, a, EvalOptions{})
+}
+
+// EvaluateWith is Evaluate with options.
+func EvaluateWith(ctx context.Context, dir string, a Analyzer, opts EvalOptions) (*EvalReport, error) {
 	sents, err := LoadSentimentSet(dir)
 	if err != nil {
 		return nil, err
 	}
-	crises, err := LoadCrisisSets(dir)
+	crises, err := LoadCrisisSetsExcept(dir, func(split string) bool {
+		for _, s := range opts.SkipCrisis {
+			if s == split {
+				return true
+			}
+		}
+		return false
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -313,13 +360,19 @@ func setRank(s string) int {
 }
 
 func crisisRank(s string) int {
-	switch s {
-	case "test":
+	switch {
+	case s == "test":
 		return 0
-	case "dev":
+	case s == "dev":
 		return 1
+	case s == "adversarial" || strings.HasPrefix(s, "holdout"):
+		return 2
+	case strings.HasPrefix(s, "probe"):
+		return 3
+	case s == "blind":
+		return 5
 	}
-	return 2
+	return 4
 }
 
 func ratio(a, b int) float64 {

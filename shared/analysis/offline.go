@@ -10,7 +10,7 @@ import (
 
 // OfflineModelVersion names the offline rules; it changes whenever the
 // lexicons, weights or theme vocabulary change.
-const OfflineModelVersion = "offline-lexicon-2026.11.1"
+const OfflineModelVersion = "offline-lexicon-2026.11.2"
 
 // Offline is the default analyzer: lexicon and rules, no network. The zero
 // value is not usable; create it with NewOffline. Safe for concurrent use.

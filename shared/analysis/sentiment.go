@@ -182,6 +182,20 @@ func scoreText(toks []token, lang string) sentiment {
 		}
 	}
 
+	// 2b. ratings ("3 out of 10", "10/10", "5 stars") and "too" before a
+	// word without valence ("too politically correct", "for länge")
+	if !sv {
+		for i := range toks {
+			if v, ok := ratingAt(toks, i); ok && !consumed[i] {
+				vals[i], scored[i] = v, true
+			}
+			if toks[i].lower == "too" && i+1 < n && toks[i+1].kind == tkWord && !scored[i+1] &&
+				!consumed[i+1] && !tooNeutral[toks[i+1].lower] && (i+2 >= n || toks[i+2].lower != "to") {
+				vals[i], scored[i] = -1.0, true
+			}
+		}
+	}
+
 	// 3. modifiers: caps, boosters, "less", negation, feel verbs
 	for i, t := range toks {
 		if !scored[i] {
@@ -209,9 +223,12 @@ func scoreText(toks []token, lang string) sentiment {
 			}
 		}
 		if negatedAt(toks, consumed, i, sv) {
-			if v > 0 {
+			switch {
+			case v < 0 && !sv && adviceNoFlip[lemmas[i]] && imperativeNegation(toks, i):
+				v -= 0.5 // "don't (even) waste your time": advice, still negative
+			case v > 0:
 				v *= negPositive
-			} else {
+			default:
 				v *= negNegative
 			}
 		}
@@ -222,6 +239,25 @@ func scoreText(toks []token, lang string) sentiment {
 			v *= feelBoost
 		}
 		vals[i] = v
+	}
+
+	// 3b. "I wouldn't eat here again", "never again": a refusal to repeat
+	if !sv {
+		for i := range toks {
+			if toks[i].lower != "again" || scored[i] || consumed[i] {
+				continue
+			}
+			for j := i - 1; j >= 0 && j >= i-6; j-- {
+				if toks[j].kind == tkPunct || isContrast(toks[j].lower, sv) {
+					break
+				}
+				if (toks[j].lower == "not" || toks[j].lower == "never") && j > 0 &&
+					(toks[j-1].lower == "would" || toks[j-1].lower == "will" || toks[j-1].lower == "could" || toks[j].lower == "never") {
+					vals[i], scored[i] = -1.8, true
+					break
+				}
+			}
+		}
 	}
 
 	// 4. a negated statement without any sentiment word leans negative
@@ -362,7 +398,7 @@ func negatedAt(toks []token, consumed []bool, i int, sv bool) bool {
 			break
 		}
 		if isNegator(t.lower, sv) || (!sv && t.lower == "from" && j > 0 && toks[j-1].lower == "far") {
-			return !nonNegatingAt(toks, j)
+			return !nonNegatingAt(toks, j) && !cognitionBetween(toks, j, i)
 		}
 		if !consumed[j] && !negationSkip[t.lower] {
 			d++
@@ -377,6 +413,125 @@ func negatedAt(toks []token, consumed []bool, i int, sv bool) bool {
 			if w != "mig" && w != "det" && w != "den" && w != "sig" && w != "jag" && w != "du" {
 				break
 			}
+		}
+	}
+	return false
+}
+
+// cognitionBetween: "I didn't realize how wonderful it is", "never knew
+// how much I needed this": the negation is of the knowing, not of the
+// sentiment word after "how"/"what".
+func cognitionBetween(toks []token, j, i int) bool {
+	for k := j + 1; k+1 < i; k++ {
+		switch toks[k].lower {
+		case "realize", "realise", "realized", "realised", "know", "knew", "notice", "noticed", "expect", "expected", "imagine", "imagined":
+			switch toks[k+1].lower {
+			case "how", "what", "just", "quite":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// ratingAt scores "N out of 10", "N/10", "N out of 5", "N stars": high
+// ratings positive, low negative.
+func ratingAt(toks []token, i int) (float64, bool) {
+	t := toks[i].lower
+	num := func(s string) (float64, bool) {
+		if v, ok := numberWords[s]; ok {
+			return v, true
+		}
+		s = strings.TrimSuffix(s, "+")
+		if !isDigits(s) || len(s) > 2 {
+			return 0, false
+		}
+		v := 0.0
+		for _, r := range s {
+			v = v*10 + float64(r-'0')
+		}
+		return v, true
+	}
+	word := func(k int) string {
+		if k < len(toks) {
+			return toks[k].lower
+		}
+		return ""
+	}
+	var v, scale float64
+	switch {
+	case strings.Contains(t, "/"):
+		return 0, false
+	default:
+		x, ok := num(t)
+		if !ok {
+			return 0, false
+		}
+		v = x
+		switch {
+		case word(i+1) == "out" && word(i+2) == "of":
+			s, ok := num(word(i + 3))
+			if !ok || (s != 5 && s != 10 && s != 100) {
+				return 0, false
+			}
+			scale = s
+		case word(i+1) == "stars" || word(i+1) == "star":
+			scale = 5
+		default:
+			return 0, false
+		}
+	}
+	if v > scale {
+		return 0, false
+	}
+	r := v / scale // 0..1
+	switch {
+	case r >= 0.7:
+		return 2.4, true
+	case r <= 0.45:
+		return -2.4, true
+	}
+	return 0, false
+}
+
+var numberWords = map[string]float64{"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+	"six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+// tooNeutral: "too" before these is not a complaint ("too much" has its
+// own entry; "me too", "too early to tell").
+var tooNeutral = map[string]bool{"much": true, "many": true, "bad": true, "good": true, "well": true,
+	"and": true, "but": true, "so": true, "i": true, "it": true, "the": true, "a": true, "was": true,
+	"is": true, "am": true, "are": true, "were": true, "be": true, "had": true, "have": true, "for": true,
+	"with": true, "at": true, "in": true, "on": true, "to": true, "of": true, "as": true, "though": true,
+	"often": true, "far": true, "late": true, "early": true, "soon": true}
+
+// adviceNoFlip: negative words that stay negative after an imperative
+// negation ("don't waste your money", "don't even bother").
+var adviceNoFlip = map[string]bool{"waste": true, "wasted": true, "bother": true, "risk": true}
+
+// imperativeNegation: the negator before token i starts its clause, as in
+// advice ("Don't waste …", "Otherwise, don't even bother").
+func imperativeNegation(toks []token, i int) bool {
+	for j := i - 1; j >= 0 && j >= i-4; j-- {
+		if toks[j].lower == "not" && j > 0 && toks[j-1].lower == "do" {
+			k := j - 2
+			return k < 0 || toks[k].kind == tkPunct || toks[k].lower == "just" || toks[k].lower == "please" ||
+				toks[k].lower == "so" || toks[k].lower == "and" || toks[k].lower == "otherwise"
+		}
+		if toks[j].lower == "never" {
+			return j == 0 || toks[j-1].kind == tkPunct
 		}
 	}
 	return false
@@ -594,6 +749,9 @@ func lookupWord(l *lexicons, w string, sv bool) (float64, bool) {
 	if v, ok := l.en[w]; ok {
 		return v, true
 	}
+	if strings.Contains(w, "-") {
+		return hyphenLookup(l, w)
+	}
 	for _, c := range enInflections(w) {
 		if v, ok := l.en[c]; ok {
 			return v, true
@@ -615,6 +773,49 @@ func lookupWord(l *lexicons, w string, sv bool) (float64, bool) {
 	}
 	return 0, false
 }
+
+// hyphenLookup scores hyphenated words: "over-priced" as "overpriced",
+// "stress-free" (a negative word made absent: mildly positive),
+// "charisma-free" / "joy-less" (a positive word made absent: negative),
+// "well-made" (positive), otherwise the stronger of the parts.
+func hyphenLookup(l *lexicons, w string) (float64, bool) {
+	if v, ok := lookupWord(l, strings.ReplaceAll(w, "-", ""), false); ok {
+		return v, true
+	}
+	parts := strings.Split(w, "-")
+	first, last := parts[0], parts[len(parts)-1]
+	if len(parts) == 2 && (last == "free" || last == "less") {
+		if v, ok := lookupWord(l, first, false); ok && v != 0 {
+			if v < 0 {
+				return -0.6 * v, true
+			}
+			return -0.8 * v, true
+		}
+		if last == "free" && positiveNouns[first] {
+			return -1.4, true
+		}
+		return 0, false
+	}
+	switch first {
+	case "well", "beautifully", "nicely", "perfectly", "brilliantly", "superbly":
+		return 1.6, true
+	case "badly", "poorly", "horribly", "terribly":
+		return -1.6, true
+	}
+	best := 0.0
+	for _, p := range parts {
+		if v, ok := lookupWord(l, p, false); ok && math.Abs(v) > math.Abs(best) {
+			best = v
+		}
+	}
+	return best, best != 0
+}
+
+// positiveNouns: qualities whose absence ("charisma-free", "fun-free")
+// is a complaint.
+var positiveNouns = map[string]bool{"charisma": true, "fun": true, "plot": true, "talent": true,
+	"humor": true, "humour": true, "logic": true, "flavor": true, "flavour": true, "taste": true,
+	"substance": true, "chemistry": true, "suspense": true, "emotion": true, "joy": true, "soul": true}
 
 // squeeze collapses doubled letters.
 func squeeze(w string) string {

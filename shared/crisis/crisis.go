@@ -25,9 +25,16 @@
 //     quoted song titles; past self-harm with an explicit remission ("used to
 //     … ten years clean") does not fire.
 //
-// A second, concept layer (concept.go) catches unfamiliar phrasings: a clause
-// that names death or not-being and takes a wishing or relieved stance
-// towards it.
+// A second, concept layer (concept.go, vocabularies in concept_lex_en.go
+// and concept_lex_sv.go) generalizes beyond fixed phrases: per sentence it
+// finds concepts (death or not-being, a negated "living" concept, self-harm,
+// burden, means, farewell) and cues (desire, intention, plan, imagination,
+// relief, hopelessness, time), checks that the concept is the writer's
+// (nearest subject; "my dog is dying" and "she wishes she were dead" are
+// not), not negated, not in a fear frame, a media/game/training clause, an
+// accident, a trip or a past the writer has recovered from, and combines
+// them. Figurative idioms are masked first. Rule ids:
+// "<lang>.concept.<name>".
 //
 // Recall matters more than precision; the evaluation set and its figures are
 // in shared/analysis/testdata/eval. The detector never returns or stores the
@@ -41,7 +48,7 @@ import (
 
 // RuleSetVersion identifies the rules; it changes whenever a rule changes so
 // that stored results say which rules produced them.
-const RuleSetVersion = "crisis-rules-2026.11.1"
+const RuleSetVersion = "crisis-rules-2026.11.2"
 
 // Result is the outcome of one detection.
 type Result struct {
@@ -73,20 +80,26 @@ func (d *Detector) Detect(text string) Result {
 		return res
 	}
 	seen := map[string]bool{}
-	for _, c := range normalize(text) {
-		padded := " " + c.text + " "
-		for _, r := range d.rules {
-			if seen[r.id] || !r.triggered(padded) {
-				continue
-			}
-			if r.matches(padded) {
-				seen[r.id] = true
-			}
+	sents := segment(text)
+	scans := conceptScan(sents)
+	recovered := false
+	for _, sc := range scans {
+		recovered = recovered || sc.recovery
+	}
+	for i, s := range sents {
+		if recovered && scans[i].past {
+			continue // "I used to …, but not anymore"
 		}
-		if id := conceptMatch(padded, c.tokens); id != "" {
-			seen[id] = true
+		for _, c := range s.clauses() {
+			padded := " " + c.text + " "
+			for _, r := range d.rules {
+				if !seen[r.id] && r.triggered(padded) && r.matches(padded) {
+					seen[r.id] = true
+				}
+			}
 		}
 	}
+	conceptJudge(scans, recovered, seen)
 	for id := range seen {
 		res.Rules = append(res.Rules, id)
 	}

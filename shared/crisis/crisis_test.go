@@ -55,11 +55,13 @@ func TestDetect(t *testing.T) {
 		{"sv vill leva", "Jag vill leva länge och se barnen växa upp.", false, ""},
 		{"empty", "   ", false, ""},
 		{"concept relief", "Death doesn't scare me anymore, it sounds peaceful.", true, "en.concept.death_wish"},
+		{"subject negated", "Suicide is not an option for me, I want to get better.", false, ""},
 		{"concept sv", "Det vore så mycket enklare att bara inte finnas.", true, ""},
 		{"concept negated", "I have no suicidal thoughts.", false, ""},
 		{"concept idiom", "I want to stop living on autopilot.", false, ""},
 		{"concept third party", "My grandmother always said she was ready to die, she was 96.", false, ""},
 		{"remission", "I used to self-harm as a teenager; ten years clean today and proud of it.", false, ""},
+		{"remission across but", "I used to think everyone would be better off without me, but not anymore.", false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,6 +81,106 @@ func TestDetect(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConcepts covers the concept layer: the first-person + death /
+// self-harm / disappearance / burden / ending concept + cue combinations,
+// slang and euphemisms in both languages, and the suppressors (idioms,
+// third persons, media and games, negation, fear, accidents, travel).
+func TestConcepts(t *testing.T) {
+	d := New()
+	tests := []struct {
+		text   string
+		crisis bool
+		rule   string // a concept id that must fire, when crisis
+	}{
+		// English: slang, euphemisms, indirect
+		{"i want to unalive myself", true, "en.concept.death_wish"},
+		{"kms tbh", true, "en.concept.death_wish"},
+		{"I don't want to be here anymore.", true, "en.concept.not_living"},
+		{"I just want to sleep forever.", true, "en.concept.death_wish"},
+		{"I'm going to end it all.", true, "en.concept.death_wish"},
+		{"I don't think I'll be here next week.", true, "en.concept.not_living"},
+		{"I hope something happens to me so I don't have to keep going.", true, ""},
+		{"Sometimes I imagine my funeral and feel calm.", true, "en.concept.death_wish"},
+		{"Honestly, what is the point of me.", true, ""},
+		{"I looked at the train tracks today and wanted to step onto them.", true, "en.concept.means"},
+		{"I'm thinking about taking all my pills tonight.", true, "en.concept.means"},
+		{"Burned my wrist with a lighter so I could focus on something else.", true, "en.concept.self_harm"},
+		{"The scars on my arms are fresh again.", true, "en.concept.self_harm"},
+		{"I'm a waste of space and everyone knows it.", true, "en.concept.burden"},
+		{"This will be my last entry. Thank you for everything.", true, "en.concept.farewell"},
+		{"I've got the rope. I just need to find the right moment.", true, "en.concept.means"},
+		{"I can't stop thinking about driving off the road.", true, "en.concept.means"},
+		{"Dying doesn't sound so bad right now.", true, "en.concept.death_wish"},
+		// Swedish
+		{"Jag orkar inte mer, jag vill bara försvinna.", true, "sv.concept.death_wish"},
+		{"Jag vill ta slut på allt.", true, "sv.concept.death_wish"},
+		{"Jag har skurit mig igen.", true, "sv.concept.self_harm"},
+		{"Jag gör illa mig själv när det blir för mycket.", true, "sv.concept.self_harm"},
+		{"Jag tror inte att jag finns kvar nästa vecka.", true, "sv.concept.not_living"},
+		{"Jag vill somna och slippa komma tillbaka.", true, "sv.concept.death_wish"},
+		{"Jag är inte rädd för att dö längre.", true, "sv.concept.death_wish"},
+		{"Alla skulle vara gladare om jag dog.", true, ""},
+		{"Jag tittade på spåren idag och ville kliva ut på dem.", true, "sv.concept.means"},
+		// suppressed: idioms
+		{"This job is killing me.", false, ""},
+		{"I could die of embarrassment.", false, ""},
+		{"I'm dying to see the show.", false, ""},
+		{"I'm so tired I could die, but tomorrow is Saturday.", false, ""},
+		{"I could sleep forever after that hike.", false, ""},
+		{"Jag är dödstrött.", false, ""},
+		{"Vi skrattade ihjäl oss.", false, ""},
+		{"Pendlingen kommer att ta livet av mig.", false, ""},
+		{"Jag orkar inte mer med disken.", false, ""},
+		// third persons, things, media, games
+		{"My brother wants to die.", false, ""},
+		{"My dog is dying and I wish I could do more for him.", false, ""},
+		{"I want my old habits to die so the new me can grow.", false, ""},
+		{"My character died in the game again.", false, ""},
+		{"We watched a film where the main character takes an overdose.", false, ""},
+		{"Min vän sa att hon önskar att hon var död.", false, ""},
+		// negation, fear, health, accidents, travel, work
+		{"I don't want to die, I want things to get better.", false, ""},
+		{"Suicide has never been something I'd consider.", false, ""},
+		{"Jag vill inte dö.", false, ""},
+		{"Jag har noll planer på att avsluta mitt liv.", false, ""},
+		{"I'm afraid of dying alone.", false, ""},
+		{"I had a panic attack and honestly thought I was dying.", false, ""},
+		{"I cut my hand opening a package.", false, ""},
+		{"Jag skar mig när jag rakade mig i morse.", false, ""},
+		{"I won't be here next week, we're flying to Lisbon.", false, ""},
+		{"I feel like a burden to my team this week.", false, ""},
+		{"I want to be cremated when I die, I told my wife.", false, ""},
+		{"I bought a rope to hang the hammock between the trees.", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			got := d.Detect(tt.text)
+			if got.Crisis != tt.crisis {
+				t.Fatalf("Detect(%q).Crisis = %v (rules %v), want %v", tt.text, got.Crisis, got.Rules, tt.crisis)
+			}
+			if tt.rule != "" && !contains(got.Rules, tt.rule) {
+				t.Errorf("rules %v do not include %s", got.Rules, tt.rule)
+			}
+		})
+	}
+}
+
+// TestConceptPatternsCompile checks that every concept pattern parses and
+// is reachable from the index.
+func TestConceptPatternsCompile(t *testing.T) {
+	ix := conceptLexicon()
+	n := 0
+	for _, es := range ix.byFirst {
+		n += len(es)
+	}
+	for _, es := range ix.byPrefix {
+		n += len(es)
+	}
+	if n < 500 {
+		t.Errorf("only %d indexed concept patterns", n)
 	}
 }
 

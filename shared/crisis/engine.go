@@ -38,8 +38,8 @@ type rule struct {
 	// (anchored at the start), unless ifNext also matches.
 	unlessNext, ifNext *regexp.Regexp
 	// requireNext / requirePrev must match the rest of the clause after / the
-	// text before the match.
-	requireNext, requirePrev *regexp.Regexp
+	// text before the match; unlessPrev must not match the text before.
+	requireNext, requirePrev, unlessPrev *regexp.Regexp
 	// altPrev, for inverted rules: fires also when the text before matches.
 	altPrev *regexp.Regexp
 	// remission skips a clause that places the match in a past the writer
@@ -59,6 +59,7 @@ type ruleSpec struct {
 	ifNext      string
 	requireNext string
 	requirePrev string
+	unlessPrev  string
 	altPrev     string
 }
 
@@ -75,7 +76,7 @@ func compile(specs []ruleSpec) []*rule {
 			id: s.id, kw: s.kw, re: regexp.MustCompile(s.pat), mode: s.mode,
 			firstPerson: s.firstPerson, context: s.context,
 			unlessNext: opt(s.unlessNext), ifNext: opt(s.ifNext),
-			requireNext: opt(s.requireNext), requirePrev: opt(s.requirePrev),
+			requireNext: opt(s.requireNext), requirePrev: opt(s.requirePrev), unlessPrev: opt(s.unlessPrev),
 			altPrev: opt(s.altPrev), remission: remissionRe,
 		})
 	}
@@ -123,6 +124,9 @@ func (r *rule) accept(prev, span, next string) bool {
 	if r.requirePrev != nil && !r.requirePrev.MatchString(prev) {
 		return false
 	}
+	if r.unlessPrev != nil && r.unlessPrev.MatchString(prev) {
+		return false
+	}
 	prevTokens := strings.Fields(prev)
 	if r.remission != nil && r.remission.MatchString(prev+" "+span+" "+next) {
 		return false
@@ -148,7 +152,7 @@ func (r *rule) accept(prev, span, next string) bool {
 var negators = map[string]bool{
 	"not": true, "never": true, "no": true, "nothing": true, "nor": true,
 	"inte": true, "aldrig": true, "ingen": true, "inga": true, "inget": true, "ej": true,
-	"icke": true, "ingenting": true, "zero": true,
+	"icke": true, "ingenting": true, "zero": true, "noll": true,
 }
 
 // lookbackStop ends the negation look-back: a negator before these belongs to
@@ -245,6 +249,8 @@ var mediaWords = map[string]bool{
 	"screening": true, "questionnaire": true, "formulär": true, "recognising": true,
 	"recognizing": true, "series": true, "serie": true, "serien": true, "episode": true,
 	"avsnitt": true, "memoir": true, "biography": true, "essay": true, "memoar": true, "song": true, "låt": true, "lyrics": true, "play": true, "pjäs": true,
+	"game": true, "games": true, "gaming": true, "spel": true, "spelet": true, "level": true, "minecraft": true,
+	"fortnite": true, "character": true, "karaktär": true, "karaktären": true,
 }
 
 var askedPhrases = []string{"asked if", "asked me if", "asked whether", "asked about", "frågade om",

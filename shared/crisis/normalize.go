@@ -44,23 +44,71 @@ type clause struct {
 	tokens []string
 }
 
+// sentence is one normalized sentence for the concept layer: its tokens and,
+// per token, the index of the clause it belongs to (clauses end at commas,
+// semicolons, colons and contrast words; negation does not cross them).
+type sentence struct {
+	tokens []string
+	clause []int
+}
+
 // normalize lower-cases text, unifies quotes and apostrophes, expands
 // contractions, drops quoted spans in song-like contexts and splits the
 // result into clauses at sentence punctuation, commas and contrast words.
 func normalize(text string) []clause {
+	var clauses []clause
+	for _, s := range segment(text) {
+		clauses = append(clauses, s.clauses()...)
+	}
+	return clauses
+}
+
+// clauses splits a sentence into its clauses.
+func (s sentence) clauses() []clause {
+	var out []clause
+	start := 0
+	for i := 1; i <= len(s.tokens); i++ {
+		if i == len(s.tokens) || s.clause[i] != s.clause[start] {
+			toks := s.tokens[start:i:i]
+			out = append(out, clause{text: strings.Join(toks, " "), tokens: toks})
+			start = i
+		}
+	}
+	return out
+}
+
+// padded is the sentence as one space-padded string.
+func (s sentence) padded() string {
+	return " " + strings.Join(s.tokens, " ") + " "
+}
+
+// segment normalizes text like normalize and groups the clauses into
+// sentences (split at . ! ? and line breaks).
+func segment(text string) []sentence {
 	t := strings.ToLower(text)
 	t = strings.NewReplacer("’", "'", "‘", "'", "´", "'", "`", "'",
 		"“", "\"", "”", "\"", "«", "\"", "»", "\"", "„", "\"").Replace(t)
 	if hasAny(t, musicWords) {
 		t = dropQuoted(t)
 	}
-	var clauses []clause
-	var cur []string
-	flush := func() {
-		if len(cur) > 0 {
-			clauses = append(clauses, clause{text: strings.Join(cur, " "), tokens: cur})
-			cur = nil
+	var out []sentence
+	var cur sentence
+	clauseIdx := 0
+	newClause := func() {
+		if len(cur.clause) > 0 && cur.clause[len(cur.clause)-1] == clauseIdx {
+			clauseIdx++
 		}
+	}
+	flushSentence := func() {
+		if len(cur.tokens) > 0 {
+			out = append(out, cur)
+		}
+		cur = sentence{}
+		clauseIdx = 0
+	}
+	add := func(w string) {
+		cur.tokens = append(cur.tokens, w)
+		cur.clause = append(cur.clause, clauseIdx)
 	}
 	var word strings.Builder
 	emit := func() {
@@ -73,8 +121,8 @@ func normalize(text string) []clause {
 			return
 		}
 		if exp, ok := contractions[w]; ok {
-			if exp != "" {
-				cur = append(cur, strings.Fields(exp)...)
+			for _, x := range strings.Fields(exp) {
+				add(x)
 			}
 			return
 		}
@@ -83,25 +131,28 @@ func normalize(text string) []clause {
 			w = w[:len(w)-2]
 		}
 		if clauseBreakWords[w] {
-			flush()
+			newClause()
 			return
 		}
-		cur = append(cur, w)
+		add(w)
 	}
 	for _, r := range t {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'':
 			word.WriteRune(r)
-		case r == '.' || r == '!' || r == '?' || r == ';' || r == ':' || r == ',' || r == '\n' || r == '(' || r == ')':
+		case r == '.' || r == '!' || r == '?' || r == '\n':
 			emit()
-			flush()
+			flushSentence()
+		case r == ';' || r == ':' || r == ',' || r == '(' || r == ')':
+			emit()
+			newClause()
 		default: // spaces, hyphens, slashes, emoji
 			emit()
 		}
 	}
 	emit()
-	flush()
-	return clauses
+	flushSentence()
+	return out
 }
 
 // dropQuoted removes text between double quotes (and single quotes used as
