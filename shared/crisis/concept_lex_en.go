@@ -121,6 +121,7 @@ var enConcepts = []lexEntry{
 		"in high_school|school|college|university|my_teens|my_twenties",
 		"when i was younger|a_teen|a_teenager|a_kid|a_child|in_school|little|fifteen|sixteen|fourteen|thirteen|seventeen",
 		"back then", "in the past", "long ago", "a long time ago",
+		"a year|month|few_years|couple_of_years ago", "last year",
 	}},
 	{cat: catBlock, block: blockRecovery, pats: []string{
 		"clean|recovered|recovery|healed|healing|sober|proud",
@@ -128,6 +129,7 @@ var enConcepts = []lexEntry{
 		"in a good|better place", "got help",
 		"grateful|glad|happy|thankful i_am_alive|i_am_still_here|to_be_alive|to_be_here|to_still_be_here|i_survived|i_did_not",
 		"survived", "survivor",
+		"now i am ~1 grateful|glad|happy|okay|fine|thankful|better|well",
 	}},
 
 	// ---------- death, not-being: strong (fires alone) ----------
@@ -247,6 +249,19 @@ var enConcepts = []lexEntry{
 		"to stop|end|be_over forever|for_good|permanently",
 		"if i ~2 was|were|am gone|dead|not_here|not_around|no_longer_here|no_longer_around|not_alive|not_in_them|not_in_their_lives|not_in_the_picture|not_in_it|not_in_this_world|not_in_the_world|not_in_their_way|out_of_the_picture|out_of_their_lives",
 		"if i ~2 died|disappeared|vanished|killed_myself|left_for_good|did_not_exist|never_existed|stopped_existing|ended_it",
+	}},
+
+	// broad-tier additions (weak: the concept layer needs a cue, the broad
+	// tier fires alone)
+	{cat: catDeathWeak, pats: []string{
+		"giving|gave|give|given|giving_all my|all_my|most_of_my things|stuff|belongings|possessions|clothes|books ~1 away",
+		"the|those|my|these|dark|suicidal|bad|old ~1 thoughts|urges|voices are|is|have|came ~1 back|returning|returned|come_back",
+	}},
+	{cat: catMeans, pats: []string{
+		"jump|jumping $",
+	}},
+	{cat: catFarewell, pats: []string{
+		"wrote|written|writing|write letters|notes|goodbye_letters|goodbye_notes to|for everyone|all_of_them|my_family|everybody|each_of_them|the_people_i_love|my_kids",
 	}},
 
 	// ---------- living, continuing: fires when negated, with a cue ----------

@@ -77,7 +77,7 @@ var svConcepts = []lexEntry{
 		"på landet", "bortrest|bortresta",
 	}},
 	{cat: catBlock, block: blockPast, pats: []string{
-		"brukade", "förr", "förut", "för ~2 sedan|sen",
+		"brukade", "förr", "förut", "förra året", "i fjol", "för ~2 sedan|sen",
 		"som tonåring|ung|barn|student|yngre",
 		"på högstadiet|gymnasiet|universitetet|mellanstadiet",
 		"i tonåren|tjugoårsåldern",
@@ -91,6 +91,7 @@ var svConcepts = []lexEntry{
 		"fick hjälp",
 		"tacksam|glad|lycklig att jag lever|finns|finns_kvar|överlevde|inte_gjorde",
 		"överlevde", "överlevare",
+		"nu är jag ~1 tacksam|glad|lycklig|okej|bättre", "nu mår jag ~1 bra|bättre",
 	}},
 
 	// ---------- death, not-being: strong ----------
@@ -200,6 +201,19 @@ var svConcepts = []lexEntry{
 	}},
 
 	// ---------- living, continuing ----------
+	// broad-tier additions (weak: the concept layer needs a cue, the broad
+	// tier fires alone)
+	{cat: catDeathWeak, pats: []string{
+		"ger|gav|gett|givit bort mina|alla_mina saker|grejer|kläder|böcker|ägodelar",
+		"tankarna|impulserna|rösterna|de_mörka_tankarna|de_tankarna|suget är|har|kom ~1 tillbaka",
+	}},
+	{cat: catMeans, pats: []string{
+		"hoppa|hoppar $",
+	}},
+	{cat: catFarewell, pats: []string{
+		"skrev|skrivit|skriver|skriva brev|avskedsbrev|lappar till|åt alla|familjen|var_och_en|mina_barn|alla_jag_älskar",
+	}},
+
 	{cat: catLive, pats: []string{
 		"leva|lever|levde|levt|existera|existerar|existerade",
 	}, notNext: []string{"i", "på", "med", "nära", "utomlands", "där", "här", "ihop", "tillsammans", "själv", "ensam", "utan", "som", "av", "upp", "ut", "för", "på en", "under", "så", "enligt", "gott", "hälsosamt", "sunt", "länge nog", "vidare på", "och", "eller"}},

@@ -36,6 +36,11 @@
 // them. Figurative idioms are masked first. Rule ids:
 // "<lang>.concept.<name>".
 //
+// A third, broad tier (broad.go) fires on those weak concepts without the
+// cue, keeping only strong suppressors (idioms, other subjects, media,
+// accidents, travel, humour, medical routine, negation, recovery). Rule ids:
+// "<lang>.broad.<name>".
+//
 // Recall matters more than precision; the evaluation set and its figures are
 // in shared/analysis/testdata/eval. The detector never returns or stores the
 // matched text, only rule ids.
@@ -48,7 +53,7 @@ import (
 
 // RuleSetVersion identifies the rules; it changes whenever a rule changes so
 // that stored results say which rules produced them.
-const RuleSetVersion = "crisis-rules-2026.11.2"
+const RuleSetVersion = "crisis-rules-2026.11.3"
 
 // Result is the outcome of one detection.
 type Result struct {
@@ -100,6 +105,7 @@ func (d *Detector) Detect(text string) Result {
 		}
 	}
 	conceptJudge(scans, recovered, seen)
+	broadJudge(scans, recovered, seen)
 	for id := range seen {
 		res.Rules = append(res.Rules, id)
 	}
