@@ -14,6 +14,7 @@ import (
 // areas lists the function sets of each area (wire_*.go).
 var areas = []func() []Function{
 	consentFunctions,
+	gdprFunctions,
 	insightFunctions,
 	paymentFunctions,
 	payoutFunctions,

@@ -1,0 +1,196 @@
+package gdpr
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/storage"
+	"firebase.google.com/go/v4/auth"
+
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/queue"
+)
+
+// Topics of the area.
+const (
+	// TopicRequests carries {"requestId": …} to gdprWorker.
+	TopicRequests = "gdpr-requests"
+	// TopicSweeper is the hourly schedule of gdprSweeper.
+	TopicSweeper = "gdpr-sweeper"
+	// TopicRetention is the daily schedule of retentionCleanup.
+	TopicRetention = "gdpr-retention"
+	// TopicAuthDeleted carries Auth account deletions (a Cloud Audit Logs
+	// sink, or {"uid": …}) to onAuthUserDeleted.
+	TopicAuthDeleted = "auth-user-deleted"
+)
+
+// Request kinds and statuses (gdpr_requests.kind, .status).
+const (
+	KindExport  = "export"
+	KindErasure = "erasure"
+
+	StatusPending   = "pending"
+	StatusRunning   = "running"
+	StatusVerifying = "verifying"
+	StatusDone      = "done"
+	StatusFailed    = "failed"
+)
+
+// Request sources (gdpr_requests.source).
+const (
+	SourceUser        = "user"
+	SourceAdmin       = "admin"
+	SourceAuthDeleted = "auth_deleted"
+	SourceReconcile   = "reconcile"
+	SourceOps         = "ops"
+)
+
+// Retention and timing. They are constants (not configuration) because
+// they are policy: changing one is a reviewed code change that updates the
+// README's table with it.
+const (
+	// ResponseMonths is the GDPR Art. 12(3) deadline: one month.
+	ResponseMonths = 1
+	// DueWarning: the sweeper warns about open requests this close to dueAt.
+	DueWarning = 5 * 24 * time.Hour
+	// LeaseTTL is how long a worker holds a request without a heartbeat.
+	LeaseTTL = 2 * time.Minute
+	// StuckAfter: an open request untouched this long, with no live lease,
+	// is re-published by the sweeper.
+	StuckAfter = 10 * time.Minute
+	// RunBudget is how long one worker invocation works before it saves its
+	// checkpoint and re-publishes itself (Cloud Functions' limit for event
+	// functions is 9 minutes).
+	RunBudget = 7 * time.Minute
+	// MaxAttempts bounds the worker runs of one request before it fails.
+	MaxAttempts = 25
+	// MaxPasses bounds the erase → verify passes (data written during the
+	// erasure by a still valid ID token is caught by the next pass).
+	MaxPasses = 3
+	// ExportTTL is how long an export archive is kept.
+	ExportTTL = 7 * 24 * time.Hour
+	// DownloadTTL is the lifetime of one signed download URL.
+	DownloadTTL = 15 * time.Minute
+	// BookkeepingYears: payments and payouts are kept 7 years after the end
+	// of their calendar year (Bokföringslagen 7 kap. 2 §).
+	BookkeepingYears = 7
+	// WellbeingHoldYears: pseudonymised safety records.
+	WellbeingHoldYears = 3
+	// ErasureRecordYears: pseudonymised erasure requests (proof of erasure).
+	ErasureRecordYears = 3
+	// AuditRetentionYears: audit_log entries.
+	AuditRetentionYears = 3
+	// LogRetentionDays: logs that are not part of a user's record
+	// (webhook_events, processed_events).
+	LogRetentionDays = 90
+	// ReconcileBatch is how many users documents one sweep checks against
+	// Auth; ReconcileMaxErasures bounds the erasures one sweep starts.
+	ReconcileBatch       = 300
+	ReconcileMaxErasures = 25
+	// queryPage is the page of the erasure's queries; retentionPage of
+	// the retention's.
+	queryPage     = 2000
+	retentionPage = 500
+)
+
+// StoragePrefixes are the Storage prefixes of a user's objects; each is
+// followed by "{uid}/".
+var StoragePrefixes = []string{"users/", "journal/", "uploads/", "exports/"}
+
+// exportPrefix is where archives are written: exports/{uid}/{requestId}.zip.
+const exportPrefix = "exports/"
+
+// AuthAdmin is the part of the Firebase Auth admin client erasure and
+// reconciliation use (*auth.Client implements it).
+type AuthAdmin interface {
+	RevokeRefreshTokens(ctx context.Context, uid string) error
+	UpdateUser(ctx context.Context, uid string, user *auth.UserToUpdate) (*auth.UserRecord, error)
+	DeleteUser(ctx context.Context, uid string) error
+	GetUser(ctx context.Context, uid string) (*auth.UserRecord, error)
+	GetUsers(ctx context.Context, identifiers []auth.UserIdentifier) (*auth.GetUsersResult, error)
+}
+
+// StripeCustomers deletes Stripe customers. Delete of a customer that no
+// longer exists succeeds (erasure is repeatable).
+type StripeCustomers interface {
+	Delete(ctx context.Context, customerID string) error
+}
+
+// URLSigner returns a URL that downloads bucket/object until expires.
+type URLSigner interface {
+	SignedURL(ctx context.Context, bucket, object string, expires time.Time) (string, error)
+}
+
+// Service is the GDPR area's handlers and their dependencies.
+type Service struct {
+	Firestore *firestore.Client
+	// Auth may be nil only where no Auth account exists (tests of export).
+	Auth    AuthAdmin
+	Storage *storage.Client
+	Bucket  string
+	// Stripe is nil when Stripe is not configured; an erasure that finds a
+	// Stripe customer then fails with FailedPrecondition.
+	Stripe    StripeCustomers
+	Publisher queue.Publisher
+	Signer    URLSigner
+	// PseudonymKey keys the HMAC of pseudonyms (cfg.PseudonymKey).
+	PseudonymKey []byte
+	Now          func() time.Time
+
+	// OnProgress, when set, is called with the request after every
+	// checkpoint and heartbeat of a run in this process (the CLI's bar).
+	OnProgress func(req *model.GDPRRequest)
+	// afterWrite, when set (tests), is called after each write the
+	// erasure queues, with the run's write count.
+	afterWrite func(n int64)
+	// runBudget overrides RunBudget (tests).
+	runBudget time.Duration
+}
+
+// Pseudonym returns the keyed pseudonym of an identifier: "ps_" and the
+// first 128 bits of HMAC-SHA256(key, id) in hex. The same key and id give
+// the same pseudonym, so held records of one subject stay linkable to each
+// other (and to the subject only by whoever holds both the key and the
+// uid); without the key the uid cannot be recovered or tested.
+func Pseudonym(key []byte, id string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id))
+	return "ps_" + hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+func (s *Service) pseudonym(id string) string { return Pseudonym(s.PseudonymKey, id) }
+
+// ErasureID is the deterministic id of a subject's erasure request, so
+// that every path to an erasure (the user, an admin, the Auth backstop,
+// the reconciler) finds the same request.
+func (s *Service) ErasureID(uid string) string {
+	return "erasure_" + s.pseudonym("erasure:" + uid)[3:27]
+}
+
+func (s *Service) now() time.Time {
+	if s.Now == nil {
+		return time.Now().UTC()
+	}
+	return s.Now().UTC()
+}
+
+func (s *Service) budget() time.Duration {
+	if s.runBudget > 0 {
+		return s.runBudget
+	}
+	return RunBudget
+}
+
+func (s *Service) requests() *firestore.CollectionRef {
+	return s.Firestore.Collection(model.ColGDPRRequests)
+}
+
+// holdUntil is the end of the bookkeeping hold of a record dated t: the
+// start of the year after 7 full calendar years after t's year.
+func holdUntil(t time.Time) time.Time {
+	return time.Date(t.UTC().Year()+BookkeepingYears+1, 1, 1, 0, 0, 0, 0, time.UTC)
+}

@@ -1,0 +1,247 @@
+package gdpr
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/innerjourney/functions/shared/fault"
+	"github.com/innerjourney/functions/shared/indexes"
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/store"
+)
+
+// The update functions of the policy table: what anonymisation and
+// pseudonymisation write to one document. Each makes the document stop
+// matching its rule's query, so erasure can re-run a query until it finds
+// nothing.
+
+// setField sets field to v.
+func setField(field string, v any) func(*run, *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+	return func(*run, *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+		return []firestore.Update{{Path: field, Value: v}}, nil
+	}
+}
+
+// setPseudonym sets field to the subject's pseudonym.
+func setPseudonym(field string) func(*run, *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+	return func(r *run, _ *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+		return []firestore.Update{{Path: field, Value: r.ps}}, nil
+	}
+}
+
+// arrayRemoveUID removes the subject's uid from an array field.
+func arrayRemoveUID(field string) func(*run, *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+	return func(r *run, _ *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+		return []firestore.Update{{Path: field, Value: firestore.ArrayRemove(r.uid)}}, nil
+	}
+}
+
+// removeParticipant removes the subject from a live session: their uid
+// from participants and each of their reflections, exactly as read
+// (arrayRemove of whole elements, so concurrent appends by others stay).
+func removeParticipant(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+	ups := []firestore.Update{{Path: "participants", Value: firestore.ArrayRemove(r.uid)}}
+	refl, _ := snap.DataAt("reflections")
+	list, _ := refl.([]any)
+	var own []any
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok && m["userId"] == r.uid {
+			own = append(own, m)
+		}
+	}
+	if len(own) > 0 {
+		ups = append(ups, firestore.Update{Path: "reflections", Value: firestore.ArrayRemove(own...)})
+	}
+	return ups, nil
+}
+
+// replaceProgramCreator replaces the subject by ErasedRef in a program's
+// createdBy and coachSplits (the program stays for the users enrolled).
+func replaceProgramCreator(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+	data := snap.Data()
+	list, _ := data["createdBy"].([]any)
+	out := []any{}
+	seen := map[string]bool{}
+	for _, v := range list {
+		s, _ := v.(string)
+		if s == r.uid {
+			s = ErasedRef
+		}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	ups := []firestore.Update{{Path: "createdBy", Value: out}}
+	if splits, ok := data["coachSplits"].(map[string]any); ok {
+		if share, ok := splits[r.uid]; ok {
+			ns := map[string]any{}
+			for k, v := range splits {
+				if k != r.uid {
+					ns[k] = v
+				}
+			}
+			prev, _ := ns[ErasedRef].(int64)
+			sh, _ := share.(int64)
+			ns[ErasedRef] = prev + sh
+			ups = append(ups, firestore.Update{Path: "coachSplits", Value: ns})
+		}
+	}
+	return ups, nil
+}
+
+// pseudonymisePayment keeps a payment for bookkeeping without direct
+// identifiers.
+func pseudonymisePayment(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+	ups := []firestore.Update{{Path: "userId", Value: r.ps}, {Path: "pseudonymised", Value: true},
+		{Path: "legalHoldUntil", Value: holdUntil(dateOf(snap, "paymentDate", "createdAt"))},
+		{Path: "invoiceUrl", Value: firestore.Delete}}
+	if v, _ := snap.DataAt("customerId"); v != nil {
+		if c, ok := v.(string); ok && c != "" {
+			ups = append(ups, firestore.Update{Path: "customerId", Value: r.s.pseudonym(c)})
+		}
+	}
+	return ups, nil
+}
+
+// pseudonymisePayout keeps a payout for bookkeeping without the coach's uid.
+func pseudonymisePayout(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+	return []firestore.Update{{Path: "coachId", Value: r.ps}, {Path: "pseudonymised", Value: true},
+		{Path: "legalHoldUntil", Value: holdUntil(dateOf(snap, "payoutDate", "createdAt"))}}, nil
+}
+
+// pseudonymiseWellbeing keeps a safety record without the uid and without
+// the trigger (screening values or reflection flags: health data).
+func pseudonymiseWellbeing(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+	at := dateOf(snap, "createdAt")
+	return []firestore.Update{{Path: "userId", Value: r.ps}, {Path: "pseudonymised", Value: true},
+		{Path: "trigger", Value: firestore.Delete},
+		{Path: "legalHoldUntil", Value: at.AddDate(WellbeingHoldYears, 0, 0)}}, nil
+}
+
+// dateOf returns the first timestamp field present, or the document's
+// creation time.
+func dateOf(snap *firestore.DocumentSnapshot, fields ...string) time.Time {
+	for _, f := range fields {
+		if v, err := snap.DataAt(f); err == nil {
+			if t, ok := v.(time.Time); ok && !t.IsZero() {
+				return t
+			}
+		}
+	}
+	return snap.CreateTime
+}
+
+// pseudonymiseAllocation replaces the subject's coach uid in a payout
+// allocation (weights keys, entries, open) by the pseudonym; other
+// coaches' shares stay as they are. A document that does not mention the
+// subject is left alone.
+func pseudonymiseAllocation(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+	data := snap.Data()
+	mentions := false
+	swap := func(v any) any {
+		if v == r.uid {
+			mentions = true
+			return r.ps
+		}
+		return v
+	}
+	var ups []firestore.Update
+	if w, ok := data["weights"].(map[string]any); ok {
+		if _, has := w[r.uid]; has {
+			nw := map[string]any{}
+			for k, v := range w {
+				nw[swap(k).(string)] = v
+			}
+			ups = append(ups, firestore.Update{Path: "weights", Value: nw})
+		}
+	}
+	if list, ok := data["entries"].([]any); ok {
+		changed := false
+		out := make([]any, len(list))
+		for i, e := range list {
+			out[i] = e
+			if m, ok := e.(map[string]any); ok && m["coachId"] == r.uid {
+				nm := map[string]any{}
+				for k, v := range m {
+					nm[k] = v
+				}
+				nm["coachId"] = swap(m["coachId"])
+				out[i], changed = nm, true
+			}
+		}
+		if changed {
+			ups = append(ups, firestore.Update{Path: "entries", Value: out})
+		}
+	}
+	if list, ok := data["open"].([]any); ok {
+		out := make([]any, len(list))
+		changed := false
+		for i, v := range list {
+			out[i] = swap(v)
+			changed = changed || out[i] != v
+		}
+		if changed {
+			ups = append(ups, firestore.Update{Path: "open", Value: out})
+		}
+	}
+	if !mentions {
+		return nil, nil
+	}
+	return append(ups, firestore.Update{Path: "pseudonymisedCoaches", Value: firestore.ArrayUnion(r.ps)},
+		firestore.Update{Path: "legalHoldUntil", Value: holdUntil(dateOf(snap, "createdAt"))}), nil
+}
+
+// allocationsViaPayouts resolves the allocations of the payments in the
+// subject's payouts (payout_allocations/{paymentId} for each
+// relatedPaymentIds entry): exact document ids, no scan.
+func allocationsViaPayouts(ctx context.Context, s *Service, uid string) ([]*firestore.DocumentRef, error) {
+	q, err := indexes.MustLookup(indexes.QGDPRPayouts).Build(s.Firestore, uid)
+	if err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "gdpr: payouts query")
+	}
+	docs, err := q.Select("relatedPaymentIds").Documents(ctx).GetAll()
+	if err != nil {
+		return nil, store.Classify("gdpr: payouts", err)
+	}
+	seen := map[string]bool{}
+	var refs []*firestore.DocumentRef
+	for _, d := range docs {
+		v, _ := d.DataAt("relatedPaymentIds")
+		list, _ := v.([]any)
+		for _, x := range list {
+			id, ok := x.(string)
+			if !ok || id == "" || strings.Contains(id, "/") || seen[id] {
+				continue
+			}
+			seen[id] = true
+			refs = append(refs, s.Firestore.Collection(model.ColPayoutAllocations).Doc(id))
+		}
+	}
+	return refs, nil
+}
+
+// mentionsCoach reports whether an allocation still names uid.
+func mentionsCoach(snap *firestore.DocumentSnapshot, uid string) bool {
+	data := snap.Data()
+	if w, ok := data["weights"].(map[string]any); ok {
+		if _, has := w[uid]; has {
+			return true
+		}
+	}
+	for _, f := range []string{"entries", "open"} {
+		list, _ := data[f].([]any)
+		for _, e := range list {
+			if e == uid {
+				return true
+			}
+			if m, ok := e.(map[string]any); ok && m["coachId"] == uid {
+				return true
+			}
+		}
+	}
+	return false
+}
