@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"cloud.google.com/go/firestore"
 	"time"
 
 	functions "github.com/innerjourney/functions"
@@ -95,11 +97,21 @@ func TestDeployDryRunCoversEveryFunction(t *testing.T) {
 	}
 }
 
-// TestServeTriggerRoundTrip runs the local server with the real registry
-// and checks that a client write through the emulator's REST API (as the
-// signed-in user, rules enforced) reaches the consents trigger and its
-// effect appears.
-func TestServeTriggerRoundTrip(t *testing.T) {
+// served is the local server of TestServeRoundTrips, started once: the
+// functions' clients are process-wide (created on first use for one
+// project), so every end-to-end case shares its project.
+type served struct {
+	ctx     context.Context
+	fs      *testenv.Firestore
+	project string
+	admin   *firestore.Client
+}
+
+// TestServeRoundTrips runs the local server with the real registry and
+// checks that client writes through the emulator's REST API (as the
+// signed-in user, rules enforced) reach the triggers and their effects
+// appear.
+func TestServeRoundTrips(t *testing.T) {
 	fs := testenv.FirestoreEmulator(t)
 	psHost := testenv.PubSub(t)
 	project := fs.NewProject(t)
@@ -115,7 +127,15 @@ func TestServeTriggerRoundTrip(t *testing.T) {
 	if len(st.Triggers) == 0 {
 		t.Fatal("no Firestore triggers registered")
 	}
-	admin := fs.Client(t, project)
+	s := &served{ctx: ctx, fs: fs, project: project, admin: fs.Client(t, project)}
+	t.Run("consents", func(t *testing.T) { serveConsentRoundTrip(t, s) })
+	t.Run("reflection", func(t *testing.T) { serveReflectionRoundTrip(t, s) })
+}
+
+// serveConsentRoundTrip: a user appends a consent entry; onConsentsWritten
+// brings consents.current in step.
+func serveConsentRoundTrip(t *testing.T, s *served) {
+	ctx, fs, project, admin := s.ctx, s.fs, s.project, s.admin
 	now := time.Now().UTC()
 	if _, err := admin.Doc("consents/u1").Set(ctx, model.Consents{UserID: "u1", ConsentsGiven: []model.ConsentEntry{
 		{Type: model.ConsentTermsOfService, Version: "v1", AgreedAt: now.Add(-time.Hour), Status: model.ConsentGranted}}}); err != nil {
@@ -130,7 +150,7 @@ func TestServeTriggerRoundTrip(t *testing.T) {
 	if status, resp := fs.REST(project, "PATCH", "/consents/u1?updateMask.fieldPaths=consentsGiven", tok, body); status != 200 {
 		t.Fatalf("append consent as the user: %d %v", status, resp)
 	}
-	err = waitFor(ctx, 20*time.Second, func() (bool, error) {
+	err := waitFor(ctx, 20*time.Second, func() (bool, error) {
 		s, err := admin.Doc("consents/u1").Get(ctx)
 		if err != nil {
 			return false, err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -9,22 +8,11 @@ import (
 	"github.com/innerjourney/functions/shared/testenv"
 )
 
-// TestServeReflectionRoundTrip: a signed-in user writes a journal entry
+// serveReflectionRoundTrip: a signed-in user writes a journal entry
 // through the REST API (rules enforced) → the analysis appears; the user
 // edits the text → it is analysed again; nothing loops.
-func TestServeReflectionRoundTrip(t *testing.T) {
-	fs := testenv.FirestoreEmulator(t)
-	psHost := testenv.PubSub(t)
-	project := fs.NewProject(t)
-	fs.LoadRepoRules(t, project)
-	l := testenv.TriggerListener(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	t.Setenv("GOOGLE_CLOUD_PROJECT", project)
-	if _, err := startLocal(ctx, serveOptions{Project: project, Listener: l, FirestoreHost: fs.Host, PubSubHost: psHost}); err != nil {
-		t.Fatal(err)
-	}
-	admin := fs.Client(t, project)
+func serveReflectionRoundTrip(t *testing.T, s *served) {
+	ctx, fs, project, admin := s.ctx, s.fs, s.project, s.admin
 	if _, err := admin.Doc("consents/writer").Set(ctx, model.Consents{UserID: "writer", ConsentsGiven: []model.ConsentEntry{
 		{Type: model.ConsentAIAnalysis, Version: "v1", AgreedAt: time.Now().UTC(), Status: model.ConsentGranted}}}); err != nil {
 		t.Fatal(err)
