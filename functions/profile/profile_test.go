@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,40 +22,10 @@ import (
 	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/queue"
+	"github.com/innerjourney/functions/shared/store"
 	"github.com/innerjourney/functions/shared/testenv"
 	"github.com/innerjourney/functions/shared/wellbeing"
 )
-
-// restValue encodes a Go value as a Firestore REST Value.
-func restValue(v any) map[string]any {
-	switch x := v.(type) {
-	case nil:
-		return map[string]any{"nullValue": nil}
-	case string:
-		return map[string]any{"stringValue": x}
-	case bool:
-		return map[string]any{"booleanValue": x}
-	case int:
-		return map[string]any{"integerValue": strconv.Itoa(x)}
-	case int64:
-		return map[string]any{"integerValue": strconv.FormatInt(x, 10)}
-	case float64:
-		return map[string]any{"doubleValue": x}
-	case []model.Answer:
-		vals := make([]any, len(x))
-		for i, a := range x {
-			vals[i] = restValue(map[string]any{"questionId": a.QuestionID, "answer": a.Answer})
-		}
-		return map[string]any{"arrayValue": map[string]any{"values": vals}}
-	case map[string]any:
-		f := map[string]any{}
-		for k, e := range x {
-			f[k] = restValue(e)
-		}
-		return map[string]any{"mapValue": map[string]any{"fields": f}}
-	}
-	panic(fmt.Sprintf("restValue: unsupported %T", v))
-}
 
 // onboardingFields is what the app writes when a user finishes onboarding.
 func onboardingFields(uid string, answers []model.Answer) map[string]any {
@@ -73,7 +42,7 @@ func createAsUser(t *testing.T, fs *testenv.Firestore, p, uid string, fields map
 	t.Helper()
 	f := map[string]any{}
 	for k, v := range fields {
-		f[k] = restValue(v)
+		f[k] = store.RESTValue(v)
 	}
 	body := map[string]any{"writes": []any{map[string]any{
 		"update":           map[string]any{"name": testenv.DocName(p, "users/"+uid), "fields": f},
@@ -88,7 +57,7 @@ func patchAsUser(fs *testenv.Firestore, p, uid, token string, fields map[string]
 	f := map[string]any{}
 	q := []string{}
 	for k, v := range fields {
-		f[k] = restValue(v)
+		f[k] = store.RESTValue(v)
 		q = append(q, "updateMask.fieldPaths="+k)
 	}
 	return fs.REST(p, "PATCH", "/users/"+uid+"?"+strings.Join(q, "&"), token, map[string]any{"fields": f})

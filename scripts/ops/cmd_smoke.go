@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/innerjourney/functions/shared/store"
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -16,39 +16,6 @@ import (
 
 func init() {
 	register(&command{name: "smoke", summary: "end-to-end check of the running local stack (a client write reaches a trigger)", run: runSmoke})
-}
-
-// restValue encodes a Go value as a Firestore REST Value.
-func restValue(v any) map[string]any {
-	switch x := v.(type) {
-	case nil:
-		return map[string]any{"nullValue": nil}
-	case string:
-		return map[string]any{"stringValue": x}
-	case bool:
-		return map[string]any{"booleanValue": x}
-	case int:
-		return map[string]any{"integerValue": strconv.Itoa(x)}
-	case int64:
-		return map[string]any{"integerValue": strconv.FormatInt(x, 10)}
-	case float64:
-		return map[string]any{"doubleValue": x}
-	case time.Time:
-		return map[string]any{"timestampValue": x.UTC().Format(time.RFC3339Nano)}
-	case []any:
-		vals := make([]any, len(x))
-		for i, e := range x {
-			vals[i] = restValue(e)
-		}
-		return map[string]any{"arrayValue": map[string]any{"values": vals}}
-	case map[string]any:
-		f := map[string]any{}
-		for k, e := range x {
-			f[k] = restValue(e)
-		}
-		return map[string]any{"mapValue": map[string]any{"fields": f}}
-	}
-	panic(fmt.Sprintf("restValue: unsupported %T", v))
 }
 
 // signIn returns a real ID token from the Auth emulator for a demo user.
@@ -76,7 +43,7 @@ func restPatch(ctx context.Context, fsHost, project, path, idToken string, field
 	f := map[string]any{}
 	u := fmt.Sprintf("http://%s/v1/projects/%s/databases/(default)/documents/%s?", fsHost, project, path)
 	for k, v := range fields {
-		f[k] = restValue(v)
+		f[k] = store.RESTValue(v)
 		u += "updateMask.fieldPaths=" + k + "&"
 	}
 	body, _ := json.Marshal(map[string]any{"fields": f})

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/innerjourney/functions/shared/store"
 	"strings"
 	"testing"
 
@@ -145,7 +146,7 @@ func serveConsentRoundTrip(t *testing.T, s *served) {
 		map[string]any{"type": "terms_of_service", "version": "v1", "agreedAt": now.Add(-time.Hour), "status": "granted"},
 		map[string]any{"type": "ai_analysis", "version": "v1", "agreedAt": now, "status": "granted"},
 	}
-	body := map[string]any{"fields": map[string]any{"consentsGiven": restValue(entries)}}
+	body := map[string]any{"fields": map[string]any{"consentsGiven": store.RESTValue(entries)}}
 	tok := testenv.UnsignedIDToken(project, "u1", nil)
 	if status, resp := fs.REST(project, "PATCH", "/consents/u1?updateMask.fieldPaths=consentsGiven", tok, body); status != 200 {
 		t.Fatalf("append consent as the user: %d %v", status, resp)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/innerjourney/functions/shared/store"
 	"testing"
 	"time"
 
@@ -21,9 +22,9 @@ func serveReflectionRoundTrip(t *testing.T, s *served) {
 	name := testenv.DocName(project, "user_activations/j1")
 	create := map[string]any{"writes": []any{map[string]any{
 		"update": map[string]any{"name": name, "fields": map[string]any{
-			"userActivationId": restValue("j1"), "userId": restValue("writer"), "activationId": restValue("box_breathing_001"),
-			"status": restValue("completed"), "startedAt": restValue(time.Now().UTC().Add(-10 * time.Minute)),
-			"log": restValue(map[string]any{"text": "Felt calm and grateful after the breathing, my shoulders finally relaxed.",
+			"userActivationId": store.RESTValue("j1"), "userId": store.RESTValue("writer"), "activationId": store.RESTValue("box_breathing_001"),
+			"status": store.RESTValue("completed"), "startedAt": store.RESTValue(time.Now().UTC().Add(-10 * time.Minute)),
+			"log": store.RESTValue(map[string]any{"text": "Felt calm and grateful after the breathing, my shoulders finally relaxed.",
 				"moodBefore": "stressed", "moodAfter": "calm"}),
 		}},
 		"updateTransforms": []any{map[string]any{"fieldPath": "createdAt", "setToServerValue": "REQUEST_TIME"}},
@@ -57,7 +58,7 @@ func serveReflectionRoundTrip(t *testing.T, s *served) {
 		t.Errorf("first analysis = %v", first)
 	}
 	edit := map[string]any{"writes": []any{map[string]any{
-		"update":     map[string]any{"name": name, "fields": map[string]any{"log": restValue(map[string]any{"text": "Actually the evening was miserable, I feel drained and tense."})}},
+		"update":     map[string]any{"name": name, "fields": map[string]any{"log": store.RESTValue(map[string]any{"text": "Actually the evening was miserable, I feel drained and tense."})}},
 		"updateMask": map[string]any{"fieldPaths": []any{"log.text"}},
 	}}}
 	if status, resp := fs.REST(project, "POST", ":commit", tok, edit); status != 200 {
@@ -76,7 +77,7 @@ func serveReflectionRoundTrip(t *testing.T, s *served) {
 	}
 	// The user cannot write the analysis.
 	forge := map[string]any{"writes": []any{map[string]any{
-		"update":     map[string]any{"name": name, "fields": map[string]any{"log": restValue(map[string]any{"aiAnalysis": map[string]any{"crisis": false}})}},
+		"update":     map[string]any{"name": name, "fields": map[string]any{"log": store.RESTValue(map[string]any{"aiAnalysis": map[string]any{"crisis": false}})}},
 		"updateMask": map[string]any{"fieldPaths": []any{"log.aiAnalysis"}},
 	}}}
 	if status, _ := fs.REST(project, "POST", ":commit", tok, forge); status != 403 {
