@@ -131,6 +131,7 @@ func TestServeRoundTrips(t *testing.T) {
 	s := &served{ctx: ctx, fs: fs, project: project, admin: fs.Client(t, project)}
 	t.Run("consents", func(t *testing.T) { serveConsentRoundTrip(t, s) })
 	t.Run("reflection", func(t *testing.T) { serveReflectionRoundTrip(t, s) })
+	t.Run("insights", func(t *testing.T) { serveInsightsRoundTrip(t, s) })
 }
 
 // serveConsentRoundTrip: a user appends a consent entry; onConsentsWritten

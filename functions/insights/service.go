@@ -1,0 +1,770 @@
+// Package insights delivers the daily insight: at each opted-in user's
+// local morning one document users/{uid}/daily_insights/{YYYY-MM-DD} with a
+// headline, content, the day's transits against the natal chart, the
+// personal day number, an intention, an affirmation and a journal prompt,
+// plus a notification record for the app's messaging.
+//
+// Pipeline: Cloud Scheduler publishes an hourly tick to TopicTick →
+// OnTick (insightsFanout) pages through the users due at the tick
+// (indexes.QInsightsDue: insightsOptIn == true && insightDueAt <= tick,
+// cursor pagination) and publishes shards of uids to TopicShards →
+// OnShard (insightsWorker) generates and writes each shard with one
+// BulkWriter and advances insightDueAt to the next local morning.
+//
+// Idempotence: insights and notifications are created with Create and
+// deterministic ids, so a replayed tick, a duplicated shard or a rerun
+// changes nothing (AlreadyExists counts as done); a user whose insightDueAt
+// has moved past the tick is skipped. Hours missed by failed ticks are
+// caught up by the next tick because the query is "due at or before".
+//
+// Content comes from the versioned template library (templates/*.json):
+// see Library.Generate.
+package insights
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
+
+	"github.com/innerjourney/functions/shared/astro"
+	"github.com/innerjourney/functions/shared/events"
+	"github.com/innerjourney/functions/shared/fault"
+	"github.com/innerjourney/functions/shared/indexes"
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/numerology"
+	"github.com/innerjourney/functions/shared/queue"
+	"github.com/innerjourney/functions/shared/store"
+)
+
+// Topics of the pipeline.
+const (
+	TopicTick   = "insights-tick"
+	TopicShards = "insights-shards"
+)
+
+// DefaultShardSize is the number of uids per shard message.
+const DefaultShardSize = 250
+
+// DefaultPageSize is the number of users the fan-out reads per query page
+// (a page is streamed and published shard by shard; the page is the unit
+// of resumption). Larger than the catalogue query's nominal limit (500):
+// each query restarts the index scan (and, on the emulator, scans the
+// whole collection), so fewer pages shorten the fan-out.
+const DefaultPageSize = 10000
+
+// MaxShardSize bounds a shard accepted by the worker.
+const MaxShardSize = 1000
+
+// StateDoc is the id of the per-user state document
+// users/{uid}/private/{StateDoc}.
+const StateDoc = "insights"
+
+// NotificationKind is Notification.Kind of an insight's notification.
+const NotificationKind = "daily_insight"
+
+// NotificationID returns the id of the notification of the insight of date
+// (YYYY-MM-DD): "insight-YYYY-MM-DD".
+func NotificationID(date string) string { return "insight-" + date }
+
+// Service is the insights area's handlers and their dependencies.
+type Service struct {
+	Firestore *firestore.Client
+	// Publisher publishes the shards (the fan-out only).
+	Publisher queue.Publisher
+	Now       func() time.Time
+	// Library is the template library; nil: the embedded one.
+	Library *Library
+	// Rewriter optionally rewrites the texts (nil: none).
+	Rewriter Rewriter
+	// ShardSize is the number of uids per shard (DefaultShardSize when 0).
+	ShardSize int
+	// PageSize is the number of users read per fan-out query page
+	// (DefaultPageSize when 0).
+	PageSize int
+
+	daysMu sync.Mutex
+	days   map[string]*Day
+}
+
+var defaultLibrary = sync.OnceValues(LoadLibrary)
+
+// DefaultLibrary returns the embedded library, compiled once.
+func DefaultLibrary() (*Library, error) { return defaultLibrary() }
+
+func (s *Service) lib() (*Library, error) {
+	if s.Library != nil {
+		return s.Library, nil
+	}
+	l, err := defaultLibrary()
+	if err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "insights: template library")
+	}
+	return l, nil
+}
+
+// day returns the cached Day of a date (the sky is computed once per date
+// per instance).
+func (s *Service) day(d numerology.Date) *Day {
+	key := d.String()
+	s.daysMu.Lock()
+	defer s.daysMu.Unlock()
+	if day, ok := s.days[key]; ok {
+		return day
+	}
+	if s.days == nil || len(s.days) > 64 {
+		s.days = map[string]*Day{}
+	}
+	day := NewDay(d)
+	s.days[key] = day
+	return day
+}
+
+// TickMessage is the body of a tick. Cloud Scheduler sends "{}": the tick
+// time is then the message's publish time. Tick overrides it (ops, tests).
+type TickMessage struct {
+	Tick *time.Time `json:"tick,omitempty"`
+}
+
+// ShardMessage is the body of a shard.
+type ShardMessage struct {
+	// Tick is the tick the shard belongs to: users due at or before it
+	// are delivered, for the local date of their latest delivery time.
+	Tick time.Time `json:"tick"`
+	// UIDs are the users of the shard.
+	UIDs []string `json:"uids"`
+	// Users, when present, are the fields of the users generation needs,
+	// as the fan-out read them at ReadAt: a worker receiving the message
+	// within MaxSnapshotAge uses them instead of reading the users again.
+	// Users missing here are read.
+	Users  []ShardUser `json:"users,omitempty"`
+	ReadAt time.Time   `json:"readAt,omitzero"`
+}
+
+// ShardUser is a user's snapshot in a shard.
+type ShardUser struct {
+	UID string `json:"uid"`
+	// UpdateTime is the user document's update time when read: the
+	// precondition of the insightDueAt advance.
+	UpdateTime time.Time `json:"updateTime"`
+	userDoc
+}
+
+// MaxSnapshotAge is how old a shard's user snapshots may be to be used; a
+// shard redelivered later reads its users again.
+const MaxSnapshotAge = 10 * time.Minute
+
+// userFieldPaths are the fields of users/{uid} the fan-out reads and
+// forwards (userDoc).
+var userFieldPaths = []string{"insightDueAt", "insightsOptIn", "insightHour", "timeZone", "birthDate", "focusArea",
+	"timeCommitment", "chart.calculationVersion", "chart.birthTimeKnown", "chart.bodies.sun", "chart.bodies.moon",
+	"chart.ascendant"}
+
+// ShardKey is a shard's deterministic id: the same tick and uids give the
+// same key (message attribute "shard").
+func ShardKey(tick time.Time, uids []string) string {
+	h := sha256.New()
+	h.Write([]byte(tick.UTC().Format(time.RFC3339Nano)))
+	for _, u := range uids {
+		h.Write([]byte{0})
+		h.Write([]byte(u))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// OnTick handles a tick (function insightsFanout): it fans the due users
+// out in shards. A malformed body is dropped; a failure to read or publish
+// is returned (retryable), and the redelivered tick republishes the users
+// still due, which the worker handles idempotently.
+func (s *Service) OnTick(ctx context.Context, msg *events.PubSubMessage) error {
+	tick := msg.PublishTime
+	if len(strings.TrimSpace(string(msg.Data))) > 0 {
+		var m TickMessage
+		if err := msg.JSON(&m); err != nil {
+			return err
+		}
+		if m.Tick != nil {
+			tick = *m.Tick
+		}
+	}
+	if tick.IsZero() {
+		tick = s.Now()
+	}
+	st, err := s.Fanout(ctx, tick)
+	slog.InfoContext(ctx, "insights fan-out", "tick", tick.UTC().Format(time.RFC3339), "users", st.Users, "shards", st.Shards)
+	return err
+}
+
+// FanoutStats counts a fan-out.
+type FanoutStats struct {
+	Users  int `json:"users"`
+	Shards int `json:"shards"`
+}
+
+// Fanout publishes the users due at tick in shards of ShardSize to
+// TopicShards. It reads them page by page (cursor pagination on the
+// catalogue query, PageSize a page) and streams each page, publishing a
+// shard as soon as it is full, so workers start while the fan-out still
+// reads. Errors: Firestore and publish errors, wrapped (the caller
+// retries; duplicates are harmless).
+func (s *Service) Fanout(ctx context.Context, tick time.Time) (FanoutStats, error) {
+	var st FanoutStats
+	tick = tick.UTC()
+	q, err := indexes.MustLookup(indexes.QInsightsDue).Build(s.Firestore, true, tick)
+	if err != nil {
+		return st, err
+	}
+	limit := DefaultPageSize
+	if s.PageSize > 0 {
+		limit = s.PageSize
+	}
+	q = q.Select(userFieldPaths...).Limit(limit)
+	size := s.ShardSize
+	if size <= 0 {
+		size = DefaultShardSize
+	}
+	pub := &shardPublisher{s: s, tick: tick, sem: make(chan struct{}, 16)}
+	var (
+		shard   []ShardUser
+		shardAt time.Time
+		last    *firestore.DocumentSnapshot
+	)
+	for {
+		page := q
+		if last != nil {
+			page = q.StartAfter(last)
+		}
+		readAt := s.Now().UTC()
+		it := page.Documents(ctx)
+		n := 0
+		for {
+			d, err := it.Next()
+			if errors.Is(err, iterator.Done) {
+				break
+			}
+			if err != nil {
+				it.Stop()
+				pub.wait()
+				return pub.st, store.Classify("insights fan-out query", err)
+			}
+			n, last = n+1, d
+			u := ShardUser{UID: d.Ref.ID, UpdateTime: d.UpdateTime}
+			if !decodeUser(ctx, d, &u.userDoc) {
+				u = ShardUser{UID: d.Ref.ID} // the worker reads and judges it
+			}
+			if len(shard) == 0 {
+				shardAt = readAt // a shard's snapshots are as old as its first
+			}
+			if shard = append(shard, u); len(shard) == size {
+				pub.publish(ctx, shard, shardAt)
+				shard = nil
+			}
+		}
+		it.Stop()
+		if n < limit {
+			if len(shard) > 0 {
+				pub.publish(ctx, shard, shardAt)
+			}
+			return pub.st, pub.wait()
+		}
+	}
+}
+
+// shardPublisher publishes shards concurrently (at most cap(sem) at once)
+// and keeps the first error.
+type shardPublisher struct {
+	s    *Service
+	tick time.Time
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error
+	st   FanoutStats
+}
+
+func (p *shardPublisher) publish(ctx context.Context, users []ShardUser, readAt time.Time) {
+	m := ShardMessage{Tick: p.tick, ReadAt: readAt}
+	for _, u := range users {
+		m.UIDs = append(m.UIDs, u.UID)
+		if !u.UpdateTime.IsZero() {
+			m.Users = append(m.Users, u)
+		}
+	}
+	p.st.Shards++
+	p.st.Users += len(m.UIDs)
+	p.sem <- struct{}{}
+	p.wg.Add(1)
+	go func() {
+		defer func() { <-p.sem; p.wg.Done() }()
+		attrs := map[string]string{"shard": ShardKey(p.tick, m.UIDs), "tick": p.tick.Format(time.RFC3339Nano)}
+		if _, err := queue.PublishJSON(ctx, p.s.Publisher, TopicShards, m, attrs); err != nil {
+			p.mu.Lock()
+			if p.err == nil {
+				p.err = fault.Wrap(err, fault.Unavailable, "insights fan-out publish")
+			}
+			p.mu.Unlock()
+		}
+	}()
+}
+
+// wait waits for every publish and returns the first error.
+func (p *shardPublisher) wait() error {
+	p.wg.Wait()
+	return p.err
+}
+
+// OnShard handles a shard (function insightsWorker). A malformed shard is
+// dropped. When some users failed with a transient error it returns a
+// retryable error so that the shard is redelivered; the users already
+// delivered are then skipped.
+func (s *Service) OnShard(ctx context.Context, msg *events.PubSubMessage) error {
+	var m ShardMessage
+	if err := msg.JSON(&m); err != nil {
+		return err
+	}
+	if m.Tick.IsZero() || len(m.UIDs) == 0 || len(m.UIDs) > MaxShardSize {
+		return fault.Invalid("insights shard: needs a tick and 1–%d uids", MaxShardSize)
+	}
+	for _, u := range m.UIDs {
+		if u == "" || strings.Contains(u, "/") || len(u) > 128 {
+			return fault.Invalid("insights shard: bad uid")
+		}
+	}
+	var snaps map[string]*ShardUser
+	if len(m.Users) > 0 && !m.ReadAt.IsZero() && s.Now().Sub(m.ReadAt) <= MaxSnapshotAge {
+		in := make(map[string]bool, len(m.UIDs))
+		for _, u := range m.UIDs {
+			in[u] = true
+		}
+		snaps = make(map[string]*ShardUser, len(m.Users))
+		for i := range m.Users {
+			u := &m.Users[i]
+			if !in[u.UID] || u.UpdateTime.IsZero() {
+				return fault.Invalid("insights shard: a user snapshot is not of the shard")
+			}
+			snaps[u.UID] = u
+		}
+	}
+	st, err := s.runShard(ctx, m.Tick, m.UIDs, snaps)
+	slog.InfoContext(ctx, "insights shard", "shard", msg.Attributes["shard"], "users", st.Users,
+		"created", st.Created, "existing", st.Existing, "skipped", st.Skipped, "failed", st.Failed)
+	return err
+}
+
+// Stats counts the users of a run.
+type Stats struct {
+	// Users is the number of uids asked for.
+	Users int `json:"users"`
+	// Created insights; Existing: the insight was already there (a replay).
+	Created  int `json:"created"`
+	Existing int `json:"existing"`
+	// Skipped: not found, not opted in, not due, or changed meanwhile.
+	Skipped int `json:"skipped"`
+	// Failed: a write failed (retried by the next delivery).
+	Failed int `json:"failed"`
+}
+
+// Add adds o to st.
+func (st *Stats) Add(o Stats) {
+	st.Users += o.Users
+	st.Created += o.Created
+	st.Existing += o.Existing
+	st.Skipped += o.Skipped
+	st.Failed += o.Failed
+}
+
+// userFields are the fields of users/{uid} generation reads, but the chart.
+type userFields struct {
+	BirthDate      string          `firestore:"birthDate" json:"birthDate,omitempty"`
+	TimeZone       string          `firestore:"timeZone" json:"timeZone,omitempty"`
+	FocusArea      model.FocusArea `firestore:"focusArea" json:"focusArea,omitempty"`
+	TimeCommitment int             `firestore:"timeCommitment" json:"timeCommitment,omitempty"`
+	InsightsOptIn  bool            `firestore:"insightsOptIn" json:"insightsOptIn,omitempty"`
+	InsightHour    *int            `firestore:"insightHour" json:"insightHour,omitempty"`
+	InsightDueAt   *time.Time      `firestore:"insightDueAt" json:"insightDueAt,omitempty"`
+}
+
+// userDoc is the part of users/{uid} generation reads (userFieldPaths).
+type userDoc struct {
+	userFields
+	Chart *chartDoc `firestore:"chart" json:"chart,omitempty"`
+}
+
+// decodeUser decodes a user document into u. A chart that does not
+// decode is dropped (logged by uid); it reports false when even the other
+// fields do not decode.
+func decodeUser(ctx context.Context, d *firestore.DocumentSnapshot, u *userDoc) bool {
+	if err := d.DataTo(u); err == nil {
+		return true
+	}
+	*u = userDoc{}
+	if err := d.DataTo(&u.userFields); err != nil {
+		slog.WarnContext(ctx, "insights: user document does not decode", "uid", d.Ref.ID, "error", err.Error())
+		return false
+	}
+	slog.WarnContext(ctx, "insights: chart does not decode; generating without it", "uid", d.Ref.ID)
+	return true
+}
+
+// chartDoc is the part of users/{uid}.chart (an astro.Chart) transits
+// need. Reading only these fields keeps decoding cheap and tolerant of how
+// the rest (the instant, houses, aspects) was stored.
+type chartDoc struct {
+	CalculationVersion string       `firestore:"calculationVersion" json:"calculationVersion"`
+	BirthTimeKnown     bool         `firestore:"birthTimeKnown" json:"birthTimeKnown"`
+	Bodies             chartBodies  `firestore:"bodies" json:"bodies"`
+	Ascendant          *astro.Point `firestore:"ascendant" json:"ascendant,omitempty"`
+}
+
+// chartBodies are the natal bodies transits are measured to.
+type chartBodies struct {
+	Sun  astro.Placement `firestore:"sun" json:"sun"`
+	Moon astro.Placement `firestore:"moon" json:"moon"`
+}
+
+// State is users/{uid}/private/insights: the templates of the user's last
+// RecentDays days, read in the same batch as the users.
+type State struct {
+	Recent    []RecentEntry `firestore:"recent" json:"recent"`
+	UpdatedAt time.Time     `firestore:"updatedAt" json:"updatedAt"`
+}
+
+// RecentEntry is the templates of one date's insight.
+type RecentEntry struct {
+	Date        string   `firestore:"date" json:"date"`
+	TemplateIDs []string `firestore:"templateIds" json:"templateIds"`
+}
+
+// target is one user to deliver.
+type target struct {
+	uid    string
+	user   userDoc
+	state  State
+	date   numerology.Date
+	next   *time.Time // insightDueAt to set; nil: leave it
+	update time.Time  // the user document's update time (precondition)
+	doc    model.DailyInsight
+}
+
+// RunShard delivers the users of a shard due at tick (see OnShard),
+// reading them.
+func (s *Service) RunShard(ctx context.Context, tick time.Time, uids []string) (Stats, error) {
+	return s.runShard(ctx, tick, uids, nil)
+}
+
+// runShard is RunShard with snapshots of some users (not read again).
+func (s *Service) runShard(ctx context.Context, tick time.Time, uids []string, snaps map[string]*ShardUser) (Stats, error) {
+	tick = tick.UTC()
+	return s.run(ctx, uids, snaps, func(t *target) bool {
+		u := &t.user
+		if !u.InsightsOptIn || u.InsightDueAt == nil || u.InsightDueAt.After(tick) {
+			return false
+		}
+		hour := DefaultHour
+		if u.InsightHour != nil {
+			hour = *u.InsightHour
+		}
+		date, next := Delivery(tick, Zone(u.TimeZone), hour)
+		t.date, t.next = date, &next
+		return true
+	})
+}
+
+// RunDate generates the insight of the local date for each uid (ops
+// "insights run"), whether or not the user is due or opted in, without
+// touching insightDueAt; an existing insight is left as it is. Errors:
+// fault.Invalid for a bad date.
+func (s *Service) RunDate(ctx context.Context, date string, uids []string) (Stats, error) {
+	d, err := numerology.ParseDate(date)
+	if err != nil {
+		return Stats{}, err
+	}
+	return s.run(ctx, uids, nil, func(t *target) bool { t.date = d; return true })
+}
+
+// run reads the users (but those with a snapshot) and every user's state
+// in one batch, keeps those accepted by choose (which sets date and next),
+// generates, and writes.
+func (s *Service) run(ctx context.Context, uids []string, known map[string]*ShardUser, choose func(*target) bool) (Stats, error) {
+	uids = dedupe(uids)
+	st := Stats{Users: len(uids)}
+	if len(uids) == 0 {
+		return st, nil
+	}
+	lib, err := s.lib()
+	if err != nil {
+		return st, err
+	}
+	users := s.Firestore.Collection(model.ColUsers)
+	refs := make([]*firestore.DocumentRef, 0, 2*len(uids))
+	userAt := make([]int, len(uids)) // index of the user's snapshot in refs, -1: known
+	for i, uid := range uids {
+		u := users.Doc(uid)
+		refs = append(refs, u.Collection(model.SubColPrivate).Doc(StateDoc))
+		userAt[i] = -1
+		if known[uid] == nil {
+			userAt[i] = len(refs)
+			refs = append(refs, u)
+		}
+	}
+	snaps, err := s.Firestore.GetAll(ctx, refs)
+	if err != nil {
+		return st, store.Classify("insights read users", err)
+	}
+	targets := make([]*target, 0, len(uids))
+	stateAt := 0
+	for i, uid := range uids {
+		ss := snaps[stateAt]
+		stateAt++
+		t := &target{uid: uid}
+		if j := userAt[i]; j >= 0 {
+			stateAt++
+			us := snaps[j]
+			if !us.Exists() || !decodeUser(ctx, us, &t.user) {
+				st.Skipped++
+				continue
+			}
+			t.update = us.UpdateTime
+		} else {
+			t.user, t.update = known[uid].userDoc, known[uid].UpdateTime
+		}
+		if ss.Exists() {
+			if err := ss.DataTo(&t.state); err != nil {
+				t.state = State{} // a corrupt state only weakens the no-repeat rule
+			}
+		}
+		if !choose(t) {
+			st.Skipped++
+			continue
+		}
+		targets = append(targets, t)
+	}
+	s.generate(ctx, lib, targets)
+	return s.write(ctx, targets, st)
+}
+
+// subject builds the generation input of t.
+func subject(lib *Library, t *target, day *Day) Subject {
+	u := &t.user
+	sub := Subject{UID: t.uid, Focus: u.FocusArea, Minutes: u.TimeCommitment}
+	if !sub.Focus.Valid() {
+		sub.Focus = ""
+	}
+	if b, err := numerology.ParseDate(u.BirthDate); err == nil && u.BirthDate != "" {
+		sub.Birth, sub.HasBirth = b, true
+	}
+	if c := u.Chart; c != nil && c.CalculationVersion != "" && sub.HasBirth {
+		sub.Chart = &astro.Chart{CalculationVersion: c.CalculationVersion, BirthTimeKnown: c.BirthTimeKnown,
+			Bodies: astro.Bodies{Sun: c.Bodies.Sun, Moon: c.Bodies.Moon}, Ascendant: c.Ascendant}
+	}
+	sub.Recent = recentSet(lib, t.state.Recent, day)
+	return sub
+}
+
+// recentSet returns the templates of the entries less than RecentDays days
+// from day's date, the date itself excluded (so that regenerating a date
+// gives the same insight).
+func recentSet(lib *Library, entries []RecentEntry, day *Day) Recent {
+	r := lib.NewRecent()
+	for _, e := range entries {
+		d, err := time.Parse(time.DateOnly, e.Date)
+		if err != nil {
+			continue
+		}
+		diff := int64(d.Unix()/86400) - int64(day.ordinal)
+		if diff == 0 || diff <= -RecentDays || diff >= RecentDays {
+			continue
+		}
+		for _, id := range e.TemplateIDs {
+			if i, ok := lib.Lookup(id); ok {
+				r.Add(i)
+			}
+		}
+	}
+	return r
+}
+
+// records reports whether the state holds exactly ids for date.
+func (st *State) records(date string, ids []string) bool {
+	for _, e := range st.Recent {
+		if e.Date == date {
+			return slices.Equal(e.TemplateIDs, ids)
+		}
+	}
+	return false
+}
+
+// nextState returns the state after delivering date with ids: entries
+// less than RecentDays days before (or after) the date, plus the date,
+// newest first.
+func nextState(old State, day *Day, ids []string, now time.Time) State {
+	out := State{UpdatedAt: now, Recent: []RecentEntry{{Date: day.String(), TemplateIDs: ids}}}
+	for _, e := range old.Recent {
+		d, err := time.Parse(time.DateOnly, e.Date)
+		if err != nil {
+			continue
+		}
+		diff := int64(d.Unix()/86400) - int64(day.ordinal)
+		if diff == 0 || diff <= -RecentDays || diff >= RecentDays {
+			continue
+		}
+		out.Recent = append(out.Recent, e)
+	}
+	sortRecent(out.Recent)
+	return out
+}
+
+func sortRecent(es []RecentEntry) {
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && es[j].Date > es[j-1].Date; j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
+// generate fills t.doc for every target, then lets the Rewriter (if any)
+// rewrite the texts.
+func (s *Service) generate(ctx context.Context, lib *Library, targets []*target) {
+	var sc Scratch
+	for _, t := range targets {
+		day := s.day(t.date)
+		sub := subject(lib, t, day)
+		t.doc = lib.Generate(&sub, day, &sc)
+	}
+	if s.Rewriter != nil {
+		rewriteAll(ctx, s.Rewriter, targets)
+	}
+}
+
+// write creates the insights and notifications and sets the states, and
+// advances insightDueAt of each user as soon as that user's three writes
+// are done (so the advances overlap the other users' writes), with the
+// user document's update time as precondition: a user changed meanwhile
+// stays due and the next tick finishes it. A user whose writes failed is
+// not advanced, so the next tick (or the redelivered shard) retries it.
+func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats, error) {
+	if len(targets) == 0 {
+		return st, nil
+	}
+	now := s.Now().UTC()
+	bw := s.Firestore.BulkWriter(ctx)
+	users := s.Firestore.Collection(model.ColUsers)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	advance := make([]*firestore.BulkWriterJob, len(targets))
+	for i, t := range targets {
+		u := users.Doc(t.uid)
+		t.doc.CreatedAt = now
+		note := model.Notification{UserID: t.uid, Kind: NotificationKind, Title: t.doc.Headline, Body: t.doc.Intention,
+			Ref: model.SubColInsights + "/" + t.doc.Date, CreatedAt: now}
+		ji, err1 := bw.Create(u.Collection(model.SubColInsights).Doc(t.doc.Date), &t.doc)
+		jn, err2 := bw.Create(u.Collection(model.SubColNotes).Doc(NotificationID(t.doc.Date)), &note)
+		var js *firestore.BulkWriterJob // nil: the state already records this insight (a replay)
+		var err3 error
+		if !t.state.records(t.doc.Date, t.doc.TemplateIDs) {
+			state := nextState(t.state, s.day(t.date), t.doc.TemplateIDs, now)
+			js, err3 = bw.Set(u.Collection(model.SubColPrivate).Doc(StateDoc), &state)
+		}
+		if err := errors.Join(err1, err2, err3); err != nil {
+			fail(err)
+			mu.Lock()
+			st.Failed++
+			mu.Unlock()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errI := ji.Results()
+			_, errN := jn.Results()
+			var errS error
+			if js != nil {
+				_, errS = js.Results()
+			}
+			existed := store.IsAlreadyExists(errI)
+			if existed {
+				errI = nil
+			}
+			if store.IsAlreadyExists(errN) {
+				errN = nil
+			}
+			err := errors.Join(errI, errN, errS)
+			mu.Lock()
+			switch {
+			case err != nil:
+				st.Failed++
+			case existed:
+				st.Existing++
+			default:
+				st.Created++
+			}
+			mu.Unlock()
+			if err != nil {
+				fail(err)
+				return
+			}
+			if t.next != nil {
+				j, err := bw.Update(u, []firestore.Update{{Path: "insightDueAt", Value: *t.next}}, firestore.LastUpdateTime(t.update))
+				if err != nil {
+					fail(err)
+				}
+				advance[i] = j
+			}
+		}()
+	}
+	bw.Flush() // sends the last partial batch of creates
+	wg.Wait()  // every advance is enqueued
+	bw.End()
+	for _, j := range advance {
+		if j == nil {
+			continue
+		}
+		if _, err := j.Results(); err != nil {
+			switch fault.CodeOf(err) {
+			case fault.FailedPrecondition, fault.NotFound:
+				// Changed or deleted meanwhile: the next tick re-reads it.
+			default:
+				fail(err)
+			}
+		}
+	}
+	if firstErr != nil {
+		slog.WarnContext(ctx, "insights: some writes failed", "failed", st.Failed, "error", firstErr.Error())
+		if fault.Retryable(firstErr) {
+			return st, fault.Wrap(firstErr, fault.Unavailable, fmt.Sprintf("insights: %d users not delivered", st.Failed))
+		}
+	}
+	return st, nil
+}
+
+// dedupe returns uids without repeats, in order.
+func dedupe(uids []string) []string {
+	seen := make(map[string]bool, len(uids))
+	out := uids[:0:0]
+	for _, u := range uids {
+		if !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	return out
+}

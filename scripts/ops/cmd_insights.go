@@ -1,0 +1,469 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
+
+	"github.com/innerjourney/functions/functions/insights"
+	"github.com/innerjourney/functions/shared/astro"
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/numerology"
+)
+
+func init() {
+	register(&command{name: "insights", summary: "daily insights: run (generate for a date) or bench (end-to-end benchmark on the emulator)", run: runInsights})
+}
+
+func runInsights(ctx context.Context, env *cmdEnv, args []string) error {
+	usage := "insights run --date YYYY-MM-DD [--uid a,b]  |  insights bench [--users 10000]"
+	if len(args) == 0 {
+		fmt.Fprintln(env.stderr, "usage: ops "+usage)
+		return fmt.Errorf("name a subcommand: run or bench")
+	}
+	switch args[0] {
+	case "run":
+		return runInsightsRun(ctx, env, args[1:])
+	case "bench":
+		return runInsightsBench(ctx, env, args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprintln(env.stderr, "usage: ops "+usage)
+		return nil
+	}
+	return fmt.Errorf("unknown insights subcommand %q (run, bench)", args[0])
+}
+
+// runInsightsRun generates the insight of a local date for the given users
+// or for every opted-in user, without touching insightDueAt (an existing
+// insight is left as it is):
+//
+//	ops insights run --date 2026-11-21 --uid demo-ada
+//	ops insights run --date 2026-11-21            (every opted-in user, with a progress bar)
+func runInsightsRun(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlags(env, "insights run", "insights run --date YYYY-MM-DD [--uid a,b,…] [--project P]")
+	date := fs.String("date", "", "the users' local date, YYYY-MM-DD (required)")
+	uidList := fs.String("uid", "", "comma-separated uids; default: every user with insightsOptIn")
+	project := fs.String("project", envOr("GOOGLE_CLOUD_PROJECT", "demo-innerjourney"), "project id")
+	batch := fs.Int("batch", insights.DefaultShardSize, "users per batch")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *date == "" {
+		fs.Usage()
+		return fmt.Errorf("--date is required")
+	}
+	if _, err := time.Parse(time.DateOnly, *date); err != nil {
+		return fmt.Errorf("--date %q is not YYYY-MM-DD", *date)
+	}
+	c, err := firestore.NewClient(ctx, *project)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	s := &insights.Service{Firestore: c, Now: func() time.Time { return time.Now().UTC() }}
+	var uids []string
+	if *uidList != "" {
+		for _, u := range strings.Split(*uidList, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				uids = append(uids, u)
+			}
+		}
+	} else {
+		if uids, err = optedIn(ctx, c); err != nil {
+			return err
+		}
+	}
+	var total insights.Stats
+	bar := newProgress(env.stderr, "insights "+*date, len(uids))
+	for i := 0; i < len(uids); i += max(*batch, 1) {
+		st, err := s.RunDate(ctx, *date, uids[i:min(i+max(*batch, 1), len(uids))])
+		total.Add(st)
+		if err != nil {
+			return err
+		}
+		bar.set(min(i+*batch, len(uids)))
+	}
+	bar.done()
+	return json.NewEncoder(env.stdout).Encode(total)
+}
+
+// optedIn lists the uids of users with insightsOptIn, paging through the
+// users collection by document id (projection only).
+func optedIn(ctx context.Context, c *firestore.Client) ([]string, error) {
+	var out []string
+	it := c.Collection(model.ColUsers).Select("insightsOptIn").Documents(ctx)
+	defer it.Stop()
+	for {
+		d, err := it.Next()
+		if err == iterator.Done {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if v, err := d.DataAt("insightsOptIn"); err == nil && v == true {
+			out = append(out, d.Ref.ID)
+		}
+	}
+}
+
+// benchPlaces are birthplaces with zones and coordinates.
+var benchPlaces = []struct {
+	Zone     string
+	Lat, Lon float64
+}{
+	{"Europe/Stockholm", 59.33, 18.07}, {"Europe/Oslo", 59.91, 10.75}, {"Europe/London", 51.51, -0.13},
+	{"Europe/Berlin", 52.52, 13.40}, {"America/New_York", 40.71, -74.01}, {"America/Los_Angeles", 34.05, -118.24},
+	{"America/Sao_Paulo", -23.55, -46.63}, {"Asia/Tokyo", 35.68, 139.69}, {"Australia/Sydney", -33.87, 151.21},
+	{"Asia/Kolkata", 19.08, 72.88}, {"Africa/Johannesburg", -33.92, 18.42}, {"Atlantic/Reykjavik", 64.15, -21.94},
+}
+
+// benchResult is what `insights bench` prints.
+type benchResult struct {
+	// Projects are the emulator databases used (fresh per run).
+	Projects []string `json:"projects"`
+	Users    int      `json:"users"`
+	Shards   int      `json:"shards"`
+	Parallel int      `json:"parallel"`
+	SeedSecs float64  `json:"seedSeconds"`
+	// Raw is one BulkWriter making every write; RawSharded the same writes
+	// split like the pipeline's shards, Parallel BulkWriters at a time.
+	Raw        benchRate `json:"rawBulkWriter"`
+	RawSharded benchRate `json:"rawBulkWriterSharded"`
+	Pipeline   struct {
+		benchRate
+		FanoutSecs     float64        `json:"fanoutSeconds"` // until the last shard was published
+		Stats          insights.Stats `json:"stats"`
+		InsightsPerSec float64        `json:"insightsPerSec"`
+	} `json:"pipeline"`
+	// Ratio and RatioSharded are the pipeline's write rate (fan-out,
+	// reads, generation and writes, end to end) over each raw rate.
+	Ratio        float64 `json:"ratio"`
+	RatioSharded float64 `json:"ratioSharded"`
+}
+
+// benchRate is a number of writes in a time.
+type benchRate struct {
+	Writes       int     `json:"writes"`
+	Seconds      float64 `json:"seconds"`
+	WritesPerSec float64 `json:"writesPerSec"`
+}
+
+func rateOf(writes int, d time.Duration) benchRate {
+	return benchRate{Writes: writes, Seconds: d.Seconds(), WritesPerSec: float64(writes) / d.Seconds()}
+}
+
+// runInsightsBench is the end-to-end benchmark against the Firestore
+// emulator. It seeds the same --users synthetic users (charts, zones, focus
+// areas), all due at one tick, into two fresh databases; in the first it
+// measures the raw BulkWriter rate of exactly the writes the worker makes
+// per user (create the insight, create the notification, set the state,
+// update insightDueAt of the existing user document), in shards of the
+// same size, --parallel at a time; in the second it runs the pipeline end
+// to end: the fan-out pages through the due users and publishes shards to
+// an in-process queue from which --parallel workers (function instances)
+// run them as they arrive, as Pub/Sub push would.
+//
+//	ops insights bench --users 10000
+func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlags(env, "insights bench", "insights bench [--users 10000] [--shard 250] [--parallel 8] [--page 0]")
+	n := fs.Int("users", 10000, "synthetic users")
+	shard := fs.Int("shard", insights.DefaultShardSize, "users per shard")
+	parallel := fs.Int("parallel", 8, "shards processed at once (function instances)")
+	page := fs.Int("page", 0, "fan-out page size (0: insights.DefaultPageSize)")
+	keep := fs.Bool("keep", false, "keep the two benchmark databases (they are emptied at the end otherwise)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
+		return fmt.Errorf("FIRESTORE_EMULATOR_HOST is not set: the benchmark runs against the emulator only")
+	}
+	stamp := time.Now().UnixNano()
+	res := benchResult{Users: *n, Parallel: *parallel}
+	var clients []*firestore.Client
+	for _, name := range []string{"insights", "raw", "raw-sharded"} {
+		p := fmt.Sprintf("bench-%s-%d", name, stamp)
+		c, err := firestore.NewClient(ctx, p)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		res.Projects = append(res.Projects, p)
+		clients = append(clients, c)
+	}
+	if !*keep {
+		// The emulator keeps every database in memory: empty ours.
+		defer func() {
+			for _, p := range res.Projects {
+				_ = clearEmulatorDB(os.Getenv("FIRESTORE_EMULATOR_HOST"), p)
+			}
+		}()
+	}
+	pc := clients[0]
+
+	tick := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
+	start := time.Now()
+	var uids []string
+	for _, c := range clients {
+		u, err := benchSeed(ctx, env, c, *n, tick)
+		if err != nil {
+			return err
+		}
+		uids = u
+	}
+	res.SeedSecs = time.Since(start).Seconds()
+
+	// Raw: the worker's writes of a representative insight, nothing else.
+	lib, err := insights.DefaultLibrary()
+	if err != nil {
+		return err
+	}
+	day := insights.NewDay(mustDate("2026-11-21"))
+	var sc insights.Scratch
+	chart, _ := astro.ComputeChart(astro.ChartInput{Time: time.Date(1990, 5, 15, 12, 30, 0, 0, time.UTC),
+		Location: &astro.Location{Latitude: 59.33, Longitude: 18.07}})
+	sample := lib.Generate(&insights.Subject{UID: "sample", Birth: mustDate("1990-05-15"), HasBirth: true, Chart: &chart,
+		Focus: model.FocusSleep, Minutes: 15}, day, &sc)
+	sample.CreatedAt = tick
+	// The pipeline runs between the two raw runs (the emulator slows as it
+	// fills).
+	if res.RawSharded, err = benchRaw(ctx, env, clients[2], uids, &sample, tick, *shard, *parallel, "raw BulkWriters, sharded"); err != nil {
+		return err
+	}
+
+	// Pipeline: fan-out and workers running together.
+	q := &benchQueue{ch: make(chan []byte, 4096)}
+	s := &insights.Service{Firestore: pc, Publisher: q, Now: func() time.Time { return tick }, ShardSize: *shard, PageSize: *page}
+	bar := newProgress(env.stderr, "insights pipeline", *n)
+	var done atomic.Int64
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		firstErr error
+	)
+	start = time.Now()
+	for range max(*parallel, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for data := range q.ch {
+				var sm insights.ShardMessage
+				err := json.Unmarshal(data, &sm)
+				var st insights.Stats
+				if err == nil {
+					st, err = s.RunShard(ctx, sm.Tick, sm.UIDs)
+				}
+				mu.Lock()
+				res.Pipeline.Stats.Add(st)
+				res.Shards++
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				bar.set(int(done.Add(int64(len(sm.UIDs)))))
+			}
+		}()
+	}
+	_, err = s.Fanout(ctx, tick)
+	res.Pipeline.FanoutSecs = time.Since(start).Seconds()
+	close(q.ch)
+	wg.Wait()
+	res.Pipeline.benchRate = rateOf(4*(res.Pipeline.Stats.Created+res.Pipeline.Stats.Existing), time.Since(start))
+	bar.done()
+	if err = errors.Join(err, firstErr); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	res.Pipeline.InsightsPerSec = float64(res.Pipeline.Stats.Created) / res.Pipeline.Seconds
+	if res.Raw, err = benchRaw(ctx, env, clients[1], uids, &sample, tick, len(uids), 1, "raw BulkWriter"); err != nil {
+		return err
+	}
+	res.Ratio = res.Pipeline.WritesPerSec / res.Raw.WritesPerSec
+	res.RatioSharded = res.Pipeline.WritesPerSec / res.RawSharded.WritesPerSec
+	if res.Pipeline.Stats.Created != *n {
+		return fmt.Errorf("pipeline created %d insights for %d users: %+v", res.Pipeline.Stats.Created, *n, res.Pipeline.Stats)
+	}
+	enc := json.NewEncoder(env.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+// benchRaw makes, with BulkWriter and nothing else, the writes the worker
+// makes per user (create the insight, create the notification, set the
+// state, update insightDueAt of the existing user document) for every uid,
+// in parts of shard uids, parallel BulkWriters at a time.
+func benchRaw(ctx context.Context, env *cmdEnv, c *firestore.Client, uids []string, sample *model.DailyInsight, tick time.Time,
+	shard, parallel int, label string) (benchRate, error) {
+	bar := newProgress(env.stderr, label, len(uids))
+	var done atomic.Int64
+	start := time.Now()
+	err := forShards(uids, shard, parallel, func(part []string) error {
+		bw := c.BulkWriter(ctx)
+		jobs := make([]*firestore.BulkWriterJob, 0, 4*len(part))
+		add := func(j *firestore.BulkWriterJob, err error) error {
+			jobs = append(jobs, j)
+			return err
+		}
+		for _, uid := range part {
+			u := c.Collection(model.ColUsers).Doc(uid)
+			doc := *sample
+			doc.UserID = uid
+			note := model.Notification{UserID: uid, Kind: insights.NotificationKind, Title: doc.Headline, Body: doc.Intention,
+				Ref: model.SubColInsights + "/" + doc.Date, CreatedAt: tick}
+			state := insights.State{Recent: []insights.RecentEntry{{Date: doc.Date, TemplateIDs: doc.TemplateIDs}}, UpdatedAt: tick}
+			if err := errors.Join(
+				add(bw.Create(u.Collection(model.SubColInsights).Doc(doc.Date), &doc)),
+				add(bw.Create(u.Collection(model.SubColNotes).Doc(insights.NotificationID(doc.Date)), &note)),
+				add(bw.Set(u.Collection(model.SubColPrivate).Doc(insights.StateDoc), &state)),
+				add(bw.Update(u, []firestore.Update{{Path: "insightDueAt", Value: tick.Add(24 * time.Hour)}})),
+			); err != nil {
+				return err
+			}
+			if len(jobs)%2000 == 0 {
+				bar.set(int(done.Load()) + len(jobs)/4)
+			}
+		}
+		bw.End()
+		for _, j := range jobs {
+			if _, err := j.Results(); err != nil {
+				return err
+			}
+		}
+		bar.set(int(done.Add(int64(len(part)))))
+		return nil
+	})
+	if err != nil {
+		return benchRate{}, fmt.Errorf("%s: %w", label, err)
+	}
+	r := rateOf(4*len(uids), time.Since(start))
+	bar.done()
+	return r, nil
+}
+
+// benchQueue is an in-process queue.Publisher: shard messages go straight
+// to the benchmark's workers while the fan-out is still paging.
+type benchQueue struct{ ch chan []byte }
+
+// Publish implements queue.Publisher.
+func (q *benchQueue) Publish(ctx context.Context, _ string, data []byte, _ map[string]string) (string, error) {
+	select {
+	case q.ch <- data:
+		return "", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// benchSeed writes n synthetic users due at tick: 70 % with a natal chart,
+// 20 % with a birth date only, 10 % without birth data.
+func benchSeed(ctx context.Context, env *cmdEnv, c *firestore.Client, n int, tick time.Time) ([]string, error) {
+	rng := rand.New(rand.NewPCG(42, uint64(n)))
+	bw := c.BulkWriter(ctx)
+	bar := newProgress(env.stderr, "seed users", n)
+	uids := make([]string, n)
+	var jobs []*firestore.BulkWriterJob
+	due := tick.Add(-time.Minute)
+	for i := range n {
+		uid := fmt.Sprintf("bench-%06d", i+1)
+		uids[i] = uid
+		p := benchPlaces[rng.IntN(len(benchPlaces))]
+		birth := time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.Int64N(int64(55 * 365 * 24 * time.Hour))))
+		doc := map[string]any{"userId": uid, "createdAt": tick, "timeZone": p.Zone, "insightsOptIn": true, "insightDueAt": due,
+			"focusArea": string(model.FocusAreas[rng.IntN(len(model.FocusAreas))]), "timeCommitment": []int{5, 10, 15, 20, 30}[rng.IntN(5)]}
+		switch r := rng.IntN(10); {
+		case r < 7:
+			ch, err := astro.ComputeChart(astro.ChartInput{Time: birth, Location: &astro.Location{Latitude: p.Lat, Longitude: p.Lon}})
+			if err != nil {
+				return nil, err
+			}
+			doc["chart"] = ch
+			fallthrough
+		case r < 9:
+			doc["birthDate"] = birth.Format(time.DateOnly)
+		}
+		j, err := bw.Set(c.Collection(model.ColUsers).Doc(uid), doc)
+		if err != nil {
+			return nil, err
+		}
+		jobs = append(jobs, j)
+		if len(jobs) == 500 || i == n-1 {
+			bw.Flush()
+			for _, j := range jobs {
+				if _, err := j.Results(); err != nil {
+					return nil, fmt.Errorf("seed: %w", err)
+				}
+			}
+			jobs = jobs[:0]
+			bar.set(i + 1)
+		}
+	}
+	bw.End()
+	bar.done()
+	return uids, nil
+}
+
+// forShards runs fn on consecutive parts of uids, parallel at a time.
+func forShards(uids []string, size, parallel int, fn func([]string) error) error {
+	size = max(size, 1)
+	var parts [][]string
+	for i := 0; i < len(uids); i += size {
+		parts = append(parts, uids[i:min(i+size, len(uids))])
+	}
+	return forEach(len(parts), parallel, func(i int) error { return fn(parts[i]) })
+}
+
+// forEach runs fn(0…n-1), parallel at a time, and returns the first error.
+func forEach(n, parallel int, fn func(int) error) error {
+	sem := make(chan struct{}, max(parallel, 1))
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fn(i); err != nil {
+				once.Do(func() { first = err })
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+func mustDate(s string) numerology.Date {
+	d, err := numerology.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// clearEmulatorDB deletes every document of project's default database on
+// the Firestore emulator at host.
+func clearEmulatorDB(host, project string) error {
+	req, err := http.NewRequest(http.MethodDelete, "http://"+host+"/emulator/v1/projects/"+project+"/databases/(default)/documents", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("clear %s: status %d", project, resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/innerjourney/functions/functions/insights"
+	"github.com/innerjourney/functions/shared/testenv"
+)
+
+func TestInsightsRun(t *testing.T) {
+	fs := testenv.FirestoreEmulator(t)
+	project := fs.NewProject(t)
+	c := fs.Client(t, project)
+	ctx := context.Background()
+	for uid, doc := range map[string]map[string]any{
+		"in":  {"insightsOptIn": true, "birthDate": "1990-05-15", "timeZone": "Europe/Stockholm"},
+		"in2": {"insightsOptIn": true},
+		"out": {"insightsOptIn": false, "birthDate": "1990-05-15"},
+	} {
+		if _, err := c.Doc("users/"+uid).Set(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("FIRESTORE_EMULATOR_HOST", fs.Host)
+	runOK := func(args ...string) insights.Stats {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(ctx, &cmdEnv{stdout: &out, stderr: &errb}, append([]string{"insights", "run", "--project", project}, args...)); code != 0 {
+			t.Fatalf("ops insights run %v: exit %d: %s", args, code, errb.String())
+		}
+		var st insights.Stats
+		if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+			t.Fatalf("output %q: %v", out.String(), err)
+		}
+		return st
+	}
+	if st := runOK("--date", "2026-11-21"); st.Users != 2 || st.Created != 2 {
+		t.Errorf("every opted-in user: %+v", st)
+	}
+	if st := runOK("--date", "2026-11-21", "--uid", "in,out"); st.Created != 1 || st.Existing != 1 {
+		t.Errorf("named users: %+v", st)
+	}
+	if _, err := c.Doc("users/out/daily_insights/2026-11-21").Get(ctx); err != nil {
+		t.Errorf("named user's insight: %v", err)
+	}
+	var errb bytes.Buffer
+	if code := run(ctx, &cmdEnv{stdout: &bytes.Buffer{}, stderr: &errb}, []string{"insights", "run", "--date", "21/11/2026"}); code == 0 {
+		t.Error("a bad date was accepted")
+	}
+}
+
+func TestInsightsBenchSmall(t *testing.T) {
+	fs := testenv.FirestoreEmulator(t)
+	t.Setenv("FIRESTORE_EMULATOR_HOST", fs.Host)
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if code := run(ctx, &cmdEnv{stdout: &out, stderr: &errb}, []string{"insights", "bench", "--users", "40", "--shard", "7", "--page", "9"}); code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, errb.String())
+	}
+	var res benchResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("output %q: %v", out.String(), err)
+	}
+	if res.Pipeline.Stats.Created != 40 || res.Shards != 6 || res.Raw.Writes != 160 || res.Ratio <= 0 {
+		t.Errorf("bench result %+v", res)
+	}
+	if !strings.Contains(errb.String(), "insights pipeline") {
+		t.Errorf("no progress bar: %q", errb.String())
+	}
+}
