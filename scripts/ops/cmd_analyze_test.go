@@ -1,20 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 )
-
-func runAnalyzeCmd(t *testing.T, stdin string, args ...string) (string, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	env := &cmdEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb}
-	code := run(context.Background(), env, args)
-	return out.String(), errb.String(), code
-}
 
 func TestAnalyzeBatch(t *testing.T) {
 	in := `{"text": "I feel lighter after the breathing session."}
@@ -23,7 +13,7 @@ func TestAnalyzeBatch(t *testing.T) {
 not json
 {"text": "This traffic is killing me, ugh."}
 `
-	out, stderr, code := runAnalyzeCmd(t, in, "analyze", "--batch", "--provider", "offline")
+	code, out, stderr := runOpsIn(t, in, "analyze", "--batch", "--provider", "offline")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -54,7 +44,7 @@ not json
 }
 
 func TestAnalyzeText(t *testing.T) {
-	out, stderr, code := runAnalyzeCmd(t, "", "analyze", "--text", "Felt calm and focused.", "--mood-before", "stressed", "--mood-after", "calm", "--full")
+	code, out, stderr := runOpsIn(t, "", "analyze", "--text", "Felt calm and focused.", "--mood-before", "stressed", "--mood-after", "calm", "--full")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -68,16 +58,16 @@ func TestAnalyzeText(t *testing.T) {
 }
 
 func TestAnalyzeUsage(t *testing.T) {
-	if _, _, code := runAnalyzeCmd(t, "", "analyze"); code == 0 {
+	if code, _, _ := runOpsIn(t, "", "analyze"); code == 0 {
 		t.Error("no mode should fail")
 	}
-	if _, _, code := runAnalyzeCmd(t, "", "analyze", "--text", "x", "--batch"); code == 0 {
+	if code, _, _ := runOpsIn(t, "", "analyze", "--text", "x", "--batch"); code == 0 {
 		t.Error("two modes should fail")
 	}
 }
 
 func TestAnalyzeEval(t *testing.T) {
-	out, stderr, code := runAnalyzeCmd(t, "", "analyze", "--eval", "../../shared/analysis/testdata/eval", "--provider", "offline")
+	code, out, stderr := runOpsIn(t, "", "analyze", "--eval", "../../shared/analysis/testdata/eval", "--provider", "offline")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -11,16 +9,8 @@ import (
 	"github.com/innerjourney/functions/shared/astro"
 )
 
-func runChartCmd(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	env := &cmdEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut}
-	code := run(context.Background(), env, append([]string{"chart"}, args...))
-	return code, out.String(), errOut.String()
-}
-
 func TestChartCommand(t *testing.T) {
-	code, out, errOut := runChartCmd(t, "--utc", "2000-01-01T18:00:00Z", "--lat", "32.72", "--lon", "-117.16")
+	code, out, errOut := runOps(t, "chart", "--utc", "2000-01-01T18:00:00Z", "--lat", "32.72", "--lon", "-117.16")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -33,7 +23,7 @@ func TestChartCommand(t *testing.T) {
 	}
 
 	// Local time in a zone: 1990-05-15 14:30 in Stockholm (CEST) is 12:30 UTC.
-	code, out, errOut = runChartCmd(t, "--date", "1990-05-15", "--time", "14:30", "--tz", "Europe/Stockholm", "--lat", "59.33", "--lon", "18.07")
+	code, out, errOut = runOps(t, "chart", "--date", "1990-05-15", "--time", "14:30", "--tz", "Europe/Stockholm", "--lat", "59.33", "--lon", "18.07")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -42,7 +32,7 @@ func TestChartCommand(t *testing.T) {
 	}
 
 	// Date only.
-	code, out, errOut = runChartCmd(t, "--date", "1990-05-15", "--tz", "Europe/Stockholm")
+	code, out, errOut = runOps(t, "chart", "--date", "1990-05-15", "--tz", "Europe/Stockholm")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -65,12 +55,12 @@ func TestChartCommandErrors(t *testing.T) {
 		{"--date", "1990-05-15", "--time", "25:00", "--tz", "UTC"},
 		{"--utc", "2000-01-01T18:00:00Z", "--tz", "Mars/Olympus"},
 	} {
-		if code, _, _ := runChartCmd(t, args...); code != 1 && code != 2 {
+		if code, _, _ := runOps(t, append([]string{"chart"}, args...)...); code != 1 && code != 2 {
 			t.Errorf("ops chart %q exited %d", args, code)
 		}
 	}
 	// A repeated local time warns and takes the earlier instant.
-	code, out, errOut := runChartCmd(t, "--date", "2024-10-27", "--time", "02:30", "--tz", "Europe/Stockholm")
+	code, out, errOut := runOps(t, "chart", "--date", "2024-10-27", "--time", "02:30", "--tz", "Europe/Stockholm")
 	if code != 0 || !strings.Contains(errOut, "occurs twice") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,15 +8,6 @@ import (
 
 	"github.com/innerjourney/functions/shared/numerology"
 )
-
-// runOps runs `ops args…` and returns the exit code and outputs.
-func runOps(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	env := &cmdEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut}
-	code := run(context.Background(), env, args)
-	return code, out.String(), errOut.String()
-}
 
 func TestNumerologyCommand(t *testing.T) {
 	code, out, errOut := runOps(t, "numerology", "--date", "1942-06-18", "--name", "John Smith", "--today", "2025-03-10")

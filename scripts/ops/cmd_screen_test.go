@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,18 +8,8 @@ import (
 	"github.com/innerjourney/functions/shared/screening"
 )
 
-// runScreenCmd runs `ops screen args…` with stdin and returns the exit code
-// and outputs.
-func runScreenCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	env := &cmdEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut}
-	code := run(context.Background(), env, append([]string{"screen"}, args...))
-	return code, out.String(), errOut.String()
-}
-
 func TestScreenCommand(t *testing.T) {
-	code, out, errOut := runScreenCmd(t, `[{"questionId":"phq2_1","answer":"nearly every day"},{"questionId":"phq2_2","answer":0},{"questionId":"q1","answer":"x"}]`)
+	code, out, errOut := runOpsIn(t, `[{"questionId":"phq2_1","answer":"nearly every day"},{"questionId":"phq2_2","answer":0},{"questionId":"q1","answer":"x"}]`, "screen")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -36,18 +24,18 @@ func TestScreenCommand(t *testing.T) {
 		t.Errorf("output escapes or lacks the trigger rule:\n%s", out)
 	}
 
-	code, out, _ = runScreenCmd(t, "", "--questions")
+	code, out, _ = runOpsIn(t, "", "screen", "--questions")
 	if code != 0 || out != string(screening.QuestionsJSON()) {
 		t.Errorf("--questions: exit %d, output differs from the bank", code)
 	}
 
-	if code, _, errOut = runScreenCmd(t, "not json"); code != 1 || !strings.Contains(errOut, "INVALID_ARGUMENT") {
+	if code, _, errOut = runOpsIn(t, "not json", "screen"); code != 1 || !strings.Contains(errOut, "INVALID_ARGUMENT") {
 		t.Errorf("bad input: exit %d, stderr %q", code, errOut)
 	}
-	if code, _, _ = runScreenCmd(t, "", "extra"); code != 1 {
+	if code, _, _ = runOpsIn(t, "", "screen", "extra"); code != 1 {
 		t.Errorf("extra argument: exit %d", code)
 	}
-	if code, _, _ = runScreenCmd(t, "", "--help"); code != 0 {
+	if code, _, _ = runOpsIn(t, "", "screen", "--help"); code != 0 {
 		t.Errorf("--help: exit %d", code)
 	}
 }

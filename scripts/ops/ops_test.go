@@ -15,6 +15,23 @@ import (
 	"github.com/innerjourney/functions/shared/testenv"
 )
 
+// runOps runs `ops args…` with empty stdin and returns the exit code and
+// the outputs.
+func runOps(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	return runOpsIn(t, "", args...)
+}
+
+// runOpsIn runs `ops args…` with stdin and returns the exit code and the
+// outputs.
+func runOpsIn(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := &cmdEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut}
+	code := run(context.Background(), env, args)
+	return code, out.String(), errOut.String()
+}
+
 func TestEveryCommandHasHelp(t *testing.T) {
 	for name := range commands {
 		var out, errb bytes.Buffer
