@@ -63,6 +63,22 @@ func (s *Service) subRef(id string) *firestore.DocumentRef {
 	return s.Firestore.Collection(model.ColSubscriptions).Doc(id)
 }
 
+// subscriptionUser resolves the user a subscription event belongs to: the
+// stripe_customers mapping of cus, else the stored subscription's user,
+// else the uid in the object's metadata; "" when none is known.
+func (s *Service) subscriptionUser(tx *firestore.Transaction, cus string, old *model.Subscription, metaUID string) (string, error) {
+	if cus != "" {
+		uid, _, err := s.customerUser(tx, cus)
+		if err != nil || uid != "" {
+			return uid, err
+		}
+	}
+	if old != nil && old.UserID != "" {
+		return old.UserID, nil
+	}
+	return metaUID, nil
+}
+
 func (s *Service) readSubscription(tx *firestore.Transaction, id string) (*model.Subscription, error) {
 	snap, err := tx.Get(s.subRef(id))
 	if store.IsNotFound(err) {
@@ -101,17 +117,9 @@ func (s *Service) subscriptionEffect(sub *stripe.Subscription, at time.Time) eff
 		if err != nil {
 			return Result{}, err
 		}
-		uid := ""
-		if cus != "" {
-			if uid, _, err = s.customerUser(tx, cus); err != nil {
-				return Result{}, err
-			}
-		}
-		if uid == "" && old != nil {
-			uid = old.UserID
-		}
-		if uid == "" {
-			uid = sub.Metadata[metaUID]
+		uid, err := s.subscriptionUser(tx, cus, old, sub.Metadata[metaUID])
+		if err != nil {
+			return Result{}, err
 		}
 		if uid == "" {
 			return ignored("unknown customer"), nil
@@ -246,17 +254,9 @@ func (s *Service) invoiceEffect(inv *stripe.Invoice, typ string, at time.Time) e
 		if err != nil {
 			return Result{}, err
 		}
-		uid := ""
-		if cus != "" {
-			if uid, _, err = s.customerUser(tx, cus); err != nil {
-				return Result{}, err
-			}
-		}
-		if uid == "" && old != nil {
-			uid = old.UserID
-		}
-		if uid == "" {
-			uid = metaUIDv
+		uid, err := s.subscriptionUser(tx, cus, old, metaUIDv)
+		if err != nil {
+			return Result{}, err
 		}
 		if uid == "" {
 			return ignored("unknown customer"), nil
