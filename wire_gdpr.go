@@ -9,7 +9,6 @@ import (
 	"github.com/innerjourney/functions/shared/callable"
 	"github.com/innerjourney/functions/shared/cloud"
 	"github.com/innerjourney/functions/shared/config"
-	"github.com/innerjourney/functions/shared/queue"
 )
 
 // devPseudonymKey keys pseudonyms in development when IJ_PSEUDONYM_KEY is
@@ -37,12 +36,12 @@ var gdprService = service(func(ctx context.Context, c *cloud.Clients, cfg *confi
 	if err != nil {
 		return nil, err
 	}
-	ps, err := c.PubSub(ctx)
+	pub, err := c.Publisher(ctx)
 	if err != nil {
 		return nil, err
 	}
 	s := &gdpr.Service{Firestore: fs, Auth: ac, Storage: sc, Bucket: cfg.StorageBucket,
-		Publisher: &queue.PubSub{Client: ps}, PseudonymKey: []byte(key), Now: now,
+		Publisher: pub, PseudonymKey: []byte(key), Now: now,
 		Signer: gdpr.BucketSigner{Client: sc}}
 	if cfg.StorageEmulator != "" {
 		s.Signer = gdpr.EmulatorURLs{Host: cfg.StorageEmulator}

@@ -7,7 +7,6 @@ import (
 	"github.com/innerjourney/functions/functions/insights"
 	"github.com/innerjourney/functions/shared/cloud"
 	"github.com/innerjourney/functions/shared/config"
-	"github.com/innerjourney/functions/shared/queue"
 )
 
 var insightsService = service(func(ctx context.Context, c *cloud.Clients, _ *config.Config) (*insights.Service, error) {
@@ -15,14 +14,14 @@ var insightsService = service(func(ctx context.Context, c *cloud.Clients, _ *con
 	if err != nil {
 		return nil, err
 	}
-	ps, err := c.PubSub(ctx)
+	pub, err := c.Publisher(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := insights.DefaultLibrary(); err != nil {
 		return nil, err
 	}
-	return &insights.Service{Firestore: fs, Publisher: &queue.PubSub{Client: ps}, Now: now}, nil
+	return &insights.Service{Firestore: fs, Publisher: pub, Now: now}, nil
 })
 
 func insightFunctions() []Function {

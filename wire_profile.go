@@ -7,7 +7,6 @@ import (
 	"github.com/innerjourney/functions/shared/callable"
 	"github.com/innerjourney/functions/shared/cloud"
 	"github.com/innerjourney/functions/shared/config"
-	"github.com/innerjourney/functions/shared/queue"
 	"github.com/innerjourney/functions/shared/wellbeing"
 )
 
@@ -16,14 +15,14 @@ var profileService = service(func(ctx context.Context, c *cloud.Clients, cfg *co
 	if err != nil {
 		return nil, err
 	}
-	ps, err := c.PubSub(ctx)
+	pub, err := c.Publisher(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return &profile.Service{
 		Firestore: fs,
 		Wellbeing: &wellbeing.Protocol{Now: now},
-		Publisher: &queue.PubSub{Client: ps},
+		Publisher: pub,
 		Deliverer: &wellbeing.Deliverer{Firestore: fs, WebhookURL: cfg.OnCallWebhookURL, Now: now},
 		Now:       now,
 	}, nil

@@ -17,6 +17,7 @@ import (
 	"firebase.google.com/go/v4/auth"
 
 	"github.com/innerjourney/functions/shared/config"
+	"github.com/innerjourney/functions/shared/queue"
 )
 
 // Lazy holds a value created on first successful use.
@@ -53,6 +54,7 @@ type Clients struct {
 	appCheck  Lazy[*appcheck.Client]
 	pubsub    Lazy[*pubsub.Client]
 	storage   Lazy[*storage.Client]
+	publisher Lazy[*queue.PubSub]
 	Config    Lazy[*config.Config]
 }
 
@@ -120,6 +122,13 @@ func New(load func() (*config.Config, error)) *Clients {
 		}
 		return pc, nil
 	}
+	c.publisher.New = func(ctx context.Context) (*queue.PubSub, error) {
+		pc, err := c.pubsub.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &queue.PubSub{Client: pc}, nil
+	}
 	c.storage.New = func(ctx context.Context) (*storage.Client, error) {
 		sc, err := storage.NewClient(context.Background())
 		if err != nil {
@@ -149,6 +158,12 @@ func (c *Clients) AppCheck(ctx context.Context) (*appcheck.Client, error) { retu
 
 // PubSub returns the Pub/Sub client.
 func (c *Clients) PubSub(ctx context.Context) (*pubsub.Client, error) { return c.pubsub.Get(ctx) }
+
+// Publisher returns the process's Pub/Sub publisher, shared by every
+// area so that each topic has one batching publisher.
+func (c *Clients) Publisher(ctx context.Context) (queue.Publisher, error) {
+	return c.publisher.Get(ctx)
+}
 
 // Storage returns the Cloud Storage client.
 func (c *Clients) Storage(ctx context.Context) (*storage.Client, error) { return c.storage.Get(ctx) }
