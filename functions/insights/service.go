@@ -327,16 +327,29 @@ func (p *shardPublisher) wait() error {
 // retryable error so that the shard is redelivered; the users already
 // delivered are then skipped.
 func (s *Service) OnShard(ctx context.Context, msg *events.PubSubMessage) error {
+	st, err := s.DeliverShard(ctx, msg)
+	if fault.CodeOf(err) != fault.InvalidArgument {
+		slog.InfoContext(ctx, "insights shard", "shard", msg.Attributes["shard"], "users", st.Users,
+			"created", st.Created, "existing", st.Existing, "skipped", st.Skipped, "failed", st.Failed)
+	}
+	return err
+}
+
+// DeliverShard is OnShard without its log line: it decodes and checks the
+// shard message and delivers its users, using the fan-out's snapshots when
+// they are fresh, and returns what it did. Errors: fault.Invalid for a malformed
+// message, which must be dropped; otherwise as RunShard.
+func (s *Service) DeliverShard(ctx context.Context, msg *events.PubSubMessage) (Stats, error) {
 	var m ShardMessage
 	if err := msg.JSON(&m); err != nil {
-		return err
+		return Stats{}, err
 	}
 	if m.Tick.IsZero() || len(m.UIDs) == 0 || len(m.UIDs) > MaxShardSize {
-		return fault.Invalid("insights shard: needs a tick and 1–%d uids", MaxShardSize)
+		return Stats{}, fault.Invalid("insights shard: needs a tick and 1–%d uids", MaxShardSize)
 	}
 	for _, u := range m.UIDs {
 		if u == "" || strings.Contains(u, "/") || len(u) > 128 {
-			return fault.Invalid("insights shard: bad uid")
+			return Stats{}, fault.Invalid("insights shard: bad uid")
 		}
 	}
 	var snaps map[string]*ShardUser
@@ -349,15 +362,12 @@ func (s *Service) OnShard(ctx context.Context, msg *events.PubSubMessage) error 
 		for i := range m.Users {
 			u := &m.Users[i]
 			if !in[u.UID] || u.UpdateTime.IsZero() {
-				return fault.Invalid("insights shard: a user snapshot is not of the shard")
+				return Stats{}, fault.Invalid("insights shard: a user snapshot is not of the shard")
 			}
 			snaps[u.UID] = u
 		}
 	}
-	st, err := s.runShard(ctx, m.Tick, m.UIDs, snaps)
-	slog.InfoContext(ctx, "insights shard", "shard", msg.Attributes["shard"], "users", st.Users,
-		"created", st.Created, "existing", st.Existing, "skipped", st.Skipped, "failed", st.Failed)
-	return err
+	return s.runShard(ctx, m.Tick, m.UIDs, snaps)
 }
 
 // Stats counts the users of a run.

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/innerjourney/functions/functions/insights"
 	"github.com/innerjourney/functions/shared/astro"
+	"github.com/innerjourney/functions/shared/events"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/numerology"
 )
@@ -131,26 +133,50 @@ var benchPlaces = []struct {
 
 // benchResult is what `insights bench` prints.
 type benchResult struct {
-	// Projects are the emulator databases used (fresh per run).
-	Projects []string `json:"projects"`
-	Users    int      `json:"users"`
-	Shards   int      `json:"shards"`
-	Parallel int      `json:"parallel"`
-	SeedSecs float64  `json:"seedSeconds"`
-	// Raw is one BulkWriter making every write; RawSharded the same writes
-	// split like the pipeline's shards, Parallel BulkWriters at a time.
-	Raw        benchRate `json:"rawBulkWriter"`
+	Users    int `json:"users"`
+	Shard    int `json:"shardSize"`
+	Parallel int `json:"parallel"`
+	// WarmupUsers ran through both measurements first, unreported, so
+	// that neither pays the emulator's JIT warm-up.
+	WarmupUsers int `json:"warmupUsers"`
+	// Rounds each seed the same users into two fresh databases and
+	// measure both there, alternating which goes first.
+	Rounds []benchRound `json:"rounds"`
+	// Median is the median over the rounds of each rate and of the
+	// per-round ratio.
+	Median struct {
+		RawSharded benchRate `json:"rawBulkWriterSharded"`
+		Pipeline   benchRate `json:"pipeline"`
+		Ratio      float64   `json:"ratio"`
+	} `json:"median"`
+	// Single is one BulkWriter making every write (--single), and
+	// RatioSingle the median pipeline rate over it.
+	Single      *benchRate `json:"rawBulkWriterSingle,omitempty"`
+	RatioSingle float64    `json:"ratioSingle,omitempty"`
+}
+
+// benchRound is one round of the benchmark.
+type benchRound struct {
+	// First is the measurement that ran first: "raw" or "pipeline".
+	First string `json:"first"`
+	// RawSharded is the worker's writes for every user through BulkWriter
+	// and nothing else, split like the pipeline's shards, Parallel
+	// BulkWriters at a time.
 	RawSharded benchRate `json:"rawBulkWriterSharded"`
-	Pipeline   struct {
-		benchRate
-		FanoutSecs     float64        `json:"fanoutSeconds"` // until the last shard was published
-		Stats          insights.Stats `json:"stats"`
-		InsightsPerSec float64        `json:"insightsPerSec"`
-	} `json:"pipeline"`
-	// Ratio and RatioSharded are the pipeline's write rate (fan-out,
-	// reads, generation and writes, end to end) over each raw rate.
-	Ratio        float64 `json:"ratio"`
-	RatioSharded float64 `json:"ratioSharded"`
+	// Pipeline is fan-out, shard messages, snapshot decoding, state
+	// reads, generation and writes, end to end.
+	Pipeline pipelineRun `json:"pipeline"`
+	// Ratio is the pipeline's write rate over the raw rate.
+	Ratio float64 `json:"ratio"`
+}
+
+// pipelineRun is the pipeline's part of a round.
+type pipelineRun struct {
+	benchRate
+	FanoutSecs     float64        `json:"fanoutSeconds"` // until the last shard was published
+	Shards         int            `json:"shards"`
+	Stats          insights.Stats `json:"stats"`
+	InsightsPerSec float64        `json:"insightsPerSec"`
 }
 
 // benchRate is a number of writes in a time.
@@ -165,137 +191,224 @@ func rateOf(writes int, d time.Duration) benchRate {
 }
 
 // runInsightsBench is the end-to-end benchmark against the Firestore
-// emulator. It seeds the same --users synthetic users (charts, zones, focus
-// areas), all due at one tick, into two fresh databases; in the first it
-// measures the raw BulkWriter rate of exactly the writes the worker makes
-// per user (create the insight, create the notification, set the state,
-// update insightDueAt of the existing user document), in shards of the
-// same size, --parallel at a time; in the second it runs the pipeline end
-// to end: the fan-out pages through the due users and publishes shards to
-// an in-process queue from which --parallel workers (function instances)
-// run them as they arrive, as Pub/Sub push would.
+// emulator. Each round seeds the same --users synthetic users (charts,
+// zones, focus areas), all due at one tick, into two fresh databases and
+// measures, in alternating order: the raw BulkWriter rate of exactly the
+// writes the worker makes per user (create the insight, create the
+// notification, set the state, update insightDueAt of the existing user
+// document), in shards of the same size, --parallel at a time; and the
+// pipeline end to end: the fan-out streams the due users and publishes
+// shards to an in-process queue from which --parallel workers (function
+// instances) run the deployed worker's code (DeliverShard) as they
+// arrive, as Pub/Sub push would. A full-size warm-up round goes first (the
+// emulator's JIT makes early rounds slow and uneven); the medians over the
+// rounds are the result. Databases are emptied after each round.
 //
 //	ops insights bench --users 10000
 func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlags(env, "insights bench", "insights bench [--users 10000] [--shard 250] [--parallel 8] [--page 0]")
+	fs := newFlags(env, "insights bench", "insights bench [--users 10000] [--shard 250] [--parallel 8] [--rounds 5] [--warmup N] [--single] [--page 0]")
 	n := fs.Int("users", 10000, "synthetic users")
 	shard := fs.Int("shard", insights.DefaultShardSize, "users per shard")
 	parallel := fs.Int("parallel", 8, "shards processed at once (function instances)")
+	rounds := fs.Int("rounds", 5, "measured rounds (the median is reported)")
+	warmup := fs.Int("warmup", -1, "users of the unreported warm-up round (-1: as many as --users; 0: none)")
+	single := fs.Bool("single", false, "also measure one BulkWriter making every write")
 	page := fs.Int("page", 0, "fan-out page size (0: insights.DefaultPageSize)")
-	keep := fs.Bool("keep", false, "keep the two benchmark databases (they are emptied at the end otherwise)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
+	host := os.Getenv("FIRESTORE_EMULATOR_HOST")
+	if host == "" {
 		return fmt.Errorf("FIRESTORE_EMULATOR_HOST is not set: the benchmark runs against the emulator only")
 	}
-	stamp := time.Now().UnixNano()
-	res := benchResult{Users: *n, Parallel: *parallel}
-	var clients []*firestore.Client
-	for _, name := range []string{"insights", "raw", "raw-sharded"} {
-		p := fmt.Sprintf("bench-%s-%d", name, stamp)
-		c, err := firestore.NewClient(ctx, p)
+	if *n <= 0 || *rounds <= 0 {
+		return fmt.Errorf("--users and --rounds must be positive")
+	}
+	b := &insightsBench{env: env, host: host, shard: *shard, parallel: *parallel, page: *page,
+		tick: time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC), stamp: time.Now().UnixNano()}
+	if err := b.prepare(); err != nil {
+		return err
+	}
+	if *warmup < 0 {
+		*warmup = *n
+	}
+	res := benchResult{Users: *n, Shard: *shard, Parallel: *parallel, WarmupUsers: *warmup}
+	if *warmup > 0 {
+		if _, err := b.round(ctx, "warmup", *warmup, false); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	var raws, pipes, ratios []float64
+	for r := range *rounds {
+		rd, err := b.round(ctx, fmt.Sprint(r+1), *n, r%2 == 1)
+		if err != nil {
+			return fmt.Errorf("round %d: %w", r+1, err)
+		}
+		res.Rounds = append(res.Rounds, rd)
+		raws, pipes, ratios = append(raws, rd.RawSharded.Seconds), append(pipes, rd.Pipeline.Seconds), append(ratios, rd.Ratio)
+	}
+	writes := 4 * *n
+	res.Median.RawSharded = rateOf(writes, time.Duration(median(raws)*float64(time.Second)))
+	res.Median.Pipeline = rateOf(writes, time.Duration(median(pipes)*float64(time.Second)))
+	res.Median.Ratio = median(ratios)
+	if *single {
+		c, done, err := b.db(ctx, "single")
 		if err != nil {
 			return err
 		}
-		defer c.Close()
-		res.Projects = append(res.Projects, p)
-		clients = append(clients, c)
-	}
-	if !*keep {
-		// The emulator keeps every database in memory: empty ours.
-		defer func() {
-			for _, p := range res.Projects {
-				_ = clearEmulatorDB(os.Getenv("FIRESTORE_EMULATOR_HOST"), p)
-			}
-		}()
-	}
-	pc := clients[0]
-
-	tick := time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC)
-	start := time.Now()
-	var uids []string
-	for _, c := range clients {
-		u, err := benchSeed(ctx, env, c, *n, tick)
+		defer done()
+		uids, err := benchSeed(ctx, env, c, *n, b.tick)
 		if err != nil {
 			return err
 		}
-		uids = u
+		r, err := benchRaw(ctx, env, c, uids, &b.sample, b.tick, len(uids), 1, "raw BulkWriter")
+		if err != nil {
+			return err
+		}
+		res.Single, res.RatioSingle = &r, res.Median.Pipeline.WritesPerSec/r.WritesPerSec
 	}
-	res.SeedSecs = time.Since(start).Seconds()
+	enc := json.NewEncoder(env.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
 
-	// Raw: the worker's writes of a representative insight, nothing else.
+// insightsBench holds what the rounds of `insights bench` share.
+type insightsBench struct {
+	env                   *cmdEnv
+	host                  string
+	shard, parallel, page int
+	tick                  time.Time
+	stamp                 int64
+	sample                model.DailyInsight // what the raw runs write
+}
+
+// prepare generates the representative insight the raw runs write.
+func (b *insightsBench) prepare() error {
 	lib, err := insights.DefaultLibrary()
 	if err != nil {
 		return err
 	}
-	day := insights.NewDay(mustDate("2026-11-21"))
-	var sc insights.Scratch
-	chart, _ := astro.ComputeChart(astro.ChartInput{Time: time.Date(1990, 5, 15, 12, 30, 0, 0, time.UTC),
+	chart, err := astro.ComputeChart(astro.ChartInput{Time: time.Date(1990, 5, 15, 12, 30, 0, 0, time.UTC),
 		Location: &astro.Location{Latitude: 59.33, Longitude: 18.07}})
-	sample := lib.Generate(&insights.Subject{UID: "sample", Birth: mustDate("1990-05-15"), HasBirth: true, Chart: &chart,
-		Focus: model.FocusSleep, Minutes: 15}, day, &sc)
-	sample.CreatedAt = tick
-	// The pipeline runs between the two raw runs (the emulator slows as it
-	// fills).
-	if res.RawSharded, err = benchRaw(ctx, env, clients[2], uids, &sample, tick, *shard, *parallel, "raw BulkWriters, sharded"); err != nil {
+	if err != nil {
 		return err
 	}
+	var sc insights.Scratch
+	b.sample = lib.Generate(&insights.Subject{UID: "sample", Birth: mustDate("1990-05-15"), HasBirth: true, Chart: &chart,
+		Focus: model.FocusSleep, Minutes: 15}, insights.NewDay(mustDate("2026-11-21")), &sc)
+	b.sample.CreatedAt = b.tick
+	return nil
+}
 
-	// Pipeline: fan-out and workers running together.
+// db opens a fresh emulator database; done closes it and empties it (the
+// emulator keeps every database in memory).
+func (b *insightsBench) db(ctx context.Context, name string) (*firestore.Client, func(), error) {
+	p := fmt.Sprintf("bench-%s-%d", name, b.stamp)
+	c, err := firestore.NewClient(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, func() { c.Close(); _ = clearEmulatorDB(b.host, p) }, nil
+}
+
+// round seeds n users into two fresh databases and measures the raw
+// sharded writes in one and the pipeline in the other, the pipeline first
+// when pipelineFirst.
+func (b *insightsBench) round(ctx context.Context, name string, n int, pipelineFirst bool) (benchRound, error) {
+	rd := benchRound{First: "raw"}
+	rawDB, doneRaw, err := b.db(ctx, "raw-"+name)
+	if err != nil {
+		return rd, err
+	}
+	defer doneRaw()
+	pipeDB, donePipe, err := b.db(ctx, "pipeline-"+name)
+	if err != nil {
+		return rd, err
+	}
+	defer donePipe()
+	uids, err := benchSeed(ctx, b.env, rawDB, n, b.tick)
+	if err != nil {
+		return rd, err
+	}
+	if _, err := benchSeed(ctx, b.env, pipeDB, n, b.tick); err != nil {
+		return rd, err
+	}
+	raw := func() (err error) {
+		rd.RawSharded, err = benchRaw(ctx, b.env, rawDB, uids, &b.sample, b.tick, b.shard, b.parallel, "raw BulkWriters, sharded")
+		return err
+	}
+	pipe := func() (err error) {
+		rd.Pipeline, err = b.pipeline(ctx, pipeDB, n)
+		return err
+	}
+	steps := []func() error{raw, pipe}
+	if pipelineFirst {
+		rd.First, steps = "pipeline", []func() error{pipe, raw}
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return rd, err
+		}
+	}
+	rd.Ratio = rd.Pipeline.WritesPerSec / rd.RawSharded.WritesPerSec
+	return rd, nil
+}
+
+// pipeline runs the fan-out and the workers together on c's n due users.
+func (b *insightsBench) pipeline(ctx context.Context, c *firestore.Client, n int) (pipelineRun, error) {
+	var run pipelineRun
 	q := &benchQueue{ch: make(chan []byte, 4096)}
-	s := &insights.Service{Firestore: pc, Publisher: q, Now: func() time.Time { return tick }, ShardSize: *shard, PageSize: *page}
-	bar := newProgress(env.stderr, "insights pipeline", *n)
+	s := &insights.Service{Firestore: c, Publisher: q, Now: func() time.Time { return b.tick }, ShardSize: b.shard, PageSize: b.page}
+	bar := newProgress(b.env.stderr, "insights pipeline", n)
 	var done atomic.Int64
 	var (
 		mu       sync.Mutex
 		wg       sync.WaitGroup
 		firstErr error
 	)
-	start = time.Now()
-	for range max(*parallel, 1) {
+	start := time.Now()
+	for range max(b.parallel, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for data := range q.ch {
-				var sm insights.ShardMessage
-				err := json.Unmarshal(data, &sm)
-				var st insights.Stats
-				if err == nil {
-					st, err = s.RunShard(ctx, sm.Tick, sm.UIDs)
-				}
+				// The deployed worker's code: decode, check, use the
+				// fan-out's snapshots, read states, generate, write.
+				st, err := s.DeliverShard(ctx, &events.PubSubMessage{Data: data, Attributes: map[string]string{}})
 				mu.Lock()
-				res.Pipeline.Stats.Add(st)
-				res.Shards++
+				run.Stats.Add(st)
+				run.Shards++
 				if err != nil && firstErr == nil {
 					firstErr = err
 				}
 				mu.Unlock()
-				bar.set(int(done.Add(int64(len(sm.UIDs)))))
+				bar.set(int(done.Add(int64(st.Users))))
 			}
 		}()
 	}
-	_, err = s.Fanout(ctx, tick)
-	res.Pipeline.FanoutSecs = time.Since(start).Seconds()
+	_, err := s.Fanout(ctx, b.tick)
+	run.FanoutSecs = time.Since(start).Seconds()
 	close(q.ch)
 	wg.Wait()
-	res.Pipeline.benchRate = rateOf(4*(res.Pipeline.Stats.Created+res.Pipeline.Stats.Existing), time.Since(start))
+	run.benchRate = rateOf(4*(run.Stats.Created+run.Stats.Existing), time.Since(start))
 	bar.done()
 	if err = errors.Join(err, firstErr); err != nil {
-		return fmt.Errorf("pipeline: %w", err)
+		return run, fmt.Errorf("pipeline: %w", err)
 	}
-	res.Pipeline.InsightsPerSec = float64(res.Pipeline.Stats.Created) / res.Pipeline.Seconds
-	if res.Raw, err = benchRaw(ctx, env, clients[1], uids, &sample, tick, len(uids), 1, "raw BulkWriter"); err != nil {
-		return err
+	run.InsightsPerSec = float64(run.Stats.Created) / run.Seconds
+	if run.Stats.Created != n {
+		return run, fmt.Errorf("pipeline created %d insights for %d users: %+v", run.Stats.Created, n, run.Stats)
 	}
-	res.Ratio = res.Pipeline.WritesPerSec / res.Raw.WritesPerSec
-	res.RatioSharded = res.Pipeline.WritesPerSec / res.RawSharded.WritesPerSec
-	if res.Pipeline.Stats.Created != *n {
-		return fmt.Errorf("pipeline created %d insights for %d users: %+v", res.Pipeline.Stats.Created, *n, res.Pipeline.Stats)
+	return run, nil
+}
+
+// median is the median of xs (not empty); xs is sorted in place.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2]
 	}
-	enc := json.NewEncoder(env.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(res)
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }
 
 // benchRaw makes, with BulkWriter and nothing else, the writes the worker

@@ -60,14 +60,22 @@ func TestInsightsBenchSmall(t *testing.T) {
 	var out, errb bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if code := run(ctx, &cmdEnv{stdout: &out, stderr: &errb}, []string{"insights", "bench", "--users", "40", "--shard", "7", "--page", "9"}); code != 0 {
+	if code := run(ctx, &cmdEnv{stdout: &out, stderr: &errb}, []string{"insights", "bench", "--users", "40", "--shard", "7", "--page", "9", "--rounds", "2", "--warmup", "5", "--single"}); code != 0 {
 		t.Fatalf("bench: exit %d: %s", code, errb.String())
 	}
 	var res benchResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("output %q: %v", out.String(), err)
 	}
-	if res.Pipeline.Stats.Created != 40 || res.Shards != 6 || res.Raw.Writes != 160 || res.Ratio <= 0 {
+	if len(res.Rounds) != 2 || res.Rounds[0].First != "raw" || res.Rounds[1].First != "pipeline" {
+		t.Fatalf("rounds %+v", res.Rounds)
+	}
+	for _, rd := range res.Rounds {
+		if rd.Pipeline.Stats.Created != 40 || rd.Pipeline.Shards != 6 || rd.RawSharded.Writes != 160 || rd.Ratio <= 0 {
+			t.Errorf("round %+v", rd)
+		}
+	}
+	if res.Median.Ratio <= 0 || res.Single == nil || res.Single.Writes != 160 || res.RatioSingle <= 0 {
 		t.Errorf("bench result %+v", res)
 	}
 	if !strings.Contains(errb.String(), "insights pipeline") {

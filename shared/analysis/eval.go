@@ -36,7 +36,9 @@ type SentimentItem struct {
 
 // CrisisItem is one labelled crisis example (testdata/eval/crisis*.jsonl;
 // the split is the file name after "crisis_" or "crisis-", so
-// crisis_test.jsonl is "test" and crisis-blind.jsonl is "blind").
+// crisis_test.jsonl is "test" and crisis_indep1.jsonl is "indep1"; a
+// blind set for an evaluator who did not write the detector is named
+// crisis-blind.jsonl, split "blind").
 type CrisisItem struct {
 	Text   string `json:"text"`
 	Crisis bool   `json:"crisis"`
@@ -202,8 +204,10 @@ func VaderLabel(v *govader.SentimentIntensityAnalyzer, text string) (Label, floa
 
 // EvalOptions narrows an evaluation.
 type EvalOptions struct {
-	// SkipCrisis lists crisis splits not to load at all (e.g. "blind",
-	// so that a development run never reads a blind set).
+	// SkipCrisis lists crisis splits not to load at all: a split is
+	// skipped when its name contains one of these strings (e.g. "blind"
+	// skips crisis-blind.jsonl and crisis_blind2.jsonl, so that a
+	// development run never reads a blind set).
 	SkipCrisis []string
 }
 
@@ -225,7 +229,7 @@ func EvaluateWith(ctx context.Context, dir string, a Analyzer, opts EvalOptions)
 	}
 	crises, err := LoadCrisisSetsExcept(dir, func(split string) bool {
 		for _, s := range opts.SkipCrisis {
-			if s == split {
+			if s != "" && strings.Contains(split, s) {
 				return true
 			}
 		}
@@ -369,8 +373,10 @@ func crisisRank(s string) int {
 		return 2
 	case strings.HasPrefix(s, "probe"):
 		return 3
-	case s == "blind":
+	case strings.HasPrefix(s, "indep"):
 		return 5
+	case strings.Contains(s, "blind"):
+		return 6
 	}
 	return 4
 }

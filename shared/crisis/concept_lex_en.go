@@ -514,4 +514,23 @@ var enConcepts = []lexEntry{
 		"miss me",
 		"so nobody|no_one has_to|will_have_to|needs_to",
 	}},
+	// ---------- added in crisis-rules-2026.11.5: general euphemisms and
+	// indirect forms seen missing on two independent authors' sets ----------
+	{cat: catDeathStrong, pats: []string{
+		"check|checks|checking|checked out for_good|permanently|of_life|from_life|of_this_life|of_existence",
+		"uninstall|uninstalling|delete|deleting|unsubscribe|unsubscribing|log|logging me|myself ~1 out|off| from|of ~3 life|existence",
+		"to|be|being kill so|for_real|forever|already $",
+		"researching|researched|research|read_up_on|reading_up_on|looked_up|looking_up|googled|googling how $",
+	}},
+	{cat: catDeathWeak, pats: []string{
+		"disappointed|bummed|gutted|annoyed ~4 wake|woke|waking|awake|wake_up|woke_up",
+		"not have to do|face|see tomorrow|another_day|any_tomorrow|another_morning $|or",
+		"picked|chosen|chose|set a date $",
+	}},
+	{cat: catFarewell, pats: []string{
+		"find|finding|finds|see|sees|read|reads anything|something|it afterwards|after_i_am_gone",
+	}},
+	{cat: catCue, pats: []string{
+		"restful|sounds_restful|sounds_peaceful",
+	}},
 }

@@ -453,4 +453,27 @@ var svConcepts = []lexEntry{
 		"ifall", "för säkerhets skull",
 		"märka|märker|märkte|bry|bryr|sakna|saknar|sörja|gråta|lättade|lättare|spela_roll|spelar_roll",
 	}},
+	// ---------- added in crisis-rules-2026.11.5: general euphemisms,
+	// inverted word order and indirect forms seen missing on two
+	// independent authors' sets ----------
+	{cat: catDeathStrong, pats: []string{
+		"ta|tar|tog|tagit|att_ta mig av daga",
+		"tagit|tar|tog livet av mig",
+		"checka|checkar|checkade|checkat ut för_gott|från_livet|permanent|för_alltid",
+		"läst|läste|läser|kollat|kollade|googlat|googlade|googlar på om hur $",
+	}, notNext: []string{"att", "på", "med", "som"}},
+	{cat: catDeathWeak, pats: []string{
+		"besviken|besviket|besvikna ~4 vaknar|vaknade|vaknat|vakna",
+		"slipper|slippa|slapp imorgon|morgondagen|fler_dagar|nästa_dag $|och",
+		"bestämt|valt|satt ett datum $",
+	}},
+	{cat: catHarm, pats: []string{
+		"skar|skär|skadade|skadar|rispade|rispar|brände|bränner|slog|slår jag mig|mig_själv",
+	}, notNext: []string{"av misstag", "på gymmet", "på jobbet", "på träningen", "i fingret", "i handen", "i tummen", "i foten", "på en", "på ett", "på kniven", "på brödkniven", "på glas", "på papper", "på burken", "på ugnsplåten", "lite när", "ner", "nere", "för pannan", "i ansiktet när"}},
+	{cat: catFarewell, pats: []string{
+		"hitta|hittar|ser|läsa|läser något|nåt|det efteråt|när_jag_är_borta",
+	}},
+	{cat: catCue, pats: []string{
+		"vilsamt|vilsam|vilsamma|fridfullt|fridfull",
+	}},
 }

@@ -1,5 +1,6 @@
 // Package crisis detects expressions of suicidal ideation and self-harm in
-// journal text (English and Swedish) with hand-written rules.
+// journal text (English and Swedish) with hand-written rules and a small
+// learned classifier.
 //
 // It is deliberately not a sentiment threshold: a very negative entry ("I
 // feel awful, the worst day ever") is not a crisis, while a calm one ("I've
@@ -41,6 +42,19 @@
 // accidents, travel, humour, medical routine, negation, recovery). Rule ids:
 // "<lang>.broad.<name>".
 //
+// A fourth, learned tier (model.go, train.go) is an L2-regularized logistic
+// regression over hashed text features (word unigrams and bigrams, words in
+// a negation scope, character 3–5-grams, person/negation/tense markers),
+// trained by cmd/train on the labelled crisis sets (model.bin, embedded).
+// The decision (CombineGated): a phrase or concept rule, unless the model
+// score is below StrongFloor (0.05); or the model score at or above its
+// threshold, unless the text negates every crisis concept it mentions ("I
+// have no suicidal thoughts") or sets them all in a past it has recovered
+// from; or a broad-tier rule with a model score of at least 0.35 × the
+// threshold. A model decision adds the
+// id "model.<lang>". The validation protocol and figures are in
+// .notes/analysis.md (go run ./shared/crisis/cmd/train -validate).
+//
 // Recall matters more than precision; the evaluation set and its figures are
 // in shared/analysis/testdata/eval. The detector never returns or stores the
 // matched text, only rule ids.
@@ -51,43 +65,99 @@ import (
 	"strings"
 )
 
-// RuleSetVersion identifies the rules; it changes whenever a rule changes so
-// that stored results say which rules produced them.
-const RuleSetVersion = "crisis-rules-2026.11.3"
+// RuleSetVersion identifies the rules and the embedded model; it changes
+// whenever a rule or model.bin changes so that stored results say which
+// detector produced them.
+const RuleSetVersion = "crisis-rules-2026.11.5"
 
 // Result is the outcome of one detection.
 type Result struct {
-	// Crisis is true when at least one rule matched.
+	// Crisis is true when the decision rule fired (see Detect).
 	Crisis bool `json:"crisis" firestore:"crisis"`
-	// Rules are the ids of the matched rules, sorted and unique
-	// (e.g. "en.active.kill_myself"). Never the text itself.
+	// Rules are the ids of the rules that support the decision, sorted
+	// and unique (e.g. "en.active.kill_myself", "model.sv"). Never the
+	// text itself.
 	Rules []string `json:"rules,omitempty" firestore:"rules,omitempty"`
 	// Version is RuleSetVersion.
 	Version string `json:"version" firestore:"version"`
 }
 
-// Detector holds the compiled rules. The zero value is not usable; create it
-// with New. A Detector is safe for concurrent use.
+// Detector holds the compiled rules and the learned model. The zero value
+// is not usable; create it with New. A Detector is safe for concurrent use.
 type Detector struct {
 	rules []*rule
+	model *Model // nil: rules only
 }
 
-// New returns a detector with the built-in English and Swedish rules.
+// New returns a detector with the built-in English and Swedish rules and
+// the embedded model. It panics only if the embedded model is malformed,
+// which a unit test rules out.
 func New() *Detector {
+	m, err := EmbeddedModel()
+	if err != nil {
+		panic(err)
+	}
+	return &Detector{rules: compiledRules(), model: m}
+}
+
+// NewRulesOnly returns a detector without the learned tier: the phrase,
+// concept and broad rules ORed (the behaviour of crisis-rules-2026.11.3).
+func NewRulesOnly() *Detector {
 	return &Detector{rules: compiledRules()}
 }
 
-// Detect runs every rule over text and reports which fired. It never fails;
-// empty text is not a crisis.
+// NewWithModel returns a detector with the built-in rules and the given
+// model (nil: rules only).
+func NewWithModel(m *Model) *Detector {
+	return &Detector{rules: compiledRules(), model: m}
+}
+
+// Detect runs the rules and the model over text and reports which fired.
+// It never fails; empty text is not a crisis. With a model, the decision
+// follows Model.Combine; a model decision adds the id "model.<lang>"
+// (lang en or sv, the language guessed from the text). When Crisis is
+// false, Rules is empty.
 func (d *Detector) Detect(text string) Result {
 	res := Result{Version: RuleSetVersion}
 	if strings.TrimSpace(text) == "" {
 		return res
 	}
-	seen := map[string]bool{}
 	sents := segment(text)
-	scans := conceptScan(sents)
-	recovered := false
+	rules, recovered, scans := d.ruleHits(sents)
+	if d.model == nil {
+		res.Rules = rules
+		res.Crisis = len(rules) > 0
+		return res
+	}
+	var buf [256]feature
+	feats := featurize(buf[:0], d.model.Features, d.model.Bits, text, sents, scans, rules, recovered)
+	p := d.model.score(feats)
+	res.Rules = d.model.combine(rules, p, negationVeto(scans, recovered), textLang(sents))
+	res.Crisis = len(res.Rules) > 0
+	return res
+}
+
+// Score returns the model score (0..1) of text and the rule ids that fired
+// on it (before the decision rule); without a model the score is 0.
+func (d *Detector) Score(text string) (float64, []string) {
+	if strings.TrimSpace(text) == "" {
+		return 0, nil
+	}
+	sents := segment(text)
+	rules, recovered, scans := d.ruleHits(sents)
+	if d.model == nil {
+		return 0, rules
+	}
+	var buf [256]feature
+	return d.model.score(featurize(buf[:0], d.model.Features, d.model.Bits, text, sents, scans, rules, recovered)), rules
+}
+
+// ruleHits runs the phrase rules, the concept layer and the broad tier
+// and returns the sorted ids that fired, whether the text states a
+// recovery ("not anymore", "ten years clean") and the concept scans.
+func (d *Detector) ruleHits(sents []sentence) (ids []string, recovered bool, scans []sentScan) {
+	seen := map[string]bool{}
+	scans = conceptScan(sents)
 	for _, sc := range scans {
 		recovered = recovered || sc.recovery
 	}
@@ -106,12 +176,28 @@ func (d *Detector) Detect(text string) Result {
 	}
 	conceptJudge(scans, recovered, seen)
 	broadJudge(scans, recovered, seen)
-	for id := range seen {
-		res.Rules = append(res.Rules, id)
+	if len(seen) == 0 {
+		return nil, recovered, scans
 	}
-	sort.Strings(res.Rules)
-	res.Crisis = len(res.Rules) > 0
-	return res
+	ids = make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids, recovered, scans
+}
+
+// textLang is the language of a text for the model id: sv when the
+// Swedish function words win, else en.
+func textLang(sents []sentence) string {
+	var all []string
+	for _, s := range sents {
+		all = append(all, s.tokens...)
+	}
+	if guessLang(all) == "sv" {
+		return "sv"
+	}
+	return "en"
 }
 
 // RuleIDs lists the ids of all rules, for documentation and tests.

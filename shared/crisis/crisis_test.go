@@ -83,6 +83,13 @@ func TestDetect(t *testing.T) {
 		{"broad organ donor", "I registered as an organ donor.", false, ""},
 		{"broad will", "I wrote a will for the house.", false, ""},
 		{"remission across but", "I used to think everyone would be better off without me, but not anymore.", false, ""},
+		{"slang sewerslide", "Thinking about sewerslide again tonight.", true, "en.concept.death_wish"},
+		{"sv checka ut", "Jag vill checka ut för gott.", true, "sv.concept.death_wish"},
+		{"sv inverted self-harm", "Efter festen skar jag mig igen.", true, "sv.concept.self_harm"},
+		{"sv inverted accident", "Skar jag mig på kniven? Ja, när jag lagade mat.", false, ""},
+		{"plan without death words", "I have been researching how.", true, "en.concept.death_wish"},
+		{"rule floor: model overrules", "Two years self-harm free today, proud of me.", false, ""},
+		{"wedding date", "We finally picked a date for the wedding!", false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

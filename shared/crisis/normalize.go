@@ -22,7 +22,7 @@ var contractions = map[string]string{
 	"he'd": "he would", "she'd": "she would", "everyone'd": "everyone would",
 	"wanna": "want to", "gonna": "going to", "gotta": "got to", "kinda": "kind of",
 	"tryna": "trying to", "idk": "i do not know", "rn": "right now",
-	"kms": "kill myself", "unalive": "kill", "unaliving": "killing", "unalived": "killed",
+	"kms": "kill myself", "sewerslide": "suicide", "sewersliding": "suicide", "sewerslided": "suicide", "unalive": "kill", "unaliving": "killing", "unalived": "killed",
 	"selfharm": "self harm", "selfharmed": "self harmed", "selfharming": "self harming",
 	"tbh": "", "lol": "", "ngl": "", "fr": "",
 }

@@ -1,0 +1,368 @@
+package crisis
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// LoadExamples reads the labelled crisis sets of dir: every
+// crisis_<split>.jsonl and crisis-<split>.jsonl ({"text", "crisis", …} per
+// line), Group = split. A file whose name contains "blind" is never opened:
+// blind sets are for an evaluator who did not build the detector. The
+// files are read in name order. It fails on an unreadable or malformed
+// file, or when dir has no set.
+func LoadExamples(dir string) ([]Example, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "crisis*.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("crisis: load examples: %w", err)
+	}
+	sort.Strings(files)
+	var out []Example
+	for _, f := range files {
+		b := filepath.Base(f)
+		if strings.Contains(b, "blind") {
+			continue
+		}
+		split := strings.TrimSuffix(strings.TrimPrefix(b, "crisis"), ".jsonl")
+		if len(split) < 2 || (split[0] != '_' && split[0] != '-') {
+			continue
+		}
+		split = split[1:]
+		if err := readExamples(f, split, &out); err != nil {
+			return nil, fmt.Errorf("crisis: load examples: %s: %w", b, err)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("crisis: load examples: no crisis*.jsonl in %s", dir)
+	}
+	return out, nil
+}
+
+func readExamples(path, group string, out *[]Example) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var it struct {
+			Text   string `json:"text"`
+			Crisis *bool  `json:"crisis"`
+			Lang   string `json:"lang"`
+			Kind   string `json:"kind"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
+			return fmt.Errorf("line %d: %w", line, err)
+		}
+		if it.Crisis == nil {
+			return fmt.Errorf("line %d: no crisis label", line)
+		}
+		*out = append(*out, Example{Text: it.Text, Crisis: *it.Crisis, Group: group, Lang: it.Lang, Kind: it.Kind})
+	}
+	return sc.Err()
+}
+
+// authorOf names the author of a group: the first analysis helper (dev,
+// test, adversarial, holdout2–4), the second (probe1–5) or the
+// independent one (indep*).
+func authorOf(g string) string {
+	switch {
+	case IndependentGroup(g):
+		return g // each independent set has its own author
+	case strings.HasPrefix(g, "probe"):
+		return "second helper"
+	}
+	return "first helper"
+}
+
+// IndependentGroup reports whether a group (split) was written by an
+// independent author (crisis_indep*.jsonl) rather than by the authors of
+// the rules.
+func IndependentGroup(g string) bool { return strings.HasPrefix(g, "indep") }
+
+// Validate runs the validation protocol of .notes/analysis.md on ex and
+// writes Markdown tables to w:
+//
+//  1. the rules alone (no model) on the rule authors' sets R and on the
+//     independent sets I;
+//  2. train on R, threshold by leave-one-file-out CV inside R, evaluate
+//     once on I (each decision rule);
+//  3. the reverse: train on I (threshold by 5-fold CV inside I), evaluate
+//     on R;
+//  4. nested leave-one-file-out CV over R ∪ I: each file is scored by a
+//     model trained on the other files, with the threshold chosen by
+//     leave-one-file-out CV among those; per file and pooled;
+//     then leave one author out (first helper, second helper,
+//     independent);
+//  5. the recall/false-positive trade-off of the out-of-file scores of 4
+//     at fixed thresholds.
+//
+// It takes ~30 s per decision rule on one core. It fails when ex lacks a
+// group of either kind.
+func Validate(w io.Writer, ex []Example, cfg TrainConfig, combines []Combine) error {
+	cfg = cfg.withDefaults()
+	items := prepare(ex, cfg.Features, cfg.Bits)
+	R := subset(items, func(p prepared) bool { return !IndependentGroup(p.group) })
+	I := subset(items, func(p prepared) bool { return IndependentGroup(p.group) })
+	if len(R) == 0 || len(I) == 0 {
+		return fmt.Errorf("crisis: validate: need both rule-author (R) and independent (I) sets")
+	}
+	pct := func(op OperatingPoint) string {
+		return fmt.Sprintf("%.1f %% (%d/%d) | %.1f %% (%d/%d)", 100*op.Recall, op.TP, op.Pos, 100*op.FPR, op.FP, op.Neg)
+	}
+	fmt.Fprintf(w, "Config: bits %d, features %05b, epochs %d, lambda %g, eta0 %g, rule dropout %g, seed %d; threshold: recall ≥ %.2f, else FPR ≤ %.2f\n\n",
+		cfg.Bits, cfg.Features, cfg.Epochs, cfg.Lambda, cfg.Eta0, cfg.RuleDropout, cfg.Seed, cfg.TargetRecall, cfg.MaxFPR)
+
+	fmt.Fprintln(w, "1. Rules alone (recall | FPR)")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| set | any rule: recall | FPR | phrase/concept only: recall | FPR |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	zeroR, zeroI := make([]float64, len(R)), make([]float64, len(I))
+	fmt.Fprintf(w, "| R (%d files) | %s | %s |\n", len(groups(R)), pct(evalAt(R, zeroR, CombineAll, 1)), pct(evalAt(R, zeroR, CombineStrong, 1)))
+	fmt.Fprintf(w, "| I | %s | %s |\n\n", pct(evalAt(I, zeroI, CombineAll, 1)), pct(evalAt(I, zeroI, CombineStrong, 1)))
+
+	for _, c := range combines {
+		cc := cfg
+		cc.Combine = c
+		fmt.Fprintf(w, "Decision rule: %s\n\n", c)
+		// 2. R → I
+		mR := fit(R, cc)
+		tR := chooseThreshold(R, thresholdCVScores(R, cc), cc)
+		sI := mR.scoreAll(I)
+		// 3. I → R
+		mI := fit(I, cc)
+		tI := chooseThreshold(I, groupCVScores(I, cc), cc)
+		sR := mI.scoreAll(R)
+		fmt.Fprintln(w, "| protocol | threshold (chosen inside the training group) | recall | FPR |")
+		fmt.Fprintln(w, "|---|---:|---|---|")
+		fmt.Fprintf(w, "| train R → test I | %.3f | %s |\n", tR, pct(evalAt(I, sI, c, tR)))
+		fmt.Fprintf(w, "| train I → test R | %.3f | %s |\n", tI, pct(evalAt(R, sR, c, tI)))
+
+		// 4. nested leave-one-file-out over R ∪ I
+		gs := groups(items)
+		oof := make([]float64, len(items))
+		perFile := map[string]OperatingPoint{}
+		var pooled OperatingPoint
+		for _, g := range gs {
+			train := subset(items, func(p prepared) bool { return p.group != g })
+			test := subset(items, func(p prepared) bool { return p.group == g })
+			m := fit(train, cc)
+			t := chooseThreshold(train, thresholdCVScores(train, cc), cc)
+			sc := m.scoreAll(test)
+			op := evalAt(test, sc, c, t)
+			perFile[g] = op
+			pooled.TP, pooled.FP, pooled.Pos, pooled.Neg = pooled.TP+op.TP, pooled.FP+op.FP, pooled.Pos+op.Pos, pooled.Neg+op.Neg
+			k := 0
+			for i := range items {
+				if items[i].group == g {
+					oof[i] = sc[k]
+					k++
+				}
+			}
+		}
+		pooled.Recall = float64(pooled.TP) / float64(pooled.Pos)
+		pooled.FPR = float64(pooled.FP) / float64(pooled.Neg)
+		fmt.Fprintf(w, "| nested leave-one-file-out, R ∪ I pooled | per file | %s |\n", pct(pooled))
+		for _, g := range gs {
+			op := perFile[g]
+			fmt.Fprintf(w, "| … held-out file %s | %.3f | %s |\n", g, op.Threshold, pct(op))
+		}
+		// 4b. leave one author out
+		for _, a := range []string{"first helper", "second helper", "indep1", "indep2"} {
+			train := subset(items, func(p prepared) bool { return authorOf(p.group) != a })
+			test := subset(items, func(p prepared) bool { return authorOf(p.group) == a })
+			m := fit(train, cc)
+			t := chooseThreshold(train, thresholdCVScores(train, cc), cc)
+			fmt.Fprintf(w, "| leave one author out: %s | %.3f | %s |\n", a, t, pct(evalAt(test, m.scoreAll(test), c, t)))
+		}
+		fmt.Fprintln(w)
+		// 5. trade-off on the out-of-file scores
+		fmt.Fprintln(w, "Trade-off, out-of-file scores (recall | FPR):")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| threshold | R ∪ I pooled: recall | FPR | I (model trained on R only): recall | FPR |")
+		fmt.Fprintln(w, "|---:|---|---|---|---|")
+		for _, t := range []float64{0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8} {
+			fmt.Fprintf(w, "| %.2f | %s | %s |\n", t, pct(evalAt(items, oof, c, t)), pct(evalAt(I, sI, c, t)))
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// CrossValidate writes the leave-one-file-out cross-validation of ex
+// (grouped by Group) for decision rule c: per file at the threshold chosen
+// on all out-of-file scores, and the trade-off at fixed thresholds. Used
+// to tune the configuration inside one author group.
+func CrossValidate(w io.Writer, ex []Example, cfg TrainConfig, c Combine) {
+	cfg = cfg.withDefaults()
+	cfg.Combine = c
+	items := prepare(ex, cfg.Features, cfg.Bits)
+	oof := groupCVScores(items, cfg)
+	t := chooseThreshold(items, oof, cfg)
+	pct := func(op OperatingPoint) string {
+		return fmt.Sprintf("%.1f %% (%d/%d) | %.1f %% (%d/%d)", 100*op.Recall, op.TP, op.Pos, 100*op.FPR, op.FP, op.Neg)
+	}
+	fmt.Fprintf(w, "Leave-one-file-out CV, %s, lambda %g, dropout %g, features %05b: chosen threshold %.3f\n\n", c, cfg.Lambda, cfg.RuleDropout, cfg.Features, t)
+	fmt.Fprintln(w, "| set | recall | FPR |")
+	fmt.Fprintln(w, "|---|---|---|")
+	fmt.Fprintf(w, "| pooled | %s |\n", pct(evalAt(items, oof, c, t)))
+	for _, g := range groups(items) {
+		var sub []prepared
+		var sc []float64
+		for i, it := range items {
+			if it.group == g {
+				sub, sc = append(sub, it), append(sc, oof[i])
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s |\n", g, pct(evalAt(sub, sc, c, t)))
+	}
+	for _, x := range []float64{0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8} {
+		fmt.Fprintf(w, "| t=%.1f | %s |\n", x, pct(evalAt(items, oof, c, x)))
+	}
+	fmt.Fprintln(w)
+}
+
+// Curve writes the recall/false-positive trade-off of model m (with its
+// own decision rule) on ex at the thresholds ts, overall and per language,
+// then recall or false-positive rate per kind at m's threshold. Used for a
+// first run of a shipped model on a new author's set.
+func Curve(w io.Writer, ex []Example, m *Model, ts []float64) {
+	items := prepare(ex, m.Features, m.Bits)
+	scores := m.scoreAll(items)
+	pct := func(op OperatingPoint) string {
+		return fmt.Sprintf("%.1f %% (%d/%d) | %.1f %% (%d/%d)", 100*op.Recall, op.TP, op.Pos, 100*op.FPR, op.FP, op.Neg)
+	}
+	sub := func(keep func(Example) bool) ([]prepared, []float64) {
+		var it []prepared
+		var sc []float64
+		for i, e := range ex {
+			if keep(e) {
+				it, sc = append(it, items[i]), append(sc, scores[i])
+			}
+		}
+		return it, sc
+	}
+	langs := []string{"en", "sv"}
+	fmt.Fprintf(w, "Decision rule: %s; model threshold %.3f\n\n", m.Combine, m.Threshold)
+	fmt.Fprintln(w, "| threshold | all: recall | FPR | en: recall | FPR | sv: recall | FPR |")
+	fmt.Fprintln(w, "|---:|---|---|---|---|---|---|")
+	for _, t := range ts {
+		fmt.Fprintf(w, "| %.3f | %s", t, pct(evalAt(items, scores, m.Combine, t)))
+		for _, l := range langs {
+			it, sc := sub(func(e Example) bool { return e.Lang == l })
+			fmt.Fprintf(w, " | %s", pct(evalAt(it, sc, m.Combine, t)))
+		}
+		fmt.Fprintln(w, " |")
+	}
+	fmt.Fprintln(w)
+	kinds := map[string]bool{}
+	var names []string
+	for _, e := range ex {
+		k := fmt.Sprintf("%v|%s", e.Crisis, e.Kind)
+		if !kinds[k] {
+			kinds[k] = true
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	fmt.Fprintf(w, "Per kind at the model threshold %.3f (positives: recall; negatives: false-positive rate)\n\n", m.Threshold)
+	fmt.Fprintln(w, "| crisis | kind | n | flagged | rate | en | sv |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|")
+	for _, k := range names {
+		p := strings.SplitN(k, "|", 2)
+		rate := func(l string) string {
+			it, sc := sub(func(e Example) bool {
+				return fmt.Sprintf("%v|%s", e.Crisis, e.Kind) == k && (l == "" || e.Lang == l)
+			})
+			op := evalAt(it, sc, m.Combine, float64(m.Threshold))
+			n, f := op.Pos+op.Neg, op.TP+op.FP
+			if n == 0 {
+				return "—"
+			}
+			return fmt.Sprintf("%.1f %% (%d/%d)", 100*float64(f)/float64(n), f, n)
+		}
+		it, sc := sub(func(e Example) bool { return fmt.Sprintf("%v|%s", e.Crisis, e.Kind) == k })
+		op := evalAt(it, sc, m.Combine, float64(m.Threshold))
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %s | %s | %s |\n", p[0], p[1], op.Pos+op.Neg, op.TP+op.FP, rate(""), rate("en"), rate("sv"))
+	}
+	fmt.Fprintln(w)
+}
+
+// ValidateAuthors is the leave-one-author-out protocol for the independent
+// authors: for each independent set (indep1, indep2, …) a model is trained
+// on every other author's sets, its threshold chosen inside that training
+// data by TrainConfig's rule, and it is evaluated once on the held-out
+// author: at the chosen threshold and at fixed thresholds. It fails when
+// ex has no independent set.
+func ValidateAuthors(w io.Writer, ex []Example, cfg TrainConfig) error {
+	cfg = cfg.withDefaults()
+	items := prepare(ex, cfg.Features, cfg.Bits)
+	var held []string
+	for _, g := range groups(items) {
+		if IndependentGroup(g) {
+			held = append(held, g)
+		}
+	}
+	if len(held) == 0 {
+		return fmt.Errorf("crisis: validate authors: no independent set")
+	}
+	pct := func(op OperatingPoint) string {
+		return fmt.Sprintf("%.1f %% (%d/%d) | %.1f %% (%d/%d)", 100*op.Recall, op.TP, op.Pos, 100*op.FPR, op.FP, op.Neg)
+	}
+	fmt.Fprintf(w, "Config: %s\n\n", cfg)
+	fmt.Fprintln(w, "| held-out author | threshold (chosen in training) | recall | FPR | rules alone: recall | FPR |")
+	fmt.Fprintln(w, "|---|---:|---|---|---|---|")
+	ts := []float64{0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8}
+	curves := map[string][]string{}
+	for _, g := range held {
+		train := subset(items, func(p prepared) bool { return p.group != g })
+		test := subset(items, func(p prepared) bool { return p.group == g })
+		m := fit(train, cfg)
+		t := chooseThreshold(train, thresholdCVScores(train, cfg), cfg)
+		sc := m.scoreAll(test)
+		fmt.Fprintf(w, "| %s | %.3f | %s | %s |\n", g, t, pct(evalAt(test, sc, cfg.Combine, t)), pct(evalAt(test, make([]float64, len(test)), CombineAll, 1)))
+		best := OperatingPoint{}
+		for x := 0.05; x < 1; x += 0.01 {
+			if op := evalAt(test, sc, cfg.Combine, x); op.FPR <= 0.12 && op.Recall > best.Recall {
+				best = op
+			}
+		}
+		fmt.Fprintf(w, "| … oracle: best threshold with FPR ≤ 12 %% on %s (not a valid estimate) | %.2f | %s | |\n", g, best.Threshold, pct(best))
+		for _, x := range ts {
+			curves[g] = append(curves[g], pct(evalAt(test, sc, cfg.Combine, x)))
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "| threshold |")
+	for _, g := range held {
+		fmt.Fprintf(w, " %s: recall | FPR |", g)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, "|---:|")
+	for range held {
+		fmt.Fprint(w, "---|---|")
+	}
+	fmt.Fprintln(w)
+	for i, x := range ts {
+		fmt.Fprintf(w, "| %.2f |", x)
+		for _, g := range held {
+			fmt.Fprintf(w, " %s |", curves[g][i])
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
+	return nil
+}
