@@ -88,12 +88,12 @@ func (r *run) eraseRule(ctx context.Context, p Policy, rule Rule) error {
 	fs := r.s.Firestore
 	if rule.Match == MatchDocID {
 		ref := fs.Collection(p.Collection).Doc(r.uid)
-		switch rule.ID {
-		case "users":
+		if rule.Kind == KindDeleteSubtree {
 			n, err := r.deleteTree(ctx, ref)
 			r.count(rule.ID, n)
 			return err
-		case "consents":
+		}
+		if rule.ID == "consents" {
 			if err := r.summariseConsents(ctx, ref); err != nil {
 				return err
 			}

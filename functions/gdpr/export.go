@@ -171,6 +171,12 @@ func (s *Service) WriteArchive(ctx context.Context, w io.Writer, uid, requestID 
 				default:
 					docs = append(docs, snap)
 				}
+				if err == nil && rule.Kind == KindDeleteSubtree {
+					// The documents below it (coach_profiles/{uid}/private/connect).
+					var below []*firestore.DocumentSnapshot
+					below, err = s.subtreeDocs(ctx, s.Firestore.Collection(p.Collection).Doc(uid))
+					docs = append(docs, below...)
+				}
 			case MatchQuery:
 				q, berr := rule.Query.Build(s.Firestore, rule.value(uid, x.ps))
 				if berr != nil {
@@ -186,6 +192,9 @@ func (s *Service) WriteArchive(ctx context.Context, w io.Writer, uid, requestID 
 			var out []ExportDoc
 			for _, d := range docs {
 				if v, ok := rule.export(x, d); ok {
+					if d.Ref.Parent.ID == model.SubColPrivate {
+						v = redactSecrets(v)
+					}
 					out = append(out, ExportDoc{ID: d.Ref.ID, Path: relPath(d.Ref), Data: v})
 				}
 			}
@@ -300,6 +309,28 @@ func (s *Service) exportTree(ctx context.Context, zw *zip.Writer, doc *firestore
 		files = append(files, ManifestFile{Path: name, Collection: ids[c], Documents: len(groups[c]), Description: policyExport(ids[c])})
 	}
 	return files, nil
+}
+
+// subtreeDocs reads every document below doc (not doc itself), with one
+// descendant query per collection id.
+func (s *Service) subtreeDocs(ctx context.Context, doc *firestore.DocumentRef) ([]*firestore.DocumentSnapshot, error) {
+	ids, err := subtreeIDs(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
+	var out []*firestore.DocumentSnapshot
+	for _, id := range ids {
+		q, err := descendants(doc, id)
+		if err != nil {
+			return nil, err
+		}
+		docs, err := q.Documents(ctx).GetAll()
+		if err != nil {
+			return nil, store.Classify("gdpr: export "+id, err)
+		}
+		out = append(out, docs...)
+	}
+	return out, nil
 }
 
 // childCollectionIDs lists the collection ids directly below docs.

@@ -309,6 +309,7 @@ func (e *env) seed(n int) fixture {
 		Status: model.StatusAssigned, Log: &model.JournalLog{AudioURL: str("users/" + o + "/secret.m4a")}})
 	own("client_profiles/"+u, model.ClientProfile{UserID: u, DisplayName: "Subject", CoachIDs: []string{c}, UpdatedAt: now})
 	own("coach_profiles/"+u, model.CoachProfile{CoachID: u, DisplayName: "Subject the coach"})
+	own("coach_profiles/"+u+"/private/connect", model.CoachConnect{CoachID: u, StripeAccountID: "acct_" + u, PayoutsEnabled: true})
 	own("consents/"+u, model.Consents{UserID: u, ConsentsGiven: []model.ConsentEntry{
 		{Type: model.ConsentTermsOfService, Version: "v1", AgreedAt: now, Status: model.ConsentGranted},
 		{Type: model.ConsentAIAnalysis, Version: "v1", AgreedAt: now, Status: model.ConsentGranted},

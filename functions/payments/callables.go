@@ -334,7 +334,7 @@ func (s *Service) CreateBillingPortalSession(ctx context.Context, req *callable.
 // CreateConnectOnboardingLink returns a Stripe Connect onboarding link
 // for the signed-in coach, creating the coach's Express account (metadata
 // coachUid, idempotency key per coach) and recording it in
-// coach_profiles/{uid}.stripeAccountId on first use.
+// coach_profiles/{uid}/private/connect (stripeAccountId) on first use.
 //
 // Errors: UNAUTHENTICATED; PERMISSION_DENIED without the coach claim (the
 // callable's options); INVALID_ARGUMENT for a bad returnUrl; UNAVAILABLE
@@ -374,8 +374,13 @@ func (s *Service) CreateConnectOnboardingLink(ctx context.Context, req *callable
 	return LinkResult{URL: link.URL, ExpiresAt: link.ExpiresAt, AccountID: acct}, nil
 }
 
+// ensureConnectAccount returns the coach's Express account id, creating
+// the account on first use. Two concurrent calls create at most one
+// account (Stripe's idempotency key per coach) and record one id: the
+// transaction keeps an id already stored (by another call or by an
+// account.updated event that overtook this one).
 func (s *Service) ensureConnectAccount(ctx context.Context, uid string) (string, error) {
-	ref := s.Firestore.Collection(model.ColCoachProfiles).Doc(uid)
+	ref := s.connectRef(uid)
 	snap, err := ref.Get(ctx)
 	if err == nil {
 		if a, _ := snap.Data()["stripeAccountId"].(string); a != "" {

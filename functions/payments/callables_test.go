@@ -245,9 +245,14 @@ func TestBillingPortalAndConnect(t *testing.T) {
 		ar[0].Form.Get("capabilities[transfers][requested]") != "true" || !strings.HasPrefix(ar[0].Header.Get("Idempotency-Key"), "ij-connect-account-") {
 		t.Errorf("account request = %+v", ar)
 	}
-	var cp model.CoachProfile
-	if !h.get("coach_profiles/"+coach, &cp) || cp.StripeAccountID != acct || cp.PayoutsEnabled {
-		t.Errorf("coach profile = %+v", cp)
+	var cc model.CoachConnect
+	if !h.get("coach_profiles/"+coach+"/private/connect", &cc) || cc.StripeAccountID != acct || cc.PayoutsEnabled ||
+		cc.PayoutsReason != "onboarding_incomplete" || cc.CoachID != coach {
+		t.Errorf("connect state = %+v", cc)
+	}
+	// The callable writes no public profile (the coach writes that one).
+	if h.get("coach_profiles/"+coach, &map[string]any{}) {
+		t.Error("the callable created a public coach profile")
 	}
 	// A second link reuses the account.
 	call(t, c.connect, ctok, map[string]any{"returnUrl": "https://app.example.test/coach"})

@@ -37,11 +37,21 @@ func payoutsReason(a *stripe.Account) string {
 	return "payouts_disabled"
 }
 
+// connectRef is coach_profiles/{coach}/private/connect, the coach's
+// server-owned Stripe Connect state.
+func (s *Service) connectRef(coach string) *firestore.DocumentRef {
+	return s.Firestore.Collection(model.ColCoachProfiles).Doc(coach).Collection(model.SubColPrivate).Doc(model.DocConnect)
+}
+
 // accountEffect handles account.updated: the coach's payout eligibility
-// in coach_profiles/{coachUid}. The coach is found through the account's
-// metadata coachUid (set when the account was created) and must be linked
-// to that account. Guard: the later event wins; of two in the same second,
-// the one with payouts enabled.
+// in coach_profiles/{coachUid}/private/connect. The coach is found through
+// the account's metadata coachUid (set when the account was created) and
+// must be linked to that account. Without Connect state yet (the event
+// overtook the onboarding callable's write) the state is created, but only
+// for a coach who still exists (a users or coach_profiles document), so
+// that a late event never recreates data of an erased coach. Guard: the
+// later event wins; of two in the same second, the one with payouts
+// enabled.
 func (s *Service) accountEffect(a *stripe.Account, at time.Time) effect {
 	coach := a.Metadata[metaCoachUID]
 	if !validID(coach) {
@@ -49,24 +59,31 @@ func (s *Service) accountEffect(a *stripe.Account, at time.Time) effect {
 	}
 	reason := payoutsReason(a)
 	return effect{apply: func(ctx context.Context, tx *firestore.Transaction) (Result, error) {
-		ref := s.Firestore.Collection(model.ColCoachProfiles).Doc(coach)
+		ref := s.connectRef(coach)
 		snap, err := tx.Get(ref)
-		if store.IsNotFound(err) {
-			return ignored("unknown coach"), nil
-		}
-		if err != nil {
+		var cc model.CoachConnect
+		switch {
+		case store.IsNotFound(err):
+			known, err := s.coachExists(tx, coach)
+			if err != nil {
+				return Result{}, err
+			}
+			if !known {
+				return ignored("unknown coach"), nil
+			}
+		case err != nil:
 			return Result{}, err
+		default:
+			if err := snap.DataTo(&cc); err != nil {
+				return Result{}, fmt.Errorf("decode connect state: %w", err)
+			}
 		}
-		var cp model.CoachProfile
-		if err := snap.DataTo(&cp); err != nil {
-			return Result{}, fmt.Errorf("decode coach profile: %w", err)
-		}
-		if cp.StripeAccountID != "" && cp.StripeAccountID != a.ID {
+		if cc.StripeAccountID != "" && cc.StripeAccountID != a.ID {
 			return ignored("account not linked to the coach"), nil
 		}
-		if cp.AccountUpdated != nil {
-			prev := *cp.AccountUpdated
-			if at.Before(prev) || at.Equal(prev) && (!a.PayoutsEnabled || cp.PayoutsEnabled) {
+		if cc.AccountUpdated != nil {
+			prev := *cc.AccountUpdated
+			if at.Before(prev) || at.Equal(prev) && (!a.PayoutsEnabled || cc.PayoutsEnabled) {
 				return Result{Status: StatusProcessed, Reason: "older than the stored state"}, nil
 			}
 		}
@@ -79,6 +96,24 @@ func (s *Service) accountEffect(a *stripe.Account, at time.Time) effect {
 		}
 		return processed, nil
 	}}
+}
+
+// coachExists reports whether users/{coach} or coach_profiles/{coach}
+// exists (read in tx).
+func (s *Service) coachExists(tx *firestore.Transaction, coach string) (bool, error) {
+	for _, ref := range []*firestore.DocumentRef{
+		s.Firestore.Collection(model.ColUsers).Doc(coach),
+		s.Firestore.Collection(model.ColCoachProfiles).Doc(coach),
+	} {
+		_, err := tx.Get(ref)
+		if err == nil {
+			return true, nil
+		}
+		if !store.IsNotFound(err) {
+			return false, err
+		}
+	}
+	return false, nil
 }
 
 // payoutRank orders payout statuses; completed and failed are final.

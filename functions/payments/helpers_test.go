@@ -283,7 +283,8 @@ func (h *harness) seed() {
 		Entitlements: []string{"premium"}, Active: true})
 	h.set("billing_plans/journal", model.BillingPlan{PlanID: "journal", Title: "Journal+", StripePriceID: "price_journal",
 		Entitlements: []string{"journal_plus"}, Active: true})
-	h.set("coach_profiles/coach-1", model.CoachProfile{CoachID: "coach-1", DisplayName: "C", StripeAccountID: "acct_1"})
+	h.set("coach_profiles/coach-1", model.CoachProfile{CoachID: "coach-1", DisplayName: "C"})
+	h.set("coach_profiles/coach-1/private/connect", model.CoachConnect{CoachID: "coach-1", StripeAccountID: "acct_1"})
 	tr1, tr2 := "tr_1", "tr_2"
 	h.set("payouts/po-1", model.Payout{PayoutID: "po-1", CoachID: "coach-1", Amount: 30000, Currency: "SEK",
 		Status: model.PayoutPending, Processor: "stripe_connect", ProcessorPayoutID: &tr1})

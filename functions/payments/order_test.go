@@ -149,10 +149,10 @@ func scenarios() []scenario {
 				event("evt_d7", "transfer.reversed", t0+400, objTransfer("tr_2", "po-2", 20000, 20000)),
 			},
 			check: func(t *testing.T, h *harness) {
-				var cp model.CoachProfile
-				if !h.get("coach_profiles/coach-1", &cp) || !cp.PayoutsEnabled || cp.PayoutsReason != "" || cp.AccountUpdated == nil ||
-					!cp.AccountUpdated.Equal(time.Unix(t0+200, 0)) {
-					t.Errorf("coach profile = %+v", cp)
+				var cc model.CoachConnect
+				if !h.get("coach_profiles/coach-1/private/connect", &cc) || !cc.PayoutsEnabled || cc.PayoutsReason != "" || cc.AccountUpdated == nil ||
+					!cc.AccountUpdated.Equal(time.Unix(t0+200, 0)) {
+					t.Errorf("connect state = %+v", cc)
 				}
 				var p1, p2 model.Payout
 				h.get("payouts/po-1", &p1)

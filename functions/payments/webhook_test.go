@@ -149,9 +149,14 @@ func TestWebhookEveryHandledType(t *testing.T) {
 		{"customer.subscription.resumed", objSub("sub_1", "cus_1", "active", []string{"price_premium"}, t0+86400*30, nil), sub("sub_1", "active")},
 		{"customer.subscription.deleted", objSub("sub_1", "cus_1", "canceled", []string{"price_premium"}, t0+86400*30, nil), sub("sub_1", "canceled")},
 		{"account.updated", objAccount("acct_1", "coach-1", true, true, nil, ""), func(t *testing.T) {
-			var cp model.CoachProfile
-			if !h.get("coach_profiles/coach-1", &cp) || !cp.PayoutsEnabled || cp.PayoutsReason != "" || cp.DisplayName != "C" {
-				t.Errorf("coach profile = %+v", cp)
+			var cc model.CoachConnect
+			if !h.get("coach_profiles/coach-1/private/connect", &cc) || !cc.PayoutsEnabled || cc.PayoutsReason != "" || cc.StripeAccountID != "acct_1" {
+				t.Errorf("connect state = %+v", cc)
+			}
+			// The public profile is left alone and holds no Connect state.
+			var pub map[string]any
+			if !h.get("coach_profiles/coach-1", &pub) || len(pub) != 2 || pub["displayName"] != "C" {
+				t.Errorf("public coach profile = %v", pub)
 			}
 		}},
 		{"transfer.created", objTransfer("tr_1", "po-1", 30000, 0), payout("po-1", model.PayoutProcessing)},
@@ -273,6 +278,7 @@ func TestWebhookIgnoredAndDuplicates(t *testing.T) {
 		{"evt_ign_3", "customer.subscription.updated", "unknown customer", objSub("sub_u", "cus_unknown", "active", nil, t0, nil)},
 		{"evt_ign_4", "account.updated", "unknown account", map[string]any{"id": "acct_x", "object": "account"}},
 		{"evt_ign_5", "account.updated", "account not linked", objAccount("acct_other", "coach-1", true, true, nil, "")},
+		{"evt_ign_8", "account.updated", "unknown coach", objAccount("acct_9", "coach-gone", true, true, nil, "")},
 		{"evt_ign_6", "transfer.created", "unknown payout", objTransfer("tr_x", "po-none", 100, 0)},
 		{"evt_ign_7", "invoice.paid", "invoice without a subscription", map[string]any{"id": "in_x", "object": "invoice"}},
 	}
@@ -350,5 +356,30 @@ func TestWebhookFailureMidway(t *testing.T) {
 	got := h.claims.users["u1"]
 	if got["admin"] != true || !slices.Equal(got["entitlements"].([]string), []string{"premium"}) {
 		t.Errorf("claims after retry = %v", got)
+	}
+}
+
+// TestAccountUpdatedBeforeOnboardingWrite: an account.updated event that
+// overtakes the onboarding callable's own write creates the coach's
+// private Connect state (never the public profile); a later event of
+// another account for that coach is not linked.
+func TestAccountUpdatedBeforeOnboardingWrite(t *testing.T) {
+	h := newHarness(t)
+	h.set("users/coach-2", model.User{UserID: "coach-2"})
+	code, body := h.deliver(event("evt_early", "account.updated", t0, objAccount("acct_2", "coach-2", false, false, []string{"external_account"}, "")))
+	if code != 200 || body["status"] != StatusProcessed {
+		t.Fatalf("early account.updated: %d %v", code, body)
+	}
+	var cc model.CoachConnect
+	if !h.get("coach_profiles/coach-2/private/connect", &cc) || cc.CoachID != "coach-2" || cc.StripeAccountID != "acct_2" ||
+		cc.PayoutsEnabled || cc.PayoutsReason == "" || cc.AccountUpdated == nil {
+		t.Errorf("connect state = %+v", cc)
+	}
+	if h.get("coach_profiles/coach-2", &map[string]any{}) {
+		t.Error("the webhook created a public coach profile")
+	}
+	code, body = h.deliver(event("evt_other", "account.updated", t0+10, objAccount("acct_3", "coach-2", true, true, nil, "")))
+	if code != 200 || body["status"] != StatusIgnored {
+		t.Errorf("other account: %d %v", code, body)
 	}
 }

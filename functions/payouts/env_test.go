@@ -62,7 +62,8 @@ func (e *env) program(id string, coaches []string, splits map[string]int, bps *i
 
 func (e *env) coach(uid, account string, enabled bool) {
 	e.t.Helper()
-	e.set("coach_profiles/"+uid, model.CoachProfile{CoachID: uid, DisplayName: "c", StripeAccountID: account, PayoutsEnabled: enabled})
+	e.set("coach_profiles/"+uid, model.CoachProfile{CoachID: uid, DisplayName: "c"})
+	e.set("coach_profiles/"+uid+"/private/connect", model.CoachConnect{CoachID: uid, StripeAccountID: account, PayoutsEnabled: enabled})
 }
 
 // payment writes a succeeded payment of program at day (days before t0's

@@ -101,9 +101,10 @@ const (
 )
 
 // ExecuteTransfers transfers every pending payout with an amount to its
-// coach's connected account. A coach without an eligible account
-// (coach_profiles.stripeAccountId empty or payoutsEnabled false) keeps the
-// payout pending with a reason. A transfer that may have been sent before
+// coach's connected account. A coach without an eligible account (no
+// stripeAccountId in coach_profiles/{coach}/private/connect, or
+// payoutsEnabled false there) keeps the payout pending with a reason. A
+// transfer that may have been sent before
 // (transferStartedAt set, no processorPayoutId) is looked up by its
 // transfer_group first, so a payout is never transferred twice even after
 // Stripe's 24-hour idempotency window. Errors from Stripe are recorded on
@@ -207,24 +208,25 @@ func (s *Service) destination(ctx context.Context, coach string) (account, reaso
 	if !safeID.MatchString(coach) {
 		return "", ReasonNoAccount, nil
 	}
-	snap, err := s.Firestore.Collection(model.ColCoachProfiles).Doc(coach).Get(ctx)
+	snap, err := s.Firestore.Collection(model.ColCoachProfiles).Doc(coach).
+		Collection(model.SubColPrivate).Doc(model.DocConnect).Get(ctx)
 	if store.IsNotFound(err) {
 		return "", ReasonNoAccount, nil
 	}
 	if err != nil {
-		return "", "", store.Classify("read coach profile", err)
+		return "", "", store.Classify("read connect state", err)
 	}
-	var cp model.CoachProfile
-	if err := snap.DataTo(&cp); err != nil {
+	var cc model.CoachConnect
+	if err := snap.DataTo(&cc); err != nil {
 		return "", ReasonNoAccount, nil
 	}
 	switch {
-	case cp.StripeAccountID == "":
+	case cc.StripeAccountID == "":
 		return "", ReasonNoAccount, nil
-	case !cp.PayoutsEnabled:
+	case !cc.PayoutsEnabled:
 		return "", ReasonPayoutsDisabled, nil
 	}
-	return cp.StripeAccountID, "", nil
+	return cc.StripeAccountID, "", nil
 }
 
 // setReason records why a payout waits (only when it changes).

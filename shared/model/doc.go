@@ -32,12 +32,13 @@ const (
 	ColPayouts         = "payouts"
 
 	// Added by the functions (see the README's data-model section).
-	ColCoachProfiles   = "coach_profiles"   // coach_profiles/{coachUid}: public coach data + Connect state
+	ColCoachProfiles   = "coach_profiles"   // coach_profiles/{coachUid}: public coach data (signed-in users read)
 	ColClientProfiles  = "client_profiles"  // client_profiles/{uid}: the coach-visible part of a user
 	SubColCoaches      = "coaches"          // users/{uid}/coaches/{coachUid}: coach assignment
 	SubColInsights     = "daily_insights"   // users/{uid}/daily_insights/{YYYY-MM-DD}
 	SubColNotes        = "notifications"    // users/{uid}/notifications/{id}
-	SubColPrivate      = "private"          // users/{uid}/private/{doc}: server-only per-user state
+	SubColPrivate      = "private"          // users/{uid}/private/{doc}: server-only per-user state; also coach_profiles/{coachUid}/private/{doc}
+	DocConnect         = "connect"          // coach_profiles/{coachUid}/private/connect: the coach's Stripe Connect state (model.CoachConnect)
 	ColEnrollments     = "enrollments"      // enrollments/{uid}_{programId}
 	ColSubscriptions   = "subscriptions"    // subscriptions/{stripeSubscriptionId}
 	ColStripeCustomers = "stripe_customers" // stripe_customers/{cus_…} → uid

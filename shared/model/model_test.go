@@ -12,7 +12,7 @@ import (
 // allTypes is every document type of the model.
 var allTypes = []any{
 	User{}, Answer{}, PersonalityType{}, NeuroTendencies{}, WellbeingFlags{}, BirthPlace{}, ProfileMeta{},
-	ClientProfile{}, CoachAssignment{}, CoachProfile{}, Activation{}, Program{}, Module{}, ModuleActivation{},
+	ClientProfile{}, CoachAssignment{}, CoachProfile{}, CoachConnect{}, Activation{}, Program{}, Module{}, ModuleActivation{},
 	UserActivation{}, JournalLog{}, AIAnalysis{}, MoodShift{}, CrisisDetails{}, LiveSession{}, SessionReflection{}, Session{},
 	Consents{}, ConsentEntry{}, Payment{}, RefundDetails{}, Refund{}, Dispute{}, Payout{}, Period{},
 	FortnoxVoucher{}, Enrollment{}, Subscription{}, StripeCustomer{}, WebhookEvent{}, WellbeingEvent{},

@@ -209,18 +209,31 @@ func (s AssignmentSource) Valid() bool {
 	return false
 }
 
-// CoachProfile is coach_profiles/{coachUid}: public coach data (the coach
-// writes displayName and bio) and server-owned Stripe Connect state.
+// CoachProfile is coach_profiles/{coachUid}: the coach's public profile,
+// readable by every signed-in user and written by the coach (displayName,
+// bio). It holds nothing server-owned: the Stripe Connect state is in
+// CoachConnect (coach_profiles/{coachUid}/private/connect).
 type CoachProfile struct {
 	CoachID     string `firestore:"coachId" json:"coachId"`
 	DisplayName string `firestore:"displayName" json:"displayName"`
 	Bio         string `firestore:"bio,omitempty" json:"bio,omitempty"`
-	// Server-owned.
-	StripeAccountID string     `firestore:"stripeAccountId,omitempty" json:"stripeAccountId,omitempty"`
-	PayoutsEnabled  bool       `firestore:"payoutsEnabled" json:"payoutsEnabled"`
-	PayoutsReason   string     `firestore:"payoutsReason,omitempty" json:"payoutsReason,omitempty"`
-	AccountUpdated  *time.Time `firestore:"accountUpdatedAt,omitempty" json:"accountUpdatedAt,omitempty"`
-	// CarryForward is a negative balance (minor units per currency) carried
-	// into the next payout when refunds exceeded earnings.
-	CarryForward map[string]int64 `firestore:"carryForward,omitempty" json:"carryForward,omitempty"`
+}
+
+// CoachConnect is coach_profiles/{coachUid}/private/connect: the coach's
+// Stripe Connect state. Server-owned (the Connect onboarding callable and
+// the account.updated webhook write it; the payouts job reads it); only
+// that coach and admins may read it, no client writes it.
+type CoachConnect struct {
+	CoachID string `firestore:"coachId" json:"coachId"`
+	// StripeAccountID is the coach's Express account (acct_…), set once
+	// when the account is created.
+	StripeAccountID string `firestore:"stripeAccountId,omitempty" json:"stripeAccountId,omitempty"`
+	// PayoutsEnabled says whether the account can receive transfers.
+	PayoutsEnabled bool `firestore:"payoutsEnabled" json:"payoutsEnabled"`
+	// PayoutsReason is why payouts are disabled (Stripe's disabled reason
+	// or due requirement names; "" when enabled).
+	PayoutsReason string `firestore:"payoutsReason,omitempty" json:"payoutsReason,omitempty"`
+	// AccountUpdated is the time of the account.updated event last
+	// applied (the webhook's order guard).
+	AccountUpdated *time.Time `firestore:"accountUpdatedAt,omitempty" json:"accountUpdatedAt,omitempty"`
 }

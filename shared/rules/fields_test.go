@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -542,6 +543,8 @@ func fieldCases() []rcase {
 		{"without bio", []any{"bio", deleteField}, allow},
 		{"stripeAccountId", []any{"stripeAccountId", "acct_x"}, deny},
 		{"payoutsEnabled", []any{"payoutsEnabled", true}, deny},
+		{"payoutsReason", []any{"payoutsReason", ""}, deny},
+		{"accountUpdatedAt", []any{"accountUpdatedAt", reqTime}, deny},
 		{"carryForward", []any{"carryForward", doc{"SEK": 0}}, deny},
 		{"displayName empty", []any{"displayName", ""}, deny},
 		{"displayName 101 chars", []any{"displayName", strN(101)}, deny},
@@ -561,6 +564,8 @@ func fieldCases() []rcase {
 		{"clear bio", patch("bio", nil), allow},
 		{"disable payouts", patch("payoutsEnabled", false), deny},
 		{"stripeAccountId", patch("stripeAccountId", "acct_evil"), deny},
+		{"payoutsReason", patch("payoutsReason", "ok"), deny},
+		{"accountUpdatedAt", patch("accountUpdatedAt", reqTime), deny},
 		{"carryForward", patch("carryForward", doc{"SEK": 0}), deny},
 		{"displayName 101 chars", patch("displayName", strN(101)), deny},
 	} {
@@ -609,6 +614,9 @@ func TestRulesKeyListsMatchModel(t *testing.T) {
 		"activationKeys":  firestoreNames(model.Activation{}),
 		"programKeys":     firestoreNames(model.Program{}),
 		"liveSessionKeys": firestoreNames(model.LiveSession{}),
+		// The public coach profile holds no server-owned field: the
+		// Connect state is model.CoachConnect under private/connect.
+		"coachProfileKeys": firestoreNames(model.CoachProfile{}),
 	}
 	for name, w := range want {
 		got := append([]string(nil), lists[name]...)
@@ -617,6 +625,11 @@ func TestRulesKeyListsMatchModel(t *testing.T) {
 		sort.Strings(w)
 		if fmt.Sprint(got) != fmt.Sprint(w) {
 			t.Errorf("firestore.rules %s() = %v, model has %v", name, got, w)
+		}
+	}
+	for _, s := range firestoreNames(model.CoachConnect{}) {
+		if s != "coachId" && slices.Contains(lists["coachProfileKeys"], s) {
+			t.Errorf("server-owned Connect field %s is in coachProfileKeys", s)
 		}
 	}
 	for _, s := range model.UserServerFields {

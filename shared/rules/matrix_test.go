@@ -78,6 +78,17 @@ var accessMatrix = []access{
 	{"coach_profiles: update own bio", update("coach_profiles/carol", patch("bio", "New bio")), who(coach)},
 	{"coach_profiles: delete", del("coach_profiles/carol"), nobody},
 
+	// coach_profiles/{coachUid}/private/connect: the Stripe Connect state,
+	// server-owned; the coach and admins read it
+	{"coach connect: read carol's", get("coach_profiles/carol/private/connect"), who(coach, admin)},
+	{"coach connect: read another private doc", get("coach_profiles/carol/private/other"), nobody},
+	{"coach connect: list", listAll("coach_profiles/{coachUid}", "private", "carol"), nobody},
+	{"coach connect: create own", create("coach_profiles/dave/private/connect", doc{"coachId": "dave",
+		"stripeAccountId": "acct_dave", "payoutsEnabled": true}), nobody},
+	{"coach connect: enable payouts", update("coach_profiles/carol/private/connect", patch("payoutsEnabled", true)), nobody},
+	{"coach connect: change the account", update("coach_profiles/carol/private/connect", patch("stripeAccountId", "acct_evil")), nobody},
+	{"coach connect: delete", del("coach_profiles/carol/private/connect"), nobody},
+
 	// activations
 	{"activations: read", get("activations/act-carol"), signedIn},
 	{"activations: list by category", list(indexes.QActivationsByCategory, "mindfulness"), signedIn},

@@ -85,10 +85,11 @@ func seedDocs() map[string]doc {
 
 		"client_profiles/alice": {"userId": "alice", "displayName": "alice", "focusArea": "stress_relief",
 			"coachIds": []any{"carol"}, "updatedAt": t0},
-		"client_profiles/bob": {"userId": "bob", "displayName": "bob", "coachIds": []any{}, "updatedAt": t0},
-		"coach_profiles/carol": {"coachId": "carol", "displayName": "Carol", "bio": "Coach.", "payoutsEnabled": true,
-			"stripeAccountId": "acct_carol"},
-		"coach_profiles/dave": {"coachId": "dave", "displayName": "Dave", "payoutsEnabled": false},
+		"client_profiles/bob":  {"userId": "bob", "displayName": "bob", "coachIds": []any{}, "updatedAt": t0},
+		"coach_profiles/carol": {"coachId": "carol", "displayName": "Carol", "bio": "Coach."},
+		"coach_profiles/dave":  {"coachId": "dave", "displayName": "Dave"},
+		"coach_profiles/carol/private/connect": {"coachId": "carol", "stripeAccountId": "acct_carol", "payoutsEnabled": true,
+			"payoutsReason": "", "accountUpdatedAt": t0},
 
 		"activations/act-carol": activation("act-carol", "carol"),
 		"activations/act-dave":  activation("act-dave", "dave"),
