@@ -47,13 +47,13 @@
 // a negation scope, character 3–5-grams, person/negation/tense markers),
 // trained by cmd/train on the labelled crisis sets (model.bin, embedded).
 // The decision (CombineGated): a phrase or concept rule, unless the model
-// score is below StrongFloor (0.05); or the model score at or above its
+// score is below StrongFloor (0.20); or the model score at or above its
 // threshold, unless the text negates every crisis concept it mentions ("I
 // have no suicidal thoughts") or sets them all in a past it has recovered
 // from; or a broad-tier rule with a model score of at least 0.35 × the
 // threshold. A model decision adds the
 // id "model.<lang>". The validation protocol and figures are in
-// .notes/analysis.md (go run ./shared/crisis/cmd/train -validate).
+// shared/analysis/README.md (go run ./shared/crisis/cmd/train -validate).
 //
 // Recall matters more than precision; the evaluation set and its figures are
 // in shared/analysis/testdata/eval. The detector never returns or stores the
@@ -68,7 +68,7 @@ import (
 // RuleSetVersion identifies the rules and the embedded model; it changes
 // whenever a rule or model.bin changes so that stored results say which
 // detector produced them.
-const RuleSetVersion = "crisis-rules-2026.11.5"
+const RuleSetVersion = "crisis-rules-2026.11.6"
 
 // Result is the outcome of one detection.
 type Result struct {

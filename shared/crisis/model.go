@@ -74,12 +74,14 @@ const (
 const BroadGate = 0.35
 
 // StrongFloor is the model score below which a phrase or concept rule
-// hit does not count under CombineGated: the model overrules a rule only
-// when it is nearly certain ("Two years self-harm free today", a
-// colleague quoted saying "I'd rather be dead"). On the two independent
-// authors' sets, held out by author, it removed 12–21 false alarms for
-// 1–7 true ones (.notes/analysis.md).
-const StrongFloor = 0.05
+// hit does not count under CombineGated: the model overrules a rule when
+// it is confident the text is no crisis (recovery stories, counters of
+// self-harm-free time, quoted colleagues, screening questionnaires).
+// 0.05 in crisis-rules-2026.11.5; 0.20 since 2026.11.6, chosen with the
+// threshold cap by the mean over six held-out independent authors
+// (go run ./shared/crisis/cmd/train -loao): at equal mean FPR (12 %) it
+// gives about 3 points more recall than 0.05.
+const StrongFloor = 0.20
 
 // String names the decision rule.
 func (c Combine) String() string {
@@ -91,7 +93,7 @@ func (c Combine) String() string {
 	case CombineModel:
 		return "model only"
 	case CombineGated:
-		return "(phrase/concept AND model ≥ 0.05) OR (model, not vetoed by negation) OR (broad AND model ≥ 0.35 t)"
+		return fmt.Sprintf("(phrase/concept AND model ≥ %g) OR (model, not vetoed by negation) OR (broad AND model ≥ %g t)", StrongFloor, BroadGate)
 	}
 	return fmt.Sprintf("combine(%d)", uint8(c))
 }
@@ -99,13 +101,19 @@ func (c Combine) String() string {
 // decide applies the decision rule c to the rule ids, the model score,
 // the threshold and the negation veto.
 func (c Combine) decide(rules []string, score, t float64, veto bool) bool {
+	return c.decideWith(rules, score, t, veto, StrongFloor, BroadGate)
+}
+
+// decideWith is decide with the rule floor and the broad gate as
+// parameters (validation sweeps them; the detector uses the constants).
+func (c Combine) decideWith(rules []string, score, t float64, veto bool, floor, gate float64) bool {
 	if c == CombineGated {
 		if score >= t && !veto {
 			return true
 		}
 		for _, id := range rules {
 			l, _ := ruleFamily(id)
-			if (l != "broad" && score >= StrongFloor) || score >= BroadGate*t {
+			if (l != "broad" && score >= floor) || score >= gate*t {
 				return true
 			}
 		}
@@ -459,7 +467,7 @@ func negationVeto(scans []sentScan, recovered bool) bool {
 			default:
 				continue
 			}
-			if !(recovered && sc.past) && (h.e.plain || !(lookbackNegated(sc.s, h.start) || subjectNegated(sc.s, h))) {
+			if !(recovered && sc.past) && (h.e.plain || !(lookbackNegated(sc.s, h.start) || spanNegated(sc.s, h) || subjectNegated(sc.s, h))) {
 				return false
 			}
 			neg = true

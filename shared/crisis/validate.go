@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // LoadExamples reads the labelled crisis sets of dir: every
@@ -105,8 +106,7 @@ func IndependentGroup(g string) bool { return strings.HasPrefix(g, "indep") }
 //  4. nested leave-one-file-out CV over R ∪ I: each file is scored by a
 //     model trained on the other files, with the threshold chosen by
 //     leave-one-file-out CV among those; per file and pooled;
-//     then leave one author out (first helper, second helper,
-//     independent);
+//     then leave one author out (every author of authorOf in turn);
 //  5. the recall/false-positive trade-off of the out-of-file scores of 4
 //     at fixed thresholds.
 //
@@ -181,7 +181,15 @@ func Validate(w io.Writer, ex []Example, cfg TrainConfig, combines []Combine) er
 			fmt.Fprintf(w, "| … held-out file %s | %.3f | %s |\n", g, op.Threshold, pct(op))
 		}
 		// 4b. leave one author out
-		for _, a := range []string{"first helper", "second helper", "indep1", "indep2"} {
+		var authors []string
+		seen := map[string]bool{}
+		for _, g := range gs {
+			if a := authorOf(g); !seen[a] {
+				seen[a] = true
+				authors = append(authors, a)
+			}
+		}
+		for _, a := range authors {
 			train := subset(items, func(p prepared) bool { return authorOf(p.group) != a })
 			test := subset(items, func(p prepared) bool { return authorOf(p.group) == a })
 			m := fit(train, cc)
@@ -302,11 +310,15 @@ func Curve(w io.Writer, ex []Example, m *Model, ts []float64) {
 }
 
 // ValidateAuthors is the leave-one-author-out protocol for the independent
-// authors: for each independent set (indep1, indep2, …) a model is trained
-// on every other author's sets, its threshold chosen inside that training
-// data by TrainConfig's rule, and it is evaluated once on the held-out
-// author: at the chosen threshold and at fixed thresholds. It fails when
-// ex has no independent set.
+// authors: every independent set (crisis_indep*.jsonl) is its own author
+// and is held out in turn. A model is trained on every other author's
+// sets, its threshold chosen inside that training data by TrainConfig's
+// rule (out-of-author scores, grouped by authorOf), and it is evaluated
+// once on the held-out author. It writes one row per held-out author, the
+// pooled and the mean figure, the same at other false-positive caps of
+// the threshold rule (the held-out scores do not depend on the cap), and
+// the trade-off at fixed thresholds. The folds run on two goroutines; the
+// output is deterministic. It fails when ex has no independent set.
 func ValidateAuthors(w io.Writer, ex []Example, cfg TrainConfig) error {
 	cfg = cfg.withDefaults()
 	items := prepare(ex, cfg.Features, cfg.Bits)
@@ -319,49 +331,141 @@ func ValidateAuthors(w io.Writer, ex []Example, cfg TrainConfig) error {
 	if len(held) == 0 {
 		return fmt.Errorf("crisis: validate authors: no independent set")
 	}
+	type fold struct {
+		train, test []prepared
+		cv, sc      []float64
+	}
+	folds := make([]fold, len(held))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i, g := range held {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f := &folds[i]
+			f.train = subset(items, func(p prepared) bool { return p.group != g })
+			f.test = subset(items, func(p prepared) bool { return p.group == g })
+			f.sc = fit(f.train, cfg).scoreAll(f.test)
+			f.cv = thresholdCVScores(f.train, cfg)
+		}()
+	}
+	wg.Wait()
 	pct := func(op OperatingPoint) string {
 		return fmt.Sprintf("%.1f %% (%d/%d) | %.1f %% (%d/%d)", 100*op.Recall, op.TP, op.Pos, 100*op.FPR, op.FP, op.Neg)
 	}
+	// summary runs the threshold rule with cap maxFPR on every fold and
+	// returns the per-author operating points, pooled and mean.
+	summary := func(maxFPR float64) (ops []OperatingPoint, pooled OperatingPoint, meanR, meanF float64) {
+		c := cfg
+		c.MaxFPR = maxFPR
+		for _, f := range folds {
+			t := chooseThreshold(f.train, f.cv, c)
+			op := evalAt(f.test, f.sc, cfg.Combine, t)
+			ops = append(ops, op)
+			pooled.TP, pooled.FP, pooled.Pos, pooled.Neg = pooled.TP+op.TP, pooled.FP+op.FP, pooled.Pos+op.Pos, pooled.Neg+op.Neg
+			meanR += op.Recall / float64(len(folds))
+			meanF += op.FPR / float64(len(folds))
+		}
+		pooled.Recall = float64(pooled.TP) / float64(max(pooled.Pos, 1))
+		pooled.FPR = float64(pooled.FP) / float64(max(pooled.Neg, 1))
+		return ops, pooled, meanR, meanF
+	}
 	fmt.Fprintf(w, "Config: %s\n\n", cfg)
-	fmt.Fprintln(w, "| held-out author | threshold (chosen in training) | recall | FPR | rules alone: recall | FPR |")
-	fmt.Fprintln(w, "|---|---:|---|---|---|---|")
-	ts := []float64{0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8}
-	curves := map[string][]string{}
-	for _, g := range held {
-		train := subset(items, func(p prepared) bool { return p.group != g })
-		test := subset(items, func(p prepared) bool { return p.group == g })
-		m := fit(train, cfg)
-		t := chooseThreshold(train, thresholdCVScores(train, cfg), cfg)
-		sc := m.scoreAll(test)
-		fmt.Fprintf(w, "| %s | %.3f | %s | %s |\n", g, t, pct(evalAt(test, sc, cfg.Combine, t)), pct(evalAt(test, make([]float64, len(test)), CombineAll, 1)))
+	fmt.Fprintf(w, "Leave one author out (%d held-out independent authors; training authors: every other set, grouped by author)\n\n", len(held))
+	fmt.Fprintln(w, "| held-out author | threshold (chosen in training) | recall | FPR | rules alone: recall | FPR | oracle t (FPR ≤ 12 %, not an estimate) | recall | FPR |")
+	fmt.Fprintln(w, "|---|---:|---|---|---|---|---:|---|---|")
+	ops, pooled, meanR, meanF := summary(cfg.MaxFPR)
+	for i, g := range held {
+		f := folds[i]
 		best := OperatingPoint{}
 		for x := 0.05; x < 1; x += 0.01 {
-			if op := evalAt(test, sc, cfg.Combine, x); op.FPR <= 0.12 && op.Recall > best.Recall {
+			if op := evalAt(f.test, f.sc, cfg.Combine, x); op.FPR <= 0.12 && op.Recall > best.Recall {
 				best = op
 			}
 		}
-		fmt.Fprintf(w, "| … oracle: best threshold with FPR ≤ 12 %% on %s (not a valid estimate) | %.2f | %s | |\n", g, best.Threshold, pct(best))
-		for _, x := range ts {
-			curves[g] = append(curves[g], pct(evalAt(test, sc, cfg.Combine, x)))
+		fmt.Fprintf(w, "| %s | %.3f | %s | %s | %.2f | %s |\n", g, ops[i].Threshold, pct(ops[i]),
+			pct(evalAt(f.test, make([]float64, len(f.test)), CombineAll, 1)), best.Threshold, pct(best))
+	}
+	fmt.Fprintf(w, "| **pooled** | | %s | | | | | |\n", pct(pooled))
+	fmt.Fprintf(w, "| **mean over authors** | | %.1f %% | %.1f %% | | | | | |\n\n", 100*meanR, 100*meanF)
+
+	fmt.Fprintln(w, "Other false-positive caps of the threshold rule (same held-out scores):")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| cap | mean recall | mean FPR | pooled recall | pooled FPR | thresholds |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---|")
+	for _, c := range []float64{0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20} {
+		ops, pooled, mr, mf := summary(c)
+		var ts []string
+		for _, op := range ops {
+			ts = append(ts, fmt.Sprintf("%.3f", op.Threshold))
 		}
+		fmt.Fprintf(w, "| %.2f | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %s |\n", c, 100*mr, 100*mf, 100*pooled.Recall, 100*pooled.FPR, strings.Join(ts, " "))
 	}
 	fmt.Fprintln(w)
+
+	if cfg.Combine == CombineGated {
+		fmt.Fprintln(w, "Rule floor and broad gate of the gated decision (same held-out scores; mean over authors, recall / FPR):")
+		fmt.Fprintln(w)
+		caps := []float64{0.04, 0.06, 0.08, 0.10, 0.12}
+		fmt.Fprint(w, "| floor | gate |")
+		for _, c := range caps {
+			fmt.Fprintf(w, " cap %.2f |", c)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprint(w, "|---:|---:|")
+		for range caps {
+			fmt.Fprint(w, "---|")
+		}
+		fmt.Fprintln(w)
+		thr := make([][]float64, len(caps)) // per cap, per fold: the threshold does not depend on floor and gate
+		for ci, c := range caps {
+			cc := cfg
+			cc.MaxFPR = c
+			for _, f := range folds {
+				thr[ci] = append(thr[ci], chooseThreshold(f.train, f.cv, cc))
+			}
+		}
+		for _, fl := range []float64{0.02, 0.05, 0.10, 0.15, 0.20, 0.30} {
+			for _, gt := range []float64{0.35, 0.5, 0.7} {
+				fmt.Fprintf(w, "| %.2f | %.2f |", fl, gt)
+				for ci := range caps {
+					var mr, mf float64
+					for fi, f := range folds {
+						op := evalAtWith(f.test, f.sc, cfg.Combine, thr[ci][fi], fl, gt)
+						mr += op.Recall / float64(len(folds))
+						mf += op.FPR / float64(len(folds))
+					}
+					fmt.Fprintf(w, " %.1f / %.1f |", 100*mr, 100*mf)
+				}
+				fmt.Fprintln(w)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+
+	ts := []float64{0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8}
 	fmt.Fprint(w, "| threshold |")
 	for _, g := range held {
 		fmt.Fprintf(w, " %s: recall | FPR |", g)
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(w, " mean: recall | FPR |")
 	fmt.Fprint(w, "|---:|")
 	for range held {
 		fmt.Fprint(w, "---|---|")
 	}
-	fmt.Fprintln(w)
-	for i, x := range ts {
+	fmt.Fprintln(w, "---|---|")
+	for _, x := range ts {
 		fmt.Fprintf(w, "| %.2f |", x)
-		for _, g := range held {
-			fmt.Fprintf(w, " %s |", curves[g][i])
+		var mr, mf float64
+		for _, f := range folds {
+			op := evalAt(f.test, f.sc, cfg.Combine, x)
+			mr += op.Recall / float64(len(folds))
+			mf += op.FPR / float64(len(folds))
+			fmt.Fprintf(w, " %s |", pct(op))
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, " %.1f %% | %.1f %% |\n", 100*mr, 100*mf)
 	}
 	fmt.Fprintln(w)
 	return nil

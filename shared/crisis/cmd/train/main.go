@@ -7,7 +7,7 @@
 //	go run ./shared/crisis/cmd/train                 # write shared/crisis/model.bin
 //	go run ./shared/crisis/cmd/train -check          # fail if model.bin differs from a fresh training
 //	go run ./shared/crisis/cmd/train -validate       # print the validation tables
-//	go run ./shared/crisis/cmd/train -loao           # leave one independent author out (indep1, indep2)
+//	go run ./shared/crisis/cmd/train -loao           # leave each independent author (crisis_indep*) out in turn
 //	go run ./shared/crisis/cmd/train -curve indep2   # trade-off and per-kind rates of model.bin on one set
 //
 // Files whose name contains "blind" are never read.
