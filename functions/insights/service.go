@@ -212,7 +212,8 @@ type FanoutStats struct {
 
 // Fanout publishes the users due at tick in shards of ShardSize to
 // TopicShards. It reads them page by page (cursor pagination on the
-// catalogue query, PageSize a page) and streams each page, publishing a
+// catalogue query, PageSize a page, with one document of look-ahead so a
+// full last page costs no empty query) and streams each page, publishing a
 // shard as soon as it is full, so workers start while the fan-out still
 // reads. Errors: Firestore and publish errors, wrapped (the caller
 // retries; duplicates are harmless).
@@ -227,7 +228,9 @@ func (s *Service) Fanout(ctx context.Context, tick time.Time) (FanoutStats, erro
 	if s.PageSize > 0 {
 		limit = s.PageSize
 	}
-	q = q.Select(userFieldPaths...).Limit(limit)
+	// One document more than a page: a page that comes back full but
+	// without it is the last, so no query is spent on an empty page.
+	q = q.Select(userFieldPaths...).Limit(limit + 1)
 	size := s.ShardSize
 	if size <= 0 {
 		size = DefaultShardSize
@@ -245,7 +248,7 @@ func (s *Service) Fanout(ctx context.Context, tick time.Time) (FanoutStats, erro
 		}
 		readAt := s.Now().UTC()
 		it := page.Documents(ctx)
-		n := 0
+		n, more := 0, false
 		for {
 			d, err := it.Next()
 			if errors.Is(err, iterator.Done) {
@@ -255,6 +258,10 @@ func (s *Service) Fanout(ctx context.Context, tick time.Time) (FanoutStats, erro
 				it.Stop()
 				pub.wait()
 				return pub.st, store.Classify("insights fan-out query", err)
+			}
+			if n == limit {
+				more = true // the look-ahead document: the next page starts with it
+				break
 			}
 			n, last = n+1, d
 			u := ShardUser{UID: d.Ref.ID, UpdateTime: d.UpdateTime}
@@ -270,7 +277,7 @@ func (s *Service) Fanout(ctx context.Context, tick time.Time) (FanoutStats, erro
 			}
 		}
 		it.Stop()
-		if n < limit {
+		if !more {
 			if len(shard) > 0 {
 				pub.publish(ctx, shard, shardAt)
 			}
