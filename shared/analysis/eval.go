@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/jonreiter/govader"
+
+	"github.com/innerjourney/functions/shared/crisis"
 )
 
 // VADER baseline thresholds: the usual compound cut-offs for labels, and,
@@ -124,43 +126,17 @@ func LoadCrisisSets(dir string) (map[string][]CrisisItem, error) {
 	return LoadCrisisSetsExcept(dir, nil)
 }
 
-// CrisisSplit returns the split name of a crisis file name
-// ("crisis_test.jsonl" → "test", "crisis-blind.jsonl" → "blind"), or ""
-// when the name is not a crisis set.
-func CrisisSplit(file string) string {
-	b := filepath.Base(file)
-	if !strings.HasPrefix(b, "crisis") || !strings.HasSuffix(b, ".jsonl") {
-		return ""
-	}
-	s := strings.TrimSuffix(strings.TrimPrefix(b, "crisis"), ".jsonl")
-	if len(s) < 2 || (s[0] != '_' && s[0] != '-') {
-		return ""
-	}
-	return s[1:]
-}
-
 // LoadCrisisSetsExcept is LoadCrisisSets without the splits for which skip
-// returns true; a skipped file is never opened.
+// returns true; a skipped file is never opened (crisis.LoadSets reads
+// them).
 func LoadCrisisSetsExcept(dir string, skip func(split string) bool) (map[string][]CrisisItem, error) {
+	ex, err := crisis.LoadSets(dir, skip)
+	if err != nil {
+		return nil, fmt.Errorf("analysis: %w", err)
+	}
 	out := map[string][]CrisisItem{}
-	files, _ := filepath.Glob(filepath.Join(dir, "crisis*.jsonl"))
-	sort.Strings(files)
-	for _, f := range files {
-		split := CrisisSplit(f)
-		if split == "" || (skip != nil && skip(split)) {
-			continue
-		}
-		err := readJSONL(f, func(b []byte) error {
-			var it CrisisItem
-			if err := json.Unmarshal(b, &it); err != nil {
-				return err
-			}
-			out[split] = append(out[split], it)
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("analysis: load %s: %w", f, err)
-		}
+	for _, e := range ex {
+		out[e.Group] = append(out[e.Group], CrisisItem{Text: e.Text, Crisis: e.Crisis, Lang: e.Lang, Kind: e.Kind})
 	}
 	if len(out) == 0 {
 		return nil, invalid("no crisis*.jsonl items in %s", dir)

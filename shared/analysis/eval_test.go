@@ -85,15 +85,3 @@ func TestEvaluationTargets(t *testing.T) {
 		}
 	}
 }
-
-func TestCrisisSplit(t *testing.T) {
-	for file, want := range map[string]string{
-		"crisis_test.jsonl": "test", "dir/crisis-blind.jsonl": "blind", "crisis_holdout4.jsonl": "holdout4",
-		"crisis_indep1.jsonl": "indep1",
-		"crisis.jsonl":        "", "crisisx.jsonl": "", "sentiment_uci.jsonl": "", "crisis_test.json": "",
-	} {
-		if got := CrisisSplit(file); got != want {
-			t.Errorf("CrisisSplit(%q) = %q, want %q", file, got, want)
-		}
-	}
-}

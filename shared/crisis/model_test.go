@@ -186,3 +186,15 @@ func TestTrainNeedsBothClasses(t *testing.T) {
 		t.Error("no error")
 	}
 }
+
+func TestSetSplit(t *testing.T) {
+	for file, want := range map[string]string{
+		"crisis_test.jsonl": "test", "dir/crisis-blind.jsonl": "blind", "crisis_holdout4.jsonl": "holdout4",
+		"crisis_indep1.jsonl": "indep1",
+		"crisis.jsonl":        "", "crisisx.jsonl": "", "sentiment_uci.jsonl": "", "crisis_test.json": "",
+	} {
+		if got := SetSplit(file); got != want {
+			t.Errorf("SetSplit(%q) = %q, want %q", file, got, want)
+		}
+	}
+}

@@ -12,32 +12,53 @@ import (
 	"sync"
 )
 
-// LoadExamples reads the labelled crisis sets of dir: every
-// crisis_<split>.jsonl and crisis-<split>.jsonl ({"text", "crisis", …} per
-// line), Group = split. A file whose name contains "blind" is never opened:
-// blind sets are for an evaluator who did not build the detector. The
-// files are read in name order. It fails on an unreadable or malformed
-// file, or when dir has no set.
-func LoadExamples(dir string) ([]Example, error) {
+// SetSplit returns the split of a labelled crisis file name: the part
+// after "crisis_" or "crisis-" and before ".jsonl" ("crisis_test.jsonl" →
+// "test", "crisis-blind.jsonl" → "blind"), or "" for any other name.
+func SetSplit(file string) string {
+	b := filepath.Base(file)
+	if !strings.HasPrefix(b, "crisis") || !strings.HasSuffix(b, ".jsonl") {
+		return ""
+	}
+	s := strings.TrimSuffix(strings.TrimPrefix(b, "crisis"), ".jsonl")
+	if len(s) < 2 || (s[0] != '_' && s[0] != '-') {
+		return ""
+	}
+	return s[1:]
+}
+
+// LoadSets reads the labelled crisis sets of dir: every crisis_<split>.jsonl
+// and crisis-<split>.jsonl ({"text", "crisis", "lang", "kind"} per line),
+// Group = split, in file-name order, without the splits for which skip
+// (when not nil) reports true; a skipped file is never opened. It fails on
+// an unreadable or malformed file or a line without a crisis label; a dir
+// without sets gives no examples and no error.
+func LoadSets(dir string, skip func(split string) bool) ([]Example, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "crisis*.jsonl"))
 	if err != nil {
-		return nil, fmt.Errorf("crisis: load examples: %w", err)
+		return nil, fmt.Errorf("crisis: load sets: %w", err)
 	}
 	sort.Strings(files)
 	var out []Example
 	for _, f := range files {
-		b := filepath.Base(f)
-		if strings.Contains(b, "blind") {
+		split := SetSplit(f)
+		if split == "" || (skip != nil && skip(split)) {
 			continue
 		}
-		split := strings.TrimSuffix(strings.TrimPrefix(b, "crisis"), ".jsonl")
-		if len(split) < 2 || (split[0] != '_' && split[0] != '-') {
-			continue
-		}
-		split = split[1:]
 		if err := readExamples(f, split, &out); err != nil {
-			return nil, fmt.Errorf("crisis: load examples: %s: %w", b, err)
+			return nil, fmt.Errorf("crisis: load sets: %s: %w", filepath.Base(f), err)
 		}
+	}
+	return out, nil
+}
+
+// LoadExamples is LoadSets without the blind sets: a split whose name
+// contains "blind" is never opened, as blind sets are for an evaluator who
+// did not build the detector. It also fails when dir has no set.
+func LoadExamples(dir string) ([]Example, error) {
+	out, err := LoadSets(dir, func(split string) bool { return strings.Contains(split, "blind") })
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("crisis: load examples: no crisis*.jsonl in %s", dir)
