@@ -258,43 +258,22 @@ func (s *Service) exportTree(ctx context.Context, zw *zip.Writer, doc *firestore
 		files = append(files, ManifestFile{Path: file + ".json", Collection: doc.Parent.ID, Documents: 1,
 			Description: policyExport(doc.Parent.ID)})
 	}
-	queue, err := subtreeIDs(ctx, doc)
+	below, err := s.subtreeDocs(ctx, doc)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
 	groups := map[string][]ExportDoc{}
 	ids := map[string]string{}
-	for len(queue) > 0 {
-		id := queue[0]
-		queue = queue[1:]
-		if seen[id] {
-			continue
+	for _, d := range below {
+		id := d.Ref.Parent.ID
+		data := jsonMap(d.Data())
+		if id == model.SubColPrivate {
+			data = redactSecrets(data)
 		}
-		seen[id] = true
-		q, err := descendants(doc, id)
-		if err != nil {
-			return nil, err
-		}
-		docs, err := q.Documents(ctx).GetAll()
-		if err != nil {
-			return nil, store.Classify("gdpr: export "+id, err)
-		}
-		for _, d := range docs {
-			data := jsonMap(d.Data())
-			if id == model.SubColPrivate {
-				data = redactSecrets(data)
-			}
-			col := strings.TrimPrefix(relPath(d.Ref), relPath(doc)+"/")
-			col = col[:strings.LastIndex(col, "/")]
-			groups[col] = append(groups[col], ExportDoc{ID: d.Ref.ID, Path: relPath(d.Ref), Data: data})
-			ids[col] = id
-		}
-		more, err := childCollectionIDs(ctx, docs)
-		if err != nil {
-			return nil, err
-		}
-		queue = append(queue, more...)
+		col := strings.TrimPrefix(relPath(d.Ref), relPath(doc)+"/")
+		col = col[:strings.LastIndex(col, "/")]
+		groups[col] = append(groups[col], ExportDoc{ID: d.Ref.ID, Path: relPath(d.Ref), Data: data})
+		ids[col] = id
 	}
 	cols := make([]string, 0, len(groups))
 	for c := range groups {
@@ -311,15 +290,23 @@ func (s *Service) exportTree(ctx context.Context, zw *zip.Writer, doc *firestore
 	return files, nil
 }
 
-// subtreeDocs reads every document below doc (not doc itself), with one
-// descendant query per collection id.
+// subtreeDocs reads every document below doc (not doc itself), at any
+// depth: one descendant query per collection id, following the
+// collections below the documents it finds.
 func (s *Service) subtreeDocs(ctx context.Context, doc *firestore.DocumentRef) ([]*firestore.DocumentSnapshot, error) {
-	ids, err := subtreeIDs(ctx, doc)
+	queue, err := subtreeIDs(ctx, doc)
 	if err != nil {
 		return nil, err
 	}
+	seen := map[string]bool{}
 	var out []*firestore.DocumentSnapshot
-	for _, id := range ids {
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
 		q, err := descendants(doc, id)
 		if err != nil {
 			return nil, err
@@ -329,6 +316,11 @@ func (s *Service) subtreeDocs(ctx context.Context, doc *firestore.DocumentRef) (
 			return nil, store.Classify("gdpr: export "+id, err)
 		}
 		out = append(out, docs...)
+		more, err := childCollectionIDs(ctx, docs)
+		if err != nil {
+			return nil, err
+		}
+		queue = append(queue, more...)
 	}
 	return out, nil
 }
