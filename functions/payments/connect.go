@@ -40,7 +40,7 @@ func payoutsReason(a *stripe.Account) string {
 // connectRef is coach_profiles/{coach}/private/connect, the coach's
 // server-owned Stripe Connect state.
 func (s *Service) connectRef(coach string) *firestore.DocumentRef {
-	return s.Firestore.Collection(model.ColCoachProfiles).Doc(coach).Collection(model.SubColPrivate).Doc(model.DocConnect)
+	return s.Firestore.Doc(model.CoachConnectPath(coach))
 }
 
 // accountEffect handles account.updated: the coach's payout eligibility

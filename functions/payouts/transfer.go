@@ -208,8 +208,7 @@ func (s *Service) destination(ctx context.Context, coach string) (account, reaso
 	if !safeID.MatchString(coach) {
 		return "", ReasonNoAccount, nil
 	}
-	snap, err := s.Firestore.Collection(model.ColCoachProfiles).Doc(coach).
-		Collection(model.SubColPrivate).Doc(model.DocConnect).Get(ctx)
+	snap, err := s.Firestore.Doc(model.CoachConnectPath(coach)).Get(ctx)
 	if store.IsNotFound(err) {
 		return "", ReasonNoAccount, nil
 	}

@@ -72,3 +72,9 @@ func ValidCurrency(c string) bool {
 
 // NormalizeCurrency upper-cases a currency code (Stripe sends lower case).
 func NormalizeCurrency(c string) string { return strings.ToUpper(strings.TrimSpace(c)) }
+
+// CoachConnectPath is the path of coach's Stripe Connect state,
+// coach_profiles/{coach}/private/connect (CoachConnect).
+func CoachConnectPath(coach string) string {
+	return ColCoachProfiles + "/" + coach + "/" + SubColPrivate + "/" + DocConnect
+}
