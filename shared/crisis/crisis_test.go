@@ -37,7 +37,6 @@ func TestDetect(t *testing.T) {
 		{"negated never", "I would never kill myself, I love my kids too much.", false, ""},
 		{"negated not that", "It's not that I want to die, I just need a break.", false, ""},
 		{"negated no thoughts", "No thoughts of hurting myself, just sadness.", false, ""},
-		{"third person", "My friend told me she has been thinking about suicide.", false, ""},
 		{"third person died", "My uncle killed himself when I was ten.", false, ""},
 		{"media", "Watched a documentary about suicide prevention.", false, ""},
 		{"training", "Our team did a training on recognising self-harm in teenagers.", false, ""},
@@ -61,7 +60,6 @@ func TestDetect(t *testing.T) {
 		{"concept idiom", "I want to stop living on autopilot.", false, ""},
 		{"concept third party", "My grandmother always said she was ready to die, she was 96.", false, ""},
 		{"remission", "I used to self-harm as a teenager; ten years clean today and proud of it.", false, ""},
-		{"broad funeral", "Sometimes I think about my own death.", true, "en.broad.death"},
 		{"broad not being here", "I keep thinking about not being here.", true, "en.broad.not_living"},
 		{"broad gone", "Everyone would be fine if I was gone.", true, "en.broad.death"},
 		{"broad giving away", "I've been giving my things away.", true, "en.broad.death"},
@@ -81,7 +79,6 @@ func TestDetect(t *testing.T) {
 		{"broad decision", "I've made up my mind, I'm applying for the job.", false, ""},
 		{"broad death as topic", "Death cafe meetup was surprisingly uplifting.", false, ""},
 		{"broad organ donor", "I registered as an organ donor.", false, ""},
-		{"broad will", "I wrote a will for the house.", false, ""},
 		{"remission across but", "I used to think everyone would be better off without me, but not anymore.", false, ""},
 		{"slang sewerslide", "Thinking about sewerslide again tonight.", true, "en.concept.death_wish"},
 		{"sv checka ut", "Jag vill checka ut för gott.", true, "sv.concept.death_wish"},
@@ -266,15 +263,45 @@ func contains(xs []string, x string) bool {
 // rule would also silence "orkar inte mer med smärtan" (the pain), which is
 // a risk signal. The test pins the limitation so that whoever fixes it
 // moves the case to the negatives of TestConcepts.
+//
+// Since crisis-rules-2026.11.8 (13 authors' training data, threshold
+// 0.437) the learned tier also flags a will written for a house (0.45):
+// "wrote" and "will" come with the farewell preparations of the training
+// data ("I have written my will and the letters"); and a friend's
+// suicidal thoughts reported in one sentence (0.46). A veto for concepts
+// that are all someone else's fixed the latter but cost 0.6 points of
+// held-out recall for 0.3 of FPR (go run ./shared/crisis/cmd/train -loao),
+// worse than the threshold's own trade-off, so it was not shipped.
 var knownFalseAlarms = []string{
 	"Jag orkar inte mer med disken.",
+	"I wrote a will for the house.",
+	"My friend told me she has been thinking about suicide.",
+}
+
+// knownMisses are texts the rule author wanted flagged that the learned
+// tier overrules: since crisis-rules-2026.11.8 "thinking about my own
+// death", with no wish, scores 0.09 (the broad and concept hits need
+// 0.20). The independent authors label such thoughts, without a wish to
+// die, as no crisis (fear of death, mortality); a careful clinician might
+// still ask. Pinned so that a change is seen.
+var knownMisses = []string{
+	"Sometimes I think about my own death.",
+}
+
+func TestKnownMisses(t *testing.T) {
+	d := New()
+	for _, text := range knownMisses {
+		if d.Detect(text).Crisis {
+			t.Errorf("Detect(%q) flags it again: move it back to the positives of TestDetect", text)
+		}
+	}
 }
 
 func TestKnownFalseAlarms(t *testing.T) {
 	d := New()
 	for _, text := range knownFalseAlarms {
 		if !d.Detect(text).Crisis {
-			t.Errorf("Detect(%q) no longer flags it: move it to the negatives of TestConcepts", text)
+			t.Errorf("Detect(%q) no longer flags it: move it to the negatives of TestDetect or TestConcepts", text)
 		}
 	}
 }
