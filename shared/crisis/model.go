@@ -193,6 +193,20 @@ func (m *Model) score(feats []feature) float64 {
 	return sigmoid(z)
 }
 
+// modelHeader is the fixed-size header of a serialized model, after
+// modelMagic (little-endian): Scale quantizes the N weights that follow.
+type modelHeader struct {
+	Bits      uint8
+	Features  uint8
+	Seed      uint64
+	DataHash  [32]byte
+	Threshold float32
+	Combine   uint8
+	Bias      float32
+	Scale     float32
+	N         uint32
+}
+
 // LoadModel parses a serialized model (the format written by
 // Model.MarshalBinary). It fails with an error for a malformed input.
 func LoadModel(b []byte) (*Model, error) {
@@ -200,17 +214,7 @@ func LoadModel(b []byte) (*Model, error) {
 		return nil, errors.New("crisis: load model: bad magic")
 	}
 	r := bytes.NewReader(b[len(modelMagic):])
-	var hdr struct {
-		Bits      uint8
-		Features  uint8
-		Seed      uint64
-		DataHash  [32]byte
-		Threshold float32
-		Combine   uint8
-		Bias      float32
-		Scale     float32
-		N         uint32
-	}
+	var hdr modelHeader
 	if err := binary.Read(r, binary.LittleEndian, &hdr); err != nil {
 		return nil, fmt.Errorf("crisis: load model: %w", err)
 	}
@@ -270,17 +274,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 		prev = i
 		n++
 	}
-	hdr := struct {
-		Bits      uint8
-		Features  uint8
-		Seed      uint64
-		DataHash  [32]byte
-		Threshold float32
-		Combine   uint8
-		Bias      float32
-		Scale     float32
-		N         uint32
-	}{m.Bits, uint8(m.Features), m.Seed, m.DataHash, m.Threshold, uint8(m.Combine), m.Bias, scale, n}
+	hdr := modelHeader{m.Bits, uint8(m.Features), m.Seed, m.DataHash, m.Threshold, uint8(m.Combine), m.Bias, scale, n}
 	_ = binary.Write(&buf, binary.LittleEndian, hdr)
 	buf.Write(body.Bytes())
 	return buf.Bytes(), nil
