@@ -1,12 +1,10 @@
 package analysis
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/jonreiter/govader"
 
 	"github.com/innerjourney/functions/shared/crisis"
+	"github.com/innerjourney/functions/shared/jsonl"
 )
 
 // VADER baseline thresholds: the usual compound cut-offs for labels, and,
@@ -97,7 +96,7 @@ func LoadSentimentSet(dir string) ([]SentimentItem, error) {
 	files, _ := filepath.Glob(filepath.Join(dir, "sentiment_*.jsonl"))
 	sort.Strings(files)
 	for _, f := range files {
-		err := readJSONL(f, func(b []byte) error {
+		err := jsonl.Read(f, func(b []byte) error {
 			var it SentimentItem
 			if err := json.Unmarshal(b, &it); err != nil {
 				return err
@@ -142,28 +141,6 @@ func LoadCrisisSetsExcept(dir string, skip func(split string) bool) (map[string]
 		return nil, invalid("no crisis*.jsonl items in %s", dir)
 	}
 	return out, nil
-}
-
-func readJSONL(path string, fn func([]byte) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := sc.Bytes()
-		if len(strings.TrimSpace(string(b))) == 0 {
-			continue
-		}
-		if err := fn(b); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
-		}
-	}
-	return sc.Err()
 }
 
 // VaderLabel is the plain-VADER label of a text.

@@ -1,15 +1,16 @@
 package crisis
 
 import (
-	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/innerjourney/functions/shared/jsonl"
 )
 
 // SetSplit returns the split of a labelled crisis file name: the part
@@ -67,34 +68,22 @@ func LoadExamples(dir string) ([]Example, error) {
 }
 
 func readExamples(path, group string, out *[]Example) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
+	return jsonl.Read(path, func(b []byte) error {
 		var it struct {
 			Text   string `json:"text"`
 			Crisis *bool  `json:"crisis"`
 			Lang   string `json:"lang"`
 			Kind   string `json:"kind"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
-			return fmt.Errorf("line %d: %w", line, err)
+		if err := json.Unmarshal(b, &it); err != nil {
+			return err
 		}
 		if it.Crisis == nil {
-			return fmt.Errorf("line %d: no crisis label", line)
+			return errors.New("no crisis label")
 		}
 		*out = append(*out, Example{Text: it.Text, Crisis: *it.Crisis, Group: group, Lang: it.Lang, Kind: it.Kind})
-	}
-	return sc.Err()
+		return nil
+	})
 }
 
 // authorOf names the author of a group: the first analysis helper (dev,
