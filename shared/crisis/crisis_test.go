@@ -43,7 +43,6 @@ func TestDetect(t *testing.T) {
 		{"quoted lyric", `Sang "I wanna die in your arms tonight" in the car.`, false, ""},
 		{"accident", "I cut my finger chopping onions.", false, ""},
 		{"burned on oven", "I burned myself on the oven tray.", false, ""},
-		{"wake early", "I don't want to wake up early tomorrow, it's Saturday.", false, ""},
 		{"disappear into book", "I just want to disappear into a book for the weekend.", false, ""},
 		{"sv skrattade ihjäl", "Jag skrattade ihjäl mig åt filmen.", false, ""},
 		{"sv jobbet tar livet av mig", "Det här jobbet tar livet av mig.", false, ""},
@@ -57,7 +56,6 @@ func TestDetect(t *testing.T) {
 		{"subject negated", "Suicide is not an option for me, I want to get better.", false, ""},
 		{"concept sv", "Det vore så mycket enklare att bara inte finnas.", true, ""},
 		{"concept negated", "I have no suicidal thoughts.", false, ""},
-		{"concept idiom", "I want to stop living on autopilot.", false, ""},
 		{"concept third party", "My grandmother always said she was ready to die, she was 96.", false, ""},
 		{"remission", "I used to self-harm as a teenager; ten years clean today and proud of it.", false, ""},
 		{"broad not being here", "I keep thinking about not being here.", true, "en.broad.not_living"},
@@ -154,7 +152,8 @@ func TestConcepts(t *testing.T) {
 		{"I could die of embarrassment.", false, ""},
 		{"I'm dying to see the show.", false, ""},
 		{"I'm so tired I could die, but tomorrow is Saturday.", false, ""},
-		{"I could sleep forever after that hike.", false, ""},
+		{"I wrote a will for the house.", false, ""},
+		{"My friend told me she has been thinking about suicide.", false, ""},
 		{"Jag är dödstrött.", false, ""},
 		{"Vi skrattade ihjäl oss.", false, ""},
 		{"Pendlingen kommer att ta livet av mig.", false, ""},
@@ -264,18 +263,19 @@ func contains(xs []string, x string) bool {
 // a risk signal. The test pins the limitation so that whoever fixes it
 // moves the case to the negatives of TestConcepts.
 //
-// Since crisis-rules-2026.11.8 (13 authors' training data, threshold
-// 0.437) the learned tier also flags a will written for a house (0.45):
-// "wrote" and "will" come with the farewell preparations of the training
-// data ("I have written my will and the letters"); and a friend's
-// suicidal thoughts reported in one sentence (0.46). A veto for concepts
-// that are all someone else's fixed the latter but cost 0.6 points of
-// held-out recall for 0.3 of FPR (go run ./shared/crisis/cmd/train -loao),
-// worse than the threshold's own trade-off, so it was not shipped.
+// Since crisis-rules-2026.11.9 (17 authors' training data, threshold
+// 0.401, down from 0.437) the learned tier also flags three one-sentence
+// idioms that the rules let pass, each scoring just over the threshold:
+// not wanting to wake up early on a Saturday (0.47), sleeping forever
+// after a hike (0.44) and living on autopilot (0.40). Whole entries, where
+// the training data and the evaluation sets live, carry more context than
+// one sentence. The will for a house and a friend's reported suicidal
+// thoughts, false alarms of 2026.11.8, no longer fire (0.34 and 0.38).
 var knownFalseAlarms = []string{
 	"Jag orkar inte mer med disken.",
-	"I wrote a will for the house.",
-	"My friend told me she has been thinking about suicide.",
+	"I don't want to wake up early tomorrow, it's Saturday.",
+	"I could sleep forever after that hike.",
+	"I want to stop living on autopilot.",
 }
 
 // knownMisses are texts the rule author wanted flagged that the learned
