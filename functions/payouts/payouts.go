@@ -15,7 +15,7 @@
 // jobs/fortnox-sync.
 //
 // Money is integer minor units throughout; see calc.go for the rounding
-// rules and .notes/payouts.md for the accounting.
+// rules and README.md in this directory for the accounting.
 package payouts
 
 import (

@@ -21,7 +21,7 @@ func fixedClock() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.U
 // crisis-blind.jsonl) is never read here: it is for an evaluation by
 // someone who did not build the detector.
 //
-// What is asserted, and why (see .notes/analysis.md):
+// What is asserted, and why (see shared/analysis/README.md):
 //   - sentiment accuracy ≥ VADER + 15 points on the whole set (all) and on
 //     the held-out split (all/test, measured +15.2: a thin margin);
 //   - crisis recall ≥ 95 % and false positives ≤ 15 % (the target)

@@ -169,7 +169,7 @@ const (
 // rule hits enter the decision through Combine, not as features: stacked
 // on them, the model learned that "no rule fired" means "no crisis" on
 // sets the rules were developed on, and lost recall on a new author (see
-// .notes/analysis.md). The concept-match features (FeatConcepts) did the
+// shared/analysis/README.md, "Learned tier"). The concept-match features (FeatConcepts) did the
 // same.
 const TextFeatures = FeatWords | FeatBigrams | FeatChars | FeatMarkers
 

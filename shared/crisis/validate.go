@@ -104,7 +104,7 @@ func authorOf(g string) string {
 // the rules.
 func IndependentGroup(g string) bool { return strings.HasPrefix(g, "indep") }
 
-// Validate runs the validation protocol of .notes/analysis.md on ex and
+// Validate runs the validation protocol of shared/analysis/README.md on ex and
 // writes Markdown tables to w:
 //
 //  1. the rules alone (no model) on the rule authors' sets R and on the

@@ -26,7 +26,7 @@
 // means a larger place. Coordinates are rounded to 4 decimals (about 11 m).
 // A place's keys are the fold.Key forms of its GeoNames name (always first),
 // ASCII name and alternate names of Latin script (names in other scripts are
-// left out to keep the table small; see .notes/geo-numerology.md). The
+// left out to keep the table small; see shared/geo/README.md). The
 // reader builds its sorted key index at load.
 package main
 
