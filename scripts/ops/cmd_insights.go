@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -206,7 +207,7 @@ func rateOf(writes int, d time.Duration) benchRate {
 //
 //	ops insights bench --users 10000
 func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlags(env, "insights bench", "insights bench [--users 10000] [--shard 250] [--parallel 8] [--rounds 5] [--warmup N] [--single] [--page 0]")
+	fs := newFlags(env, "insights bench", "insights bench [--users 10000] [--shard 250] [--parallel 8] [--rounds 5] [--warmup N] [--single] [--page 0] [--cpuprofile FILE]")
 	n := fs.Int("users", 10000, "synthetic users")
 	shard := fs.Int("shard", insights.DefaultShardSize, "users per shard")
 	parallel := fs.Int("parallel", 8, "shards processed at once (function instances)")
@@ -214,8 +215,20 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 	warmup := fs.Int("warmup", -1, "users of the unreported warm-up round (-1: as many as --users; 0: none)")
 	single := fs.Bool("single", false, "also measure one BulkWriter making every write")
 	page := fs.Int("page", 0, "fan-out page size (0: insights.DefaultPageSize)")
+	cpuProfile := fs.String("cpuprofile", "", "write the client's CPU profile of the whole run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	host := os.Getenv("FIRESTORE_EMULATOR_HOST")
 	if host == "" {
