@@ -47,7 +47,8 @@ var gdprService = service(func(ctx context.Context, c *cloud.Clients, cfg *confi
 		s.Signer = gdpr.EmulatorURLs{Host: cfg.StorageEmulator}
 	}
 	if cfg.StripeSecretKey != "" {
-		s.Stripe = gdpr.NewStripeAPI(cfg.StripeSecretKey, cfg.StripeAPIURL)
+		api := gdpr.NewStripeAPI(cfg.StripeSecretKey, cfg.StripeAPIURL)
+		s.Stripe, s.StripeAccounts = api, api
 	}
 	return s, nil
 })

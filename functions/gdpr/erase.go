@@ -526,13 +526,29 @@ func (s *Service) stripeCustomerIDs(ctx context.Context, uid string) ([]string, 
 	return out, nil
 }
 
-// stripeStep deletes the subject's Stripe customers.
+// connectAccountID returns the subject's Stripe Connect account as a coach
+// (coach_profiles/{uid}/private/connect), or "".
+func (s *Service) connectAccountID(ctx context.Context, uid string) (string, error) {
+	snap, err := s.Firestore.Doc(model.CoachConnectPath(uid)).Get(ctx)
+	if store.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", store.Classify("gdpr: connect account", err)
+	}
+	id, _ := snap.DataAt("stripeAccountId")
+	v, _ := id.(string)
+	return v, nil
+}
+
+// stripeStep deletes the subject's Stripe customers and, for a coach, the
+// Connect account, while the documents that name them still exist.
 func stripeStep(ctx context.Context, r *run) error {
 	ids, err := r.s.stripeCustomerIDs(ctx, r.uid)
-	if err != nil || len(ids) == 0 {
+	if err != nil {
 		return err
 	}
-	if r.s.Stripe == nil {
+	if len(ids) > 0 && r.s.Stripe == nil {
 		return fault.New(fault.FailedPrecondition, "stripe not configured")
 	}
 	for _, id := range ids {
@@ -541,6 +557,17 @@ func stripeStep(ctx context.Context, r *run) error {
 		}
 		r.count("stripe", 1)
 	}
+	acct, err := r.s.connectAccountID(ctx, r.uid)
+	if err != nil || acct == "" {
+		return err
+	}
+	if r.s.StripeAccounts == nil {
+		return fault.New(fault.FailedPrecondition, "stripe not configured")
+	}
+	if err := r.s.StripeAccounts.DeleteAccount(ctx, acct); err != nil {
+		return err
+	}
+	r.count("stripe.connect", 1)
 	return nil
 }
 
@@ -714,6 +741,13 @@ func (s *Service) counts(ctx context.Context, uid, selfID string) (Tally, error)
 	task(func() error {
 		ids, err := s.stripeCustomerIDs(ctx, uid)
 		put(t.Counts, "stripe", int64(len(ids)))
+		return err
+	})
+	task(func() error {
+		acct, err := s.connectAccountID(ctx, uid)
+		if acct != "" {
+			put(t.Counts, "stripe.connect", 1)
+		}
 		return err
 	})
 	wg.Wait()

@@ -243,7 +243,7 @@ func TestErasure(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"user_activations.userId", "users", "payments.userId", "live_sessions.participants", "storage", "auth",
-		"stripe", "coaches.coachId", "payout_allocations.via_payouts", "payout_allocations.open", "gdpr_requests.requestedBy"} {
+		"stripe", "stripe.connect", "coaches.coachId", "payout_allocations.via_payouts", "payout_allocations.open", "gdpr_requests.requestedBy"} {
 		if plan.Counts[k] == 0 {
 			t.Errorf("plan finds nothing for %s: %v", k, plan.Counts)
 		}
@@ -277,6 +277,9 @@ func TestErasure(t *testing.T) {
 	checkErased(t, e, f, before)
 	if len(e.stripe.deleted) != 1 || e.stripe.deleted[0] != "cus_"+f.subject {
 		t.Errorf("stripe deletes %v", e.stripe.deleted)
+	}
+	if len(e.stripe.accounts) != 1 || e.stripe.accounts[0] != "acct_"+f.subject {
+		t.Errorf("stripe connect account deletes %v", e.stripe.accounts)
 	}
 	snap, err := e.fs.Collection(model.ColAuditLog).Doc("gdpr_" + id + "_1").Get(e.ctx)
 	if err != nil {
@@ -481,6 +484,9 @@ func TestStripeAPI(t *testing.T) {
 	if err := api.Delete(context.Background(), "cus_123"); err != nil {
 		t.Fatalf("delete against stripe-mock: %v", err)
 	}
+	if err := api.DeleteAccount(context.Background(), "acct_123"); err != nil {
+		t.Fatalf("delete connect account against stripe-mock: %v", err)
+	}
 	tests := []struct {
 		status int
 		body   string
@@ -496,10 +502,15 @@ func TestStripeAPI(t *testing.T) {
 			w.WriteHeader(tt.status)
 			_, _ = w.Write([]byte(tt.body))
 		}))
-		err := (&StripeAPI{c: NewStripeAPI("sk_test_123", srv.URL).c}).Delete(context.Background(), "cus_x")
+		api := NewStripeAPI("sk_test_123", srv.URL)
+		err := api.Delete(context.Background(), "cus_x")
+		errAcct := api.DeleteAccount(context.Background(), "acct_x")
 		srv.Close()
 		if fault.CodeOf(err) != tt.code {
-			t.Errorf("status %d: %v, want %s", tt.status, err, tt.code)
+			t.Errorf("customer, status %d: %v, want %s", tt.status, err, tt.code)
+		}
+		if fault.CodeOf(errAcct) != tt.code {
+			t.Errorf("connect account, status %d: %v, want %s", tt.status, errAcct, tt.code)
 		}
 	}
 }

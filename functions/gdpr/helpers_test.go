@@ -41,8 +41,16 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 
 // fakeStripe records deleted customers.
 type fakeStripe struct {
-	mu      sync.Mutex
-	deleted []string
+	mu       sync.Mutex
+	deleted  []string
+	accounts []string
+}
+
+func (f *fakeStripe) DeleteAccount(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.accounts = append(f.accounts, id)
+	return nil
 }
 
 func (f *fakeStripe) Delete(_ context.Context, id string) error {
@@ -77,7 +85,7 @@ func newEnv(t testing.TB, withAuth bool) *env {
 	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: testBucket})
 	e := &env{t: t, ctx: context.Background(), fs: fs, gcs: srv, pub: &queue.Recorder{},
 		clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, stripe: &fakeStripe{}}
-	e.s = &Service{Firestore: fs, Storage: srv.Client(), Bucket: testBucket, Stripe: e.stripe, Publisher: e.pub,
+	e.s = &Service{Firestore: fs, Storage: srv.Client(), Bucket: testBucket, Stripe: e.stripe, StripeAccounts: e.stripe, Publisher: e.pub,
 		Signer: EmulatorURLs{Host: "127.0.0.1:4443"}, PseudonymKey: testKey, Now: e.clock.Now}
 	if withAuth {
 		e.auth = testenv.AuthEmulator(t)

@@ -120,6 +120,12 @@ type StripeCustomers interface {
 	Delete(ctx context.Context, customerID string) error
 }
 
+// StripeAccounts deletes Stripe Connect accounts (a coach's). Deleting an
+// account that no longer exists succeeds (erasure is repeatable).
+type StripeAccounts interface {
+	DeleteAccount(ctx context.Context, accountID string) error
+}
+
 // URLSigner returns a URL that downloads bucket/object until expires.
 type URLSigner interface {
 	SignedURL(ctx context.Context, bucket, object string, expires time.Time) (string, error)
@@ -134,9 +140,12 @@ type Service struct {
 	Bucket  string
 	// Stripe is nil when Stripe is not configured; an erasure that finds a
 	// Stripe customer then fails with FailedPrecondition.
-	Stripe    StripeCustomers
-	Publisher queue.Publisher
-	Signer    URLSigner
+	Stripe StripeCustomers
+	// StripeAccounts is nil when Stripe is not configured; an erasure that
+	// finds a coach's Connect account then fails with FailedPrecondition.
+	StripeAccounts StripeAccounts
+	Publisher      queue.Publisher
+	Signer         URLSigner
 	// PseudonymKey keys the HMAC of pseudonyms (cfg.PseudonymKey).
 	PseudonymKey []byte
 	Now          func() time.Time

@@ -7,15 +7,18 @@ import (
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/account"
 	"github.com/stripe/stripe-go/v76/customer"
 
 	"github.com/innerjourney/functions/shared/config"
 	"github.com/innerjourney/functions/shared/fault"
 )
 
-// StripeAPI deletes customers through the Stripe API (stripe-mock locally).
+// StripeAPI deletes customers and Connect accounts through the Stripe API
+// (stripe-mock locally).
 type StripeAPI struct {
 	c customer.Client
+	a account.Client
 }
 
 // NewStripeAPI returns a StripeAPI with the secret key, at baseURL when
@@ -26,7 +29,8 @@ func NewStripeAPI(key config.Secret, baseURL string) *StripeAPI {
 	if baseURL != "" {
 		bc.URL = stripe.String(baseURL)
 	}
-	return &StripeAPI{c: customer.Client{B: stripe.GetBackendWithConfig(stripe.APIBackend, bc), Key: key.Reveal()}}
+	b := stripe.GetBackendWithConfig(stripe.APIBackend, bc)
+	return &StripeAPI{c: customer.Client{B: b, Key: key.Reveal()}, a: account.Client{B: b, Key: key.Reveal()}}
 }
 
 // Delete implements StripeCustomers: the customer is deleted (Stripe
@@ -35,6 +39,24 @@ func NewStripeAPI(key config.Secret, baseURL string) *StripeAPI {
 // Unavailable (retryable); a rejected request FailedPrecondition.
 func (a *StripeAPI) Delete(_ context.Context, customerID string) error {
 	_, err := a.c.Del(customerID, nil)
+	return stripeDeleteError("stripe: delete customer", err)
+}
+
+// DeleteAccount implements StripeAccounts: the coach's Connect account is
+// deleted (Stripe allows it for the platform's Express and Custom accounts
+// once their balances are zero); an account that no longer exists counts
+// as deleted. Transient failures are Unavailable (retryable); a rejected
+// request (a balance left, a Standard account) FailedPrecondition, which
+// fails the erasure for an admin to settle.
+func (a *StripeAPI) DeleteAccount(_ context.Context, accountID string) error {
+	_, err := a.a.Del(accountID, nil)
+	return stripeDeleteError("stripe: delete connect account", err)
+}
+
+// stripeDeleteError classifies the error of a Stripe DELETE: nil for
+// success or a resource that is already gone, Unavailable for rate limits,
+// server and network errors, FailedPrecondition for a rejected request.
+func stripeDeleteError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -44,9 +66,9 @@ func (a *StripeAPI) Delete(_ context.Context, customerID string) error {
 		case se.Code == stripe.ErrorCodeResourceMissing || se.HTTPStatusCode == http.StatusNotFound:
 			return nil
 		case se.HTTPStatusCode == http.StatusTooManyRequests || se.HTTPStatusCode >= 500:
-			return fault.Wrap(err, fault.Unavailable, "stripe: delete customer")
+			return fault.Wrap(err, fault.Unavailable, op)
 		}
-		return fault.Wrap(err, fault.FailedPrecondition, "stripe: delete customer")
+		return fault.Wrap(err, fault.FailedPrecondition, op)
 	}
-	return fault.Wrap(err, fault.Unavailable, "stripe: delete customer")
+	return fault.Wrap(err, fault.Unavailable, op)
 }

@@ -151,7 +151,8 @@ func gdprService(ctx context.Context, project, bucket string) (*gdpr.Service, fu
 		s.Signer = gdpr.EmulatorURLs{Host: cfg.StorageEmulator}
 	}
 	if cfg.StripeSecretKey != "" {
-		s.Stripe = gdpr.NewStripeAPI(cfg.StripeSecretKey, cfg.StripeAPIURL)
+		api := gdpr.NewStripeAPI(cfg.StripeSecretKey, cfg.StripeAPIURL)
+		s.Stripe, s.StripeAccounts = api, api
 	}
 	return s, func() { fc.Close(); sc.Close() }, nil
 }
