@@ -50,6 +50,7 @@ func deployPlan(project, region string, only []string) ([][]string, error) {
 				f.Topic, project, f.Topic, project)})
 		}
 		cmds = append(cmds, deployFunction(project, region, f))
+		cmds = append(cmds, wiring(project, region, f)...)
 		if f.Schedule != "" {
 			zone := f.ScheduleZone
 			if zone == "" {
@@ -80,6 +81,37 @@ func deployPlan(project, region string, only []string) ([][]string, error) {
 		}
 	}
 	return cmds, nil
+}
+
+// authDeleteLogFilter selects the Identity Platform audit entries of
+// account deletions (Data Access audit logs of identitytoolkit.googleapis.com
+// must be enabled: a project policy change left to an owner).
+const authDeleteLogFilter = `protoPayload.serviceName="identitytoolkit.googleapis.com" AND ` +
+	`(protoPayload.methodName:"DeleteAccount" OR protoPayload.methodName:"BatchDeleteAccounts")`
+
+// wiring returns the commands a function needs beyond its own deployment,
+// each safe to repeat: the Log Router sink that feeds onAuthUserDeleted's
+// topic (and the sink's right to publish to it), and for getExportDownload
+// the runtime service account's right to sign URLs as itself (signBlob).
+func wiring(project, region string, f functions.Function) [][]string {
+	switch f.Name {
+	case "onAuthUserDeleted":
+		sink := f.Topic
+		return [][]string{
+			{"sh", "-c", fmt.Sprintf("gcloud logging sinks describe %s --project=%s >/dev/null 2>&1 || "+
+				"gcloud logging sinks create %s pubsub.googleapis.com/projects/%s/topics/%s --project=%s --log-filter=%s",
+				sink, project, sink, project, f.Topic, project, shellQuote([]string{authDeleteLogFilter}))},
+			{"sh", "-c", fmt.Sprintf("gcloud pubsub topics add-iam-policy-binding %s --project=%s --role=roles/pubsub.publisher "+
+				`--member="$(gcloud logging sinks describe %s --project=%s --format='value(writerIdentity)')"`,
+				f.Topic, project, sink, project)},
+		}
+	case "getExportDownload":
+		return [][]string{{"sh", "-c", fmt.Sprintf(
+			`SA="$(gcloud functions describe %s --gen2 --region=%s --project=%s --format='value(serviceConfig.serviceAccountEmail)')" && `+
+				`gcloud iam service-accounts add-iam-policy-binding "$SA" --project=%s --member="serviceAccount:$SA" --role=roles/iam.serviceAccountTokenCreator`,
+			f.Name, region, project, project)}}
+	}
+	return nil
 }
 
 func deployFunction(project, region string, f functions.Function) []string {

@@ -99,7 +99,12 @@ func TestDeployDryRunCoversEveryFunction(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"firebase deploy --only firestore", "--collection-group=processed_events"} {
+	for _, want := range []string{"firebase deploy --only firestore", "--collection-group=processed_events",
+		// The Auth backstop's Log Router sink and its right to publish;
+		// the export download's right to sign URLs as itself.
+		"gcloud logging sinks create auth-user-deleted pubsub.googleapis.com/projects/ij-prod/topics/auth-user-deleted",
+		`protoPayload.methodName:"DeleteAccount"`, "--role=roles/pubsub.publisher",
+		"--role=roles/iam.serviceAccountTokenCreator"} {
 		if !strings.Contains(plan, want) {
 			t.Errorf("plan lacks %q", want)
 		}
