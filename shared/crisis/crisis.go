@@ -123,14 +123,13 @@ func (d *Detector) Detect(text string) Result {
 		return res
 	}
 	sents := segment(text)
-	rules, recovered, scans := d.ruleHits(sents)
 	if d.model == nil {
-		res.Rules = rules
-		res.Crisis = len(rules) > 0
+		res.Rules, _, _ = d.ruleHits(sents)
+		res.Crisis = len(res.Rules) > 0
 		return res
 	}
 	var buf [256]feature
-	feats := featurize(buf[:0], d.model.Features, d.model.Bits, text, sents, scans, rules, recovered)
+	feats, rules, recovered, scans := d.features(buf[:0], d.model.Features, d.model.Bits, text, sents)
 	p := d.model.score(feats)
 	res.Rules = d.model.combine(rules, p, negationVeto(scans, recovered), textLang(sents))
 	res.Crisis = len(res.Rules) > 0
@@ -144,12 +143,21 @@ func (d *Detector) Score(text string) (float64, []string) {
 		return 0, nil
 	}
 	sents := segment(text)
-	rules, recovered, scans := d.ruleHits(sents)
 	if d.model == nil {
+		rules, _, _ := d.ruleHits(sents)
 		return 0, rules
 	}
 	var buf [256]feature
-	return d.model.score(featurize(buf[:0], d.model.Features, d.model.Bits, text, sents, scans, rules, recovered)), rules
+	feats, rules, _, _ := d.features(buf[:0], d.model.Features, d.model.Bits, text, sents)
+	return d.model.score(feats), rules
+}
+
+// features runs the rules over the sentences of text and appends its
+// model features (groups fs, 2^bits dimensions) to dst; it returns them
+// with what the rules saw. Detect, Score and training featurize through it.
+func (d *Detector) features(dst []feature, fs FeatureSet, bits uint8, text string, sents []sentence) (feats []feature, rules []string, recovered bool, scans []sentScan) {
+	rules, recovered, scans = d.ruleHits(sents)
+	return featurize(dst, fs, bits, text, sents, scans, rules, recovered), rules, recovered, scans
 }
 
 // ruleHits runs the phrase rules, the concept layer and the broad tier

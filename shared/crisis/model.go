@@ -183,12 +183,19 @@ type feature struct {
 	rule bool // derived from the rule hits (dropped together in training)
 }
 
-// Score returns the model's probability-like score (0..1) that text is a
-// crisis, given the rule ids that fired on it.
-func (m *Model) score(feats []feature) float64 {
+// score returns the model's probability-like score (0..1) that the text
+// of feats is a crisis.
+func (m *Model) score(feats []feature) float64 { return m.scoreWith(feats, true) }
+
+// scoreWith is score, leaving out the features derived from the rule hits
+// unless withRules (training chooses the threshold as if the rules had
+// missed).
+func (m *Model) scoreWith(feats []feature, withRules bool) float64 {
 	z := float64(m.Bias)
 	for _, f := range feats {
-		z += float64(m.w[f.idx]) * float64(f.val)
+		if withRules || !f.rule {
+			z += float64(m.w[f.idx]) * float64(f.val)
+		}
 	}
 	return sigmoid(z)
 }

@@ -114,16 +114,8 @@ func prepare(ex []Example, fs FeatureSet, bits uint8) []prepared {
 	d := NewRulesOnly()
 	out := make([]prepared, len(ex))
 	for i, e := range ex {
-		sents := segment(e.Text)
-		var rules []string
-		var scans []sentScan
-		recovered := false
-		if len(sents) > 0 {
-			rules, recovered, scans = d.ruleHits(sents)
-		}
-		out[i] = prepared{feats: featurize(nil, fs, bits, e.Text, sents, scans, rules, recovered), rules: rules,
-			veto: negationVeto(scans, recovered), y: e.Crisis, group: e.Group}
-
+		feats, rules, recovered, scans := d.features(nil, fs, bits, e.Text, segment(e.Text))
+		out[i] = prepared{feats: feats, rules: rules, veto: negationVeto(scans, recovered), y: e.Crisis, group: e.Group}
 	}
 	return out
 }
@@ -276,17 +268,6 @@ func (m *Model) scoreAll(items []prepared) []float64 {
 	return out
 }
 
-// scoreNoRules is score without the rule features.
-func (m *Model) scoreNoRules(feats []feature) float64 {
-	z := float64(m.Bias)
-	for _, f := range feats {
-		if !f.rule {
-			z += float64(m.w[f.idx]) * float64(f.val)
-		}
-	}
-	return sigmoid(z)
-}
-
 // groups lists the distinct groups of items in order of appearance.
 func groups(items []prepared) []string {
 	var out []string
@@ -357,11 +338,7 @@ func groupCVScores(items []prepared, cfg TrainConfig) []float64 {
 		m := fit(train, cfg)
 		for i, it := range items {
 			if fold[i] == f {
-				if cfg.ThresholdNoRules {
-					scores[i] = m.scoreNoRules(it.feats)
-				} else {
-					scores[i] = m.score(it.feats)
-				}
+				scores[i] = m.scoreWith(it.feats, !cfg.ThresholdNoRules)
 			}
 		}
 	}

@@ -86,6 +86,19 @@ func readExamples(path, group string, out *[]Example) error {
 	})
 }
 
+// cells formats an operating point as two Markdown table cells,
+// "recall (TP/Pos) | FPR (FP/Neg)".
+func cells(op OperatingPoint) string {
+	return fmt.Sprintf("%.1f %% (%d/%d) | %.1f %% (%d/%d)", 100*op.Recall, op.TP, op.Pos, 100*op.FPR, op.FP, op.Neg)
+}
+
+// pool adds op's counts to p and recomputes p's rates.
+func (p *OperatingPoint) pool(op OperatingPoint) {
+	p.TP, p.FP, p.Pos, p.Neg = p.TP+op.TP, p.FP+op.FP, p.Pos+op.Pos, p.Neg+op.Neg
+	p.Recall = float64(p.TP) / float64(max(p.Pos, 1))
+	p.FPR = float64(p.FP) / float64(max(p.Neg, 1))
+}
+
 // authorOf names the author of a group: the first analysis helper (dev,
 // test, adversarial, holdout2–4), the second (probe1–5) or the
 // independent one (indep*).
@@ -130,9 +143,6 @@ func Validate(w io.Writer, ex []Example, cfg TrainConfig, combines []Combine) er
 	if len(R) == 0 || len(I) == 0 {
 		return fmt.Errorf("crisis: validate: need both rule-author (R) and independent (I) sets")
 	}
-	pct := func(op OperatingPoint) string {
-		return fmt.Sprintf("%.1f %% (%d/%d) | %.1f %% (%d/%d)", 100*op.Recall, op.TP, op.Pos, 100*op.FPR, op.FP, op.Neg)
-	}
 	fmt.Fprintf(w, "Config: bits %d, features %05b, epochs %d, lambda %g, eta0 %g, rule dropout %g, seed %d; threshold: recall ≥ %.2f, else FPR ≤ %.2f\n\n",
 		cfg.Bits, cfg.Features, cfg.Epochs, cfg.Lambda, cfg.Eta0, cfg.RuleDropout, cfg.Seed, cfg.TargetRecall, cfg.MaxFPR)
 
@@ -141,8 +151,8 @@ func Validate(w io.Writer, ex []Example, cfg TrainConfig, combines []Combine) er
 	fmt.Fprintln(w, "| set | any rule: recall | FPR | phrase/concept only: recall | FPR |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
 	zeroR, zeroI := make([]float64, len(R)), make([]float64, len(I))
-	fmt.Fprintf(w, "| R (%d files) | %s | %s |\n", len(groups(R)), pct(evalAt(R, zeroR, CombineAll, 1)), pct(evalAt(R, zeroR, CombineStrong, 1)))
-	fmt.Fprintf(w, "| I | %s | %s |\n\n", pct(evalAt(I, zeroI, CombineAll, 1)), pct(evalAt(I, zeroI, CombineStrong, 1)))
+	fmt.Fprintf(w, "| R (%d files) | %s | %s |\n", len(groups(R)), cells(evalAt(R, zeroR, CombineAll, 1)), cells(evalAt(R, zeroR, CombineStrong, 1)))
+	fmt.Fprintf(w, "| I | %s | %s |\n\n", cells(evalAt(I, zeroI, CombineAll, 1)), cells(evalAt(I, zeroI, CombineStrong, 1)))
 
 	for _, c := range combines {
 		cc := cfg
@@ -158,8 +168,8 @@ func Validate(w io.Writer, ex []Example, cfg TrainConfig, combines []Combine) er
 		sR := mI.scoreAll(R)
 		fmt.Fprintln(w, "| protocol | threshold (chosen inside the training group) | recall | FPR |")
 		fmt.Fprintln(w, "|---|---:|---|---|")
-		fmt.Fprintf(w, "| train R → test I | %.3f | %s |\n", tR, pct(evalAt(I, sI, c, tR)))
-		fmt.Fprintf(w, "| train I → test R | %.3f | %s |\n", tI, pct(evalAt(R, sR, c, tI)))
+		fmt.Fprintf(w, "| train R → test I | %.3f | %s |\n", tR, cells(evalAt(I, sI, c, tR)))
+		fmt.Fprintf(w, "| train I → test R | %.3f | %s |\n", tI, cells(evalAt(R, sR, c, tI)))
 
 		// 4. nested leave-one-file-out over R ∪ I
 		gs := groups(items)
@@ -174,7 +184,7 @@ func Validate(w io.Writer, ex []Example, cfg TrainConfig, combines []Combine) er
 			sc := m.scoreAll(test)
 			op := evalAt(test, sc, c, t)
 			perFile[g] = op
-			pooled.TP, pooled.FP, pooled.Pos, pooled.Neg = pooled.TP+op.TP, pooled.FP+op.FP, pooled.Pos+op.Pos, pooled.Neg+op.Neg
+			pooled.pool(op)
 			k := 0
 			for i := range items {
 				if items[i].group == g {
@@ -183,12 +193,10 @@ func Validate(w io.Writer, ex []Example, cfg TrainConfig, combines []Combine) er
 				}
 			}
 		}
-		pooled.Recall = float64(pooled.TP) / float64(pooled.Pos)
-		pooled.FPR = float64(pooled.FP) / float64(pooled.Neg)
-		fmt.Fprintf(w, "| nested leave-one-file-out, R ∪ I pooled | per file | %s |\n", pct(pooled))
+		fmt.Fprintf(w, "| nested leave-one-file-out, R ∪ I pooled | per file | %s |\n", cells(pooled))
 		for _, g := range gs {
 			op := perFile[g]
-			fmt.Fprintf(w, "| … held-out file %s | %.3f | %s |\n", g, op.Threshold, pct(op))
+			fmt.Fprintf(w, "| … held-out file %s | %.3f | %s |\n", g, op.Threshold, cells(op))
 		}
 		// 4b. leave one author out
 		var authors []string
@@ -204,7 +212,7 @@ func Validate(w io.Writer, ex []Example, cfg TrainConfig, combines []Combine) er
 			test := subset(items, func(p prepared) bool { return authorOf(p.group) == a })
 			m := fit(train, cc)
 			t := chooseThreshold(train, thresholdCVScores(train, cc), cc)
-			fmt.Fprintf(w, "| leave one author out: %s | %.3f | %s |\n", a, t, pct(evalAt(test, m.scoreAll(test), c, t)))
+			fmt.Fprintf(w, "| leave one author out: %s | %.3f | %s |\n", a, t, cells(evalAt(test, m.scoreAll(test), c, t)))
 		}
 		fmt.Fprintln(w)
 		// 5. trade-off on the out-of-file scores
@@ -213,7 +221,7 @@ func Validate(w io.Writer, ex []Example, cfg TrainConfig, combines []Combine) er
 		fmt.Fprintln(w, "| threshold | R ∪ I pooled: recall | FPR | I (model trained on R only): recall | FPR |")
 		fmt.Fprintln(w, "|---:|---|---|---|---|")
 		for _, t := range []float64{0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8} {
-			fmt.Fprintf(w, "| %.2f | %s | %s |\n", t, pct(evalAt(items, oof, c, t)), pct(evalAt(I, sI, c, t)))
+			fmt.Fprintf(w, "| %.2f | %s | %s |\n", t, cells(evalAt(items, oof, c, t)), cells(evalAt(I, sI, c, t)))
 		}
 		fmt.Fprintln(w)
 	}
@@ -230,13 +238,10 @@ func CrossValidate(w io.Writer, ex []Example, cfg TrainConfig, c Combine) {
 	items := prepare(ex, cfg.Features, cfg.Bits)
 	oof := groupCVScores(items, cfg)
 	t := chooseThreshold(items, oof, cfg)
-	pct := func(op OperatingPoint) string {
-		return fmt.Sprintf("%.1f %% (%d/%d) | %.1f %% (%d/%d)", 100*op.Recall, op.TP, op.Pos, 100*op.FPR, op.FP, op.Neg)
-	}
 	fmt.Fprintf(w, "Leave-one-file-out CV, %s, lambda %g, dropout %g, features %05b: chosen threshold %.3f\n\n", c, cfg.Lambda, cfg.RuleDropout, cfg.Features, t)
 	fmt.Fprintln(w, "| set | recall | FPR |")
 	fmt.Fprintln(w, "|---|---|---|")
-	fmt.Fprintf(w, "| pooled | %s |\n", pct(evalAt(items, oof, c, t)))
+	fmt.Fprintf(w, "| pooled | %s |\n", cells(evalAt(items, oof, c, t)))
 	for _, g := range groups(items) {
 		var sub []prepared
 		var sc []float64
@@ -245,10 +250,10 @@ func CrossValidate(w io.Writer, ex []Example, cfg TrainConfig, c Combine) {
 				sub, sc = append(sub, it), append(sc, oof[i])
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s |\n", g, pct(evalAt(sub, sc, c, t)))
+		fmt.Fprintf(w, "| %s | %s |\n", g, cells(evalAt(sub, sc, c, t)))
 	}
 	for _, x := range []float64{0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8} {
-		fmt.Fprintf(w, "| t=%.1f | %s |\n", x, pct(evalAt(items, oof, c, x)))
+		fmt.Fprintf(w, "| t=%.1f | %s |\n", x, cells(evalAt(items, oof, c, x)))
 	}
 	fmt.Fprintln(w)
 }
@@ -260,9 +265,6 @@ func CrossValidate(w io.Writer, ex []Example, cfg TrainConfig, c Combine) {
 func Curve(w io.Writer, ex []Example, m *Model, ts []float64) {
 	items := prepare(ex, m.Features, m.Bits)
 	scores := m.scoreAll(items)
-	pct := func(op OperatingPoint) string {
-		return fmt.Sprintf("%.1f %% (%d/%d) | %.1f %% (%d/%d)", 100*op.Recall, op.TP, op.Pos, 100*op.FPR, op.FP, op.Neg)
-	}
 	sub := func(keep func(Example) bool) ([]prepared, []float64) {
 		var it []prepared
 		var sc []float64
@@ -278,10 +280,10 @@ func Curve(w io.Writer, ex []Example, m *Model, ts []float64) {
 	fmt.Fprintln(w, "| threshold | all: recall | FPR | en: recall | FPR | sv: recall | FPR |")
 	fmt.Fprintln(w, "|---:|---|---|---|---|---|---|")
 	for _, t := range ts {
-		fmt.Fprintf(w, "| %.3f | %s", t, pct(evalAt(items, scores, m.Combine, t)))
+		fmt.Fprintf(w, "| %.3f | %s", t, cells(evalAt(items, scores, m.Combine, t)))
 		for _, l := range langs {
 			it, sc := sub(func(e Example) bool { return e.Lang == l })
-			fmt.Fprintf(w, " | %s", pct(evalAt(it, sc, m.Combine, t)))
+			fmt.Fprintf(w, " | %s", cells(evalAt(it, sc, m.Combine, t)))
 		}
 		fmt.Fprintln(w, " |")
 	}
@@ -362,9 +364,6 @@ func ValidateAuthors(w io.Writer, ex []Example, cfg TrainConfig) error {
 		}()
 	}
 	wg.Wait()
-	pct := func(op OperatingPoint) string {
-		return fmt.Sprintf("%.1f %% (%d/%d) | %.1f %% (%d/%d)", 100*op.Recall, op.TP, op.Pos, 100*op.FPR, op.FP, op.Neg)
-	}
 	// summary runs the threshold rule with cap maxFPR on every fold and
 	// returns the per-author operating points, pooled and mean.
 	summary := func(maxFPR float64) (ops []OperatingPoint, pooled OperatingPoint, meanR, meanF float64) {
@@ -374,12 +373,10 @@ func ValidateAuthors(w io.Writer, ex []Example, cfg TrainConfig) error {
 			t := chooseThreshold(f.train, f.cv, c)
 			op := evalAt(f.test, f.sc, cfg.Combine, t)
 			ops = append(ops, op)
-			pooled.TP, pooled.FP, pooled.Pos, pooled.Neg = pooled.TP+op.TP, pooled.FP+op.FP, pooled.Pos+op.Pos, pooled.Neg+op.Neg
+			pooled.pool(op)
 			meanR += op.Recall / float64(len(folds))
 			meanF += op.FPR / float64(len(folds))
 		}
-		pooled.Recall = float64(pooled.TP) / float64(max(pooled.Pos, 1))
-		pooled.FPR = float64(pooled.FP) / float64(max(pooled.Neg, 1))
 		return ops, pooled, meanR, meanF
 	}
 	fmt.Fprintf(w, "Config: %s\n\n", cfg)
@@ -395,10 +392,10 @@ func ValidateAuthors(w io.Writer, ex []Example, cfg TrainConfig) error {
 				best = op
 			}
 		}
-		fmt.Fprintf(w, "| %s | %.3f | %s | %s | %.2f | %s |\n", g, ops[i].Threshold, pct(ops[i]),
-			pct(evalAt(f.test, make([]float64, len(f.test)), CombineAll, 1)), best.Threshold, pct(best))
+		fmt.Fprintf(w, "| %s | %.3f | %s | %s | %.2f | %s |\n", g, ops[i].Threshold, cells(ops[i]),
+			cells(evalAt(f.test, make([]float64, len(f.test)), CombineAll, 1)), best.Threshold, cells(best))
 	}
-	fmt.Fprintf(w, "| **pooled** | | %s | | | | | |\n", pct(pooled))
+	fmt.Fprintf(w, "| **pooled** | | %s | | | | | |\n", cells(pooled))
 	fmt.Fprintf(w, "| **mean over authors** | | %.1f %% | %.1f %% | | | | | |\n\n", 100*meanR, 100*meanF)
 
 	fmt.Fprintln(w, "Other false-positive caps of the threshold rule (same held-out scores):")
@@ -473,7 +470,7 @@ func ValidateAuthors(w io.Writer, ex []Example, cfg TrainConfig) error {
 			op := evalAt(f.test, f.sc, cfg.Combine, x)
 			mr += op.Recall / float64(len(folds))
 			mf += op.FPR / float64(len(folds))
-			fmt.Fprintf(w, " %s |", pct(op))
+			fmt.Fprintf(w, " %s |", cells(op))
 		}
 		fmt.Fprintf(w, " %.1f %% | %.1f %% |\n", 100*mr, 100*mf)
 	}
