@@ -11,10 +11,6 @@ import (
 	"github.com/innerjourney/functions/shared/config"
 )
 
-// devPseudonymKey keys pseudonyms in development when IJ_PSEUDONYM_KEY is
-// unset (staging and production require the secret).
-const devPseudonymKey = "development-only-pseudonym-key"
-
 var gdprService = service(func(ctx context.Context, c *cloud.Clients, cfg *config.Config) (*gdpr.Service, error) {
 	key := cfg.PseudonymKey.Reveal()
 	if key == "" {
@@ -22,7 +18,7 @@ var gdprService = service(func(ctx context.Context, c *cloud.Clients, cfg *confi
 			return nil, cfg.Require("IJ_PSEUDONYM_KEY")
 		}
 		slog.WarnContext(ctx, "IJ_PSEUDONYM_KEY is not set: using the development key")
-		key = devPseudonymKey
+		key = gdpr.DevPseudonymKey
 	}
 	fs, err := c.Firestore(ctx)
 	if err != nil {
@@ -41,15 +37,8 @@ var gdprService = service(func(ctx context.Context, c *cloud.Clients, cfg *confi
 		return nil, err
 	}
 	s := &gdpr.Service{Firestore: fs, Auth: ac, Storage: sc, Bucket: cfg.StorageBucket,
-		Publisher: pub, PseudonymKey: []byte(key), Now: now,
-		Signer: gdpr.BucketSigner{Client: sc}}
-	if cfg.StorageEmulator != "" {
-		s.Signer = gdpr.EmulatorURLs{Host: cfg.StorageEmulator}
-	}
-	if cfg.StripeSecretKey != "" {
-		api := gdpr.NewStripeAPI(cfg.StripeSecretKey, cfg.StripeAPIURL)
-		s.Stripe, s.StripeAccounts = api, api
-	}
+		Publisher: pub, PseudonymKey: []byte(key), Now: now}
+	s.UseConfig(cfg, sc)
 	return s, nil
 })
 

@@ -11,6 +11,7 @@ import (
 	"cloud.google.com/go/storage"
 	"firebase.google.com/go/v4/auth"
 
+	"github.com/innerjourney/functions/shared/config"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/queue"
 )
@@ -158,6 +159,27 @@ type Service struct {
 	afterWrite func(n int64)
 	// runBudget overrides RunBudget (tests).
 	runBudget time.Duration
+}
+
+// DevPseudonymKey keys pseudonyms in development and against the emulators
+// when IJ_PSEUDONYM_KEY is unset (staging and production require the
+// secret). The functions and the ops CLI use the same key, so that both
+// find the same pseudonymised records.
+const DevPseudonymKey = "development-only-pseudonym-key"
+
+// UseConfig sets what the configuration decides beyond the clients: the
+// URL signer (V4 signed URLs through sc, or the Storage emulator's plain
+// URLs when cfg.StorageEmulator is set) and, when a Stripe key is
+// configured, the Stripe API for customers and Connect accounts.
+func (s *Service) UseConfig(cfg *config.Config, sc *storage.Client) {
+	s.Signer = BucketSigner{Client: sc}
+	if cfg.StorageEmulator != "" {
+		s.Signer = EmulatorURLs{Host: cfg.StorageEmulator}
+	}
+	if cfg.StripeSecretKey != "" {
+		api := NewStripeAPI(cfg.StripeSecretKey, cfg.StripeAPIURL)
+		s.Stripe, s.StripeAccounts = api, api
+	}
 }
 
 // Pseudonym returns the keyed pseudonym of an identifier: "ps_" and the

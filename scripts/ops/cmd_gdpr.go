@@ -124,7 +124,7 @@ func gdprService(ctx context.Context, project, bucket string) (*gdpr.Service, fu
 		if !emulated {
 			return nil, nil, cfg.Require("IJ_PSEUDONYM_KEY")
 		}
-		key = "development-only-pseudonym-key" // the functions' development key
+		key = gdpr.DevPseudonymKey
 	}
 	fc, err := firestore.NewClient(ctx, project)
 	if err != nil {
@@ -146,14 +146,8 @@ func gdprService(ctx context.Context, project, bucket string) (*gdpr.Service, fu
 		return nil, nil, err
 	}
 	s := &gdpr.Service{Firestore: fc, Auth: ac, Storage: sc, Bucket: bucket, Publisher: &queue.Recorder{},
-		PseudonymKey: []byte(key), Now: func() time.Time { return time.Now().UTC() }, Signer: gdpr.BucketSigner{Client: sc}}
-	if cfg.StorageEmulator != "" {
-		s.Signer = gdpr.EmulatorURLs{Host: cfg.StorageEmulator}
-	}
-	if cfg.StripeSecretKey != "" {
-		api := gdpr.NewStripeAPI(cfg.StripeSecretKey, cfg.StripeAPIURL)
-		s.Stripe, s.StripeAccounts = api, api
-	}
+		PseudonymKey: []byte(key), Now: func() time.Time { return time.Now().UTC() }}
+	s.UseConfig(cfg, sc)
 	return s, func() { fc.Close(); sc.Close() }, nil
 }
 
