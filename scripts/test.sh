@@ -39,9 +39,8 @@ echo "== fuzz (5 s each)"
 # without one is the fuzzing engine's own flake at the time limit
 # (golang/go#51484, #56238): shown, then the target is run again, and a
 # target that fails three times fails the run.
-fuzz_one() { # pkg target
-  local pkg=$1 f=$2 dir out attempt
-  dir=$(go list -f '{{.Dir}}' "$pkg")
+fuzz_one() { # pkg dir target
+  local pkg=$1 dir=$2 f=$3 out attempt
   out="$IJ_TESTENV_DIR/fuzz-$f.log"
   for attempt in 1 2 3; do
     if go test -run='^$' -fuzz="^${f}\$" -fuzztime=5s -fuzzminimizetime=2s "$pkg" > "$out" 2>&1; then
@@ -59,7 +58,7 @@ fuzz_one() { # pkg target
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
-    fuzz_one "$pkg" "$f" || exit 1
+    fuzz_one "$pkg" "$dir" "$f" || exit 1
   done
 done
 echo "== done in $(( $(date +%s) - start )) s: $passed tests passed (subtests included), $skipped skipped"
