@@ -165,9 +165,12 @@ const MaxSnapshotAge = 10 * time.Minute
 
 // userFieldPaths are the fields of users/{uid} the fan-out reads and
 // forwards (userDoc).
+// They are leaves, not the chart's placement maps: the emulator's cost of
+// a query grows with what it returns, and the fan-out's decoding and the
+// shard messages with it.
 var userFieldPaths = []string{"insightDueAt", "insightsOptIn", "insightHour", "timeZone", "birthDate", "focusArea",
-	"timeCommitment", "chart.calculationVersion", "chart.birthTimeKnown", "chart.bodies.sun", "chart.bodies.moon",
-	"chart.ascendant"}
+	"timeCommitment", "chart.calculationVersion", "chart.birthTimeKnown", "chart.bodies.sun.longitude",
+	"chart.bodies.sun.sign", "chart.bodies.moon.longitude", "chart.ascendant.longitude"}
 
 // ShardKey is a shard's deterministic id: the same tick and uids give the
 // same key (message attribute "shard").
@@ -432,20 +435,28 @@ func decodeUser(ctx context.Context, d *firestore.DocumentSnapshot, u *userDoc) 
 	return true
 }
 
-// chartDoc is the part of users/{uid}.chart (an astro.Chart) transits
-// need. Reading only these fields keeps decoding cheap and tolerant of how
-// the rest (the instant, houses, aspects) was stored.
+// chartDoc is the part of users/{uid}.chart (an astro.Chart) generation
+// needs: the longitudes transits are measured to and the Sun's sign.
+// Reading only these fields keeps decoding cheap and tolerant of how the
+// rest (the instant, houses, aspects) was stored.
 type chartDoc struct {
-	CalculationVersion string       `firestore:"calculationVersion" json:"calculationVersion"`
-	BirthTimeKnown     bool         `firestore:"birthTimeKnown" json:"birthTimeKnown"`
-	Bodies             chartBodies  `firestore:"bodies" json:"bodies"`
-	Ascendant          *astro.Point `firestore:"ascendant" json:"ascendant,omitempty"`
+	CalculationVersion string      `firestore:"calculationVersion" json:"calculationVersion"`
+	BirthTimeKnown     bool        `firestore:"birthTimeKnown" json:"birthTimeKnown"`
+	Bodies             chartBodies `firestore:"bodies" json:"bodies"`
+	Ascendant          *natalPoint `firestore:"ascendant" json:"ascendant,omitempty"`
 }
 
 // chartBodies are the natal bodies transits are measured to.
 type chartBodies struct {
-	Sun  astro.Placement `firestore:"sun" json:"sun"`
-	Moon astro.Placement `firestore:"moon" json:"moon"`
+	Sun  natalPoint `firestore:"sun" json:"sun"`
+	Moon natalPoint `firestore:"moon" json:"moon"`
+}
+
+// natalPoint is the part of a natal placement (astro.Placement,
+// astro.Point) generation uses; the sign only for the Sun.
+type natalPoint struct {
+	Longitude float64 `firestore:"longitude" json:"longitude"`
+	Sign      string  `firestore:"sign" json:"sign,omitempty"`
 }
 
 // State is users/{uid}/private/insights: the templates of the user's last
@@ -581,7 +592,11 @@ func subject(lib *Library, t *target, day *Day) Subject {
 	}
 	if c := u.Chart; c != nil && c.CalculationVersion != "" && sub.HasBirth {
 		sub.Chart = &astro.Chart{CalculationVersion: c.CalculationVersion, BirthTimeKnown: c.BirthTimeKnown,
-			Bodies: astro.Bodies{Sun: c.Bodies.Sun, Moon: c.Bodies.Moon}, Ascendant: c.Ascendant}
+			Bodies: astro.Bodies{Sun: astro.Placement{Longitude: c.Bodies.Sun.Longitude, Sign: c.Bodies.Sun.Sign},
+				Moon: astro.Placement{Longitude: c.Bodies.Moon.Longitude}}}
+		if a := c.Ascendant; a != nil {
+			sub.Chart.Ascendant = &astro.Point{Longitude: a.Longitude, Sign: a.Sign}
+		}
 	}
 	sub.Recent = recentSet(lib, t.state.Recent, day)
 	return sub

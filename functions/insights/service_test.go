@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -667,5 +668,83 @@ func TestShardSnapshots(t *testing.T) {
 	data, _ := json.Marshal(bad)
 	if err := h.s.OnShard(h.ctx(), &events.PubSubMessage{ID: "bad", Data: data}); fault.CodeOf(err) != fault.InvalidArgument {
 		t.Errorf("foreign snapshot: %v", err)
+	}
+}
+
+// TestSnapshotGeneratesAsTheDocument checks that the fan-out's projection
+// carries everything generation uses: for users with a chart (Ascendant
+// included), a birth date only, or nothing, the insight generated from the
+// shard's snapshot equals the one generated from the user document read
+// again (an old message), and the snapshot holds the chart's longitudes
+// and the Sun's sign only.
+func TestSnapshotGeneratesAsTheDocument(t *testing.T) {
+	users := map[string]user{
+		"chart":   {zone: "Europe/Stockholm", optIn: true, birth: "1990-05-15", chart: true, focus: model.FocusSleep, minutes: 10},
+		"date":    {zone: "America/New_York", optIn: true, birth: "1984-02-29"},
+		"nothing": {zone: "Asia/Tokyo", optIn: true},
+	}
+	due := atp("2026-11-20T12:00:00Z")
+	generated := func(readAt func(ShardMessage) time.Time) (map[string]model.DailyInsight, ShardMessage) {
+		t.Helper()
+		h := newHarness(t)
+		h.s.ShardSize = len(users)
+		for uid, u := range users {
+			u.due = due
+			h.put(uid, u)
+		}
+		if _, err := h.s.Fanout(h.ctx(), clock); err != nil {
+			t.Fatal(err)
+		}
+		var m ShardMessage
+		if err := json.Unmarshal(h.rec.On(TopicShards)[0].Data, &m); err != nil || len(m.Users) != len(users) {
+			t.Fatalf("shard %+v %v", m, err)
+		}
+		m.ReadAt = readAt(m)
+		data, _ := json.Marshal(m)
+		if err := h.s.OnShard(h.ctx(), &events.PubSubMessage{ID: "s", Data: data}); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]model.DailyInsight{}
+		for uid := range users {
+			docs := h.insights(uid)
+			if len(docs) != 1 {
+				t.Fatalf("%s: %d insights", uid, len(docs))
+			}
+			var in model.DailyInsight
+			for _, d := range docs {
+				if err := d.DataTo(&in); err != nil {
+					t.Fatalf("%s: %v", uid, err)
+				}
+			}
+			in.CreatedAt = time.Time{}
+			out[uid] = in
+		}
+		return out, m
+	}
+	fromSnapshot, m := generated(func(m ShardMessage) time.Time { return m.ReadAt })
+	fromDocument, _ := generated(func(ShardMessage) time.Time { return clock.Add(-MaxSnapshotAge - time.Minute) })
+	for uid := range users {
+		if !reflect.DeepEqual(fromSnapshot[uid], fromDocument[uid]) {
+			t.Errorf("%s: from the snapshot\n%+v\nfrom the document\n%+v", uid, fromSnapshot[uid], fromDocument[uid])
+		}
+	}
+	if in := fromSnapshot["chart"]; in.Kind != KindChart || len(in.Transits) == 0 {
+		t.Errorf("chart user: kind %q, %d transits", in.Kind, len(in.Transits))
+	}
+	for _, u := range m.Users {
+		if u.UID != "chart" {
+			continue
+		}
+		c := u.Chart
+		if c == nil || c.Bodies.Sun.Sign == "" || c.Bodies.Sun.Longitude == 0 || c.Bodies.Moon.Longitude == 0 ||
+			c.Ascendant == nil || c.Ascendant.Longitude == 0 || c.CalculationVersion == "" || !c.BirthTimeKnown {
+			t.Errorf("chart snapshot %+v", c)
+		}
+		b, _ := json.Marshal(u)
+		for _, field := range []string{"degree", "house", "speed", "retrograde", "houses", "aspects", "mercury"} {
+			if strings.Contains(string(b), `"`+field+`"`) {
+				t.Errorf("snapshot carries %q: %s", field, b)
+			}
+		}
 	}
 }

@@ -143,8 +143,8 @@ type benchResult struct {
 	// Rounds each seed the same users into two fresh databases and
 	// measure both there, alternating which goes first.
 	Rounds []benchRound `json:"rounds"`
-	// Median is the median over the rounds of each rate and of the
-	// per-round ratio.
+	// Median is the median over the rounds of each rate, of each CPU
+	// time and of the per-round ratio.
 	Median struct {
 		RawSharded benchRate `json:"rawBulkWriterSharded"`
 		Pipeline   benchRate `json:"pipeline"`
@@ -185,6 +185,11 @@ type benchRate struct {
 	Writes       int     `json:"writes"`
 	Seconds      float64 `json:"seconds"`
 	WritesPerSec float64 `json:"writesPerSec"`
+	// ClientCPU is the CPU time this process used during the measurement
+	// (every goroutine, the BulkWriters' included); EmulatorCPU the
+	// emulator's, when --emulator-pid names it.
+	ClientCPU   float64 `json:"clientCpuSeconds"`
+	EmulatorCPU float64 `json:"emulatorCpuSeconds,omitempty"`
 }
 
 func rateOf(writes int, d time.Duration) benchRate {
@@ -207,7 +212,7 @@ func rateOf(writes int, d time.Duration) benchRate {
 //
 //	ops insights bench --users 10000
 func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlags(env, "insights bench", "insights bench [--users 10000] [--shard 250] [--parallel 8] [--rounds 5] [--warmup N] [--single] [--page 0] [--cpuprofile FILE]")
+	fs := newFlags(env, "insights bench", "insights bench [--users 10000] [--shard 250] [--parallel 8] [--rounds 5] [--warmup N] [--single] [--page 0] [--cpuprofile FILE] [--emulator-pid PID]")
 	n := fs.Int("users", 10000, "synthetic users")
 	shard := fs.Int("shard", insights.DefaultShardSize, "users per shard")
 	parallel := fs.Int("parallel", 8, "shards processed at once (function instances)")
@@ -216,6 +221,7 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 	single := fs.Bool("single", false, "also measure one BulkWriter making every write")
 	page := fs.Int("page", 0, "fan-out page size (0: insights.DefaultPageSize)")
 	cpuProfile := fs.String("cpuprofile", "", "write the client's CPU profile of the whole run to this file")
+	emuPID := fs.Int("emulator-pid", 0, "also report the CPU time of this process (the local emulator's JVM) per measurement")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -238,7 +244,10 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 		return fmt.Errorf("--users and --rounds must be positive")
 	}
 	b := &insightsBench{env: env, host: host, shard: *shard, parallel: *parallel, page: *page,
-		tick: time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC), stamp: time.Now().UnixNano()}
+		tick: time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC), stamp: time.Now().UnixNano(), cpu: cpuMeter{pid: *emuPID}}
+	if _, err := b.cpu.sample(); err != nil {
+		return err
+	}
 	if err := b.prepare(); err != nil {
 		return err
 	}
@@ -252,6 +261,7 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 	}
 	var raws, pipes, ratios []float64
+	var cpu [4][]float64 // raw client, raw emulator, pipeline client, pipeline emulator
 	for r := range *rounds {
 		rd, err := b.round(ctx, fmt.Sprint(r+1), *n, r%2 == 1)
 		if err != nil {
@@ -259,11 +269,16 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		res.Rounds = append(res.Rounds, rd)
 		raws, pipes, ratios = append(raws, rd.RawSharded.Seconds), append(pipes, rd.Pipeline.Seconds), append(ratios, rd.Ratio)
+		for i, v := range []float64{rd.RawSharded.ClientCPU, rd.RawSharded.EmulatorCPU, rd.Pipeline.ClientCPU, rd.Pipeline.EmulatorCPU} {
+			cpu[i] = append(cpu[i], v)
+		}
 	}
 	writes := benchWritesPerUser * *n
 	res.Median.RawSharded = rateOf(writes, time.Duration(median(raws)*float64(time.Second)))
 	res.Median.Pipeline = rateOf(writes, time.Duration(median(pipes)*float64(time.Second)))
 	res.Median.Ratio = median(ratios)
+	res.Median.RawSharded.ClientCPU, res.Median.RawSharded.EmulatorCPU = median(cpu[0]), median(cpu[1])
+	res.Median.Pipeline.ClientCPU, res.Median.Pipeline.EmulatorCPU = median(cpu[2]), median(cpu[3])
 	if *single {
 		c, done, err := b.db(ctx, "single")
 		if err != nil {
@@ -274,8 +289,11 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := benchRaw(ctx, env, c, uids, &b.sample, b.tick, len(uids), 1, "raw BulkWriter")
-		if err != nil {
+		var r benchRate
+		if err := b.metered(&r, func() (err error) {
+			r, err = benchRaw(ctx, env, c, uids, &b.sample, b.tick, len(uids), 1, "raw BulkWriter")
+			return err
+		}); err != nil {
 			return err
 		}
 		res.Single, res.RatioSingle = &r, res.Median.Pipeline.WritesPerSec/r.WritesPerSec
@@ -292,6 +310,7 @@ type insightsBench struct {
 	shard, parallel, page int
 	tick                  time.Time
 	stamp                 int64
+	cpu                   cpuMeter
 	sample                model.DailyInsight // what the raw runs write
 }
 
@@ -324,47 +343,72 @@ func (b *insightsBench) db(ctx context.Context, name string) (*firestore.Client,
 	return c, func() { c.Close(); _ = clearEmulatorDB(b.host, p) }, nil
 }
 
-// round seeds n users into two fresh databases and measures the raw
-// sharded writes in one and the pipeline in the other, the pipeline first
-// when pipelineFirst.
+// round measures the raw sharded writes and the pipeline, the pipeline
+// first when pipelineFirst. Each runs on its own fresh database, seeded
+// with the same n users just before and emptied right after, so both find
+// the emulator holding the same data: with both databases alive, the
+// second measurement ran beside the first one's 50 000 documents and paid
+// for it (up to a third of its rate in a round).
 func (b *insightsBench) round(ctx context.Context, name string, n int, pipelineFirst bool) (benchRound, error) {
 	rd := benchRound{First: "raw"}
-	rawDB, doneRaw, err := b.db(ctx, "raw-"+name)
-	if err != nil {
-		return rd, err
+	raw := func(c *firestore.Client, uids []string) error {
+		return b.metered(&rd.RawSharded, func() (err error) {
+			rd.RawSharded, err = benchRaw(ctx, b.env, c, uids, &b.sample, b.tick, b.shard, b.parallel, "raw BulkWriters, sharded")
+			return err
+		})
 	}
-	defer doneRaw()
-	pipeDB, donePipe, err := b.db(ctx, "pipeline-"+name)
-	if err != nil {
-		return rd, err
+	pipe := func(c *firestore.Client, _ []string) error {
+		return b.metered(&rd.Pipeline.benchRate, func() (err error) {
+			rd.Pipeline, err = b.pipeline(ctx, c, n)
+			return err
+		})
 	}
-	defer donePipe()
-	uids, err := benchSeed(ctx, b.env, rawDB, n, b.tick)
-	if err != nil {
-		return rd, err
-	}
-	if _, err := benchSeed(ctx, b.env, pipeDB, n, b.tick); err != nil {
-		return rd, err
-	}
-	raw := func() (err error) {
-		rd.RawSharded, err = benchRaw(ctx, b.env, rawDB, uids, &b.sample, b.tick, b.shard, b.parallel, "raw BulkWriters, sharded")
-		return err
-	}
-	pipe := func() (err error) {
-		rd.Pipeline, err = b.pipeline(ctx, pipeDB, n)
-		return err
-	}
-	steps := []func() error{raw, pipe}
+	steps := []func(*firestore.Client, []string) error{raw, pipe}
+	names := []string{"raw-", "pipeline-"}
 	if pipelineFirst {
-		rd.First, steps = "pipeline", []func() error{pipe, raw}
+		rd.First = "pipeline"
+		steps, names = []func(*firestore.Client, []string) error{pipe, raw}, []string{"pipeline-", "raw-"}
 	}
-	for _, step := range steps {
-		if err := step(); err != nil {
+	for i, step := range steps {
+		if err := b.seeded(ctx, names[i]+name, n, step); err != nil {
 			return rd, err
 		}
 	}
 	rd.Ratio = rd.Pipeline.WritesPerSec / rd.RawSharded.WritesPerSec
 	return rd, nil
+}
+
+// seeded runs measure on a fresh database seeded with n users and empties
+// the database afterwards.
+func (b *insightsBench) seeded(ctx context.Context, name string, n int, measure func(*firestore.Client, []string) error) error {
+	c, done, err := b.db(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer done()
+	uids, err := benchSeed(ctx, b.env, c, n, b.tick)
+	if err != nil {
+		return err
+	}
+	return measure(c, uids)
+}
+
+// metered runs measure and records in r the CPU time it used; measure
+// sets r's other fields.
+func (b *insightsBench) metered(r *benchRate, measure func() error) error {
+	before, err := b.cpu.sample()
+	if err != nil {
+		return err
+	}
+	if err := measure(); err != nil {
+		return err
+	}
+	after, err := b.cpu.sample()
+	if err != nil {
+		return err
+	}
+	r.ClientCPU, r.EmulatorCPU = after.client-before.client, after.other-before.other
+	return nil
 }
 
 // pipeline runs the fan-out and the workers together on c's n due users.

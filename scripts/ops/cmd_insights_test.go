@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +62,9 @@ func TestInsightsBenchSmall(t *testing.T) {
 	var out, errb bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if code := run(ctx, &cmdEnv{stdout: &out, stderr: &errb}, []string{"insights", "bench", "--users", "40", "--shard", "7", "--page", "9", "--rounds", "2", "--warmup", "5", "--single"}); code != 0 {
+	if code := run(ctx, &cmdEnv{stdout: &out, stderr: &errb}, []string{"insights", "bench", "--users", "40", "--shard", "7", "--page", "9", "--rounds", "2", "--warmup", "5", "--single",
+		// Our own process stands in for the emulator's: the plumbing is what is tested.
+		"--emulator-pid", strconv.Itoa(os.Getpid())}); code != 0 {
 		t.Fatalf("bench: exit %d: %s", code, errb.String())
 	}
 	var res benchResult
@@ -71,7 +75,8 @@ func TestInsightsBenchSmall(t *testing.T) {
 		t.Fatalf("rounds %+v", res.Rounds)
 	}
 	for _, rd := range res.Rounds {
-		if rd.Pipeline.Stats.Created != 40 || rd.Pipeline.Shards != 6 || rd.RawSharded.Writes != 160 || rd.Ratio <= 0 {
+		if rd.Pipeline.Stats.Created != 40 || rd.Pipeline.Shards != 6 || rd.RawSharded.Writes != 160 || rd.Ratio <= 0 ||
+			rd.RawSharded.ClientCPU <= 0 || rd.Pipeline.ClientCPU <= 0 || rd.Pipeline.EmulatorCPU < 0 {
 			t.Errorf("round %+v", rd)
 		}
 	}
