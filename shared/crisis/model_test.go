@@ -3,6 +3,7 @@ package crisis
 import (
 	"bytes"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,6 +196,33 @@ func TestSetSplit(t *testing.T) {
 	} {
 		if got := SetSplit(file); got != want {
 			t.Errorf("SetSplit(%q) = %q, want %q", file, got, want)
+		}
+	}
+}
+
+// TestSweepMatchesEvalAt checks the O(n log n) threshold sweep against
+// evaluating every item at every threshold, for every decision rule, on
+// random items with ties, vetoes and every kind of rule.
+func TestSweepMatchesEvalAt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	ruleSets := [][]string{nil, {"en.broad.tired"}, {"en.concept.ending"}, {"sv.phrase.x"}, {"en.broad.a", "en.concept.b"}}
+	for _, c := range []Combine{CombineStrong, CombineAll, CombineModel, CombineGated} {
+		for trial := range 20 {
+			n := 1 + rng.IntN(300)
+			items, scores := make([]prepared, n), make([]float64, n)
+			for i := range items {
+				items[i] = prepared{rules: ruleSets[rng.IntN(len(ruleSets))], veto: rng.IntN(5) == 0, y: rng.IntN(3) == 0}
+				scores[i] = float64(rng.IntN(200)) / 199 // ties, and the floor and gate boundaries
+			}
+			ops := sweep(items, scores, c)
+			for j, op := range ops {
+				if j > 0 && !(ops[j-1].Threshold < op.Threshold) {
+					t.Fatalf("combine %d trial %d: thresholds not increasing at %d", c, trial, j)
+				}
+				if want := evalAt(items, scores, c, op.Threshold); op != want {
+					t.Fatalf("combine %d trial %d at %v: sweep %+v, evalAt %+v", c, trial, op.Threshold, op, want)
+				}
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -376,37 +377,73 @@ func evalAtWith(items []prepared, scores []float64, c Combine, t, floor, gate fl
 			}
 		}
 	}
+	op.setRates()
+	return op
+}
+
+// setRates sets Recall and FPR from the counts (0 without positives or
+// negatives).
+func (op *OperatingPoint) setRates() {
 	if op.Pos > 0 {
 		op.Recall = float64(op.TP) / float64(op.Pos)
 	}
 	if op.Neg > 0 {
 		op.FPR = float64(op.FP) / float64(op.Neg)
 	}
-	return op
 }
 
-// chooseThreshold applies the selection rule of TrainConfig to scores.
+// sweep returns evalAt(items, scores, c, t) for every distinct score t, in
+// increasing t, in O(n log n) instead of evaluating every item at every
+// threshold. Each condition of Combine.decideWith either ignores t or
+// holds only while t is small enough (score ≥ t, score ≥ gate·t with gate
+// ≥ 0), so an item fires at a prefix of the increasing thresholds; binary
+// search with the decision itself finds its length, and the counts are
+// suffix sums over those lengths.
+func sweep(items []prepared, scores []float64, c Combine) []OperatingPoint {
+	ts := slices.Clone(scores)
+	slices.Sort(ts)
+	ts = slices.Compact(ts)
+	// posUpTo[k], negUpTo[k]: items that fire at exactly ts[:k].
+	posUpTo, negUpTo := make([]int, len(ts)+1), make([]int, len(ts)+1)
+	var pos, neg int
+	for i, it := range items {
+		k := sort.Search(len(ts), func(j int) bool {
+			return !c.decideWith(it.rules, scores[i], ts[j], it.veto, StrongFloor, BroadGate)
+		})
+		if it.y {
+			pos, posUpTo[k] = pos+1, posUpTo[k]+1
+		} else {
+			neg, negUpTo[k] = neg+1, negUpTo[k]+1
+		}
+	}
+	ops := make([]OperatingPoint, len(ts))
+	tp, fp := 0, 0
+	for j := len(ts) - 1; j >= 0; j-- {
+		tp, fp = tp+posUpTo[j+1], fp+negUpTo[j+1] // the items whose prefix reaches ts[j]
+		ops[j] = OperatingPoint{Threshold: ts[j], Pos: pos, Neg: neg, TP: tp, FP: fp}
+		ops[j].setRates()
+	}
+	return ops
+}
+
+// chooseThreshold applies the selection rule of TrainConfig to scores:
+// among the distinct scores, from the highest down, the first whose
+// operating point reaches TargetRecall if its false-positive rate is
+// within MaxFPR, else the lowest within MaxFPR, else 0.5.
 func chooseThreshold(items []prepared, scores []float64, cfg TrainConfig) float64 {
-	cands := append([]float64(nil), scores...)
-	sort.Float64s(cands)
-	// thresholds just at each distinct score, from high to low
-	var hiRecall *OperatingPoint
-	var lowFPR *OperatingPoint
 	c := cfg.Combine
 	if cfg.ThresholdNoRules {
 		c = CombineModel // the rules are assumed to miss
 	}
-	for i := len(cands) - 1; i >= 0; i-- {
-		if i < len(cands)-1 && cands[i] == cands[i+1] {
-			continue
-		}
-		op := evalAt(items, scores, c, cands[i])
+	ops := sweep(items, scores, c)
+	var hiRecall, lowFPR *OperatingPoint
+	for i := len(ops) - 1; i >= 0; i-- {
+		op := &ops[i]
 		if hiRecall == nil && op.Recall >= cfg.TargetRecall {
-			hiRecall = &op
+			hiRecall = op
 		}
 		if op.FPR <= cfg.MaxFPR {
-			o := op
-			lowFPR = &o
+			lowFPR = op
 		}
 	}
 	switch {
