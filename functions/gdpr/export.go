@@ -192,10 +192,7 @@ func (s *Service) WriteArchive(ctx context.Context, w io.Writer, uid, requestID 
 			var out []ExportDoc
 			for _, d := range docs {
 				if v, ok := rule.export(x, d); ok {
-					if d.Ref.Parent.ID == model.SubColPrivate {
-						v = redactSecrets(v)
-					}
-					out = append(out, ExportDoc{ID: d.Ref.ID, Path: relPath(d.Ref), Data: v})
+					out = append(out, ExportDoc{ID: d.Ref.ID, Path: relPath(d.Ref), Data: redactPrivate(d.Ref, v)})
 				}
 			}
 			file := "data/" + rule.ID + ".json"
@@ -266,10 +263,7 @@ func (s *Service) exportTree(ctx context.Context, zw *zip.Writer, doc *firestore
 	ids := map[string]string{}
 	for _, d := range below {
 		id := d.Ref.Parent.ID
-		data := jsonMap(d.Data())
-		if id == model.SubColPrivate {
-			data = redactSecrets(data)
-		}
+		data := redactPrivate(d.Ref, jsonMap(d.Data()))
 		col := strings.TrimPrefix(relPath(d.Ref), relPath(doc)+"/")
 		col = col[:strings.LastIndex(col, "/")]
 		groups[col] = append(groups[col], ExportDoc{ID: d.Ref.ID, Path: relPath(d.Ref), Data: data})
@@ -443,6 +437,17 @@ func jsonValue(v any) any {
 		return out
 	}
 	return v
+}
+
+// redactPrivate is the export of the document at ref with data: what is
+// in a private subcollection (users/{uid}/private, coach_profiles/{uid}/
+// private) loses its security material (redactSecrets); anything else is
+// data unchanged. Every exported document goes through it.
+func redactPrivate(ref *firestore.DocumentRef, data map[string]any) map[string]any {
+	if ref.Parent.ID == model.SubColPrivate {
+		return redactSecrets(data)
+	}
+	return data
 }
 
 // redactSecrets drops fields whose names say they hold security material.

@@ -83,7 +83,7 @@ func TestExportHoldsEverything(t *testing.T) {
 	}
 	// The subject's own journal entry names a foreign object (its own data).
 	text := strings.ReplaceAll(all.String(), "users/"+f.other+"/secret.m4a", "")
-	for _, bad := range []string{f.other, f.host, "918273", "secret-device-token", "exports/" + f.subject + "/old.zip\n", "media/exports/"} {
+	for _, bad := range []string{f.other, f.host, "918273", "secret-device-token", "secret-connect-token", "exports/" + f.subject + "/old.zip\n", "media/exports/"} {
 		if strings.Contains(text, bad) {
 			t.Errorf("archive holds %q (other people's data or security material)", bad)
 			for name, b := range files {

@@ -317,7 +317,10 @@ func (e *env) seed(n int) fixture {
 		Status: model.StatusAssigned, Log: &model.JournalLog{AudioURL: str("users/" + o + "/secret.m4a")}})
 	own("client_profiles/"+u, model.ClientProfile{UserID: u, DisplayName: "Subject", CoachIDs: []string{c}, UpdatedAt: now})
 	own("coach_profiles/"+u, model.CoachProfile{CoachID: u, DisplayName: "Subject the coach"})
-	own("coach_profiles/"+u+"/private/connect", model.CoachConnect{CoachID: u, StripeAccountID: "acct_" + u, PayoutsEnabled: true})
+	// The Connect state, with a field named like security material (an
+	// OAuth refresh token, as Standard accounts have): exported redacted.
+	own("coach_profiles/"+u+"/private/connect", map[string]any{"coachId": u, "stripeAccountId": "acct_" + u, "payoutsEnabled": true,
+		"oauthRefreshToken": "secret-connect-token"})
 	own("consents/"+u, model.Consents{UserID: u, ConsentsGiven: []model.ConsentEntry{
 		{Type: model.ConsentTermsOfService, Version: "v1", AgreedAt: now, Status: model.ConsentGranted},
 		{Type: model.ConsentAIAnalysis, Version: "v1", AgreedAt: now, Status: model.ConsentGranted},
