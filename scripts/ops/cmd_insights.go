@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -140,11 +141,16 @@ type benchResult struct {
 	// WarmupUsers ran through both measurements first, unreported, so
 	// that neither pays the emulator's JIT warm-up.
 	WarmupUsers int `json:"warmupUsers"`
-	// Rounds each seed the same users into two fresh databases and
-	// measure both there, alternating which goes first.
+	// Rounds each measure both, each on a fresh database seeded with the
+	// same users, alternating which goes first.
 	Rounds []benchRound `json:"rounds"`
-	// Median is the median over the rounds of each rate, of each CPU
-	// time and of the per-round ratio.
+	// PairRatios are the geometric means of the ratios of consecutive
+	// rounds 1–2, 3–4, …: one with each order, so that what running first
+	// or second costs cancels out (it moves a round's ratio by ±10 %).
+	PairRatios []float64 `json:"pairRatios"`
+	// Median is the median over the rounds of each rate and CPU time, and
+	// Ratio the median of PairRatios (the one round's ratio when there is
+	// a single round).
 	Median struct {
 		RawSharded benchRate `json:"rawBulkWriterSharded"`
 		Pipeline   benchRate `json:"pipeline"`
@@ -208,15 +214,16 @@ func rateOf(writes int, d time.Duration) benchRate {
 // instances) run the deployed worker's code (DeliverShard) as they
 // arrive, as Pub/Sub push would. A full-size warm-up round goes first (the
 // emulator's JIT makes early rounds slow and uneven); the medians over the
-// rounds are the result. Databases are emptied after each round.
+// rounds are the result, the ratio's over pairs of rounds with opposite
+// orders. Each measurement's database is emptied right after it.
 //
 //	ops insights bench --users 10000
 func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlags(env, "insights bench", "insights bench [--users 10000] [--shard 250] [--parallel 8] [--rounds 5] [--warmup N] [--single] [--page 0] [--cpuprofile FILE] [--emulator-pid PID]")
+	fs := newFlags(env, "insights bench", "insights bench [--users 10000] [--shard 250] [--parallel 8] [--rounds 6] [--warmup N] [--single] [--page 0] [--cpuprofile FILE] [--emulator-pid PID]")
 	n := fs.Int("users", 10000, "synthetic users")
 	shard := fs.Int("shard", insights.DefaultShardSize, "users per shard")
 	parallel := fs.Int("parallel", 8, "shards processed at once (function instances)")
-	rounds := fs.Int("rounds", 5, "measured rounds (the median is reported)")
+	rounds := fs.Int("rounds", 6, "measured rounds, alternating which measurement goes first (the ratio is the median over pairs of rounds)")
 	warmup := fs.Int("warmup", -1, "users of the unreported warm-up round (-1: as many as --users; 0: none)")
 	single := fs.Bool("single", false, "also measure one BulkWriter making every write")
 	page := fs.Int("page", 0, "fan-out page size (0: insights.DefaultPageSize)")
@@ -276,7 +283,12 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 	writes := benchWritesPerUser * *n
 	res.Median.RawSharded = rateOf(writes, time.Duration(median(raws)*float64(time.Second)))
 	res.Median.Pipeline = rateOf(writes, time.Duration(median(pipes)*float64(time.Second)))
-	res.Median.Ratio = median(ratios)
+	res.PairRatios = pairRatios(ratios)
+	if len(res.PairRatios) > 0 {
+		res.Median.Ratio = median(slices.Clone(res.PairRatios))
+	} else {
+		res.Median.Ratio = ratios[0]
+	}
 	res.Median.RawSharded.ClientCPU, res.Median.RawSharded.EmulatorCPU = median(cpu[0]), median(cpu[1])
 	res.Median.Pipeline.ClientCPU, res.Median.Pipeline.EmulatorCPU = median(cpu[2]), median(cpu[3])
 	if *single {
@@ -457,6 +469,16 @@ func (b *insightsBench) pipeline(ctx context.Context, c *firestore.Client, n int
 		return run, fmt.Errorf("pipeline created %d insights for %d users: %+v", run.Stats.Created, n, run.Stats)
 	}
 	return run, nil
+}
+
+// pairRatios returns the geometric mean of each pair of consecutive
+// ratios (rounds 1–2, 3–4, …; an odd last round has no pair).
+func pairRatios(ratios []float64) []float64 {
+	var out []float64
+	for i := 0; i+1 < len(ratios); i += 2 {
+		out = append(out, math.Sqrt(ratios[i]*ratios[i+1]))
+	}
+	return out
 }
 
 // median is the median of xs (not empty); xs is sorted in place.

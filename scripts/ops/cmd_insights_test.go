@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -80,10 +81,36 @@ func TestInsightsBenchSmall(t *testing.T) {
 			t.Errorf("round %+v", rd)
 		}
 	}
+	if len(res.PairRatios) != 1 || res.Median.Ratio != res.PairRatios[0] ||
+		math.Abs(res.PairRatios[0]-math.Sqrt(res.Rounds[0].Ratio*res.Rounds[1].Ratio)) > 1e-12 {
+		t.Errorf("pair ratios %v, median %v", res.PairRatios, res.Median.Ratio)
+	}
 	if res.Median.Ratio <= 0 || res.Single == nil || res.Single.Writes != 160 || res.RatioSingle <= 0 {
 		t.Errorf("bench result %+v", res)
 	}
 	if !strings.Contains(errb.String(), "insights pipeline") {
 		t.Errorf("no progress bar: %q", errb.String())
+	}
+}
+
+func TestPairRatios(t *testing.T) {
+	tests := []struct {
+		in, want []float64
+	}{
+		{nil, nil},
+		{[]float64{0.8}, nil},
+		{[]float64{0.9, 0.4}, []float64{0.6}},
+		{[]float64{0.9, 0.4, 1, 1, 0.5}, []float64{0.6, 1}},
+	}
+	for _, tt := range tests {
+		got := pairRatios(tt.in)
+		if len(got) != len(tt.want) {
+			t.Fatalf("pairRatios(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+		for i := range got {
+			if math.Abs(got[i]-tt.want[i]) > 1e-12 {
+				t.Errorf("pairRatios(%v) = %v, want %v", tt.in, got, tt.want)
+			}
+		}
 	}
 }
