@@ -536,9 +536,7 @@ func (s *Service) connectAccountID(ctx context.Context, uid string) (string, err
 	if err != nil {
 		return "", store.Classify("gdpr: connect account", err)
 	}
-	id, _ := snap.DataAt("stripeAccountId")
-	v, _ := id.(string)
-	return v, nil
+	return model.DecodeCoachConnect(snap.Data()).StripeAccountID, nil
 }
 
 // stripeStep deletes the subject's Stripe customers and, for a coach, the

@@ -383,7 +383,7 @@ func (s *Service) ensureConnectAccount(ctx context.Context, uid string) (string,
 	ref := s.connectRef(uid)
 	snap, err := ref.Get(ctx)
 	if err == nil {
-		if a, _ := snap.Data()["stripeAccountId"].(string); a != "" {
+		if a := model.DecodeCoachConnect(snap.Data()).StripeAccountID; a != "" {
 			return a, nil
 		}
 	} else if !store.IsNotFound(err) {
@@ -409,7 +409,7 @@ func (s *Service) ensureConnectAccount(ctx context.Context, uid string) (string,
 		acct = a.ID
 		snap, err := tx.Get(ref)
 		if err == nil {
-			if cur, _ := snap.Data()["stripeAccountId"].(string); cur != "" {
+			if cur := model.DecodeCoachConnect(snap.Data()).StripeAccountID; cur != "" {
 				acct = cur
 				return nil
 			}

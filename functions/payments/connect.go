@@ -74,9 +74,7 @@ func (s *Service) accountEffect(a *stripe.Account, at time.Time) effect {
 		case err != nil:
 			return Result{}, err
 		default:
-			if err := snap.DataTo(&cc); err != nil {
-				return Result{}, fmt.Errorf("decode connect state: %w", err)
-			}
+			cc = model.DecodeCoachConnect(snap.Data())
 		}
 		if cc.StripeAccountID != "" && cc.StripeAccountID != a.ID {
 			return ignored("account not linked to the coach"), nil

@@ -383,3 +383,21 @@ func TestAccountUpdatedBeforeOnboardingWrite(t *testing.T) {
 		t.Errorf("other account: %d %v", code, body)
 	}
 }
+
+// TestAccountUpdatedRepairsMalformedConnectState: a Connect document with
+// a field of the wrong type does not block the webhook (which used to
+// answer 500 forever); the event rewrites it.
+func TestAccountUpdatedRepairsMalformedConnectState(t *testing.T) {
+	h := newHarness(t)
+	h.set("users/coach-4", model.User{UserID: "coach-4"})
+	h.set("coach_profiles/coach-4/private/connect", map[string]any{"coachId": "coach-4", "stripeAccountId": "acct_4",
+		"payoutsEnabled": "yes", "accountUpdatedAt": "yesterday"})
+	code, body := h.deliver(event("evt_fix", "account.updated", t0, objAccount("acct_4", "coach-4", true, true, nil, "")))
+	if code != 200 || body["status"] != StatusProcessed {
+		t.Fatalf("account.updated over a malformed state: %d %v", code, body)
+	}
+	var cc model.CoachConnect
+	if !h.get("coach_profiles/coach-4/private/connect", &cc) || cc.StripeAccountID != "acct_4" || !cc.PayoutsEnabled || cc.AccountUpdated == nil {
+		t.Errorf("connect state = %+v", cc)
+	}
+}

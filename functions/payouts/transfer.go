@@ -215,10 +215,7 @@ func (s *Service) destination(ctx context.Context, coach string) (account, reaso
 	if err != nil {
 		return "", "", store.Classify("read connect state", err)
 	}
-	var cc model.CoachConnect
-	if err := snap.DataTo(&cc); err != nil {
-		return "", ReasonNoAccount, nil
-	}
+	cc := model.DecodeCoachConnect(snap.Data())
 	switch {
 	case cc.StripeAccountID == "":
 		return "", ReasonNoAccount, nil

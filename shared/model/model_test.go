@@ -187,3 +187,27 @@ func TestConsentGranted(t *testing.T) {
 		t.Error("nil consents granted")
 	}
 }
+
+func TestDecodeCoachConnect(t *testing.T) {
+	at := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		data map[string]any
+		want CoachConnect
+	}{
+		{"nil", nil, CoachConnect{}},
+		{"full", map[string]any{"coachId": "c", "stripeAccountId": "acct_1", "payoutsEnabled": true, "payoutsReason": "", "accountUpdatedAt": at},
+			CoachConnect{CoachID: "c", StripeAccountID: "acct_1", PayoutsEnabled: true, AccountUpdated: &at}},
+		{"wrong types read as zero, the account id survives",
+			map[string]any{"stripeAccountId": "acct_2", "payoutsEnabled": "yes", "payoutsReason": 3, "accountUpdatedAt": "yesterday"},
+			CoachConnect{StripeAccountID: "acct_2"}},
+		{"account id not a string", map[string]any{"stripeAccountId": 42, "payoutsEnabled": true}, CoachConnect{PayoutsEnabled: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DecodeCoachConnect(tt.data); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("DecodeCoachConnect = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

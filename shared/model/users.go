@@ -237,3 +237,22 @@ type CoachConnect struct {
 	// applied (the webhook's order guard).
 	AccountUpdated *time.Time `firestore:"accountUpdatedAt,omitempty" json:"accountUpdatedAt,omitempty"`
 }
+
+// DecodeCoachConnect reads a CoachConnect document's data (as
+// DocumentSnapshot.Data returns it). It never fails: a field that is
+// missing or of the wrong type reads as its zero value, which is the safe
+// reading of each (no account, payouts disabled, no account.updated event
+// applied yet), so one malformed field neither hides the account id from
+// erasure nor blocks the webhook that would rewrite the document. Every
+// reader of coach_profiles/{uid}/private/connect uses it.
+func DecodeCoachConnect(data map[string]any) CoachConnect {
+	var c CoachConnect
+	c.CoachID, _ = data["coachId"].(string)
+	c.StripeAccountID, _ = data["stripeAccountId"].(string)
+	c.PayoutsEnabled, _ = data["payoutsEnabled"].(bool)
+	c.PayoutsReason, _ = data["payoutsReason"].(string)
+	if t, ok := data["accountUpdatedAt"].(time.Time); ok {
+		c.AccountUpdated = &t
+	}
+	return c
+}
