@@ -1,6 +1,7 @@
 package crisis
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -72,32 +73,18 @@ func DefaultTrainConfig() TrainConfig {
 		ThresholdByAuthor: true}
 }
 
+// withDefaults fills the zero fields that have a default from
+// DefaultTrainConfig (the switches and RuleDropout keep their zero).
 func (c TrainConfig) withDefaults() TrainConfig {
 	d := DefaultTrainConfig()
-	if c.Bits == 0 {
-		c.Bits = d.Bits
-	}
-	if c.Features == 0 {
-		c.Features = d.Features
-	}
-	if c.Epochs == 0 {
-		c.Epochs = d.Epochs
-	}
-	if c.Lambda == 0 {
-		c.Lambda = d.Lambda
-	}
-	if c.Eta0 == 0 {
-		c.Eta0 = d.Eta0
-	}
-	if c.Seed == 0 {
-		c.Seed = d.Seed
-	}
-	if c.TargetRecall == 0 {
-		c.TargetRecall = d.TargetRecall
-	}
-	if c.MaxFPR == 0 {
-		c.MaxFPR = d.MaxFPR
-	}
+	c.Bits = cmp.Or(c.Bits, d.Bits)
+	c.Features = cmp.Or(c.Features, d.Features)
+	c.Epochs = cmp.Or(c.Epochs, d.Epochs)
+	c.Lambda = cmp.Or(c.Lambda, d.Lambda)
+	c.Eta0 = cmp.Or(c.Eta0, d.Eta0)
+	c.Seed = cmp.Or(c.Seed, d.Seed)
+	c.TargetRecall = cmp.Or(c.TargetRecall, d.TargetRecall)
+	c.MaxFPR = cmp.Or(c.MaxFPR, d.MaxFPR)
 	return c
 }
 
