@@ -360,7 +360,8 @@ func (b *insightsBench) db(ctx context.Context, name string) (*firestore.Client,
 // with the same n users just before and emptied right after, so both find
 // the emulator holding the same data: with both databases alive, the
 // second measurement ran beside the first one's 50 000 documents and paid
-// for it (up to a third of its rate in a round).
+// for it (up to a third of its rate in a round). Going first or second
+// still moves a round's ratio; pairRatios cancels that.
 func (b *insightsBench) round(ctx context.Context, name string, n int, pipelineFirst bool) (benchRound, error) {
 	rd := benchRound{First: "raw"}
 	raw := func(c *firestore.Client, uids []string) error {
