@@ -371,6 +371,7 @@ func evalAtWith(items []prepared, scores []float64, c Combine, t, floor, gate fl
 // setRates sets Recall and FPR from the counts (0 without positives or
 // negatives).
 func (op *OperatingPoint) setRates() {
+	op.Recall, op.FPR = 0, 0
 	if op.Pos > 0 {
 		op.Recall = float64(op.TP) / float64(op.Pos)
 	}

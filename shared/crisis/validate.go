@@ -95,8 +95,7 @@ func cells(op OperatingPoint) string {
 // pool adds op's counts to p and recomputes p's rates.
 func (p *OperatingPoint) pool(op OperatingPoint) {
 	p.TP, p.FP, p.Pos, p.Neg = p.TP+op.TP, p.FP+op.FP, p.Pos+op.Pos, p.Neg+op.Neg
-	p.Recall = float64(p.TP) / float64(max(p.Pos, 1))
-	p.FPR = float64(p.FP) / float64(max(p.Neg, 1))
+	p.setRates()
 }
 
 // authorOf names the author of a group: the first analysis helper (dev,
