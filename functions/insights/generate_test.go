@@ -189,7 +189,7 @@ func TestNoRepeatWithin14Days(t *testing.T) {
 		lastSeen := map[string]int{}
 		kinds := map[string]int{}
 		for di, day := range days {
-			s.Recent = recentSet(l, states.Recent, day)
+			s.Recent = recentSet(l, states.Days, day)
 			in := l.Generate(s, day, &sc)
 			kinds[in.Kind]++
 			for _, id := range in.TemplateIDs {
@@ -199,8 +199,8 @@ func TestNoRepeatWithin14Days(t *testing.T) {
 				lastSeen[id] = di
 			}
 			states = nextState(states, day, in.TemplateIDs, start)
-			if len(states.Recent) > RecentDays {
-				t.Fatalf("state keeps %d entries", len(states.Recent))
+			if len(states.Days) > RecentDays {
+				t.Fatalf("state keeps %d entries", len(states.Days))
 			}
 		}
 	}
@@ -233,27 +233,32 @@ func TestMasterDay(t *testing.T) {
 func TestRecentSet(t *testing.T) {
 	l := mustLibrary(t)
 	day := NewDay(date("2026-11-21"))
-	entries := []RecentEntry{
-		{Date: "2026-11-21", TemplateIDs: []string{"general.1"}}, // the date itself: ignored
-		{Date: "2026-11-20", TemplateIDs: []string{"general.2", "unknown.id"}},
-		{Date: "2026-11-08", TemplateIDs: []string{"general.3"}}, // 13 days before: kept
-		{Date: "2026-11-07", TemplateIDs: []string{"general.4"}}, // 14 days before: dropped
-		{Date: "bad", TemplateIDs: []string{"general.5"}},
+	entries := []string{
+		"2026-11-08 general.3",                       // 13 days before: kept
+		"2026-11-21 general.1",                       // the date itself: ignored
+		"2026-11-20 general.2 unknown.id  general.6", // an unknown id is skipped, extra spaces too
+		"2026-11-07 general.4",                       // 14 days before: dropped
+		"2026-12-04 general.7",                       // 13 days after (a clock moved back): kept
+		"bad general.5",
+		"2026-11-1 general.8",
+		"",
 	}
 	r := recentSet(l, entries, day)
-	for id, want := range map[string]bool{"general.1": false, "general.2": true, "general.3": true, "general.4": false, "general.5": false} {
+	for id, want := range map[string]bool{"general.1": false, "general.2": true, "general.3": true, "general.4": false,
+		"general.5": false, "general.6": true, "general.7": true, "general.8": false} {
 		i, _ := l.Lookup(id)
 		if r.Has(i) != want {
 			t.Errorf("%s recent = %v, want %v", id, r.Has(i), want)
 		}
 	}
-	st := nextState(State{Recent: entries}, day, []string{"x"}, time.Time{})
-	var dates []string
-	for _, e := range st.Recent {
-		dates = append(dates, e.Date)
+	st := nextState(State{Days: entries}, day, []string{"general.9", "practice.any.1"}, time.Time{})
+	want := []string{"2026-12-04 general.7", "2026-11-21 general.9 practice.any.1", "2026-11-20 general.2 unknown.id  general.6", "2026-11-08 general.3"}
+	if !slices.Equal(st.Days, want) {
+		t.Errorf("next state %q, want %q", st.Days, want)
 	}
-	if want := []string{"2026-11-21", "2026-11-20", "2026-11-08"}; !slices.Equal(dates, want) {
-		t.Errorf("next state dates %v, want %v", dates, want)
+	if !st.records("2026-11-21", []string{"general.9", "practice.any.1"}) || st.records("2026-11-21", []string{"general.9"}) ||
+		st.records("2026-11-20", []string{"general.2"}) || st.records("2026-11-22", []string{"general.9", "practice.any.1"}) {
+		t.Error("records does not match exactly the date's templates")
 	}
 }
 

@@ -459,17 +459,35 @@ type natalPoint struct {
 	Sign      string  `firestore:"sign" json:"sign,omitempty"`
 }
 
-// State is users/{uid}/private/insights: the templates of the user's last
-// RecentDays days, read in the same batch as the users.
+// State is users/{uid}/private/insights (server-only): the templates of
+// the user's insights of the last RecentDays dates, newest first, one
+// string a date (StateDay: "2026-11-20 day.4.2 moon.leo.1 practice.sleep.3").
+// The worker reads and rewrites it for every user every day, so it is kept
+// small: as a list of {date, templateIds} maps, a full state had five
+// times as many values, and reading and writing it cost the emulator a
+// third more than the rest of a user's delivery. An entry that does not
+// parse is ignored.
 type State struct {
-	Recent    []RecentEntry `firestore:"recent" json:"recent"`
-	UpdatedAt time.Time     `firestore:"updatedAt" json:"updatedAt"`
+	Days      []string  `firestore:"days" json:"days"`
+	UpdatedAt time.Time `firestore:"updatedAt" json:"updatedAt"`
 }
 
-// RecentEntry is the templates of one date's insight.
-type RecentEntry struct {
-	Date        string   `firestore:"date" json:"date"`
-	TemplateIDs []string `firestore:"templateIds" json:"templateIds"`
+// StateDay is the State entry of date's insight made of the templates ids
+// (template ids hold no white space; the library checks).
+func StateDay(date string, ids []string) string {
+	return date + " " + strings.Join(ids, " ")
+}
+
+// parseStateDay splits a State entry into its date, as a day ordinal (days
+// since 1970-01-01), and its ids, separated by spaces; ok is false when
+// the entry does not start with a date.
+func parseStateDay(e string) (ordinal int64, ids string, ok bool) {
+	date, ids, _ := strings.Cut(e, " ")
+	d, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return 0, "", false
+	}
+	return d.Unix() / 86400, ids, true
 }
 
 // target is one user to deliver.
@@ -598,69 +616,59 @@ func subject(lib *Library, t *target, day *Day) Subject {
 			sub.Chart.Ascendant = &astro.Point{Longitude: a.Longitude, Sign: a.Sign}
 		}
 	}
-	sub.Recent = recentSet(lib, t.state.Recent, day)
+	sub.Recent = recentSet(lib, t.state.Days, day)
 	return sub
 }
 
 // recentSet returns the templates of the entries less than RecentDays days
 // from day's date, the date itself excluded (so that regenerating a date
 // gives the same insight).
-func recentSet(lib *Library, entries []RecentEntry, day *Day) Recent {
+func recentSet(lib *Library, days []string, day *Day) Recent {
 	r := lib.NewRecent()
-	for _, e := range entries {
-		d, err := time.Parse(time.DateOnly, e.Date)
-		if err != nil {
-			continue
-		}
-		diff := int64(d.Unix()/86400) - int64(day.ordinal)
-		if diff == 0 || diff <= -RecentDays || diff >= RecentDays {
-			continue
-		}
-		for _, id := range e.TemplateIDs {
-			if i, ok := lib.Lookup(id); ok {
-				r.Add(i)
+	for _, e := range days {
+		if ids, ok := recentIDs(e, day); ok {
+			for id := range strings.FieldsSeq(ids) {
+				if i, ok := lib.Lookup(id); ok {
+					r.Add(i)
+				}
 			}
 		}
 	}
 	return r
 }
 
+// recentIDs returns the ids of entry e when its date is less than
+// RecentDays days before or after day's date and is not that date.
+func recentIDs(e string, day *Day) (string, bool) {
+	d, ids, ok := parseStateDay(e)
+	diff := d - int64(day.ordinal)
+	return ids, ok && diff != 0 && diff > -RecentDays && diff < RecentDays
+}
+
 // records reports whether the state holds exactly ids for date.
 func (st *State) records(date string, ids []string) bool {
-	for _, e := range st.Recent {
-		if e.Date == date {
-			return slices.Equal(e.TemplateIDs, ids)
+	want := StateDay(date, ids)
+	for _, e := range st.Days {
+		if strings.HasPrefix(e, date) {
+			return e == want
 		}
 	}
 	return false
 }
 
-// nextState returns the state after delivering date with ids: entries
+// nextState returns the state after delivering date with ids: the entries
 // less than RecentDays days before (or after) the date, plus the date,
 // newest first.
 func nextState(old State, day *Day, ids []string, now time.Time) State {
-	out := State{UpdatedAt: now, Recent: []RecentEntry{{Date: day.String(), TemplateIDs: ids}}}
-	for _, e := range old.Recent {
-		d, err := time.Parse(time.DateOnly, e.Date)
-		if err != nil {
-			continue
+	out := State{UpdatedAt: now, Days: []string{StateDay(day.String(), ids)}}
+	for _, e := range old.Days {
+		if _, ok := recentIDs(e, day); ok {
+			out.Days = append(out.Days, e)
 		}
-		diff := int64(d.Unix()/86400) - int64(day.ordinal)
-		if diff == 0 || diff <= -RecentDays || diff >= RecentDays {
-			continue
-		}
-		out.Recent = append(out.Recent, e)
 	}
-	sortRecent(out.Recent)
+	// Entries start with their ISO date: newest first is descending order.
+	slices.SortFunc(out.Days, func(a, b string) int { return strings.Compare(b, a) })
 	return out
-}
-
-func sortRecent(es []RecentEntry) {
-	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && es[j].Date > es[j-1].Date; j-- {
-			es[j], es[j-1] = es[j-1], es[j]
-		}
-	}
 }
 
 // generate fills t.doc for every target, then lets the Rewriter (if any)

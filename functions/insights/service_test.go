@@ -241,7 +241,7 @@ func TestTickDeliversEachDueUserOnce(t *testing.T) {
 			t.Fatalf("%s: state: %v", uid, err)
 		}
 		var s State
-		if err := st.DataTo(&s); err != nil || len(s.Recent) != 1 || !slices.Equal(s.Recent[0].TemplateIDs, in.TemplateIDs) {
+		if err := st.DataTo(&s); err != nil || !slices.Equal(s.Days, []string{StateDay(in.Date, in.TemplateIDs)}) {
 			t.Errorf("%s: state %+v %v", uid, s, err)
 		}
 	}
@@ -396,8 +396,8 @@ func TestNoTemplateRepeatedWithin14Days(t *testing.T) {
 		}
 		s, _ := h.c.Doc("users/" + uid + "/private/insights").Get(h.ctx())
 		var st State
-		if err := s.DataTo(&st); err != nil || len(st.Recent) != RecentDays-1+1 {
-			t.Errorf("%s: state keeps %d entries (%v)", uid, len(st.Recent), err)
+		if err := s.DataTo(&st); err != nil || len(st.Days) != RecentDays-1+1 {
+			t.Errorf("%s: state keeps %d entries (%v)", uid, len(st.Days), err)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/innerjourney/functions/shared/astro"
 	"github.com/innerjourney/functions/shared/model"
@@ -248,8 +249,8 @@ func loadLibrary(fsys fs.FS, dir string) (*Library, error) {
 }
 
 func (l *Library) add(slot Slot, r rawTemplate) error {
-	if r.ID == "" {
-		return fmt.Errorf("no id")
+	if r.ID == "" || strings.ContainsFunc(r.ID, unicode.IsSpace) {
+		return fmt.Errorf("id %q is empty or has white space (State entries separate ids by spaces)", r.ID)
 	}
 	if _, dup := l.byID[r.ID]; dup {
 		return fmt.Errorf("duplicate id")

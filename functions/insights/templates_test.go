@@ -128,6 +128,8 @@ func TestLoadLibraryErrors(t *testing.T) {
 		{"bad minutes", `{"version":"1","slot":"practice","templates":[{"id":"p","key":"any","content":"c","journalPrompt":"p","minMinutes":5,"maxMinutes":2}]}`, "minMinutes"},
 		{"focus in any", `{"version":"1","slot":"practice","templates":[{"id":"p","key":"any","content":"{focus}","journalPrompt":"p","minMinutes":1,"maxMinutes":2}]}`, "{focus}"},
 		{"duplicate", `{"version":"1","slot":"general","templates":[{"id":"g","headline":"h","content":"c","intention":"i","affirmation":"a"},{"id":"g","headline":"h","content":"c","intention":"i","affirmation":"a"}]}`, "duplicate"},
+		{"no id", `{"version":"1","slot":"general","templates":[{"headline":"h","content":"c","intention":"i","affirmation":"a"}]}`, "empty or has white space"},
+		{"space in id", `{"version":"1","slot":"general","templates":[{"id":"g 1","headline":"h","content":"c","intention":"i","affirmation":"a"}]}`, "white space"},
 		{"empty", `{"version":"1","slot":"general","templates":[]}`, "none found"},
 	}
 	for _, c := range cases {

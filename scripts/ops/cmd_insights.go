@@ -138,6 +138,9 @@ type benchResult struct {
 	Users    int `json:"users"`
 	Shard    int `json:"shardSize"`
 	Parallel int `json:"parallel"`
+	// History is how many earlier insights every user had: the days their
+	// state document holds before the one delivered.
+	History int `json:"history"`
 	// WarmupUsers ran through both measurements first, unreported, so
 	// that neither pays the emulator's JIT warm-up.
 	WarmupUsers int `json:"warmupUsers"`
@@ -219,7 +222,7 @@ func rateOf(writes int, d time.Duration) benchRate {
 //
 //	ops insights bench --users 10000
 func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlags(env, "insights bench", "insights bench [--users 10000] [--shard 250] [--parallel 8] [--rounds 6] [--warmup N] [--single] [--page 0] [--cpuprofile FILE] [--emulator-pid PID]")
+	fs := newFlags(env, "insights bench", "insights bench [--users 10000] [--shard 250] [--parallel 8] [--rounds 6] [--warmup N] [--single] [--page 0] [--history 13] [--cpuprofile FILE] [--emulator-pid PID]")
 	n := fs.Int("users", 10000, "synthetic users")
 	shard := fs.Int("shard", insights.DefaultShardSize, "users per shard")
 	parallel := fs.Int("parallel", 8, "shards processed at once (function instances)")
@@ -229,6 +232,7 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 	page := fs.Int("page", 0, "fan-out page size (0: insights.DefaultPageSize)")
 	cpuProfile := fs.String("cpuprofile", "", "write the client's CPU profile of the whole run to this file")
 	emuPID := fs.Int("emulator-pid", 0, "also report the CPU time of this process (the local emulator's JVM) per measurement")
+	history := fs.Int("history", insights.RecentDays-1, "earlier daily insights every user has had (their recent-templates state); 0: everyone's first")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -250,7 +254,10 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 	if *n <= 0 || *rounds <= 0 {
 		return fmt.Errorf("--users and --rounds must be positive")
 	}
-	b := &insightsBench{env: env, host: host, shard: *shard, parallel: *parallel, page: *page,
+	if *history < 0 || *history >= insights.RecentDays {
+		return fmt.Errorf("--history must be 0–%d: a state keeps %d days", insights.RecentDays-1, insights.RecentDays)
+	}
+	b := &insightsBench{env: env, host: host, shard: *shard, parallel: *parallel, page: *page, history: *history,
 		tick: time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC), stamp: time.Now().UnixNano(), cpu: cpuMeter{pid: *emuPID}}
 	if _, err := b.cpu.sample(); err != nil {
 		return err
@@ -261,7 +268,7 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 	if *warmup < 0 {
 		*warmup = *n
 	}
-	res := benchResult{Users: *n, Shard: *shard, Parallel: *parallel, WarmupUsers: *warmup}
+	res := benchResult{Users: *n, Shard: *shard, Parallel: *parallel, History: *history, WarmupUsers: *warmup}
 	if *warmup > 0 {
 		if _, err := b.round(ctx, "warmup", *warmup, false); err != nil {
 			return fmt.Errorf("warm-up: %w", err)
@@ -297,13 +304,13 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 			return err
 		}
 		defer done()
-		uids, err := benchSeed(ctx, env, c, *n, b.tick)
+		users, err := b.seed(ctx, c, *n)
 		if err != nil {
 			return err
 		}
 		var r benchRate
 		if err := b.metered(&r, func() (err error) {
-			r, err = benchRaw(ctx, env, c, uids, &b.sample, b.tick, len(uids), 1, "raw BulkWriter")
+			r, err = benchRaw(ctx, env, c, users, &b.sample, b.tick, *n, 1, "raw BulkWriter")
 			return err
 		}); err != nil {
 			return err
@@ -320,9 +327,11 @@ type insightsBench struct {
 	env                   *cmdEnv
 	host                  string
 	shard, parallel, page int
+	history               int // earlier insights per user (see benchUsers)
 	tick                  time.Time
 	stamp                 int64
 	cpu                   cpuMeter
+	lib                   *insights.Library
 	sample                model.DailyInsight // what the raw runs write
 }
 
@@ -332,6 +341,7 @@ func (b *insightsBench) prepare() error {
 	if err != nil {
 		return err
 	}
+	b.lib = lib
 	chart, err := astro.ComputeChart(astro.ChartInput{Time: time.Date(1990, 5, 15, 12, 30, 0, 0, time.UTC),
 		Location: &astro.Location{Latitude: 59.33, Longitude: 18.07}})
 	if err != nil {
@@ -364,23 +374,23 @@ func (b *insightsBench) db(ctx context.Context, name string) (*firestore.Client,
 // still moves a round's ratio; pairRatios cancels that.
 func (b *insightsBench) round(ctx context.Context, name string, n int, pipelineFirst bool) (benchRound, error) {
 	rd := benchRound{First: "raw"}
-	raw := func(c *firestore.Client, uids []string) error {
+	raw := func(c *firestore.Client, users benchUsers) error {
 		return b.metered(&rd.RawSharded, func() (err error) {
-			rd.RawSharded, err = benchRaw(ctx, b.env, c, uids, &b.sample, b.tick, b.shard, b.parallel, "raw BulkWriters, sharded")
+			rd.RawSharded, err = benchRaw(ctx, b.env, c, users, &b.sample, b.tick, b.shard, b.parallel, "raw BulkWriters, sharded")
 			return err
 		})
 	}
-	pipe := func(c *firestore.Client, _ []string) error {
+	pipe := func(c *firestore.Client, _ benchUsers) error {
 		return b.metered(&rd.Pipeline.benchRate, func() (err error) {
 			rd.Pipeline, err = b.pipeline(ctx, c, n)
 			return err
 		})
 	}
-	steps := []func(*firestore.Client, []string) error{raw, pipe}
+	steps := []func(*firestore.Client, benchUsers) error{raw, pipe}
 	names := []string{"raw-", "pipeline-"}
 	if pipelineFirst {
 		rd.First = "pipeline"
-		steps, names = []func(*firestore.Client, []string) error{pipe, raw}, []string{"pipeline-", "raw-"}
+		steps, names = []func(*firestore.Client, benchUsers) error{pipe, raw}, []string{"pipeline-", "raw-"}
 	}
 	for i, step := range steps {
 		if err := b.seeded(ctx, names[i]+name, n, step); err != nil {
@@ -393,17 +403,17 @@ func (b *insightsBench) round(ctx context.Context, name string, n int, pipelineF
 
 // seeded runs measure on a fresh database seeded with n users and empties
 // the database afterwards.
-func (b *insightsBench) seeded(ctx context.Context, name string, n int, measure func(*firestore.Client, []string) error) error {
+func (b *insightsBench) seeded(ctx context.Context, name string, n int, measure func(*firestore.Client, benchUsers) error) error {
 	c, done, err := b.db(ctx, name)
 	if err != nil {
 		return err
 	}
 	defer done()
-	uids, err := benchSeed(ctx, b.env, c, n, b.tick)
+	users, err := b.seed(ctx, c, n)
 	if err != nil {
 		return err
 	}
-	return measure(c, uids)
+	return measure(c, users)
 }
 
 // metered runs measure and records in r the CPU time it used; measure
@@ -498,27 +508,32 @@ const benchWritesPerUser = 4
 
 // benchRaw makes, with BulkWriter and nothing else, the writes the worker
 // makes per user (create the insight, create the notification, set the
-// state, update insightDueAt of the existing user document) for every uid,
-// in parts of shard uids, parallel BulkWriters at a time.
-func benchRaw(ctx context.Context, env *cmdEnv, c *firestore.Client, uids []string, sample *model.DailyInsight, tick time.Time,
+// state: the day's templates and the user's earlier ones, update
+// insightDueAt of the existing user document) for every user, in parts of
+// shard users, parallel BulkWriters at a time.
+func benchRaw(ctx context.Context, env *cmdEnv, c *firestore.Client, users benchUsers, sample *model.DailyInsight, tick time.Time,
 	shard, parallel int, label string) (benchRate, error) {
+	uids := users.uids
 	bar := newProgress(env.stderr, label, len(uids))
 	var done atomic.Int64
 	start := time.Now()
-	err := forShards(uids, shard, parallel, func(part []string) error {
+	err := forEach((len(uids)+shard-1)/max(shard, 1), parallel, func(part int) error {
+		from, to := part*shard, min((part+1)*shard, len(uids))
 		bw := c.BulkWriter(ctx)
-		jobs := make([]*firestore.BulkWriterJob, 0, benchWritesPerUser*len(part))
+		jobs := make([]*firestore.BulkWriterJob, 0, benchWritesPerUser*(to-from))
 		add := func(j *firestore.BulkWriterJob, err error) error {
 			jobs = append(jobs, j)
 			return err
 		}
-		for _, uid := range part {
+		for i := from; i < to; i++ {
+			uid := uids[i]
 			u := c.Collection(model.ColUsers).Doc(uid)
 			doc := *sample
 			doc.UserID = uid
 			note := model.Notification{UserID: uid, Kind: insights.NotificationKind, Title: doc.Headline, Body: doc.Intention,
 				Ref: model.SubColInsights + "/" + doc.Date, CreatedAt: tick}
-			state := insights.State{Recent: []insights.RecentEntry{{Date: doc.Date, TemplateIDs: doc.TemplateIDs}}, UpdatedAt: tick}
+			state := insights.State{Days: append([]string{insights.StateDay(doc.Date, doc.TemplateIDs)}, users.history[i]...),
+				UpdatedAt: tick}
 			if err := errors.Join(
 				add(bw.Create(u.Collection(model.SubColInsights).Doc(doc.Date), &doc)),
 				add(bw.Create(u.Collection(model.SubColNotes).Doc(insights.NotificationID(doc.Date)), &note)),
@@ -537,7 +552,7 @@ func benchRaw(ctx context.Context, env *cmdEnv, c *firestore.Client, uids []stri
 				return err
 			}
 		}
-		bar.set(int(done.Add(int64(len(part)))))
+		bar.set(int(done.Add(int64(to - from))))
 		return nil
 	})
 	if err != nil {
@@ -562,43 +577,72 @@ func (q *benchQueue) Publish(ctx context.Context, _ string, data []byte, _ map[s
 	}
 }
 
-// benchSeed writes n synthetic users due at tick: 70 % with a natal chart,
-// 20 % with a birth date only, 10 % without birth data.
-func benchSeed(ctx context.Context, env *cmdEnv, c *firestore.Client, n int, tick time.Time) ([]string, error) {
+// benchUsers are the users a measurement's database is seeded with.
+type benchUsers struct {
+	uids []string
+	// history is, per user, the templates of the earlier insights their
+	// state document holds, newest first (b.history dates).
+	history [][]string
+}
+
+// seed writes n synthetic users due at b.tick: 70 % with a natal chart,
+// 20 % with a birth date only, 10 % without birth data. With b.history,
+// each user also has the state document of that many earlier daily
+// insights (the dates before the one due, generated as the worker would),
+// as every user has after their first days: the worker reads it and
+// writes it back one day longer.
+func (b *insightsBench) seed(ctx context.Context, c *firestore.Client, n int) (benchUsers, error) {
 	rng := rand.New(rand.NewPCG(42, uint64(n)))
 	bw := c.BulkWriter(ctx)
-	bar := newProgress(env.stderr, "seed users", n)
-	uids := make([]string, n)
-	var jobs []*firestore.BulkWriterJob
-	due := tick.Add(-time.Minute)
+	bar := newProgress(b.env.stderr, "seed users", n)
+	users := benchUsers{uids: make([]string, n), history: make([][]string, n)}
+	var (
+		jobs []*firestore.BulkWriterJob
+		sc   insights.Scratch
+		days = map[numerology.Date]*insights.Day{}
+	)
+	due := b.tick.Add(-time.Minute)
 	for i := range n {
 		uid := fmt.Sprintf("bench-%06d", i+1)
-		uids[i] = uid
+		users.uids[i] = uid
 		p := benchPlaces[rng.IntN(len(benchPlaces))]
 		birth := time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.Int64N(int64(55 * 365 * 24 * time.Hour))))
-		doc := map[string]any{"userId": uid, "createdAt": tick, "timeZone": p.Zone, "insightsOptIn": true, "insightDueAt": due,
-			"focusArea": string(model.FocusAreas[rng.IntN(len(model.FocusAreas))]), "timeCommitment": []int{5, 10, 15, 20, 30}[rng.IntN(5)]}
+		sub := insights.Subject{UID: uid, Focus: model.FocusAreas[rng.IntN(len(model.FocusAreas))], Minutes: []int{5, 10, 15, 20, 30}[rng.IntN(5)]}
+		doc := map[string]any{"userId": uid, "createdAt": b.tick, "timeZone": p.Zone, "insightsOptIn": true, "insightDueAt": due,
+			"focusArea": string(sub.Focus), "timeCommitment": sub.Minutes}
 		switch r := rng.IntN(10); {
 		case r < 7:
 			ch, err := astro.ComputeChart(astro.ChartInput{Time: birth, Location: &astro.Location{Latitude: p.Lat, Longitude: p.Lon}})
 			if err != nil {
-				return nil, err
+				return users, err
 			}
-			doc["chart"] = ch
+			doc["chart"], sub.Chart = ch, &ch
 			fallthrough
 		case r < 9:
 			doc["birthDate"] = birth.Format(time.DateOnly)
+			sub.Birth, sub.HasBirth = mustDate(birth.Format(time.DateOnly)), true
 		}
-		j, err := bw.Set(c.Collection(model.ColUsers).Doc(uid), doc)
+		u := c.Collection(model.ColUsers).Doc(uid)
+		j, err := bw.Set(u, doc)
 		if err != nil {
-			return nil, err
+			return users, err
 		}
 		jobs = append(jobs, j)
-		if len(jobs) == 500 || i == n-1 {
+		if b.history > 0 {
+			date, _ := insights.Delivery(b.tick, insights.Zone(p.Zone), insights.DefaultHour)
+			users.history[i] = benchHistory(b.lib, &sub, date, b.history, days, &sc)
+			j, err := bw.Set(u.Collection(model.SubColPrivate).Doc(insights.StateDoc),
+				&insights.State{Days: users.history[i], UpdatedAt: due.Add(-24 * time.Hour)})
+			if err != nil {
+				return users, err
+			}
+			jobs = append(jobs, j)
+		}
+		if len(jobs) >= 500 || i == n-1 {
 			bw.Flush()
 			for _, j := range jobs {
 				if _, err := j.Results(); err != nil {
-					return nil, fmt.Errorf("seed: %w", err)
+					return users, fmt.Errorf("seed: %w", err)
 				}
 			}
 			jobs = jobs[:0]
@@ -607,17 +651,34 @@ func benchSeed(ctx context.Context, env *cmdEnv, c *firestore.Client, n int, tic
 	}
 	bw.End()
 	bar.done()
-	return uids, nil
+	return users, nil
 }
 
-// forShards runs fn on consecutive parts of uids, parallel at a time.
-func forShards(uids []string, size, parallel int, fn func([]string) error) error {
-	size = max(size, 1)
-	var parts [][]string
-	for i := 0; i < len(uids); i += size {
-		parts = append(parts, uids[i:min(i+size, len(uids))])
+// benchHistory generates sub's insights of the n dates before date, oldest
+// first, each avoiding the templates of the ones before it, and returns
+// their state entries newest first, as the state document keeps them.
+// days caches the skies.
+func benchHistory(lib *insights.Library, sub *insights.Subject, date numerology.Date, n int,
+	days map[numerology.Date]*insights.Day, sc *insights.Scratch) []string {
+	out := make([]string, n)
+	sub.Recent = lib.NewRecent()
+	for k := n; k >= 1; k-- {
+		y, m, d := time.Date(date.Year, date.Month, date.Day-k, 12, 0, 0, 0, time.UTC).Date()
+		dd := numerology.Date{Year: y, Month: m, Day: d}
+		day := days[dd]
+		if day == nil {
+			day = insights.NewDay(dd)
+			days[dd] = day
+		}
+		in := lib.Generate(sub, day, sc)
+		for _, id := range in.TemplateIDs {
+			if t, ok := lib.Lookup(id); ok {
+				sub.Recent.Add(t)
+			}
+		}
+		out[k-1] = insights.StateDay(in.Date, in.TemplateIDs)
 	}
-	return forEach(len(parts), parallel, func(i int) error { return fn(parts[i]) })
+	return out
 }
 
 // forEach runs fn(0…n-1), parallel at a time, and returns the first error.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,6 +111,84 @@ func TestPairRatios(t *testing.T) {
 		for i := range got {
 			if math.Abs(got[i]-tt.want[i]) > 1e-12 {
 				t.Errorf("pairRatios(%v) = %v, want %v", tt.in, got, tt.want)
+			}
+		}
+	}
+}
+
+// TestBenchSeedsSteadyState checks that the benchmark's users have what
+// every user has after their first days: a state of RecentDays-1 earlier
+// insights without repeats, which the pipeline reads and extends by the
+// day it delivers.
+func TestBenchSeedsSteadyState(t *testing.T) {
+	fs := testenv.FirestoreEmulator(t)
+	t.Setenv("FIRESTORE_EMULATOR_HOST", fs.Host)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b := &insightsBench{env: &cmdEnv{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}, host: fs.Host, shard: 8, parallel: 2,
+		history: insights.RecentDays - 1, tick: time.Date(2026, 11, 21, 6, 0, 0, 0, time.UTC), stamp: time.Now().UnixNano()}
+	if err := b.prepare(); err != nil {
+		t.Fatal(err)
+	}
+	c, done, err := b.db(ctx, "steady")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	const n = 30
+	users, err := b.seed(ctx, c, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func(uid string) insights.State {
+		t.Helper()
+		d, err := c.Doc("users/" + uid + "/private/" + insights.StateDoc).Get(ctx)
+		if err != nil {
+			t.Fatalf("%s: state: %v", uid, err)
+		}
+		var st insights.State
+		if err := d.DataTo(&st); err != nil {
+			t.Fatalf("%s: state: %v", uid, err)
+		}
+		return st
+	}
+	before := map[string][]string{}
+	for i, uid := range users.uids {
+		st := state(uid)
+		if !slices.Equal(st.Days, users.history[i]) || len(st.Days) != insights.RecentDays-1 {
+			t.Fatalf("%s: stored state %q, seeded %q", uid, st.Days, users.history[i])
+		}
+		seen := map[string]bool{}
+		for k, e := range st.Days {
+			date, ids, _ := strings.Cut(e, " ")
+			if k > 0 && date >= st.Days[k-1][:10] {
+				t.Errorf("%s: dates not newest first: %q", uid, st.Days)
+			}
+			for _, id := range strings.Fields(ids) {
+				if seen[id] {
+					t.Errorf("%s: template %s repeated in the history %q", uid, id, st.Days)
+				}
+				seen[id] = true
+			}
+		}
+		before[uid] = st.Days
+	}
+	run, err := b.pipeline(ctx, c, n)
+	if err != nil || run.Stats.Created != n {
+		t.Fatalf("pipeline %+v: %v", run.Stats, err)
+	}
+	for _, uid := range users.uids {
+		st := state(uid)
+		if len(st.Days) != insights.RecentDays || !slices.Equal(st.Days[1:], before[uid]) {
+			t.Fatalf("%s: state after the tick %q, before %q", uid, st.Days, before[uid])
+		}
+		today, ids, _ := strings.Cut(st.Days[0], " ")
+		if want, _ := time.Parse(time.DateOnly, before[uid][0][:10]); today != want.AddDate(0, 0, 1).Format(time.DateOnly) {
+			t.Errorf("%s: delivered %s after a history ending %s", uid, today, before[uid][0][:10])
+		}
+		for _, id := range strings.Fields(ids) {
+			if strings.Contains(strings.Join(before[uid], " ")+" ", " "+id+" ") {
+				t.Errorf("%s: the day's template %s is in the history %q", uid, id, before[uid])
 			}
 		}
 	}
