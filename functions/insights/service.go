@@ -463,10 +463,9 @@ type natalPoint struct {
 // the user's insights of the last RecentDays dates, newest first, one
 // string a date (StateDay: "2026-11-20 day.4.2 moon.leo.1 practice.sleep.3").
 // The worker reads and rewrites it for every user every day, so it is kept
-// small: as a list of {date, templateIds} maps, a full state had five
-// times as many values, and reading and writing it cost the emulator a
-// third more than the rest of a user's delivery. An entry that does not
-// parse is ignored.
+// small: a list of {date, templateIds} maps has five times as many values
+// and made the steady-state pipeline a third slower (the package README's
+// benchmarks). An entry that does not parse is ignored.
 type State struct {
 	Days      []string  `firestore:"days" json:"days"`
 	UpdatedAt time.Time `firestore:"updatedAt" json:"updatedAt"`
@@ -482,12 +481,12 @@ func StateDay(date string, ids []string) string {
 // since 1970-01-01), and its ids, separated by spaces; ok is false when
 // the entry does not start with a date.
 func parseStateDay(e string) (ordinal int64, ids string, ok bool) {
-	date, ids, _ := strings.Cut(e, " ")
+	date, rest, _ := strings.Cut(e, " ")
 	d, err := time.Parse(time.DateOnly, date)
 	if err != nil {
 		return 0, "", false
 	}
-	return d.Unix() / 86400, ids, true
+	return d.Unix() / 86400, rest, true
 }
 
 // target is one user to deliver.
@@ -649,7 +648,7 @@ func recentIDs(e string, day *Day) (string, bool) {
 func (st *State) records(date string, ids []string) bool {
 	want := StateDay(date, ids)
 	for _, e := range st.Days {
-		if strings.HasPrefix(e, date) {
+		if d, _, _ := strings.Cut(e, " "); d == date {
 			return e == want
 		}
 	}
