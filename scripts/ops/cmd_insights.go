@@ -207,7 +207,8 @@ func rateOf(writes int, d time.Duration) benchRate {
 
 // runInsightsBench is the end-to-end benchmark against the Firestore
 // emulator. Each round seeds the same --users synthetic users (charts,
-// zones, focus areas), all due at one tick, into two fresh databases and
+// zones, focus areas, and the state of --history earlier insights: the
+// steady state by default), all due at one tick, into two fresh databases and
 // measures, in alternating order: the raw BulkWriter rate of exactly the
 // writes the worker makes per user (create the insight, create the
 // notification, set the state, update insightDueAt of the existing user
@@ -513,11 +514,11 @@ const benchWritesPerUser = 4
 // shard users, parallel BulkWriters at a time.
 func benchRaw(ctx context.Context, env *cmdEnv, c *firestore.Client, users benchUsers, sample *model.DailyInsight, tick time.Time,
 	shard, parallel int, label string) (benchRate, error) {
-	uids := users.uids
+	uids, shard := users.uids, max(shard, 1)
 	bar := newProgress(env.stderr, label, len(uids))
 	var done atomic.Int64
 	start := time.Now()
-	err := forEach((len(uids)+shard-1)/max(shard, 1), parallel, func(part int) error {
+	err := forEach((len(uids)+shard-1)/shard, parallel, func(part int) error {
 		from, to := part*shard, min((part+1)*shard, len(uids))
 		bw := c.BulkWriter(ctx)
 		jobs := make([]*firestore.BulkWriterJob, 0, benchWritesPerUser*(to-from))
