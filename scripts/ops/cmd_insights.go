@@ -621,7 +621,7 @@ func (b *insightsBench) seed(ctx context.Context, c *firestore.Client, n int) (b
 			fallthrough
 		case r < 9:
 			doc["birthDate"] = birth.Format(time.DateOnly)
-			sub.Birth, sub.HasBirth = mustDate(birth.Format(time.DateOnly)), true
+			sub.Birth, sub.HasBirth = numerology.Date{Year: birth.Year(), Month: birth.Month(), Day: birth.Day()}, true
 		}
 		u := c.Collection(model.ColUsers).Doc(uid)
 		j, err := bw.Set(u, doc)
