@@ -601,7 +601,7 @@ func subject(lib *Library, t *target, day *Day) Subject {
 			Bodies: astro.Bodies{Sun: astro.Placement{Longitude: c.Bodies.Sun.Longitude, Sign: c.Bodies.Sun.Sign},
 				Moon: astro.Placement{Longitude: c.Bodies.Moon.Longitude}}}
 		if a := c.Ascendant; a != nil {
-			sub.Chart.Ascendant = &astro.Point{Longitude: a.Longitude, Sign: a.Sign}
+			sub.Chart.Ascendant = &astro.Point{Longitude: a.Longitude}
 		}
 	}
 	sub.Recent = recentSet(lib, t.state.Days, day)
