@@ -300,19 +300,12 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 	res.Median.RawSharded.ClientCPU, res.Median.RawSharded.EmulatorCPU = median(cpu[0]), median(cpu[1])
 	res.Median.Pipeline.ClientCPU, res.Median.Pipeline.EmulatorCPU = median(cpu[2]), median(cpu[3])
 	if *single {
-		c, done, err := b.db(ctx, "single")
-		if err != nil {
-			return err
-		}
-		defer done()
-		users, err := b.seed(ctx, c, *n)
-		if err != nil {
-			return err
-		}
 		var r benchRate
-		if err := b.metered(&r, func() (err error) {
-			r, err = benchRaw(ctx, env, c, users, &b.sample, b.tick, *n, 1, "raw BulkWriter")
-			return err
+		if err := b.seeded(ctx, "single", *n, func(c *firestore.Client, users benchUsers) error {
+			return b.metered(&r, func() (err error) {
+				r, err = benchRaw(ctx, env, c, users, &b.sample, b.tick, *n, 1, "raw BulkWriter")
+				return err
+			})
 		}); err != nil {
 			return err
 		}
