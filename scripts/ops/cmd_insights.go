@@ -231,7 +231,7 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 	warmup := fs.Int("warmup", -1, "users of the unreported warm-up round (-1: as many as --users; 0: none)")
 	single := fs.Bool("single", false, "also measure one BulkWriter making every write")
 	page := fs.Int("page", 0, "fan-out page size (0: insights.DefaultPageSize)")
-	cpuProfile := fs.String("cpuprofile", "", "write the client's CPU profile of the whole run to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write the client's CPU profile of the whole run to this file (samples labelled measurement=raw, pipeline or single)")
 	emuPID := fs.Int("emulator-pid", 0, "also report the CPU time of this process (the local emulator's JVM) per measurement")
 	history := fs.Int("history", insights.RecentDays-1, "earlier daily insights every user has had (their recent-templates state); 0: everyone's first")
 	if err := fs.Parse(args); err != nil {
@@ -302,7 +302,7 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 	if *single {
 		var r benchRate
 		if err := b.seeded(ctx, "single", *n, func(c *firestore.Client, users benchUsers) error {
-			return b.metered(&r, func() (err error) {
+			return b.metered(ctx, &r, "single", func(ctx context.Context) (err error) {
 				r, err = benchRaw(ctx, env, c, users, &b.sample, b.tick, *n, 1, "raw BulkWriter")
 				return err
 			})
@@ -369,13 +369,13 @@ func (b *insightsBench) db(ctx context.Context, name string) (*firestore.Client,
 func (b *insightsBench) round(ctx context.Context, name string, n int, pipelineFirst bool) (benchRound, error) {
 	rd := benchRound{First: "raw"}
 	raw := func(c *firestore.Client, users benchUsers) error {
-		return b.metered(&rd.RawSharded, func() (err error) {
+		return b.metered(ctx, &rd.RawSharded, "raw", func(ctx context.Context) (err error) {
 			rd.RawSharded, err = benchRaw(ctx, b.env, c, users, &b.sample, b.tick, b.shard, b.parallel, "raw BulkWriters, sharded")
 			return err
 		})
 	}
 	pipe := func(c *firestore.Client, _ benchUsers) error {
-		return b.metered(&rd.Pipeline.benchRate, func() (err error) {
+		return b.metered(ctx, &rd.Pipeline.benchRate, "pipeline", func(ctx context.Context) (err error) {
 			rd.Pipeline, err = b.pipeline(ctx, c, n)
 			return err
 		})
@@ -411,13 +411,16 @@ func (b *insightsBench) seeded(ctx context.Context, name string, n int, measure 
 }
 
 // metered runs measure and records in r the CPU time it used; measure
-// sets r's other fields.
-func (b *insightsBench) metered(r *benchRate, measure func() error) error {
+// sets r's other fields. It runs with the profiler label measurement=name,
+// which the goroutines it starts inherit, so that --cpuprofile separates
+// the measurements (go tool pprof -tagfocus=measurement=pipeline).
+func (b *insightsBench) metered(ctx context.Context, r *benchRate, name string, measure func(context.Context) error) error {
 	before, err := b.cpu.sample()
 	if err != nil {
 		return err
 	}
-	if err := measure(); err != nil {
+	pprof.Do(ctx, pprof.Labels("measurement", name), func(ctx context.Context) { err = measure(ctx) })
+	if err != nil {
 		return err
 	}
 	after, err := b.cpu.sample()
