@@ -19,6 +19,6 @@ var consentsService = service(func(ctx context.Context, c *cloud.Clients, _ *con
 func consentFunctions() []Function {
 	f := onFirestore("onConsentsWritten", consentsService, (*consents.Service).OnConsentsWritten)
 	f.EventType, f.Document = DocumentWritten, "consents/{uid}"
-	f.Doc = "Keeps consents/{uid}.current (latest entry per type) in step with the append-only history."
+	f.Doc = "Keeps consents/{uid}.current (the last entry per type in list order) in step with the append-only history."
 	return []Function{f}
 }

@@ -1,8 +1,9 @@
 // Package consents keeps the server's view of each user's consents: the
 // client appends entries to consents/{uid}.consentsGiven (the rules allow
 // only appends), and this function maintains consents/{uid}.current, the
-// latest entry per consent type, which processing that depends on a
-// consent (reflection analysis, marketing) reads.
+// last entry per consent type in list order (what the user did last),
+// which processing that depends on a consent (reflection analysis,
+// marketing) reads.
 package consents
 
 import (
@@ -24,19 +25,20 @@ type Service struct {
 	Now       func() time.Time
 }
 
-// Current returns the latest valid entry per type of history. Entries
-// with an unknown type or status are ignored; of two entries with the same
-// agreedAt, the later one in the list wins.
+// Current returns the last valid entry per type of history, in list order.
+// Entries with an unknown type or status are ignored.
+//
+// List order decides, not agreedAt: the history is append-only (the rules
+// allow no rewrite or delete), so the last entry is what the user did
+// last, whereas agreedAt comes from the client's clock and, in histories
+// written before the rules kept it from decreasing, a revocation can be
+// dated before the grant it revoked.
 func Current(history []model.ConsentEntry) map[string]model.ConsentEntry {
 	cur := map[string]model.ConsentEntry{}
 	for _, e := range history {
-		if !e.Type.Valid() || !e.Status.Valid() {
-			continue
+		if e.Type.Valid() && e.Status.Valid() {
+			cur[string(e.Type)] = e
 		}
-		if prev, ok := cur[string(e.Type)]; ok && e.AgreedAt.Before(prev.AgreedAt) {
-			continue
-		}
-		cur[string(e.Type)] = e
 	}
 	return cur
 }

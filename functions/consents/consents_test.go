@@ -27,8 +27,22 @@ func TestCurrent(t *testing.T) {
 		{"empty", nil, map[string]model.ConsentStatus{}},
 		{"grant then revoke", []model.ConsentEntry{entry(model.ConsentMarketingEmails, model.ConsentGranted, t0),
 			entry(model.ConsentMarketingEmails, model.ConsentRevoked, t0.Add(time.Hour))}, map[string]model.ConsentStatus{"marketing_emails": "revoked"}},
-		{"out of order in the list", []model.ConsentEntry{entry(model.ConsentAIAnalysis, model.ConsentRevoked, t0.Add(time.Hour)),
-			entry(model.ConsentAIAnalysis, model.ConsentGranted, t0)}, map[string]model.ConsentStatus{"ai_analysis": "revoked"}},
+		// List order decides, not agreedAt (the client's clock): the last
+		// entry is what the user did last.
+		{"revocation dated before the grant it follows", []model.ConsentEntry{
+			entry(model.ConsentAIAnalysis, model.ConsentGranted, t0.Add(4*time.Minute)),
+			entry(model.ConsentAIAnalysis, model.ConsentRevoked, t0.Add(-3*time.Minute))}, map[string]model.ConsentStatus{"ai_analysis": "revoked"}},
+		{"grant dated before the revocation it follows", []model.ConsentEntry{
+			entry(model.ConsentAIAnalysis, model.ConsentRevoked, t0.Add(time.Hour)),
+			entry(model.ConsentAIAnalysis, model.ConsentGranted, t0)}, map[string]model.ConsentStatus{"ai_analysis": "granted"}},
+		{"per type, other types between", []model.ConsentEntry{
+			entry(model.ConsentMarketingEmails, model.ConsentGranted, t0.Add(time.Hour)),
+			entry(model.ConsentAIAnalysis, model.ConsentGranted, t0),
+			entry(model.ConsentMarketingEmails, model.ConsentRevoked, t0)},
+			map[string]model.ConsentStatus{"ai_analysis": "granted", "marketing_emails": "revoked"}},
+		{"invalid last entry does not shadow a valid one", []model.ConsentEntry{
+			entry(model.ConsentAIAnalysis, model.ConsentRevoked, t0),
+			entry(model.ConsentAIAnalysis, "maybe", t0.Add(time.Hour))}, map[string]model.ConsentStatus{"ai_analysis": "revoked"}},
 		{"unknown type ignored", []model.ConsentEntry{entry("spam", model.ConsentGranted, t0)}, map[string]model.ConsentStatus{}},
 		{"unknown status ignored", []model.ConsentEntry{entry(model.ConsentAIAnalysis, "maybe", t0)}, map[string]model.ConsentStatus{}},
 	}

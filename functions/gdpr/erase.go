@@ -442,13 +442,11 @@ func (r *run) summariseConsents(ctx context.Context, ref *firestore.DocumentRef)
 	if err := snap.DataTo(&c); err != nil {
 		return fault.Wrap(err, fault.DataLoss, "decode consents")
 	}
+	// The last entry of a type in list order is the current one, as for
+	// model.Consents.Granted (the history is append-only).
 	sum := map[string]any{}
 	for _, e := range c.ConsentsGiven {
 		if !e.Type.Valid() {
-			continue
-		}
-		prev, ok := sum[string(e.Type)].(map[string]any)
-		if ok && e.AgreedAt.Before(prev["agreedAt"].(time.Time)) {
 			continue
 		}
 		sum[string(e.Type)] = map[string]any{"version": e.Version, "status": string(e.Status), "agreedAt": e.AgreedAt}

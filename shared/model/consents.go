@@ -3,12 +3,14 @@ package model
 import "time"
 
 // Consents is consents/{uid}: the user's consent history. Entries are only
-// ever appended (a revocation is a new entry with status "revoked"); the
-// server maintains Current, the latest entry per type.
+// ever appended (a revocation is a new entry with status "revoked"), so the
+// list is in the order the user acted, and the last entry of a type is the
+// user's current choice; the server maintains Current, that entry per type.
 type Consents struct {
 	UserID        string         `firestore:"userId" json:"userId"`
 	ConsentsGiven []ConsentEntry `firestore:"consentsGiven" json:"consentsGiven"`
-	// Current is server-owned: type → the latest entry of that type.
+	// Current is server-owned: type → the last entry of that type in
+	// ConsentsGiven.
 	Current map[string]ConsentEntry `firestore:"current,omitempty" json:"current,omitempty"`
 }
 
@@ -60,18 +62,22 @@ const (
 // Valid reports whether s is a known consent status.
 func (s ConsentStatus) Valid() bool { return s == ConsentGranted || s == ConsentRevoked }
 
-// Granted reports whether the latest entry of type t in the history is a
-// grant. The history is authoritative; Current is a cache of it.
+// Granted reports whether the last entry of type t in the history, in list
+// order, is a grant. The history is authoritative; Current is a cache of it.
+//
+// List order, not agreedAt, decides: the rules let clients only append, so
+// the last entry is what the user did last, while agreedAt comes from the
+// client's clock. (The rules also keep agreedAt from decreasing along the
+// list, but older histories may hold a revocation dated before the grant
+// it followed, and it must still count.)
 func (c *Consents) Granted(t ConsentType) bool {
 	if c == nil {
 		return false
 	}
-	var latest *ConsentEntry
-	for i := range c.ConsentsGiven {
-		e := &c.ConsentsGiven[i]
-		if e.Type == t && (latest == nil || !e.AgreedAt.Before(latest.AgreedAt)) {
-			latest = e
+	for i := len(c.ConsentsGiven) - 1; i >= 0; i-- {
+		if e := c.ConsentsGiven[i]; e.Type == t {
+			return e.Status == ConsentGranted
 		}
 	}
-	return latest != nil && latest.Status == ConsentGranted
+	return false
 }

@@ -474,6 +474,7 @@ func fieldCases() []rcase {
 	for _, typ := range model.ConsentTypes {
 		all6 = append(all6, consentEntry(string(typ), "granted"))
 	}
+	sameTime := time.Now().UTC()
 	for _, c := range []struct {
 		name    string
 		entries []any
@@ -493,6 +494,12 @@ func fieldCases() []rcase {
 		{"entry with ip", []any{with(consentEntry("privacy_policy", "granted"), "ip", "1.2.3.4")}, nil, deny},
 		{"entry without status", []any{with(consentEntry("privacy_policy", "granted"), "status", deleteField)}, nil, deny},
 		{"second entry bad", []any{consentEntry("privacy_policy", "granted"), consentEntry("spam", "granted")}, nil, deny},
+		{"second entry dated before the first", []any{consentEntry("ai_analysis", "granted"),
+			with(consentEntry("ai_analysis", "revoked"), "agreedAt", time.Now().Add(-2*time.Minute))}, nil, deny},
+		{"second entry dated after the first", []any{with(consentEntry("ai_analysis", "granted"), "agreedAt", time.Now().Add(-2*time.Minute)),
+			consentEntry("ai_analysis", "revoked")}, nil, allow},
+		{"two entries dated alike", []any{with(consentEntry("ai_analysis", "granted"), "agreedAt", sameTime),
+			with(consentEntry("ai_analysis", "revoked"), "agreedAt", sameTime)}, nil, allow},
 		{"current set by the client", []any{consentEntry("privacy_policy", "granted")}, []any{"current", doc{}}, deny},
 		{"userId spoofed", []any{consentEntry("privacy_policy", "granted")}, []any{"userId", "bob"}, deny},
 	} {

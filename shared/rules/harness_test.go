@@ -378,11 +378,31 @@ func (w *world) send(t *testing.T, c rcase) (int, map[string]any) {
 		w.restore(t, c.req.path)
 	}
 	defer w.restore(t, c.req.path)
-	wr, err := write(w.p, c.req)
+	return w.rawCommit(t, tok, c.req)
+}
+
+// rawCommit sends the write r through :commit with the ID token tok and
+// returns the HTTP status and body.
+func (w *world) rawCommit(t *testing.T, tok string, r request) (int, map[string]any) {
+	t.Helper()
+	wr, err := write(w.p, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return w.fs.REST(w.p, "POST", ":commit", tok, map[string]any{"writes": []any{wr}})
+}
+
+// commit sends the write r as actor a against the documents as they are
+// now, with no seeding or restore around it (unlike send), so that a test
+// can play a sequence of writes. It returns 200 (allowed) or 403 (denied);
+// any other status fails the test.
+func (w *world) commit(t *testing.T, a actor, r request) int {
+	t.Helper()
+	status, body := w.rawCommit(t, w.tokens[a], r)
+	if status != http.StatusOK && status != http.StatusForbidden {
+		t.Fatalf("%s as %s: status %d: %v", r, a, status, body)
+	}
+	return status
 }
 
 // check runs one case: 200 is allowed, 403 PERMISSION_DENIED is denied,
