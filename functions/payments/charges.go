@@ -104,12 +104,17 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 		return p, nil
 	}
 	p.doc = mergePayment(p.old, f, uid)
-	var prog *model.Program
+	var prog *programInfo
 	if pid := deref(p.doc.ProgramID); pid != "" && p.doc.UserID != "" {
 		if p.enroll, err = s.readEnrollment(tx, p.doc.UserID, pid); err != nil {
 			return nil, err
 		}
 		prog = p.enroll.program
+		if lostAccess(p.doc) {
+			if err := p.enroll.readRevocation(tx, p.doc.PaymentID); err != nil {
+				return nil, err
+			}
+		}
 	}
 	p.doc.Description = describe(p.doc, prog)
 	p.changed = p.old == nil || store.Hash(*p.old) != store.Hash(p.doc)
@@ -150,12 +155,12 @@ func (p *paymentTx) write(tx *firestore.Transaction, now time.Time) error {
 
 // describe is a payment's description, derived from its merged state so
 // that it does not depend on which event came first.
-func describe(p model.Payment, prog *model.Program) string {
+func describe(p model.Payment, prog *programInfo) string {
 	switch {
-	case p.ProgramID != nil && prog != nil:
-		return "Enrollment in " + prog.Title
+	case p.ProgramID != nil && prog != nil && prog.title != "":
+		return "Enrollment in " + prog.title
 	case p.ProgramID != nil && strings.HasPrefix(p.Description, "Enrollment in "):
-		return p.Description // the program was deleted since
+		return p.Description // the program was deleted since, or has no readable title
 	case p.ProgramID != nil:
 		return "Program purchase"
 	case p.SubscriptionID != nil || p.Description == descSubscription:

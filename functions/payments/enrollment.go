@@ -8,6 +8,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/innerjourney/functions/shared/indexes"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/store"
 )
@@ -24,16 +25,50 @@ func EnrollmentID(uid, programID string) string { return uid + "_" + programID }
 // enrollmentTx is a user's enrolment in one program as read inside a
 // transaction: the program (nil when it does not exist), the enrolment
 // (nil when none), and the user's assignment to each of the program's
-// coaches (nil when absent).
+// coaches (nil when absent). readRevocation adds what a revocation needs
+// to know about the user's other payments and enrolments.
 type enrollmentTx struct {
 	s         *Service
 	uid       string
 	programID string
-	program   *model.Program
+	program   *programInfo
 	ref       *firestore.DocumentRef
 	old       *model.Enrollment
 	coaches   []string
 	assigned  map[string]*model.CoachAssignment
+	// altPayment is another payment of the user for the program that
+	// still grants access ("" when none), read by readRevocation.
+	altPayment string
+	// keepers maps a coach whose assignment this enrolment created to
+	// another active enrolment of the user that lists the coach, read by
+	// readRevocation.
+	keepers map[string]string
+}
+
+// programInfo is what enrolments and payment descriptions need of
+// programs/{id}. It is read field by field (readProgramInfo) because the
+// program is written by its coaches and the rules bound only the size of
+// some fields: a malformed field the webhook does not use (tags, modules,
+// …) must not block payment, refund and dispute events.
+type programInfo struct {
+	title     string
+	createdBy []string
+}
+
+// readProgramInfo takes the title and the coach ids (string elements of
+// createdBy) of a program document, ignoring every other field and any
+// value of the wrong type.
+func readProgramInfo(snap *firestore.DocumentSnapshot) *programInfo {
+	data := snap.Data()
+	p := &programInfo{}
+	p.title, _ = data["title"].(string)
+	list, _ := data["createdBy"].([]any)
+	for _, v := range list {
+		if c, ok := v.(string); ok {
+			p.createdBy = append(p.createdBy, c)
+		}
+	}
+	return p
 }
 
 // readEnrollment does the reads of an enrolment change.
@@ -49,11 +84,7 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 	if err != nil {
 		return nil, err
 	}
-	var prog model.Program
-	if err := snap.DataTo(&prog); err != nil {
-		return nil, fmt.Errorf("decode program: %w", err)
-	}
-	e.program = &prog
+	e.program = readProgramInfo(snap)
 	e.ref = s.Firestore.Collection(model.ColEnrollments).Doc(EnrollmentID(uid, programID))
 	snap, err = tx.Get(e.ref)
 	switch {
@@ -67,7 +98,7 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 		return nil, err
 	}
 	seen := map[string]bool{}
-	for _, c := range prog.CreatedBy {
+	for _, c := range e.program.createdBy {
 		if !validID(c) || c == uid || seen[c] {
 			continue
 		}
@@ -93,6 +124,73 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 	return e, nil
 }
 
+// readRevocation does the further reads of a revocation for paymentID,
+// before any write of the transaction: whether another payment of the user
+// for the program still grants access (altPayment), and, when the
+// enrolment will end, which of the coach assignments it created another
+// active enrolment of the user still needs (keepers).
+func (e *enrollmentTx) readRevocation(tx *firestore.Transaction, paymentID string) error {
+	if e.program == nil {
+		return nil
+	}
+	fs := e.s.Firestore
+	snaps, err := tx.Documents(indexes.MustLookup(indexes.QUserProgramPayments).MustBuild(fs, e.uid, e.programID)).GetAll()
+	if err != nil {
+		return fmt.Errorf("read the user's payments for the program: %w", err)
+	}
+	var alts []string
+	for _, snap := range snaps {
+		if snap.Ref.ID == paymentID {
+			continue
+		}
+		var p model.Payment
+		if err := snap.DataTo(&p); err != nil {
+			// Server-owned; a document that does not decode grants nothing.
+			continue
+		}
+		if hasAccess(p) {
+			alts = append(alts, snap.Ref.ID)
+		}
+	}
+	if len(alts) > 0 {
+		sort.Strings(alts)
+		e.altPayment = alts[0]
+		return nil
+	}
+	if !e.active() || e.old.PaymentID != paymentID || len(e.createdAssignments()) == 0 {
+		return nil
+	}
+	snaps, err = tx.Documents(indexes.MustLookup(indexes.QUserActiveEnrollments).MustBuild(fs, e.uid, EnrollmentActive)).GetAll()
+	if err != nil {
+		return fmt.Errorf("read the user's active enrolments: %w", err)
+	}
+	e.keepers = map[string]string{}
+	for _, snap := range snaps { // ordered by document id
+		if snap.Ref.ID == e.ref.ID {
+			continue
+		}
+		list, _ := snap.Data()["coachIds"].([]any)
+		for _, v := range list {
+			if c, ok := v.(string); ok && e.keepers[c] == "" {
+				e.keepers[c] = snap.Ref.ID
+			}
+		}
+	}
+	return nil
+}
+
+// createdAssignments returns the coaches whose assignment this enrolment
+// created (source enrollment, sourceId the enrolment).
+func (e *enrollmentTx) createdAssignments() []string {
+	var out []string
+	for _, c := range e.coaches {
+		if a := e.assigned[c]; a != nil && a.Source == model.AssignedByEnrollment && a.SourceID == e.ref.ID {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (s *Service) coachRef(uid, coach string) *firestore.DocumentRef {
 	return s.Firestore.Collection(model.ColUsers).Doc(uid).Collection(model.SubColCoaches).Doc(coach)
 }
@@ -103,13 +201,16 @@ func (e *enrollmentTx) active() bool { return e.old != nil && e.old.Status == En
 // grant makes the enrolment active for paymentID ("" for a free program)
 // and assigns every coach of the program to the user
 // (users/{uid}/coaches/{coach}, mirrored in client_profiles/{uid}.coachIds).
-// It writes nothing when the user is already enrolled, or when the
-// enrolment was revoked for this very payment.
+// It writes nothing when the user is already enrolled.
+//
+// The caller grants only for a payment that grants access (hasAccess of
+// the merged payment), so the enrolment follows the payment both ways: an
+// enrolment revoked by this very payment is granted again when the payment
+// grants access again (a failed or canceled refund), while a payment that
+// is refunded or lost a dispute never reaches grant, so its late success
+// event does not grant.
 func (e *enrollmentTx) grant(tx *firestore.Transaction, paymentID string, now time.Time) error {
 	if e.program == nil || e.active() {
-		return nil
-	}
-	if e.old != nil && paymentID != "" && e.old.PaymentID == paymentID {
 		return nil
 	}
 	en := model.Enrollment{
@@ -142,13 +243,31 @@ func (e *enrollmentTx) grant(tx *firestore.Transaction, paymentID string, now ti
 }
 
 // revoke ends an enrolment that paymentID granted (full refund, lost
-// dispute), removing the coach assignments this enrolment created.
+// dispute), removing the coach assignments this enrolment created. It
+// needs readRevocation's reads.
+//
+// When another payment of the user for the program still grants access
+// (altPayment), the enrolment stays active and its paymentId moves to that
+// payment (or, if it is not active, it is granted for that payment). A
+// coach assignment that another active enrolment of the user still lists
+// is kept and re-pointed to that enrolment instead of being deleted.
 //
 // When the user has no enrolment yet (the refund's event came before the
 // payment's), a revoked one is recorded, so that every order of events
 // ends in the same state and a late success event does not grant access.
 func (e *enrollmentTx) revoke(tx *firestore.Transaction, paymentID string, now time.Time) error {
 	if e.program == nil {
+		return nil
+	}
+	if alt := e.altPayment; alt != "" {
+		switch {
+		case !e.active():
+			return e.grant(tx, alt, now)
+		case e.old.PaymentID == paymentID:
+			return tx.Update(e.ref, []firestore.Update{
+				{Path: "paymentId", Value: alt}, {Path: "updatedAt", Value: now},
+			})
+		}
 		return nil
 	}
 	if e.old == nil {
@@ -166,9 +285,11 @@ func (e *enrollmentTx) revoke(tx *firestore.Transaction, paymentID string, now t
 		return err
 	}
 	var removed []any
-	for _, c := range e.coaches {
-		a := e.assigned[c]
-		if a == nil || a.Source != model.AssignedByEnrollment || a.SourceID != e.ref.ID {
+	for _, c := range e.createdAssignments() {
+		if keeper := e.keepers[c]; keeper != "" {
+			if err := tx.Update(e.s.coachRef(e.uid, c), []firestore.Update{{Path: "sourceId", Value: keeper}}); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := tx.Delete(e.s.coachRef(e.uid, c)); err != nil {

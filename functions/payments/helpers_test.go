@@ -210,6 +210,15 @@ func (h *harness) deliver(payload []byte) (int, map[string]any) {
 	return h.post(payload, sign(payload, secretPlatform, time.Now()))
 }
 
+// mustDeliver delivers payload and fails the test unless it is answered
+// 200.
+func (h *harness) mustDeliver(payload []byte) {
+	h.t.Helper()
+	if code, body := h.deliver(payload); code != http.StatusOK {
+		h.t.Fatalf("delivery: %d %v", code, body)
+	}
+}
+
 func (h *harness) set(path string, v any) {
 	h.t.Helper()
 	if _, err := h.db.Doc(path).Set(context.Background(), v); err != nil {

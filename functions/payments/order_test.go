@@ -97,6 +97,48 @@ func scenarios() []scenario {
 			},
 		},
 		{
+			// A full refund that fails: the money stays with us and so
+			// does the user's access.
+			name: "success, full refund failed",
+			events: [][]byte{
+				event("evt_e1", "payment_intent.succeeded", t0+1, objPI("pi_e", "cus_1", "succeeded", 49900, u1p, false)),
+				event("evt_e2", "refund.created", t0+100, objRefund("re_e", "pi_e", "ch_e", 49900, "pending", t0+100)),
+				event("evt_e3", "refund.updated", t0+200, objRefund("re_e", "pi_e", "ch_e", 49900, "failed", t0+100)),
+			},
+			check: func(t *testing.T, h *harness) {
+				var p model.Payment
+				if !h.get("payments/pi_e", &p) || p.Status != model.PaymentSucceeded || p.RefundDetails == nil || p.RefundDetails.AmountRefunded != 0 {
+					t.Errorf("payment = %+v %+v", p, p.RefundDetails)
+				}
+				var e model.Enrollment
+				if !h.get("enrollments/u1_prog-1", &e) || e.Status != EnrollmentActive || e.PaymentID != "pi_e" {
+					t.Errorf("enrollment = %+v", e)
+				}
+				if n := h.count("users/u1/coaches"); n != 2 {
+					t.Errorf("%d coach assignments, want 2", n)
+				}
+			},
+		},
+		{
+			// Two payments for one program, one of them refunded: the
+			// other keeps the user enrolled.
+			name: "duplicate payment, one refunded",
+			events: [][]byte{
+				event("evt_f1", "payment_intent.succeeded", t0, objPI("pi_f1", "cus_1", "succeeded", 49900, u1p, false)),
+				event("evt_f2", "payment_intent.succeeded", t0+5, objPI("pi_f2", "cus_1", "succeeded", 49900, u1p, false)),
+				event("evt_f3", "charge.refunded", t0+100, objCharge("ch_f1", "pi_f1", "cus_1", 49900, 49900)),
+			},
+			check: func(t *testing.T, h *harness) {
+				var e model.Enrollment
+				if !h.get("enrollments/u1_prog-1", &e) || e.Status != EnrollmentActive || e.PaymentID != "pi_f2" {
+					t.Errorf("enrollment = %+v", e)
+				}
+				if n := h.count("users/u1/coaches"); n != 2 {
+					t.Errorf("%d coach assignments, want 2", n)
+				}
+			},
+		},
+		{
 			// Two subscriptions: one incomplete → active → renewed (with a
 			// failed then paid first invoice), one active then canceled.
 			name: "subscriptions and entitlements",

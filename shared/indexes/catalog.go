@@ -42,6 +42,8 @@ const (
 	QPaymentByCharge       = "payment_by_charge"
 	QSubscriptionsByCust   = "subscriptions_by_customer"
 	QEnrollmentsByProgram  = "enrollments_by_program"
+	QUserProgramPayments   = "user_program_payments"
+	QUserActiveEnrollments = "user_active_enrollments"
 	QWellbeingByUser       = "wellbeing_by_user"
 	QWellbeingOpen         = "wellbeing_open"
 	QPayoutByProcessorID   = "payout_by_processor_id"
@@ -210,6 +212,14 @@ var Catalog = []Query{
 		Purpose: "a Stripe customer's subscriptions",
 		Filters: []Filter{{"customerId", Eq}},
 		Example: []any{"cus_123"}},
+	{Name: QUserProgramPayments, Collection: model.ColPayments, Caller: "stripe",
+		Purpose: "a user's payments for one program (a revocation: does another one still grant access?)",
+		Filters: []Filter{{"userId", Eq}, {"programId", Eq}},
+		Example: []any{"alice", "prog-carol"}},
+	{Name: QUserActiveEnrollments, Collection: model.ColEnrollments, Caller: "stripe",
+		Purpose: "a user's active enrolments (a revocation: does another one still need a coach?)",
+		Filters: []Filter{{"userId", Eq}, {"status", Eq}},
+		Example: []any{"alice", "active"}},
 	{Name: QEnrollmentsByProgram, Collection: model.ColEnrollments, Caller: "payouts",
 		Purpose: "the active enrolments of a program",
 		Filters: []Filter{{"programId", Eq}, {"status", Eq}},
