@@ -2,6 +2,7 @@ package functions
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -11,14 +12,29 @@ import (
 	"github.com/innerjourney/functions/shared/config"
 )
 
-var gdprService = service(func(ctx context.Context, c *cloud.Clients, cfg *config.Config) (*gdpr.Service, error) {
+// pseudonymKey selects the key of the keyed pseudonyms (gdpr.Pseudonym,
+// shared/pseudonym): IJ_PSEUDONYM_KEY; without it, in development (IJ_ENV,
+// also the emulators' setting) gdpr.DevPseudonymKey with a warning, and
+// otherwise a FailedPrecondition error naming the variable. The GDPR
+// functions and the payouts (payout ids) both take their key from here, so
+// that a held payout's id and the coachId the erasure writes carry the
+// same pseudonym. The key is never logged.
+func pseudonymKey(ctx context.Context, cfg *config.Config) ([]byte, error) {
 	key := cfg.PseudonymKey.Reveal()
 	if key == "" {
 		if cfg.Env != "development" {
-			return nil, cfg.Require("IJ_PSEUDONYM_KEY")
+			return nil, fmt.Errorf("pseudonym key: %w", cfg.Require("IJ_PSEUDONYM_KEY"))
 		}
 		slog.WarnContext(ctx, "IJ_PSEUDONYM_KEY is not set: using the development key")
 		key = gdpr.DevPseudonymKey
+	}
+	return []byte(key), nil
+}
+
+var gdprService = service(func(ctx context.Context, c *cloud.Clients, cfg *config.Config) (*gdpr.Service, error) {
+	key, err := pseudonymKey(ctx, cfg)
+	if err != nil {
+		return nil, err
 	}
 	fs, err := c.Firestore(ctx)
 	if err != nil {
@@ -37,7 +53,7 @@ var gdprService = service(func(ctx context.Context, c *cloud.Clients, cfg *confi
 		return nil, err
 	}
 	s := &gdpr.Service{Firestore: fs, Auth: ac, Storage: sc, Bucket: cfg.StorageBucket,
-		Publisher: pub, PseudonymKey: []byte(key), Now: now}
+		Publisher: pub, PseudonymKey: key, Now: now}
 	s.UseConfig(cfg, sc)
 	return s, nil
 })

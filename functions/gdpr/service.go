@@ -2,9 +2,6 @@ package gdpr
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -13,6 +10,7 @@ import (
 
 	"github.com/innerjourney/functions/shared/config"
 	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/pseudonym"
 	"github.com/innerjourney/functions/shared/queue"
 )
 
@@ -187,11 +185,11 @@ func (s *Service) UseConfig(cfg *config.Config, sc *storage.Client) {
 // the same pseudonym, so held records of one subject stay linkable to each
 // other (and to the subject only by whoever holds both the key and the
 // uid); without the key the uid cannot be recovered or tested.
-func Pseudonym(key []byte, id string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
-	return "ps_" + hex.EncodeToString(m.Sum(nil))[:32]
-}
+//
+// It is pseudonym.Of (shared/pseudonym), which the payouts use for the
+// coach part of payout ids, so that held payout ids match the coachId an
+// erasure writes.
+func Pseudonym(key []byte, id string) string { return pseudonym.Of(key, id) }
 
 func (s *Service) pseudonym(id string) string { return Pseudonym(s.PseudonymKey, id) }
 

@@ -120,7 +120,10 @@ func (s *Service) claim(c *candidate, coach, currency, payoutID string, end, now
 // addEvent moves the allocation to net: it appends an event with the
 // change and one entry per coach whose share changes, computed from the
 // frozen weights and commission so that each coach's entries sum to its
-// share of the new net.
+// share of the new net. The event awaits a sales voucher (salesPending)
+// only when the sales booking is on now; made while it is off, it is
+// SalesExempt (its sale is booked from Stripe's reports), and stays so
+// when the booking is switched on later.
 func (s *Service) addEvent(a *model.PayoutAllocation, kind string, net int64, now time.Time) {
 	target := shares(net, a.CommissionBps, a.Weights)
 	have := map[string]share{}
@@ -133,8 +136,21 @@ func (s *Service) addEvent(a *model.PayoutAllocation, kind string, net int64, no
 	}
 	seq := len(a.Events) + 1
 	commission := Commission(net, a.CommissionBps)
+	if !a.SalesPending {
+		// Nothing awaited a sales voucher, so every earlier event without
+		// one was made while the sales booking was off (or closed as not
+		// to be booked): booked outside, also for allocations written
+		// before events carried SalesExempt.
+		for i := range a.Events {
+			if a.Events[i].SalesReference == nil {
+				a.Events[i].SalesExempt = true
+			}
+		}
+	}
+	book := s.settings().BookSales
 	a.Events = append(a.Events, model.AllocationEvent{
 		Seq: seq, Kind: kind, Net: net - a.Net, Commission: commission - a.Commission, At: now,
+		SalesExempt: !book,
 	})
 	coaches := make([]string, 0, len(target))
 	for c := range target {
@@ -150,9 +166,18 @@ func (s *Service) addEvent(a *model.PayoutAllocation, kind string, net int64, no
 		a.Entries = append(a.Entries, model.AllocationEntry{Seq: seq, CoachID: c, Gross: d.gross, Commission: d.commission, Amount: d.amount})
 	}
 	a.Net, a.Commission = net, commission
-	if s.settings().BookSales {
-		a.SalesPending = true
+	a.SalesPending = salesPending(a.Events)
+}
+
+// salesPending reports whether an event still awaits its sales voucher:
+// not booked and not booked outside (SalesExempt).
+func salesPending(events []model.AllocationEvent) bool {
+	for _, e := range events {
+		if e.SalesReference == nil && !e.SalesExempt {
+			return true
+		}
 	}
+	return false
 }
 
 // openCoaches lists the coaches with an entry no payout has taken.

@@ -39,13 +39,22 @@ type env struct {
 // t0 is a Monday morning in Stockholm; period ends default to that day.
 var t0 = time.Date(2026, 5, 4, 4, 0, 0, 0, time.UTC)
 
+// testKey keys the coaches' pseudonyms in the tests' payout ids.
+var testKey = []byte("payouts-test-pseudonym-key")
+
+// pid is the id of coach's first payout in currency for the period ending
+// at endDate (YYYY-MM-DD), as the tests' service builds it.
+func pid(coach, currency, endDate string) string {
+	return BasePayoutID(testKey, coach, currency, endDate)
+}
+
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	emu := testenv.FirestoreEmulator(t)
 	fs := emu.Client(t, emu.NewProject(t))
 	c := &clock{t: t0}
 	return &env{t: t, ctx: context.Background(), fs: fs, clock: c,
-		svc: &Service{Firestore: fs, Now: c.Now, Settings: DefaultSettings()}}
+		svc: &Service{Firestore: fs, Now: c.Now, Settings: DefaultSettings(), PseudonymKey: testKey}}
 }
 
 func (e *env) set(path string, v any) {

@@ -537,7 +537,7 @@ func (s *Service) syncSales(ctx context.Context, c *fortnox.Client, req SyncRequ
 	if req.DryRun {
 		for _, a := range allocs {
 			for _, ev := range a.Events {
-				if ev.SalesReference == nil && a.Currency == st.AccountingCurrency {
+				if ev.SalesReference == nil && !ev.SalesExempt && a.Currency == st.AccountingCurrency {
 					v := s.salesVoucher(a, ev, s.localDate(saleDate(a, ev)), st.SalesSeries)
 					rep.Planned = append(rep.Planned, PlannedVoucher{Marker: saleMarker(a.PaymentID, ev.Seq), Date: v.TransactionDate,
 						Series: v.VoucherSeries, Rows: v.VoucherRows, Purpose: "sale"})
@@ -557,7 +557,7 @@ func (s *Service) syncSales(ctx context.Context, c *fortnox.Client, req SyncRequ
 			return
 		}
 		for _, ev := range a.Events {
-			if ev.SalesReference != nil {
+			if ev.SalesReference != nil || ev.SalesExempt {
 				continue
 			}
 			out, err := s.book(ctx, c, s.saleBooking(a, ev))
@@ -610,13 +610,7 @@ func (s *Service) updateEvent(ctx context.Context, paymentID string, seq int, fn
 			}
 			c := *ev
 			out = &c
-			pending := false
-			for _, e := range a.Events {
-				if e.SalesReference == nil {
-					pending = true
-				}
-			}
-			return tx.Update(ref, []firestore.Update{{Path: "events", Value: a.Events}, {Path: "salesPending", Value: pending},
+			return tx.Update(ref, []firestore.Update{{Path: "events", Value: a.Events}, {Path: "salesPending", Value: salesPending(a.Events)},
 				{Path: "updatedAt", Value: s.now()}})
 		}
 		return fault.New(fault.NotFound, "allocation event %d not found", seq)
@@ -638,7 +632,7 @@ func (s *Service) saleBooking(a *model.PayoutAllocation, ev model.AllocationEven
 			set := false
 			got, err := s.updateEvent(ctx, a.PaymentID, ev.Seq, func(e *model.AllocationEvent) bool {
 				set = false
-				if e.SalesReference != nil || e.SalesBooking != nil {
+				if e.SalesReference != nil || e.SalesBooking != nil || e.SalesExempt {
 					return false
 				}
 				e.SalesBooking, set = m, true
@@ -647,7 +641,7 @@ func (s *Service) saleBooking(a *model.PayoutAllocation, ev model.AllocationEven
 			if err != nil {
 				return nil, false, false, err
 			}
-			if got.SalesReference != nil {
+			if got.SalesReference != nil || got.SalesExempt {
 				return nil, false, true, nil
 			}
 			return got.SalesBooking, !set, false, nil

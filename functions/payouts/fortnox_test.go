@@ -374,3 +374,102 @@ func TestSalesVouchers(t *testing.T) {
 		t.Errorf("EUR allocation %+v (%v)", a, err)
 	}
 }
+
+// TestSalesBookingSkipsEventsMadeWhileDisabled: the sales booking books
+// only the allocation events made while it is enabled. An event made while
+// it was off (its sale booked from Stripe's reports) is SalesExempt: never
+// planned, never booked, never keeps the allocation salesPending, also in
+// an earlier financial year Fortnox no longer accepts vouchers in (here:
+// none covers the payment's date) and for allocations written before
+// events carried the flag.
+func TestSalesBookingSkipsEventsMadeWhileDisabled(t *testing.T) {
+	// From 2026-05-10 only: the payment's day (2026-05-02) cannot be booked.
+	lateYear := []fortnoxfake.FinancialYear{{ID: 7, FromDate: "2026-05-10", ToDate: "2026-12-31"}}
+	tests := []struct {
+		name string
+		// years of the fake (nil: the defaults).
+		years []fortnoxfake.FinancialYear
+		// allocatedOn, refundedOn: the sales booking when the payment was
+		// allocated and when its refund was seen (synced on at the end).
+		allocatedOn, refundedOn bool
+		// legacy strips salesExempt from the stored allocation after the
+		// first run, as written before the flag existed.
+		legacy bool
+		// wantBooked are the sales markers booked; wantExempt the events'
+		// flags by seq.
+		wantBooked []string
+		wantExempt []bool
+	}{
+		{name: "allocated while off, refund while on", allocatedOn: false, refundedOn: true,
+			wantBooked: []string{"sale_a_2"}, wantExempt: []bool{true, false}},
+		{name: "allocated while off in a year Fortnox refuses", years: lateYear, allocatedOn: false, refundedOn: true,
+			wantBooked: []string{"sale_a_2"}, wantExempt: []bool{true, false}},
+		{name: "allocation written before the flag", allocatedOn: false, refundedOn: true, legacy: true,
+			wantBooked: []string{"sale_a_2"}, wantExempt: []bool{true, false}},
+		{name: "allocated while on, refund while off", allocatedOn: true, refundedOn: false,
+			wantBooked: []string{"sale_a_1"}, wantExempt: []bool{false, true}},
+		{name: "always on", allocatedOn: true, refundedOn: true,
+			wantBooked: []string{"sale_a_1", "sale_a_2"}, wantExempt: []bool{false, false}},
+		{name: "always off", allocatedOn: false, refundedOn: false,
+			wantBooked: nil, wantExempt: []bool{true, true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			s := withFortnox(t, e, fortnoxfake.Options{FinancialYears: tc.years}, nil)
+			e.program("p1", []string{"c1"}, nil, nil)
+			e.payment("a", "p1", 12500, "SEK", 2)
+			e.svc.Settings.BookSales = tc.allocatedOn
+			e.run(RunRequest{})
+			if tc.legacy {
+				a := e.allocation("a")
+				for i := range a.Events {
+					a.Events[i].SalesExempt = false
+				}
+				e.set("payout_allocations/a", a)
+			}
+
+			e.svc.Settings.BookSales = tc.refundedOn
+			e.clock.Set(t0.AddDate(0, 0, 14))
+			e.refund("a", 5001, false)
+			e.run(RunRequest{})
+
+			e.svc.Settings.BookSales = true
+			var planned []string
+			for _, v := range e.sync(SyncRequest{DryRun: true}).Planned {
+				planned = append(planned, v.Marker)
+			}
+			rep := e.sync(SyncRequest{})
+			var booked []string
+			for _, v := range s.Vouchers(s.Tenant()) {
+				booked = append(booked, strings.TrimPrefix(v.Description, "Program sale "))
+			}
+			if fmt.Sprint(planned) != fmt.Sprint(tc.wantBooked) || fmt.Sprint(booked) != fmt.Sprint(tc.wantBooked) ||
+				rep.SalesFailed != 0 {
+				t.Errorf("planned %v, booked %v (report %+v), want %v", planned, booked, rep, tc.wantBooked)
+			}
+			a := e.allocation("a")
+			var exempt []bool
+			for _, ev := range a.Events {
+				exempt = append(exempt, ev.SalesExempt)
+			}
+			if fmt.Sprint(exempt) != fmt.Sprint(tc.wantExempt) || a.SalesPending {
+				t.Errorf("events exempt %v, want %v; salesPending %v after the sync", exempt, tc.wantExempt, a.SalesPending)
+			}
+		})
+	}
+}
+
+// allocation reads payout_allocations/{paymentID}.
+func (e *env) allocation(paymentID string) model.PayoutAllocation {
+	e.t.Helper()
+	snap, err := e.fs.Doc("payout_allocations/" + paymentID).Get(e.ctx)
+	if err != nil {
+		e.t.Fatalf("allocation %s: %v", paymentID, err)
+	}
+	var a model.PayoutAllocation
+	if err := snap.DataTo(&a); err != nil {
+		e.t.Fatalf("decode allocation %s: %v", paymentID, err)
+	}
+	return a
+}

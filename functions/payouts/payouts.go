@@ -38,6 +38,13 @@ type Service struct {
 	Now func() time.Time
 	// Settings are the rules (DefaultSettings or LoadSettings).
 	Settings Settings
+	// PseudonymKey keys the coaches' pseudonyms in payout ids
+	// (BasePayoutID): the GDPR erasure's key (IJ_PSEUDONYM_KEY, see
+	// functions/gdpr), so that a held payout's id names its coach by the
+	// same pseudonym the erasure writes as coachId. Required: Run fails
+	// with FailedPrecondition without it rather than fall back to raw uids.
+	// The key is a secret: never log it.
+	PseudonymKey []byte
 	// Transfers creates Stripe Connect transfers; nil leaves payouts
 	// pending with the reason "Stripe is not configured".
 	Transfers TransferAPI

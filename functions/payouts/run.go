@@ -14,6 +14,7 @@ import (
 	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/indexes"
 	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/pseudonym"
 	"github.com/innerjourney/functions/shared/store"
 )
 
@@ -90,11 +91,14 @@ type plan struct {
 
 // Run computes the payouts of a period and transfers every pending payout.
 // It is safe to run twice or concurrently: each payment's shares are taken
-// by one payout only (see claim). Errors: InvalidArgument for a bad
-// request; Firestore errors keep their codes (retryable ones are worth a
+// by one payout only (see claim). Errors: FailedPrecondition without
+// Service.PseudonymKey; InvalidArgument for a bad request; Firestore errors keep their codes (retryable ones are worth a
 // redelivery). Problems with single payments or transfers are reported,
 // not returned.
 func (s *Service) Run(ctx context.Context, req RunRequest) (*RunReport, error) {
+	if len(s.PseudonymKey) == 0 {
+		return nil, fault.New(fault.FailedPrecondition, "payouts run: no pseudonym key (IJ_PSEUDONYM_KEY): payout ids are built from the coaches' keyed pseudonyms, never from raw uids")
+	}
 	p, due, err := s.period(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("payouts run: %w", err)
@@ -440,17 +444,24 @@ type overlay struct {
 }
 
 // BasePayoutID is the id of a coach's payout in a currency for the period
-// ending at endDate (YYYY-MM-DD): po_{coach}_{currency}_{YYYYMMDD}. Later
-// payouts of the same key and period (a rerun that found new work, or a
-// coach with more than MaxPaymentsPerPayout payments) get _2, _3, ….
-func BasePayoutID(coach, currency, endDate string) string {
-	return "po_" + idPart(coach) + "_" + strings.ToLower(currency) + "_" + strings.ReplaceAll(endDate, "-", "")
+// ending at endDate (YYYY-MM-DD): po_{pseudonym}_{currency}_{YYYYMMDD},
+// where pseudonym is the coach's keyed pseudonym pseudonym.Of(key, coach)
+// ("ps_" and 32 hex digits; key is Service.PseudonymKey). The id never
+// carries the coach's uid, so a payout held after the coach's erasure (its
+// id, payments.payoutId, the allocation entries' payoutId and the Fortnox
+// voucher's description) names the coach only as the pseudonym the
+// erasure writes as coachId; it stays deterministic, so reruns find the
+// same ids. Later payouts of the same key and period (a rerun that found
+// new work, or a coach with more than MaxPaymentsPerPayout payments) get
+// _2, _3, ….
+func BasePayoutID(key []byte, coach, currency, endDate string) string {
+	return "po_" + pseudonym.Of(key, coach) + "_" + strings.ToLower(currency) + "_" + strings.ReplaceAll(endDate, "-", "")
 }
 
 // settle writes the payouts of one coach and currency.
 func (s *Service) settle(ctx context.Context, p *plan, k key, ids []string, dry *overlay) ([]PayoutLine, error) {
 	per := s.settings().MaxPaymentsPerPayout
-	base := BasePayoutID(k.coach, k.currency, p.endDate)
+	base := BasePayoutID(s.PseudonymKey, k.coach, k.currency, p.endDate)
 	var lines []PayoutLine
 	suffix := 1
 	for i := 0; i < len(ids); i += per {

@@ -58,7 +58,7 @@ func keys[V any](m map[string]V) []string {
 
 // TestPayoutCalculation: a table of payments, refunds and disputes → payouts.
 func TestPayoutCalculation(t *testing.T) {
-	const sek, eur = "po_c1_sek_20260504", "po_c1_eur_20260504"
+	sek, eur := pid("c1", "SEK", "2026-05-04"), pid("c1", "EUR", "2026-05-04")
 	tests := []struct {
 		name    string
 		setup   func(e *env)
@@ -76,17 +76,17 @@ func TestPayoutCalculation(t *testing.T) {
 			e.program("p3", []string{"c3", "c1", "c2"}, nil, nil)
 			e.payment("a", "p3", 10000, "SEK", 2)
 		}, map[string]want{
-			sek:                  {amount: 2667, gross: 3334, commission: 667, payments: 1},
-			"po_c2_sek_20260504": {amount: 2667, gross: 3333, commission: 666, payments: 1},
-			"po_c3_sek_20260504": {amount: 2666, gross: 3333, commission: 667, payments: 1},
+			sek:                            {amount: 2667, gross: 3334, commission: 667, payments: 1},
+			pid("c2", "SEK", "2026-05-04"): {amount: 2667, gross: 3333, commission: 666, payments: 1},
+			pid("c3", "SEK", "2026-05-04"): {amount: 2666, gross: 3333, commission: 667, payments: 1},
 		}, 0, nil},
 
 		{"coachSplits 70/30 and a 10 % commission override", func(e *env) {
 			e.program("p2", []string{"c1", "c2"}, map[string]int{"c1": 7000, "c2": 3000}, intp(1000))
 			e.payment("a", "p2", 12345, "SEK", 2) // commission 1234.5 → 1235
 		}, map[string]want{
-			sek:                  {amount: 7777, gross: 8642, commission: 865, payments: 1},
-			"po_c2_sek_20260504": {amount: 3333, gross: 3703, commission: 370, payments: 1},
+			sek:                            {amount: 7777, gross: 8642, commission: 865, payments: 1},
+			pid("c2", "SEK", "2026-05-04"): {amount: 3333, gross: 3703, commission: 370, payments: 1},
 		}, 0, nil},
 
 		{"refunds, disputes, statuses and dates", func(e *env) {
@@ -171,8 +171,8 @@ func TestRefundsAfterPayout(t *testing.T) {
 	e.payment("b", "p2", 10000, "SEK", 3)
 	e.run(RunRequest{})
 	checkPayouts(t, e, map[string]want{
-		"po_c1_sek_20260504": {amount: 8000 + 5600, gross: 17000, commission: 3400, payments: 2},
-		"po_c2_sek_20260504": {amount: 2400, gross: 3000, commission: 600, payments: 1},
+		pid("c1", "SEK", "2026-05-04"): {amount: 8000 + 5600, gross: 17000, commission: 3400, payments: 2},
+		pid("c2", "SEK", "2026-05-04"): {amount: 2400, gross: 3000, commission: 600, payments: 1},
 	})
 
 	// Period 2: a is refunded in full, b in part; b's program changes its
@@ -185,11 +185,11 @@ func TestRefundsAfterPayout(t *testing.T) {
 	e.run(RunRequest{})
 	// c1: c +4000, a −8000, b 7000→... net 10000→5000: pool 8000→4000, c1 70 % → −2800.
 	checkPayouts(t, e, map[string]want{
-		"po_c1_sek_20260504": {amount: 13600, gross: 17000, commission: 3400, payments: 2},
-		"po_c2_sek_20260504": {amount: 2400, gross: 3000, commission: 600, payments: 1},
-		"po_c1_sek_20260518": {amount: 0, gross: 5000 - 10000 - 3500, commission: 1000 - 2000 - 700, carriedOut: 4000 - 8000 - 2800,
+		pid("c1", "SEK", "2026-05-04"): {amount: 13600, gross: 17000, commission: 3400, payments: 2},
+		pid("c2", "SEK", "2026-05-04"): {amount: 2400, gross: 3000, commission: 600, payments: 1},
+		pid("c1", "SEK", "2026-05-18"): {amount: 0, gross: 5000 - 10000 - 3500, commission: 1000 - 2000 - 700, carriedOut: 4000 - 8000 - 2800,
 			payments: 3, status: model.PayoutCompleted},
-		"po_c2_sek_20260518": {amount: 0, gross: -1500, commission: -300, carriedOut: -1200, payments: 1, status: model.PayoutCompleted},
+		pid("c2", "SEK", "2026-05-18"): {amount: 0, gross: -1500, commission: -300, carriedOut: -1200, payments: 1, status: model.PayoutCompleted},
 	})
 	if c := e.carry("c1", "SEK"); c != -6800 {
 		t.Errorf("c1 carry %d, want -6800", c)
@@ -203,12 +203,12 @@ func TestRefundsAfterPayout(t *testing.T) {
 	e.payment("e", "p2", 1000, "SEK", -27) // new split applies to new payments: c1 10 %, c2 90 %
 	e.run(RunRequest{})
 	// c1: d +10000, e +80, c −4000, carry −6800 → −720 carried.
-	p := e.payout("po_c1_sek_20260601")
+	p := e.payout(pid("c1", "SEK", "2026-06-01"))
 	if p.Amount != 0 || p.CarriedIn != -6800 || p.CarriedOut != -720 {
 		t.Errorf("period 3 c1: %+v", p)
 	}
 	// c2: e +720, carry −1200 → −480.
-	p = e.payout("po_c2_sek_20260601")
+	p = e.payout(pid("c2", "SEK", "2026-06-01"))
 	if p.Amount != 0 || p.CarriedIn != -1200 || p.CarriedOut != -480 {
 		t.Errorf("period 3 c2: %+v", p)
 	}
@@ -341,7 +341,7 @@ func TestScheduledRunsEveryOtherWeek(t *testing.T) {
 	if !rep.Due || rep.PeriodStart != "2026-05-04" || rep.PeriodEnd != "2026-05-18" || len(rep.Payouts) != 1 {
 		t.Fatalf("two weeks later: %+v", rep)
 	}
-	p := e.payout("po_c1_sek_20260518")
+	p := e.payout(pid("c1", "SEK", "2026-05-18"))
 	loc := DefaultSettings().Zone
 	if !p.CalculationPeriod.Start.Equal(time.Date(2026, 5, 4, 0, 0, 0, 0, loc)) || !p.CalculationPeriod.End.Equal(time.Date(2026, 5, 18, 0, 0, 0, 0, loc)) {
 		t.Errorf("calculationPeriod %+v", p.CalculationPeriod)
@@ -390,7 +390,7 @@ func TestInterruptedRunIsFinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Only c1's transaction ran.
-	line, _, err := e.svc.settleOne(e.ctx, p, key{"c1", "SEK"}, "po_c1_sek_20260504", []string{"a"}, nil)
+	line, _, err := e.svc.settleOne(e.ctx, p, key{"c1", "SEK"}, pid("c1", "SEK", "2026-05-04"), []string{"a"}, nil)
 	if err != nil || line == nil || line.Amount != 4000 {
 		t.Fatalf("c1: %+v %v", line, err)
 	}

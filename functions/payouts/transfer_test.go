@@ -28,12 +28,12 @@ func TestTransfersThroughStripeMock(t *testing.T) {
 	if rep.Transfers.Processing != 1 || rep.Transfers.Waiting != 3 || rep.Transfers.Failed != 0 {
 		t.Fatalf("transfers %+v", rep.Transfers)
 	}
-	p := e.payout("po_ok_sek_20260504")
+	p := e.payout(pid("ok", "SEK", "2026-05-04"))
 	if p.Status != model.PayoutProcessing || p.ProcessorPayoutID == nil || *p.ProcessorPayoutID == "" || p.TransferStartedAt == nil {
 		t.Errorf("eligible coach: %+v", p)
 	}
-	for id, reason := range map[string]string{"po_none_sek_20260504": ReasonNoAccount, "po_off_sek_20260504": ReasonPayoutsDisabled,
-		"po_ghost_sek_20260504": ReasonNoAccount} {
+	for id, reason := range map[string]string{pid("none", "SEK", "2026-05-04"): ReasonNoAccount, pid("off", "SEK", "2026-05-04"): ReasonPayoutsDisabled,
+		pid("ghost", "SEK", "2026-05-04"): ReasonNoAccount} {
 		if p := e.payout(id); p.Status != model.PayoutPending || p.Reason != reason || p.ProcessorPayoutID != nil {
 			t.Errorf("%s: %+v", id, p)
 		}
@@ -50,10 +50,10 @@ func TestTransfersThroughStripeMock(t *testing.T) {
 	if rep.Due || rep.Transfers.Processing != 1 || rep.Transfers.Confirmed != 1 {
 		t.Fatalf("second run: %+v", rep.Transfers)
 	}
-	if p := e.payout("po_ok_sek_20260504"); p.Status != model.PayoutCompleted {
+	if p := e.payout(pid("ok", "SEK", "2026-05-04")); p.Status != model.PayoutCompleted {
 		t.Errorf("not confirmed: %+v", p)
 	}
-	if p := e.payout("po_off_sek_20260504"); p.Status != model.PayoutProcessing || p.Reason != "" {
+	if p := e.payout(pid("off", "SEK", "2026-05-04")); p.Status != model.PayoutProcessing || p.Reason != "" {
 		t.Errorf("late coach: %+v", p)
 	}
 }
@@ -86,7 +86,7 @@ func (f *fakeTransfers) Find(_ context.Context, id string) (*stripe.Transfer, er
 }
 
 func (f *fakeTransfers) Get(_ context.Context, id string) (*stripe.Transfer, error) {
-	return &stripe.Transfer{ID: id, Reversed: id == "tr_po_rev_sek_20260504"}, nil
+	return &stripe.Transfer{ID: id, Reversed: id == "tr_"+pid("rev", "SEK", "2026-05-04")}, nil
 }
 
 // TestTransferOutcomes: Stripe's answers map to statuses; a transfer that
@@ -112,9 +112,9 @@ func TestTransferOutcomes(t *testing.T) {
 		return &stripe.Transfer{ID: "tr_" + p.PayoutID}, nil
 	}
 	// "sent": an earlier attempt reached Stripe but its answer was lost.
-	e.set("payouts/po_sent_sek_20260504", model.Payout{PayoutID: "po_sent_sek_20260504", CoachID: "sent", Amount: 8000, Currency: "SEK",
+	e.set("payouts/"+pid("sent", "SEK", "2026-05-04"), model.Payout{PayoutID: pid("sent", "SEK", "2026-05-04"), CoachID: "sent", Amount: 8000, Currency: "SEK",
 		Status: model.PayoutPending, Processor: ProcessorStripeConnect, TransferStartedAt: &t0, PayoutDate: t0, CreatedAt: t0, UpdatedAt: t0})
-	ft.existing["po_sent_sek_20260504"] = &stripe.Transfer{ID: "tr_earlier", TransferGroup: "po_sent_sek_20260504"}
+	ft.existing[pid("sent", "SEK", "2026-05-04")] = &stripe.Transfer{ID: "tr_earlier", TransferGroup: pid("sent", "SEK", "2026-05-04")}
 	e.update("payments/paysent", fsUpdate("status", string(model.PaymentPending))...) // its payment is not paid again here
 
 	rep := e.run(RunRequest{})
@@ -125,36 +125,36 @@ func TestTransferOutcomes(t *testing.T) {
 		status model.PayoutStatus
 		reason string
 	}{
-		"po_broke_sek_20260504":   {model.PayoutPending, ReasonNoBalance},
-		"po_refused_sek_20260504": {model.PayoutFailed, "Stripe refused the transfer: account_invalid"},
-		"po_flaky_sek_20260504":   {model.PayoutPending, "Stripe unavailable (503); retried on the next run"},
-		"po_sent_sek_20260504":    {model.PayoutProcessing, ""},
-		"po_rev_sek_20260504":     {model.PayoutProcessing, ""},
+		pid("broke", "SEK", "2026-05-04"):   {model.PayoutPending, ReasonNoBalance},
+		pid("refused", "SEK", "2026-05-04"): {model.PayoutFailed, "Stripe refused the transfer: account_invalid"},
+		pid("flaky", "SEK", "2026-05-04"):   {model.PayoutPending, "Stripe unavailable (503); retried on the next run"},
+		pid("sent", "SEK", "2026-05-04"):    {model.PayoutProcessing, ""},
+		pid("rev", "SEK", "2026-05-04"):     {model.PayoutProcessing, ""},
 	}
 	for id, w := range checks {
 		if p := e.payout(id); p.Status != w.status || p.Reason != w.reason {
 			t.Errorf("%s: status %s reason %q, want %s %q", id, p.Status, p.Reason, w.status, w.reason)
 		}
 	}
-	if ft.creates["po_sent_sek_20260504"] != 0 {
+	if ft.creates[pid("sent", "SEK", "2026-05-04")] != 0 {
 		t.Error("a transfer that was already made was made again")
 	}
-	if p := e.payout("po_sent_sek_20260504"); p.ProcessorPayoutID == nil || *p.ProcessorPayoutID != "tr_earlier" {
+	if p := e.payout(pid("sent", "SEK", "2026-05-04")); p.ProcessorPayoutID == nil || *p.ProcessorPayoutID != "tr_earlier" {
 		t.Errorf("recovered transfer id %+v", p.ProcessorPayoutID)
 	}
 	// The flaky one succeeds next time; the reversed one is failed on
 	// confirmation; a webhook's completion is never undone.
 	ft.createFn = nil
-	e.update("payouts/po_sent_sek_20260504", fsUpdate("status", string(model.PayoutCompleted))...)
+	e.update("payouts/"+pid("sent", "SEK", "2026-05-04"), fsUpdate("status", string(model.PayoutCompleted))...)
 	e.clock.Add(2 * time.Hour)
 	rep = e.run(RunRequest{Scheduled: true})
-	if p := e.payout("po_flaky_sek_20260504"); p.Status != model.PayoutProcessing || ft.creates["po_flaky_sek_20260504"] != 2 {
-		t.Errorf("flaky retry: %+v (%d creates)", p, ft.creates["po_flaky_sek_20260504"])
+	if p := e.payout(pid("flaky", "SEK", "2026-05-04")); p.Status != model.PayoutProcessing || ft.creates[pid("flaky", "SEK", "2026-05-04")] != 2 {
+		t.Errorf("flaky retry: %+v (%d creates)", p, ft.creates[pid("flaky", "SEK", "2026-05-04")])
 	}
-	if p := e.payout("po_rev_sek_20260504"); p.Status != model.PayoutFailed || p.Reason != "transfer reversed" {
+	if p := e.payout(pid("rev", "SEK", "2026-05-04")); p.Status != model.PayoutFailed || p.Reason != "transfer reversed" {
 		t.Errorf("reversed: %+v", p)
 	}
-	if p := e.payout("po_sent_sek_20260504"); p.Status != model.PayoutCompleted {
+	if p := e.payout(pid("sent", "SEK", "2026-05-04")); p.Status != model.PayoutCompleted {
 		t.Errorf("webhook status undone: %+v", p)
 	}
 	if _, err := classifyOnly(errors.New("dial tcp: connection refused")); err != model.PayoutPending {

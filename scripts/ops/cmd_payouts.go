@@ -54,6 +54,12 @@ func payoutsService(ctx context.Context, env *cmdEnv) (*payouts.Service, error) 
 	if err := cfg.Require("GOOGLE_CLOUD_PROJECT"); err != nil {
 		return nil, err
 	}
+	// Like `ops gdpr`: the development pseudonym key only against the
+	// emulators, so that a run against a real project (IJ_ENV defaults to
+	// development) builds the same payout ids as the functions.
+	if cfg.FirestoreEmulator == "" && cfg.PseudonymKey.Reveal() == "" {
+		return nil, fmt.Errorf("payouts: %w", cfg.Require("IJ_PSEUDONYM_KEY"))
+	}
 	svc, err := functions.NewPayoutsService(ctx, c, cfg)
 	if err != nil {
 		return nil, err

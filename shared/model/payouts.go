@@ -78,6 +78,11 @@ type AllocationEvent struct {
 	SalesBooking   *FortnoxBooking `firestore:"salesBooking,omitempty" json:"salesBooking,omitempty"`
 	SalesReference *string         `firestore:"salesReference,omitempty" json:"salesReference,omitempty"`
 	SalesError     string          `firestore:"salesError,omitempty" json:"salesError,omitempty"`
+	// SalesExempt (server-only) marks an event booked outside this
+	// service: created while the sales booking (FORTNOX_BOOK_SALES) was
+	// off, when sales are booked from Stripe's reports. The sales sync
+	// never books it and it never makes the allocation salesPending.
+	SalesExempt bool `firestore:"salesExempt,omitempty" json:"salesExempt,omitempty"`
 }
 
 // AllocationEntry is one coach's share of one event. PayoutID is empty
