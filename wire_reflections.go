@@ -2,6 +2,7 @@ package functions
 
 import (
 	"context"
+	"time"
 
 	"github.com/innerjourney/functions/functions/reflections"
 	"github.com/innerjourney/functions/shared/analysis"
@@ -9,6 +10,40 @@ import (
 	"github.com/innerjourney/functions/shared/config"
 	"github.com/innerjourney/functions/shared/wellbeing"
 )
+
+// The Gemini call budget of reflection analysis, stated here (rather than
+// left to the provider's defaults) so that the function's timeout is
+// checked against it: see geminiWorstCase and reflectionsTimeout.
+const (
+	geminiAttemptTimeout = 20 * time.Second
+	geminiMaxAttempts    = 3
+	geminiBackoff        = 500 * time.Millisecond
+	// geminiMaxBackoff and geminiJitter are the provider's cap on a wait
+	// and its jitter (±25 %), see analysis.GeminiConfig.Backoff.
+	geminiMaxBackoff = 8 * time.Second
+	geminiJitter     = 1.25
+)
+
+// reflectionsTimeout is onUserActivationWritten's timeout: the Gemini
+// worst case (≈ 62 s) plus ample room for the offline analysis, the
+// consent and locale reads and the transaction that commits the analysis
+// and raises the wellbeing protocol. The platform default (60 s) is below
+// the Gemini worst case and would kill the delivery before the offline
+// crisis result is committed.
+const reflectionsTimeout = 180 * time.Second
+
+// geminiWorstCase is the longest the Gemini provider can take for one
+// entry with the budget above: every attempt times out and every wait
+// between attempts is at its maximum (doubling, capped, +25 % jitter).
+func geminiWorstCase() time.Duration {
+	total := time.Duration(geminiMaxAttempts) * geminiAttemptTimeout
+	delay := geminiBackoff
+	for attempt := 2; attempt <= geminiMaxAttempts; attempt++ {
+		total += time.Duration(float64(delay) * geminiJitter)
+		delay = min(delay*2, geminiMaxBackoff)
+	}
+	return total
+}
 
 // newAnalyzer returns the offline analyzer, or Gemini (falling back to it)
 // when a Gemini API key or Vertex project is configured.
@@ -20,6 +55,7 @@ func newAnalyzer(cfg *config.Config) (analysis.Analyzer, error) {
 	return analysis.NewGemini(analysis.GeminiConfig{
 		Model: cfg.GeminiModel, APIKey: cfg.GeminiAPIKey.Reveal(),
 		Project: cfg.GeminiVertexProject, Location: cfg.GeminiVertexLocation, BaseURL: cfg.GeminiBaseURL,
+		Timeout: geminiAttemptTimeout, MaxAttempts: geminiMaxAttempts, Backoff: geminiBackoff,
 	}, off)
 }
 
@@ -39,6 +75,7 @@ func reflectionFunctions() []Function {
 	f := onFirestore("onUserActivationWritten", reflectionsService, (*reflections.Service).OnUserActivationWritten)
 	f.EventType, f.Document = DocumentWritten, "user_activations/{id}"
 	f.Secrets = []string{"GEMINI_API_KEY"}
+	f.Timeout = reflectionsTimeout
 	f.Doc = "Analyses a journal reflection (sentiment, themes, mood shift, crisis language) into log.aiAnalysis when its text, moods or rating change; raises the wellbeing protocol on crisis language."
 	return []Function{f}
 }

@@ -232,7 +232,7 @@ var Policies = []Policy{
 		Retention: "deleted by retentionCleanup at legalHoldUntil",
 		Rules: []Rule{
 			{ID: "wellbeing_events.userId", Match: MatchQuery, Query: q(indexes.QGDPRWellbeingEvents), Kind: KindLegalHold, NeedsData: true,
-				Erase: "userId → keyed pseudonym, trigger removed, pseudonymised: true, legalHoldUntil", update: pseudonymiseWellbeing, export: exportWellbeing},
+				Erase: "userId → keyed pseudonym (also inside episodeId), trigger and sourceKey removed, pseudonymised: true, legalHoldUntil", update: pseudonymiseWellbeing, export: exportWellbeing},
 			{ID: "wellbeing_events.ackedBy", Match: MatchQuery, Query: qAckedBy, Kind: KindAnonymise,
 				Erase: "records the subject acknowledged as staff: ackedBy → " + ErasedRef, update: setField("ackedBy", ErasedRef)},
 		}},

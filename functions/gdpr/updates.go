@@ -114,12 +114,22 @@ func pseudonymisePayout(r *run, snap *firestore.DocumentSnapshot) ([]firestore.U
 }
 
 // pseudonymiseWellbeing keeps a safety record without the uid and without
-// the trigger (screening values or reflection flags: health data).
+// the trigger (screening values or reflection flags: health data): userId
+// becomes the pseudonym, so does the uid inside episodeId (records written
+// before episode ids stopped embedding the uid, "{uid}:{time}"), and
+// sourceKey is removed (a reflection's key could embed the journal entry
+// id, which may embed the uid).
 func pseudonymiseWellbeing(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
 	at := dateOf(snap, "createdAt")
-	return []firestore.Update{{Path: "userId", Value: r.ps}, {Path: "pseudonymised", Value: true},
-		{Path: "trigger", Value: firestore.Delete},
-		{Path: "legalHoldUntil", Value: at.AddDate(WellbeingHoldYears, 0, 0)}}, nil
+	ups := []firestore.Update{{Path: "userId", Value: r.ps}, {Path: "pseudonymised", Value: true},
+		{Path: "trigger", Value: firestore.Delete}, {Path: "sourceKey", Value: firestore.Delete},
+		{Path: "legalHoldUntil", Value: at.AddDate(WellbeingHoldYears, 0, 0)}}
+	if v, err := snap.DataAt("episodeId"); err == nil {
+		if ep, ok := v.(string); ok && r.uid != "" && strings.Contains(ep, r.uid) {
+			ups = append(ups, firestore.Update{Path: "episodeId", Value: strings.ReplaceAll(ep, r.uid, r.ps)})
+		}
+	}
+	return ups, nil
 }
 
 // dateOf returns the first timestamp field present, or the document's

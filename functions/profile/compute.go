@@ -157,11 +157,7 @@ type Computed struct {
 // Screening) and the parts that depend on them are left out.
 func Compute(u *model.User, now time.Time) Computed {
 	in := InputsOf(u)
-	answers := make([]screening.Answer, len(u.Answers))
-	for i, a := range u.Answers {
-		answers[i] = screening.Answer{QuestionID: a.QuestionID, Answer: a.Answer}
-	}
-	sr := screening.Score(answers)
+	sr := scoreAnswers(u.Answers)
 	c := Computed{Screening: sr}
 	c.PersonalityType.Traits = sr.Traits
 	if c.PersonalityType.Traits == nil {

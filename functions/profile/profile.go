@@ -78,8 +78,7 @@ func (s *Service) OnUserWritten(ctx context.Context, ev *events.FirestoreEvent) 
 		}
 		return nil
 	}
-	var written model.User
-	if err := ev.After.DataTo(&written); err == nil && UpToDate(&written, s.now()) {
+	if written, err := DecodeUser(ev.After.DataTo); err == nil && UpToDate(written, s.now()) {
 		return nil // our own write, or fields the profile does not read
 	}
 	p, err := s.Recompute(ctx, uid, false)
@@ -131,8 +130,8 @@ func (s *Service) Recompute(ctx context.Context, uid string, force bool) (*Profi
 		if err != nil {
 			return err
 		}
-		var u model.User
-		if err := snap.DataTo(&u); err != nil {
+		u, err := DecodeUser(snap.DataTo)
+		if err != nil {
 			return fault.Wrap(err, fault.InvalidArgument, "user document does not decode")
 		}
 		coachSnaps, err := tx.Documents(userRef.Collection(model.SubColCoaches)).GetAll()
@@ -140,8 +139,8 @@ func (s *Service) Recompute(ctx context.Context, uid string, force bool) (*Profi
 			return err
 		}
 		now := s.now()
-		c := Compute(&u, now)
-		due := InsightDue(&u, now)
+		c := Compute(u, now)
+		due := InsightDue(u, now)
 		out = &Profile{UserID: uid, Computed: c, InsightDueAt: due, Disclaimer: screening.Disclaimer}
 		upToDate := u.Profile != nil && u.Profile.InputHash == c.Meta.InputHash
 		dueChanged := !sameTime(u.InsightDueAt, due)

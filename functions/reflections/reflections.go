@@ -12,6 +12,8 @@ package reflections
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
@@ -163,7 +165,7 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 		if result.Crisis {
 			out, err := s.Wellbeing.RaiseIn(ctx, s.Firestore, tx, wellbeing.Signal{
 				UserID: ua.UserID, Source: wellbeing.SourceReflection,
-				SourceKey: params["id"] + ":" + hash, Trigger: crisisTrigger(result),
+				SourceKey: SourceKey(params["id"], hash), Trigger: crisisTrigger(result),
 				RuleVersion: ruleVersion(result), Locale: locale,
 			})
 			if err != nil {
@@ -181,6 +183,17 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 	slog.InfoContext(ctx, "reflection evaluated", "userActivationId", params["id"], "uid", ua.UserID,
 		"outcome", string(outcome), "provider", result.Provider, "label", string(result.Label))
 	return outcome, nil
+}
+
+// SourceKey returns the wellbeing source key of a journal entry's crisis
+// signal: "ua_" + the first 32 hex digits of the SHA-256 of the entry id,
+// ":" and the analysed content hash. The same entry with the same content
+// gives the same key (a replay never raises twice), and the key stays
+// short (< 120 bytes) and free of the entry id (which may embed a uid)
+// whatever the id's length.
+func SourceKey(entryID, contentHash string) string {
+	sum := sha256.Sum256([]byte(entryID))
+	return "ua_" + hex.EncodeToString(sum[:16]) + ":" + contentHash
 }
 
 // crisisTrigger describes why the crisis flag is set: rule ids and

@@ -2,7 +2,10 @@ package crisis
 
 import "sync"
 
-// Rule ids are "<lang>.<category>.<name>", categories:
+// Rule ids are "<lang>.<category>.<name>", in ASCII letters, digits, '.'
+// and '_' only (Swedish names are transliterated: "sv.plan.pakord", not
+// "påkörd"), because they are stored as id-like strings in wellbeing
+// triggers (see shared/wellbeing); categories:
 //   - active:   wanting or intending to die or to kill oneself;
 //   - passive:  wishing to be dead, not to wake up, to stop existing; feeling
 //     others would be better off; seeing no reason to live;
@@ -297,9 +300,9 @@ var specs = []ruleSpec{
 	{id: "sv.active.avsluta_allt", kw: []string{"avsluta allt"},
 		pat:         ` avsluta allt(?: ikväll| nu| snart| för gott| idag)? $`,
 		requirePrev: `(?:vill|känner för att|tänker|ska|funderar på att|planerar att|kommer att|bestämt mig för att)(?: bara)?$`},
-	{id: "sv.plan.sätt_att_do", kw: []string{"att dö", "ta livet av mig"}, firstPerson: true, context: true,
+	{id: "sv.plan.satt_att_do", kw: []string{"att dö", "ta livet av mig"}, firstPerson: true, context: true,
 		pat: ` (?:sätt|metoder?) (?:att|för att) (?:dö|ta livet av mig|ta mitt liv) `},
-	{id: "sv.plan.påkörd", kw: []string{"påkörd", "körs över", "kör på mig", "krockar"},
+	{id: "sv.plan.pakord", kw: []string{"påkörd", "körs över", "kör på mig", "krockar"},
 		pat: ` (?:hoppas|önskar|ber om)(?: att)?(?: jag)? (?:\S+ ){0,3}(?:blir påkörd|körs över|kör på mig|krockar) `},
 	{id: "sv.plan.hoppa_bro", kw: []string{"hoppa"},
 		pat:         ` (?:tänkte|tänker|tänkt|funderade|funderar) (?:på )?(?:att )?hoppa(?: ner| ut)? $`,

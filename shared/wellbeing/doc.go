@@ -6,10 +6,13 @@
 // The protocol, once per episode:
 //
 //  1. Raise (in the caller's transaction, or its own) appends
-//     wellbeing_events/{id}, where id is derived from the user, the source
-//     and Signal.SourceKey, so a duplicated or replayed source event never
-//     creates a second record. The record holds the trigger (instrument,
-//     item values, rule ids, rule version), never text.
+//     wellbeing_events/{id}, where id is derived from the user, the source,
+//     Signal.SourceKey and the episode number (EpisodeEventID), so a
+//     duplicated or replayed source event never creates a second record
+//     while its episode is open. The record holds the trigger (instrument,
+//     item values, rule ids, rule version), never text: a trigger value
+//     that is not id-like is redacted (SanitizeTrigger), never a reason to
+//     drop the signal. Its episodeId ("ep_<time>_<hash>") holds no uid.
 //  2. In the same transaction it writes the user a neutral notification
 //     users/{uid}/notifications/{eventId} (kind "wellbeing_support"; the
 //     title shown on lock screens has no sensitive words) whose ref points at
@@ -28,8 +31,9 @@
 // whichever comes first. Signals during an open episode, from any source,
 // are folded into it (counted in users/{uid}/private/wellbeing) and raise no
 // new record, notification or alert. A signal after acknowledgment, or
-// after the window, opens a new episode: a human has seen the first one, or
-// has not seen it for a day and must be told again.
+// after the window, opens a new episode — even the very signal that opened
+// an earlier one (the same answers given again weeks later): a human has
+// seen the first one, or has not seen it for a day and must be told again.
 //
 // Only the server writes wellbeing_events, crisis_resources, notifications
 // and users/{uid}/private (the security rules deny clients).

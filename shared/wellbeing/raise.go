@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"reflect"
 	"regexp"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -56,16 +59,21 @@ type Signal struct {
 	// Source is screening or reflection (required).
 	Source Source
 	// SourceKey identifies the input that raised the signal, so that a
-	// duplicated or replayed source event maps to the same record
-	// (required). Screening: the profile's inputHash. Reflection:
-	// "{userActivationId}:{contentHash}".
+	// duplicated or replayed source event maps to the same record while
+	// its episode is open (required, at most 256 bytes, no uid).
+	// Screening: the profile's inputHash. Reflection: the hash of the
+	// user_activations id and the content hash (reflections.SourceKey).
 	SourceKey string
 	// Trigger says what fired: instrument, item values, rule ids, rule
-	// version. Values are numbers, booleans, short id-like strings (at most
-	// 64 characters of letters, digits, spaces and . _ : / - < > =), and
-	// lists or maps of those; anything else is refused (no free text).
+	// version. Values are numbers, booleans, short id-like strings (see
+	// IDLike), and lists or maps of those. Anything else is never stored
+	// (no free text) but never stops the protocol either: Raise replaces
+	// such a value by Redacted, drops a key that is not id-like, and counts
+	// what it removed in the stored trigger's "redacted" entry (see
+	// SanitizeTrigger).
 	Trigger map[string]any
-	// RuleVersion is the version of the rules that fired (required).
+	// RuleVersion is the version of the rules that fired; "" or a value
+	// that is not id-like is stored as "unknown".
 	RuleVersion string
 	// Locale is the user's BCP 47 locale, for the crisis lines and the
 	// notification language ("" → the fallback, English).
@@ -82,7 +90,8 @@ const (
 	Opened Status = "opened"
 	// Folded: an episode was open; the signal was counted in it.
 	Folded Status = "folded"
-	// Duplicate: the event of this exact signal exists already.
+	// Duplicate: this exact signal opened the episode that is still open
+	// (a redelivered source event).
 	Duplicate Status = "duplicate"
 )
 
@@ -158,11 +167,38 @@ func (p *Protocol) dir() *Directory {
 	return DefaultDirectory()
 }
 
-// EventID returns the deterministic id of the event of a signal.
+// EventID returns the deterministic id of the event of a signal that
+// opens a user's first episode. See EpisodeEventID.
 func EventID(userID string, source Source, sourceKey string) string {
-	sum := sha256.Sum256([]byte(userID + "\x00" + string(source) + "\x00" + sourceKey))
+	return EpisodeEventID(userID, source, sourceKey, 1)
+}
+
+// EpisodeEventID returns the deterministic id of the event of a signal
+// that opens the user's episode number episode (1 for the first): the
+// same signal raised again after its episode was acknowledged or expired
+// opens a new episode under a new id, and a redelivery of the signal that
+// opened an episode maps to the same id. Episode 1 (and below) keeps the
+// id of EventID's original scheme.
+func EpisodeEventID(userID string, source Source, sourceKey string, episode int) string {
+	in := userID + "\x00" + string(source) + "\x00" + sourceKey
+	if episode > 1 {
+		in += "\x00" + strconv.Itoa(episode)
+	}
+	sum := sha256.Sum256([]byte(in))
 	return "wb_" + hex.EncodeToString(sum[:16])
 }
+
+// episodeID returns the id of the episode opened by event eventID at now.
+// It holds no uid (events are held pseudonymised after an erasure): the
+// hash of the opening event's id, unique per user episode, and the time.
+func episodeID(eventID string, now time.Time) string {
+	return "ep_" + now.Format("20060102T150405Z") + "_" + strings.TrimPrefix(eventID, "wb_")[:12]
+}
+
+// maxEpisodeProbe bounds how many episode numbers RaiseIn tries past the
+// state's count when their event ids are taken already (a lost or reset
+// state document).
+const maxEpisodeProbe = 8
 
 // Raise runs the protocol for sig in a transaction of its own. See RaiseIn.
 func (p *Protocol) Raise(ctx context.Context, c *firestore.Client, sig Signal) (Outcome, error) {
@@ -189,35 +225,36 @@ func (p *Protocol) Raise(ctx context.Context, c *firestore.Client, sig Signal) (
 // RaiseIn may run more than once per commit; the caller logs the Outcome
 // after the commit (LogOutcome).
 //
-// Errors: fault.InvalidArgument for an invalid Signal (see Validate);
-// Firestore errors as returned by the transaction.
+// While the user's episode is open (not acknowledged, inside
+// EpisodeWindow), the signal that opened it is a Duplicate and any other
+// signal is Folded into it. Otherwise the signal opens a new episode, with
+// an event id of its own (EpisodeEventID), even when the same signal
+// opened an earlier one.
+//
+// A Trigger or RuleVersion that is not made of id-like values never stops
+// the protocol: it is sanitized (see SanitizeTrigger).
+//
+// Errors: fault.InvalidArgument for a Signal without a user id, a known
+// source or a source key (see Validate); Firestore errors as returned by
+// the transaction.
 func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firestore.Transaction, sig Signal) (Outcome, error) {
 	if err := sig.Validate(); err != nil {
 		return Outcome{}, err
 	}
+	sig, redacted := sig.sanitized()
+	if redacted > 0 {
+		slog.WarnContext(ctx, "wellbeing trigger sanitized", "uid", sig.UserID, "source", string(sig.Source), "redacted", redacted)
+	}
 	now := p.now()
 	dir := p.dir()
 	locale := dir.Resolve(sig.Locale)
-	id := EventID(sig.UserID, sig.Source, sig.SourceKey)
-	out := Outcome{EventID: id, ResourcesRef: model.ColCrisisResources + "/" + locale}
+	out := Outcome{ResourcesRef: model.ColCrisisResources + "/" + locale}
 
-	eventRef := c.Collection(model.ColWellbeingEvents).Doc(id)
+	events := c.Collection(model.ColWellbeingEvents)
 	stateRef := c.Collection(model.ColUsers).Doc(sig.UserID).Collection(model.SubColPrivate).Doc(StateDoc)
 	resRef := c.Collection(model.ColCrisisResources).Doc(locale)
 
 	// Reads.
-	evSnap, err := tx.Get(eventRef)
-	if err != nil && !store.IsNotFound(err) {
-		return Outcome{}, err
-	}
-	if exists(evSnap) {
-		var ev Event
-		if err := evSnap.DataTo(&ev); err != nil {
-			return Outcome{}, fmt.Errorf("decode wellbeing event: %w", err)
-		}
-		out.Status, out.EpisodeID, out.ResourcesRef = Duplicate, ev.EpisodeID, ev.ResourcesRef
-		return out, nil
-	}
 	var state *episodeState
 	stSnap, err := tx.Get(stateRef)
 	if err != nil && !store.IsNotFound(err) {
@@ -229,14 +266,25 @@ func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firesto
 			return Outcome{}, fmt.Errorf("decode wellbeing state: %w", err)
 		}
 	}
-	resSnap, err := tx.Get(resRef)
-	if err != nil && !store.IsNotFound(err) {
-		return Outcome{}, err
-	}
-
-	// Writes.
 	if state.open(now) {
-		out.Status, out.EventID, out.EpisodeID = Folded, state.EventID, state.EpisodeID
+		out.EventID, out.EpisodeID = state.EventID, state.EpisodeID
+		if state.EventID == EpisodeEventID(sig.UserID, sig.Source, sig.SourceKey, state.Episodes) ||
+			state.EventID == EventID(sig.UserID, sig.Source, sig.SourceKey) {
+			var ev Event
+			evSnap, err := tx.Get(events.Doc(state.EventID))
+			if err != nil && !store.IsNotFound(err) {
+				return Outcome{}, err
+			}
+			if exists(evSnap) {
+				if err := evSnap.DataTo(&ev); err != nil {
+					return Outcome{}, fmt.Errorf("decode wellbeing event: %w", err)
+				}
+				out.ResourcesRef = ev.ResourcesRef
+			}
+			out.Status = Duplicate
+			return out, nil
+		}
+		out.Status = Folded
 		for _, k := range state.SourceKeys {
 			if k == sig.SourceKey {
 				return out, nil // the same signal again: already counted
@@ -253,12 +301,42 @@ func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firesto
 		})
 	}
 
+	// No open episode: open the next one, under an event id not taken yet.
 	episodes := 1
 	if state != nil {
 		episodes = state.Episodes + 1
 	}
-	out.Status = Opened
-	out.EpisodeID = fmt.Sprintf("%s:%s", sig.UserID, now.Format("20060102T150405Z"))
+	var id string
+	for probe := 0; ; probe++ {
+		cand := EpisodeEventID(sig.UserID, sig.Source, sig.SourceKey, episodes)
+		evSnap, err := tx.Get(events.Doc(cand))
+		if err != nil && !store.IsNotFound(err) {
+			return Outcome{}, err
+		}
+		if !exists(evSnap) {
+			id = cand
+			break
+		}
+		// Taken: the state lags behind the events (lost or reset). An
+		// event of this signal that is itself still open is a duplicate.
+		var ev Event
+		if err := evSnap.DataTo(&ev); err != nil {
+			return Outcome{}, fmt.Errorf("decode wellbeing event: %w", err)
+		}
+		if (ev.AckedAt == nil && now.Before(ev.CreatedAt.Add(EpisodeWindow))) || probe >= maxEpisodeProbe {
+			out.Status, out.EventID, out.EpisodeID, out.ResourcesRef = Duplicate, cand, ev.EpisodeID, ev.ResourcesRef
+			return out, nil
+		}
+		episodes++
+	}
+	resSnap, err := tx.Get(resRef)
+	if err != nil && !store.IsNotFound(err) {
+		return Outcome{}, err
+	}
+
+	// Writes.
+	out.Status, out.EventID = Opened, id
+	out.EpisodeID = episodeID(id, now)
 	ev := Event{
 		WellbeingEvent: model.WellbeingEvent{
 			EventID: id, UserID: sig.UserID, Source: string(sig.Source), Trigger: sig.Trigger,
@@ -267,7 +345,7 @@ func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firesto
 		ProtocolVersion: ProtocolVersion, SourceKey: sig.SourceKey,
 		ResourcesRef: out.ResourcesRef, NotificationID: id,
 	}
-	if err := tx.Create(eventRef, ev); err != nil {
+	if err := tx.Create(events.Doc(id), ev); err != nil {
 		return Outcome{}, err
 	}
 	if err := tx.Set(stateRef, episodeState{
@@ -318,69 +396,131 @@ func logOutcome(ctx context.Context, sig Signal, out Outcome) {
 
 var idLike = regexp.MustCompile(`^[A-Za-z0-9 ._:/<>=-]{0,64}$`)
 
-// Validate checks a Signal: user id, source, source key and rule version
-// present, and a Trigger made only of numbers, booleans, short id-like
-// strings and lists or maps of those (so no answer or journal text can be
-// stored). It returns a fault.InvalidArgument error naming the problem
-// (never the value).
+// IDLike reports whether s may be stored in a Trigger as it is: at most 64
+// characters of ASCII letters, digits, spaces and . _ : / - < > =. Rule
+// ids and instrument names that feed triggers (shared/crisis,
+// shared/screening) must satisfy it.
+func IDLike(s string) bool { return idLike.MatchString(s) }
+
+// Redacted replaces a trigger value that is not id-like.
+const Redacted = "<redacted>"
+
+// unknownRuleVersion is stored for a missing or non-id-like RuleVersion.
+const unknownRuleVersion = "unknown"
+
+// Trigger limits: a list or map nested deeper than maxTriggerDepth levels
+// is redacted, elements or keys past maxTriggerItems are dropped; both are
+// counted as redacted.
+const (
+	maxTriggerDepth = 4
+	maxTriggerItems = 50
+)
+
+// Validate checks what the protocol cannot run without: a user id (at
+// most 128 bytes, no "/"), a known source and a source key (at most 256
+// bytes). It returns a fault.InvalidArgument error naming the problem
+// (never the value). The Trigger and the RuleVersion are not checked
+// here: whatever they hold, Raise sanitizes them (see SanitizeTrigger)
+// rather than refuse a safety signal.
 func (s Signal) Validate() error {
 	switch {
-	case s.UserID == "" || len(s.UserID) > 128:
+	case s.UserID == "" || len(s.UserID) > 128 || strings.Contains(s.UserID, "/"):
 		return fault.Invalid("wellbeing: signal needs a user id")
 	case !s.Source.Valid():
 		return fault.Invalid("wellbeing: unknown source %q", s.Source)
 	case s.SourceKey == "" || len(s.SourceKey) > 256:
 		return fault.Invalid("wellbeing: signal needs a source key")
-	case s.RuleVersion == "" || !idLike.MatchString(s.RuleVersion):
-		return fault.Invalid("wellbeing: signal needs a rule version")
-	case len(s.Trigger) == 0:
-		return fault.Invalid("wellbeing: signal needs a trigger")
 	}
-	return checkTrigger(s.Trigger, "trigger", 0)
+	return nil
 }
 
-func checkTrigger(v any, path string, depth int) error {
-	if depth > 4 {
-		return fault.Invalid("wellbeing: %s is nested too deeply", path)
+// sanitized returns s with its trigger sanitized and a usable rule
+// version, and the number of values redacted.
+func (s Signal) sanitized() (Signal, int) {
+	t, n := SanitizeTrigger(s.Trigger)
+	s.Trigger = t
+	if s.RuleVersion == "" || !idLike.MatchString(s.RuleVersion) {
+		if s.RuleVersion != "" {
+			n++
+		}
+		s.RuleVersion = unknownRuleVersion
+	}
+	if n > 0 {
+		s.Trigger["redacted"] = n
+	}
+	return s, n
+}
+
+// SanitizeTrigger returns a copy of t that holds only what a stored trigger
+// may hold (numbers, booleans, nil, IDLike strings, and lists and maps of
+// those, nested at most 4 levels deep, 50 elements or keys each) and the number
+// of values it took out: a string that is not id-like or a value of
+// another type becomes Redacted; a key that is not id-like, and elements
+// or keys past the limits, are dropped. It never fails, so no trigger
+// stops the protocol, and no free text is stored. A nil t gives an empty
+// map.
+func SanitizeTrigger(t map[string]any) (map[string]any, int) {
+	n := 0
+	out, _ := sanitizeValue(t, 0, &n).(map[string]any)
+	if out == nil {
+		out = map[string]any{}
+	}
+	return out, n
+}
+
+func sanitizeValue(v any, depth int, n *int) any {
+	switch v.(type) {
+	case []string, []any, map[string]any:
+		if depth >= maxTriggerDepth {
+			*n++
+			return Redacted
+		}
 	}
 	switch x := v.(type) {
-	case nil, bool, int, int32, int64, float64:
-		return nil
+	case nil, bool, int, int8, int16, int32, int64, uint8, uint16, uint32, float32, float64:
+		return x
 	case string:
 		if !idLike.MatchString(x) {
-			return fault.Invalid("wellbeing: %s must be an id-like string of at most 64 characters", path)
+			*n++
+			return Redacted
 		}
-		return nil
+		return x
 	case []string:
+		out := make([]any, 0, min(len(x), maxTriggerItems))
 		for i, e := range x {
-			if err := checkTrigger(e, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
-				return err
+			if i >= maxTriggerItems {
+				*n += len(x) - i
+				break
 			}
+			out = append(out, sanitizeValue(e, depth+1, n))
 		}
-		return nil
+		return out
 	case []any:
-		if len(x) > 50 {
-			return fault.Invalid("wellbeing: %s has too many elements", path)
-		}
+		out := make([]any, 0, min(len(x), maxTriggerItems))
 		for i, e := range x {
-			if err := checkTrigger(e, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
-				return err
+			if i >= maxTriggerItems {
+				*n += len(x) - i
+				break
 			}
+			out = append(out, sanitizeValue(e, depth+1, n))
 		}
-		return nil
+		return out
 	case map[string]any:
-		if len(x) > 50 {
-			return fault.Invalid("wellbeing: %s has too many keys", path)
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
 		}
-		for k, e := range x {
-			if !idLike.MatchString(k) {
-				return fault.Invalid("wellbeing: %s has a key that is not id-like", path)
+		sort.Strings(keys) // which keys survive the limit is deterministic
+		out := make(map[string]any, min(len(x), maxTriggerItems))
+		for _, k := range keys {
+			if !idLike.MatchString(k) || len(out) >= maxTriggerItems {
+				*n++
+				continue
 			}
-			if err := checkTrigger(e, path+"."+k, depth+1); err != nil {
-				return err
-			}
+			out[k] = sanitizeValue(x[k], depth+1, n)
 		}
-		return nil
+		return out
 	}
-	return fault.Invalid("wellbeing: %s has an unsupported type %T", path, v)
+	*n++
+	return Redacted
 }

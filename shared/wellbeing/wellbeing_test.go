@@ -107,18 +107,18 @@ func TestSignalValidate(t *testing.T) {
 	}{
 		{"valid", func(*Signal) {}, true},
 		{"no user", func(s *Signal) { s.UserID = "" }, false},
+		{"user id with a slash", func(s *Signal) { s.UserID = "a/b" }, false},
 		{"bad source", func(s *Signal) { s.Source = "chat" }, false},
 		{"no key", func(s *Signal) { s.SourceKey = "" }, false},
-		{"no rule version", func(s *Signal) { s.RuleVersion = "" }, false},
-		{"no trigger", func(s *Signal) { s.Trigger = nil }, false},
-		{"free text refused", func(s *Signal) {
+		{"key too long", func(s *Signal) { s.SourceKey = strings.Repeat("k", 257) }, false},
+		// What is not essential is sanitized by Raise, never refused.
+		{"no rule version", func(s *Signal) { s.RuleVersion = "" }, true},
+		{"no trigger", func(s *Signal) { s.Trigger = nil }, true},
+		{"free text", func(s *Signal) {
 			s.Trigger = map[string]any{"text": "I cannot go on like this, nobody would notice, honestly."}
-		}, false},
-		{"text with punctuation refused", func(s *Signal) { s.Trigger = map[string]any{"x": "I'm done!"} }, false},
-		{"rule ids ok", func(s *Signal) {
-			s.Trigger = map[string]any{"rules": []string{"en.active.kill_myself", "sv.passive.vill_inte_leva"}, "version": "crisis-rules-2026.11.1"}
 		}, true},
-		{"unsupported type", func(s *Signal) { s.Trigger = map[string]any{"x": struct{}{}} }, false},
+		{"non-ASCII rule id", func(s *Signal) { s.Trigger = map[string]any{"rules": []any{"sv.plan.påkörd"}} }, true},
+		{"unsupported type", func(s *Signal) { s.Trigger = map[string]any{"x": struct{}{}} }, true},
 	}
 	for _, tt := range tests {
 		s := ok
@@ -130,6 +130,51 @@ func TestSignalValidate(t *testing.T) {
 		if err != nil && fault.CodeOf(err) != fault.InvalidArgument {
 			t.Errorf("%s: code %s", tt.name, fault.CodeOf(err))
 		}
+	}
+}
+
+func TestSanitizeTrigger(t *testing.T) {
+	deep := map[string]any{"a": map[string]any{"b": map[string]any{"c": map[string]any{"d": map[string]any{"e": 1}}}}}
+	many := make([]any, 60)
+	for i := range many {
+		many[i] = i
+	}
+	tests := []struct {
+		name     string
+		in       map[string]any
+		want     string // JSON of the sanitized trigger
+		redacted int
+	}{
+		{"nil", nil, `{}`, 0},
+		{"clean kept as is", map[string]any{"rules": []string{"en.active.kill_myself", "sv.plan.pakord"}, "n": 3, "ok": true},
+			`{"n":3,"ok":true,"rules":["en.active.kill_myself","sv.plan.pakord"]}`, 0},
+		{"non-ASCII rule id", map[string]any{"rules": []any{"sv.plan.påkörd", "sv.plan.hoppa"}},
+			`{"rules":["<redacted>","sv.plan.hoppa"]}`, 1},
+		{"free text", map[string]any{"text": "I'm done!"}, `{"text":"<redacted>"}`, 1},
+		{"key not id-like dropped", map[string]any{"nyckel med å": 1, "k": 2}, `{"k":2}`, 1},
+		{"unsupported type", map[string]any{"x": struct{}{}}, `{"x":"<redacted>"}`, 1},
+		{"too deep", deep, `{"a":{"b":{"c":{"d":"<redacted>"}}}}`, 1},
+		{"too many elements", map[string]any{"xs": many}, "", 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, n := SanitizeTrigger(tt.in)
+			if n != tt.redacted {
+				t.Errorf("redacted %d, want %d", n, tt.redacted)
+			}
+			var b strings.Builder
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(got); err != nil {
+				t.Fatal(err)
+			}
+			if tt.want != "" && strings.TrimSpace(b.String()) != tt.want {
+				t.Errorf("got %s, want %s", b.String(), tt.want)
+			}
+			if _, m := SanitizeTrigger(got); m != 0 {
+				t.Errorf("the sanitized trigger still has %d bad values", m)
+			}
+		})
 	}
 }
 
