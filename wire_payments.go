@@ -12,8 +12,15 @@ import (
 	"github.com/innerjourney/functions/shared/logging"
 )
 
+// paymentsService builds the payments service shared by every function
+// below. It takes the GDPR pseudonym key (pseudonymKey: IJ_PSEUDONYM_KEY,
+// required outside development), so each of them mounts that secret.
 var paymentsService = service(func(ctx context.Context, c *cloud.Clients, cfg *config.Config) (*payments.Service, error) {
 	if err := cfg.Require("STRIPE_SECRET_KEY"); err != nil {
+		return nil, err
+	}
+	key, err := pseudonymKey(ctx, cfg)
+	if err != nil {
 		return nil, err
 	}
 	fs, err := c.Firestore(ctx)
@@ -30,6 +37,9 @@ var paymentsService = service(func(ctx context.Context, c *cloud.Clients, cfg *c
 		Auth:      ac,
 		Now:       now,
 		Config:    payments.SettingsFrom(cfg),
+		// The webhook finds a user's finished erasure by its keyed id and
+		// keeps that user's payments pseudonymised (gdpr's key).
+		PseudonymKey: key,
 	}, nil
 })
 
@@ -47,9 +57,12 @@ func stripeWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 func paymentFunctions() []Function {
-	stripeKey := []string{"STRIPE_SECRET_KEY"}
+	// IJ_PSEUDONYM_KEY: the webhook (and the reconciliation replaying it)
+	// checks for a finished GDPR erasure before writing about a user; the
+	// callables share the service, which is built with the key.
+	stripeKey := []string{"IJ_PSEUDONYM_KEY", "STRIPE_SECRET_KEY"}
 	webhook := Function{Name: "stripeWebhook", Trigger: HTTP, HTTP: stripeWebhook,
-		Secrets: []string{"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS"},
+		Secrets: []string{"IJ_PSEUDONYM_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS"},
 		Doc:     "Stripe webhooks: verified, deduplicated (webhook_events inbox), order-safe payments, enrolments, subscriptions, entitlements, refunds, disputes, Connect and payouts."}
 
 	checkout := onCall("createCheckoutSession", callable.Options{RequireAuth: true}, paymentsService, (*payments.Service).CreateCheckoutSession)

@@ -196,8 +196,12 @@ func (s *Service) pseudonym(id string) string { return Pseudonym(s.PseudonymKey,
 // ErasureID is the deterministic id of a subject's erasure request, so
 // that every path to an erasure (the user, an admin, the Auth backstop,
 // the reconciler) finds the same request.
+//
+// It is pseudonym.ErasureRequestID (shared/pseudonym), which the payments
+// webhook uses to find a finished erasure before it writes anything about
+// a user.
 func (s *Service) ErasureID(uid string) string {
-	return "erasure_" + s.pseudonym("erasure:" + uid)[3:27]
+	return pseudonym.ErasureRequestID(s.PseudonymKey, uid)
 }
 
 func (s *Service) now() time.Time {

@@ -109,10 +109,7 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 	if err != nil {
 		return nil, store.Classify("createCheckoutSession", err)
 	}
-	var prog model.Program
-	if err := snap.DataTo(&prog); err != nil {
-		return nil, fmt.Errorf("createCheckoutSession: decode program: %w", err)
-	}
+	prog := readCheckoutProgram(snap)
 	en, err := s.Firestore.Collection(model.ColEnrollments).Doc(EnrollmentID(uid, in.ProgramID)).Get(ctx)
 	if err != nil && !store.IsNotFound(err) {
 		return nil, store.Classify("createCheckoutSession", err)
@@ -120,14 +117,11 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 	if err == nil && en.Data()["status"] == EnrollmentActive {
 		return nil, fault.New(fault.AlreadyExists, "already enrolled in this program")
 	}
-	if prog.Price == nil || *prog.Price == 0 {
+	if prog.free {
 		return s.enrollFree(ctx, uid, in.ProgramID)
 	}
-	cur := ""
-	if prog.Currency != nil {
-		cur = model.NormalizeCurrency(*prog.Currency)
-	}
-	if *prog.Price < 0 || !model.ValidCurrency(cur) {
+	cur := model.NormalizeCurrency(prog.currency)
+	if prog.price == nil || *prog.price < 0 || !model.ValidCurrency(cur) {
 		return nil, fault.New(fault.FailedPrecondition, "the program has no valid price")
 	}
 	cus, err := s.EnsureCustomer(ctx, uid)
@@ -145,9 +139,9 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 			Quantity: stripe.Int64(1),
 			PriceData: &stripe.CheckoutSessionLineItemPriceDataParams{
 				Currency:   stripe.String(strings.ToLower(cur)),
-				UnitAmount: stripe.Int64(*prog.Price),
+				UnitAmount: stripe.Int64(*prog.price),
 				ProductData: &stripe.CheckoutSessionLineItemPriceDataProductDataParams{
-					Name:     stripe.String(nonEmpty(prog.Title, "Program")),
+					Name:     stripe.String(nonEmpty(prog.title, "Program")),
 					Metadata: map[string]string{metaProgramID: in.ProgramID},
 				},
 			},
@@ -155,8 +149,39 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 		Metadata:          meta,
 		PaymentIntentData: &stripe.CheckoutSessionPaymentIntentDataParams{Metadata: meta},
 	}
-	p.SetIdempotencyKey(s.idemKey("checkout", uid, "program", in.ProgramID, fmt.Sprint(*prog.Price), cur, cus, ret, s.requestKey(in.RequestID)))
+	p.SetIdempotencyKey(s.idemKey("checkout", uid, "program", in.ProgramID, fmt.Sprint(*prog.price), cur, cus, ret, s.requestKey(in.RequestID)))
 	return s.newCheckout(ctx, p, uid)
+}
+
+// checkoutProgramInfo is what createCheckoutSession needs of programs/{id}.
+type checkoutProgramInfo struct {
+	// free: price absent, null or 0 (enrolment without payment).
+	free bool
+	// price is the price in minor units; nil when the field holds
+	// something other than an integer (no valid price, never free).
+	price    *int64
+	currency string
+	title    string
+}
+
+// readCheckoutProgram takes price, currency and title of a program
+// document field by field, like readProgramInfo for the webhook: the
+// program is written by its coaches, and a malformed field checkout does
+// not use (tags, modules, …) must not make checkout fail. A price of the
+// wrong type (a string, a float) is no valid price, not a free program;
+// a currency or title of the wrong type is treated as absent.
+func readCheckoutProgram(snap *firestore.DocumentSnapshot) checkoutProgramInfo {
+	data := snap.Data()
+	var p checkoutProgramInfo
+	switch v := data["price"].(type) {
+	case nil:
+		p.free = true
+	case int64:
+		p.free, p.price = v == 0, &v
+	}
+	p.currency, _ = data["currency"].(string)
+	p.title, _ = data["title"].(string)
+	return p
 }
 
 func (s *Service) checkoutPlan(ctx context.Context, uid string, in CheckoutRequest, ret string) (any, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -263,5 +264,75 @@ func TestBillingPortalAndConnect(t *testing.T) {
 	if len(links) != 2 || links[1].Form.Get("account") != acct || links[1].Form.Get("type") != "account_onboarding" ||
 		links[1].Form.Get("return_url") != "https://app.example.test/coach?connect=return" {
 		t.Errorf("account links = %+v", links)
+	}
+}
+
+// TestCheckoutMalformedProgramFields: createCheckoutSession reads only the
+// price, currency and title of a program, so a malformed client-written
+// field it does not use (tags: [1], modules as a string) does not make
+// checkout fail; a price of the wrong type is no valid price (never a
+// free enrolment), and a title of the wrong type falls back to "Program".
+func TestCheckoutMalformedProgramFields(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	c := serveCallables(t, h)
+	buyer := h.project + "-buyer"
+	tok := c.auth.SignIn(t, buyer, nil)
+	base := func(extra map[string]any) map[string]any {
+		d := map[string]any{"programId": "p", "title": "Calm Mind", "createdBy": []any{"coach-1"},
+			"price": int64(49900), "currency": "SEK", "tags": []any{int64(1)}, "modules": "not-a-list", "difficulty": 7}
+		for k, v := range extra {
+			d[k] = v
+		}
+		return d
+	}
+	tests := []struct {
+		name     string
+		doc      map[string]any
+		want     string // error status, "" for a checkout
+		enrolled bool   // a free enrolment instead of a checkout
+		amount   string
+		title    string
+	}{
+		{name: "malformed tags and modules", doc: base(nil), amount: "49900", title: "Calm Mind"},
+		{name: "title not a string", doc: base(map[string]any{"title": []any{"x"}}), amount: "49900", title: "Program"},
+		{name: "free with malformed fields", doc: base(map[string]any{"price": nil}), enrolled: true},
+		{name: "price as a string", doc: base(map[string]any{"price": "49900"}), want: "FAILED_PRECONDITION"},
+		{name: "price as a float", doc: base(map[string]any{"price": 499.0}), want: "FAILED_PRECONDITION"},
+		{name: "currency not a string", doc: base(map[string]any{"currency": int64(752)}), want: "FAILED_PRECONDITION"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := fmt.Sprintf("prog-m%d", i)
+			h.set("programs/"+id, tc.doc)
+			before := len(h.rec.find("POST", "/v1/checkout/sessions"))
+			code, res, st := call(t, c.checkout, tok, map[string]any{"programId": id})
+			reqs := h.rec.find("POST", "/v1/checkout/sessions")
+			switch {
+			case tc.want != "":
+				if st != tc.want || len(reqs) != before {
+					t.Errorf("status %q, %d checkout requests, want %s and none", st, len(reqs)-before, tc.want)
+				}
+			case tc.enrolled:
+				var e model.Enrollment
+				if code != 200 || res["enrolled"] != true || !h.get("enrollments/"+EnrollmentID(buyer, id), &e) || e.Status != EnrollmentActive {
+					t.Errorf("free program: %d %v %s, enrolment %+v", code, res, st, e)
+				}
+			default:
+				if code != 200 || st != "" || len(reqs) != before+1 {
+					t.Fatalf("checkout: %d %v %s", code, res, st)
+				}
+				f := reqs[len(reqs)-1].Form
+				if got := f.Get("line_items[0][price_data][unit_amount]"); got != tc.amount {
+					t.Errorf("unit_amount = %q, want %q", got, tc.amount)
+				}
+				if got := f.Get("line_items[0][price_data][product_data][name]"); got != tc.title {
+					t.Errorf("product name = %q, want %q", got, tc.title)
+				}
+				if got := f.Get("line_items[0][price_data][currency]"); got != "sek" {
+					t.Errorf("currency = %q, want sek", got)
+				}
+			}
+		})
 	}
 }

@@ -10,7 +10,9 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/stripe/stripe-go/v76"
 
+	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/pseudonym"
 	"github.com/innerjourney/functions/shared/store"
 )
 
@@ -67,6 +69,11 @@ type paymentTx struct {
 	mapRef      *firestore.DocumentRef
 	enroll      *enrollmentTx
 	skip        string
+	// held is set when the payment is kept only for the books: its user's
+	// GDPR erasure has finished (or had, when the stored payment is already
+	// pseudonymised). The document carries the pseudonym, not the uid, and
+	// no customer mapping, enrolment or coach assignment is written.
+	held bool
 }
 
 // readPayment does the reads of a payment effect and computes the merged
@@ -84,16 +91,10 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 	case !store.IsNotFound(err):
 		return nil, err
 	}
-	uid := ""
+	uid, mapped := "", false
 	if f.customerID != "" {
-		mapped, found, err := s.customerUser(tx, f.customerID)
-		if err != nil {
+		if uid, mapped, err = s.customerUser(tx, f.customerID); err != nil {
 			return nil, err
-		}
-		uid = mapped
-		if !found && f.uid != "" {
-			p.mapCustomer = &model.StripeCustomer{CustomerID: f.customerID, UserID: f.uid}
-			p.mapRef = s.Firestore.Collection(model.ColStripeCustomers).Doc(f.customerID)
 		}
 	}
 	if uid == "" {
@@ -103,9 +104,45 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 		p.skip = "unknown customer"
 		return p, nil
 	}
+	// An erased user's payment is kept for the books only, exactly as the
+	// erasure leaves it: a late or redelivered event must not bring the
+	// uid back (checked before any write).
+	subject := uid
+	if p.old != nil && p.old.UserID != "" {
+		subject = p.old.UserID
+	}
+	var ps string
+	switch {
+	case p.old != nil && p.old.Pseudonymised:
+		p.held = true
+	case subject != "":
+		done, err := s.erasureDone(tx, subject)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			p.held, ps = true, pseudonym.Of(s.PseudonymKey, subject)
+		}
+	}
+	if !p.held && !mapped && f.customerID != "" && f.uid != "" && !strings.Contains(f.customerID, "/") {
+		p.mapCustomer = &model.StripeCustomer{CustomerID: f.customerID, UserID: f.uid}
+		p.mapRef = s.Firestore.Collection(model.ColStripeCustomers).Doc(f.customerID)
+	}
+	if p.held {
+		uid = ps
+	}
 	p.doc = mergePayment(p.old, f, uid)
 	var prog *programInfo
-	if pid := deref(p.doc.ProgramID); pid != "" && p.doc.UserID != "" {
+	pid := deref(p.doc.ProgramID)
+	switch {
+	case p.held:
+		s.holdPayment(&p.doc, ps)
+		if pid != "" {
+			if prog, err = s.readProgram(tx, pid); err != nil {
+				return nil, err
+			}
+		}
+	case pid != "" && p.doc.UserID != "":
 		if p.enroll, err = s.readEnrollment(tx, p.doc.UserID, pid); err != nil {
 			return nil, err
 		}
@@ -151,6 +188,82 @@ func (p *paymentTx) write(tx *firestore.Transaction, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// erasureStatusDone is gdpr.StatusDone: the status of a finished request
+// in gdpr_requests (functions/gdpr is not imported here: it is the bigger
+// area and may come to depend on this one).
+const erasureStatusDone = "done"
+
+// errNoPseudonymKey fails an event that needs the GDPR pseudonym key when
+// none is configured; Stripe retries it after the fix.
+var errNoPseudonymKey = fault.New(fault.FailedPrecondition, "payments: the pseudonym key (IJ_PSEUDONYM_KEY) is not configured")
+
+// erasureDone reports, inside tx, whether uid's GDPR erasure has finished:
+// gdpr_requests/{pseudonym.ErasureRequestID} exists with status done. An
+// open erasure (pending, running, verifying) still finds and erases what
+// an event writes meanwhile, and a failed one is retried by an admin, so
+// only a finished one stops the webhook from writing about the user. The
+// status is read alone, so a request document in any other shape does not
+// block money events.
+func (s *Service) erasureDone(tx *firestore.Transaction, uid string) (bool, error) {
+	if len(s.PseudonymKey) == 0 {
+		return false, errNoPseudonymKey
+	}
+	id := pseudonym.ErasureRequestID(s.PseudonymKey, uid)
+	snap, err := tx.Get(s.Firestore.Collection(model.ColGDPRRequests).Doc(id))
+	if store.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read erasure request: %w", err)
+	}
+	st, _ := snap.DataAt("status")
+	return st == erasureStatusDone, nil
+}
+
+// holdPayment makes a payment what the GDPR erasure leaves of it
+// (functions/gdpr pseudonymisePayment): userId the keyed pseudonym ps
+// (kept when the payment already carries one), customerId the pseudonym
+// of the customer id, no invoiceUrl, pseudonymised, and legalHoldUntil the
+// end of the bookkeeping hold of its paymentDate (else createdAt, else
+// now), never moved earlier. Amounts, dates, refunds, disputes and Stripe
+// references stay: the books need them.
+func (s *Service) holdPayment(p *model.Payment, ps string) {
+	if ps != "" {
+		p.UserID = ps
+	}
+	if c := p.CustomerID; c != "" && !strings.HasPrefix(c, pseudonym.Prefix) {
+		p.CustomerID = pseudonym.Of(s.PseudonymKey, c)
+	}
+	p.InvoiceURL = ""
+	p.Pseudonymised = true
+	at := p.PaymentDate
+	if at.IsZero() {
+		at = p.CreatedAt
+	}
+	if at.IsZero() {
+		at = s.now()
+	}
+	if hold := pseudonym.BookkeepingHoldUntil(at); p.LegalHoldUntil == nil || hold.After(*p.LegalHoldUntil) {
+		p.LegalHoldUntil = &hold
+	}
+}
+
+// readProgram reads what a payment's description needs of programs/{id}
+// (nil when the program does not exist), tolerantly (readProgramInfo).
+func (s *Service) readProgram(tx *firestore.Transaction, programID string) (*programInfo, error) {
+	if !validID(programID) {
+		return nil, nil
+	}
+	snap, err := tx.Get(s.Firestore.Collection(model.ColPrograms).Doc(programID))
+	if store.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return readProgramInfo(snap), nil
 }
 
 // describe is a payment's description, derived from its merged state so
@@ -416,6 +529,9 @@ func (s *Service) paymentEffect(f paymentFacts) effect {
 		if err := p.write(tx, s.now()); err != nil {
 			return Result{}, err
 		}
+		if p.held {
+			return heldResult, nil
+		}
 		return processed, nil
 	}}
 }
@@ -446,6 +562,13 @@ func (s *Service) checkoutEffect(cs *stripe.CheckoutSession, typ string, at time
 				return ignored("unknown customer"), nil
 			}
 			if !found {
+				done, err := s.erasureDone(tx, uid)
+				if err != nil {
+					return Result{}, err
+				}
+				if done {
+					return ignored(reasonErased), nil
+				}
 				if err := tx.Set(s.Firestore.Collection(model.ColStripeCustomers).Doc(cus),
 					model.StripeCustomer{CustomerID: cus, UserID: uid, CreatedAt: s.now()}); err != nil {
 					return Result{}, err
@@ -579,6 +702,13 @@ func (s *Service) disputeEffect(d *stripe.Dispute, at time.Time) effect {
 	}
 	return s.paymentEffect(f)
 }
+
+// reasonErased is the inbox reason of an event about a user whose GDPR
+// erasure has finished: nothing about the user is written, and a payment
+// is kept pseudonymised for the books (heldResult).
+const reasonErased = "user erased"
+
+var heldResult = Result{Status: StatusProcessed, Reason: reasonErased + ": payment kept pseudonymised"}
 
 func ignoreEffect(reason string) effect {
 	return effect{apply: func(context.Context, *firestore.Transaction) (Result, error) { return ignored(reason), nil }}

@@ -31,6 +31,9 @@ const (
 	secretConnect  = "whsec_test_connect_0123456789"
 )
 
+// testPseudonymKey is the GDPR pseudonym key of the tests.
+const testPseudonymKey = "test-pseudonym-key"
+
 // t0 is the base time of the fixtures' Stripe objects and events.
 var t0 = time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC).Unix()
 
@@ -105,10 +108,11 @@ func newHarness(t testing.TB) *harness {
 	rec := &recorder{}
 	mc := &memClaims{users: map[string]map[string]any{}}
 	svc := &Service{
-		Firestore: db,
-		Stripe:    NewStripe("sk_test_123", testenv.StripeMock(t), &http.Client{Transport: rec, Timeout: 20 * time.Second}),
-		Auth:      mc,
-		Now:       func() time.Time { return testNow },
+		Firestore:    db,
+		Stripe:       NewStripe("sk_test_123", testenv.StripeMock(t), &http.Client{Transport: rec, Timeout: 20 * time.Second}),
+		Auth:         mc,
+		Now:          func() time.Time { return testNow },
+		PseudonymKey: []byte(testPseudonymKey),
 		Config: Settings{
 			WebhookSecrets: []config.Secret{secretPlatform, secretConnect},
 			AppURL:         "https://demo-ij.web.app",

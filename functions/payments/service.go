@@ -74,7 +74,7 @@ func SettingsFrom(cfg *config.Config) Settings {
 }
 
 // Service holds the payments handlers' dependencies. All fields but the
-// test hook are required.
+// test hook are required (the callables alone do not use PseudonymKey).
 type Service struct {
 	Firestore *firestore.Client
 	// Stripe is the API client; see NewStripe.
@@ -84,6 +84,13 @@ type Service struct {
 	// Now is the clock (UTC).
 	Now    func() time.Time
 	Config Settings
+	// PseudonymKey is the GDPR pseudonym key (IJ_PSEUDONYM_KEY, as
+	// gdpr.Service.PseudonymKey). The webhook uses it to find a user's
+	// finished erasure (gdpr_requests/{pseudonym.ErasureRequestID}) before
+	// it writes anything about the user, and to pseudonymise the payments
+	// it then keeps for the books. Checked at first use: an event that
+	// needs it fails (and Stripe retries) while it is missing.
+	PseudonymKey []byte
 
 	// beforeCommit, when set (tests only), runs inside the webhook
 	// transaction after the effect and the inbox document are staged; an

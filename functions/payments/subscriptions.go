@@ -124,6 +124,14 @@ func (s *Service) subscriptionEffect(sub *stripe.Subscription, at time.Time) eff
 		if uid == "" {
 			return ignored("unknown customer"), nil
 		}
+		// An erased user gets no subscription record and no claims back.
+		done, err := s.erasureDone(tx, uid)
+		if err != nil {
+			return Result{}, err
+		}
+		if done {
+			return ignored(reasonErased), nil
+		}
 		if !subApplies(old, status, at) {
 			return Result{Status: StatusProcessed, Reason: "older than the stored state"}, nil
 		}
@@ -261,6 +269,15 @@ func (s *Service) invoiceEffect(inv *stripe.Invoice, typ string, at time.Time) e
 		if uid == "" {
 			return ignored("unknown customer"), nil
 		}
+		// An erased user gets no subscription record back; the payment is
+		// kept pseudonymised for the books (readPayment).
+		erased, err := s.erasureDone(tx, uid)
+		if err != nil {
+			return Result{}, err
+		}
+		if erased && !recordPayment {
+			return ignored(reasonErased), nil
+		}
 		f := f
 		f.uid = uid
 		var p *paymentTx
@@ -270,6 +287,15 @@ func (s *Service) invoiceEffect(inv *stripe.Invoice, typ string, at time.Time) e
 			}
 		}
 		// Writes.
+		if erased {
+			if err := p.write(tx, s.now()); err != nil {
+				return Result{}, err
+			}
+			if p.held {
+				return heldResult, nil
+			}
+			return processed, nil
+		}
 		newer := old == nil || old.LatestInvoiceAt == nil || invAt.After(*old.LatestInvoiceAt) ||
 			(invAt.Equal(*old.LatestInvoiceAt) && (inv.ID > old.LatestInvoiceID ||
 				inv.ID == old.LatestInvoiceID && invoiceRank(state) > invoiceRank(old.LatestInvoiceState)))

@@ -54,11 +54,10 @@ func payoutsService(ctx context.Context, env *cmdEnv) (*payouts.Service, error) 
 	if err := cfg.Require("GOOGLE_CLOUD_PROJECT"); err != nil {
 		return nil, err
 	}
-	// Like `ops gdpr`: the development pseudonym key only against the
-	// emulators, so that a run against a real project (IJ_ENV defaults to
-	// development) builds the same payout ids as the functions.
-	if cfg.FirestoreEmulator == "" && cfg.PseudonymKey.Reveal() == "" {
-		return nil, fmt.Errorf("payouts: %w", cfg.Require("IJ_PSEUDONYM_KEY"))
+	// The payout ids hold the coaches' pseudonyms: refuse the development
+	// key against a real project.
+	if _, err := opsPseudonymKey(cfg); err != nil {
+		return nil, fmt.Errorf("payouts: %w", err)
 	}
 	svc, err := functions.NewPayoutsService(ctx, c, cfg)
 	if err != nil {

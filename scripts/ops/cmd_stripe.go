@@ -160,8 +160,12 @@ func runStripeReplay(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	key, err := opsPseudonymKey(cfg)
+	if err != nil {
+		return err
+	}
 	svc := &payments.Service{
-		Firestore: db, Auth: ac, Config: payments.SettingsFrom(cfg),
+		Firestore: db, Auth: ac, Config: payments.SettingsFrom(cfg), PseudonymKey: key,
 		Stripe: payments.NewStripe(cfg.StripeSecretKey.Reveal(), cfg.StripeAPIURL, nil),
 		Now:    func() time.Time { return time.Now().UTC() },
 	}

@@ -17,6 +17,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"time"
 )
 
 // Prefix starts every pseudonym.
@@ -29,4 +30,25 @@ func Of(key []byte, id string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(id))
 	return Prefix + hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+// ErasureRequestID is the document id of a subject's erasure request,
+// gdpr_requests/{id}: "erasure_" and 24 hex characters of
+// Of(key, "erasure:"+uid). Every path to an erasure (the user, an admin,
+// the Auth backstop, the reconciler) finds the same request with it, and
+// so does the payments webhook, which must not re-create personal data of
+// an erased subject. Like Of, it is part of the stored format.
+func ErasureRequestID(key []byte, uid string) string {
+	return "erasure_" + Of(key, "erasure:"+uid)[len(Prefix):len(Prefix)+24]
+}
+
+// BookkeepingYears is how long a payment is held after the end of its
+// calendar year (Bokföringslagen 7 kap. 2 §); gdpr.BookkeepingYears.
+const BookkeepingYears = 7
+
+// BookkeepingHoldUntil is the end of the bookkeeping hold of a record
+// dated t (a payment's legalHoldUntil once it is pseudonymised): the start
+// of the year after BookkeepingYears full calendar years after t's year.
+func BookkeepingHoldUntil(t time.Time) time.Time {
+	return time.Date(t.UTC().Year()+BookkeepingYears+1, 1, 1, 0, 0, 0, 0, time.UTC)
 }

@@ -3,6 +3,7 @@ package pseudonym
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestOf pins the stored format: known answers (computed independently
@@ -35,5 +36,53 @@ func TestOf(t *testing.T) {
 func TestOfKeyed(t *testing.T) {
 	if a, b := Of([]byte("k1"), "alice"), Of([]byte("k2"), "alice"); a == b {
 		t.Errorf("two keys give the same pseudonym %q", a)
+	}
+}
+
+// TestErasureRequestID pins the erasure request id: known answers
+// (computed independently with Python's hmac module) and the derivation
+// from Of that gdpr.Service.ErasureID has always used, so requests already
+// stored stay findable.
+func TestErasureRequestID(t *testing.T) {
+	tests := []struct {
+		name    string
+		key, id string
+		want    string
+	}{
+		{name: "development key", key: "development-only-pseudonym-key", id: "alice", want: "erasure_c52e2e697623140efe6308c5"},
+		{name: "coach uid", key: "k1", id: "coach-1", want: "erasure_4ddf5bdee0631e651636d139"},
+		{name: "empty id", key: "k1", id: "", want: "erasure_741af0423aaaabe5c5d74d75"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ErasureRequestID([]byte(tc.key), tc.id)
+			if got != tc.want {
+				t.Errorf("ErasureRequestID(%q, %q) = %q, want %q", tc.key, tc.id, got, tc.want)
+			}
+			if legacy := "erasure_" + Of([]byte(tc.key), "erasure:"+tc.id)[3:27]; got != legacy {
+				t.Errorf("ErasureRequestID(%q, %q) = %q, want the stored derivation %q", tc.key, tc.id, got, legacy)
+			}
+		})
+	}
+}
+
+// TestBookkeepingHoldUntil: the hold ends at the start of the year after
+// seven full calendar years after the record's year, in UTC.
+func TestBookkeepingHoldUntil(t *testing.T) {
+	tests := []struct {
+		name string
+		at   time.Time
+		want time.Time
+	}{
+		{name: "mid year", at: time.Date(2024, 6, 15, 12, 0, 0, 0, time.UTC), want: time.Date(2032, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{name: "new year's eve", at: time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC), want: time.Date(2032, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{name: "local time in the next UTC year", at: time.Date(2025, 1, 1, 0, 30, 0, 0, time.FixedZone("CET", 3600)), want: time.Date(2032, 1, 1, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := BookkeepingHoldUntil(tc.at); !got.Equal(tc.want) {
+				t.Errorf("BookkeepingHoldUntil(%v) = %v, want %v", tc.at, got, tc.want)
+			}
+		})
 	}
 }
