@@ -3,9 +3,13 @@ package functions
 import (
 	"context"
 
+	"cloud.google.com/go/firestore"
+
 	"github.com/innerjourney/functions/functions/consents"
+	"github.com/innerjourney/functions/functions/profile"
 	"github.com/innerjourney/functions/shared/cloud"
 	"github.com/innerjourney/functions/shared/config"
+	"github.com/innerjourney/functions/shared/wellbeing"
 )
 
 var consentsService = service(func(ctx context.Context, c *cloud.Clients, _ *config.Config) (*consents.Service, error) {
@@ -13,12 +17,21 @@ var consentsService = service(func(ctx context.Context, c *cloud.Clients, _ *con
 	if err != nil {
 		return nil, err
 	}
-	return &consents.Service{Firestore: fs, Now: now}, nil
+	return &consents.Service{Firestore: fs, Profiles: consentProfiles(fs), Now: now}, nil
 })
+
+// consentProfiles is what onConsentsWritten recomputes profiles with when
+// the sensitive_data consent changes: the profile service as
+// onUserWritten runs it (same transaction, same wellbeing protocol),
+// without the alert publisher and deliverer it does not use.
+func consentProfiles(fs *firestore.Client) consents.ProfileRecomputer {
+	return &profile.Service{Firestore: fs, Wellbeing: &wellbeing.Protocol{Now: now}, Now: now}
+}
 
 func consentFunctions() []Function {
 	f := onFirestore("onConsentsWritten", consentsService, (*consents.Service).OnConsentsWritten)
 	f.EventType, f.Document = DocumentWritten, "consents/{uid}"
-	f.Doc = "Keeps consents/{uid}.current (the last entry per type in list order) in step with the append-only history."
+	f.Memory = "512Mi" // a sensitive_data change recomputes the profile: the birthplace table and the ephemeris
+	f.Doc = "Keeps consents/{uid}.current (the last entry per type in list order) in step with the append-only history; recomputes the profile when sensitive_data is granted or revoked."
 	return []Function{f}
 }

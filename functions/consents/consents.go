@@ -3,7 +3,9 @@
 // only appends), and this function maintains consents/{uid}.current, the
 // last entry per consent type in list order (what the user did last),
 // which processing that depends on a consent (reflection analysis,
-// marketing) reads.
+// marketing) reads. When the sensitive_data consent changes it has the
+// user's profile recomputed (ProfileRecomputer), so that screening results
+// appear on a grant and are removed on a revocation at once.
 package consents
 
 import (
@@ -15,14 +17,27 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/innerjourney/functions/shared/events"
+	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/store"
 )
 
+// ProfileRecomputer recomputes a user's profile after their sensitive_data
+// consent changed (functions/profile.Service is one). It must be
+// idempotent (a redelivered event calls it again) and must not write
+// consents/{uid}; it returns a retryable error (fault.Retryable) only when
+// a retry can help.
+type ProfileRecomputer interface {
+	SensitiveDataChanged(ctx context.Context, uid string) error
+}
+
 // Service is the consents area's handlers and their dependencies.
 type Service struct {
 	Firestore *firestore.Client
-	Now       func() time.Time
+	// Profiles is told when a user's sensitive_data consent changes; nil
+	// tells no one.
+	Profiles ProfileRecomputer
+	Now      func() time.Time
 }
 
 // Current returns the last valid entry per type of history, in list order.
@@ -47,15 +62,28 @@ func Current(history []model.ConsentEntry) map[string]model.ConsentEntry {
 // current from the document as it is now, inside a transaction, so
 // duplicated and reordered events converge on the same state; it writes
 // only when current would change, so its own write ends the chain.
+//
+// When the write changed whether sensitive_data is granted, it then calls
+// Profiles.SensitiveDataChanged: the profile re-reads the consent itself
+// and is a no-op when its stored input hash already reflects it, so
+// duplicated and reordered events are harmless, and it writes only
+// users/{uid} and client_profiles/{uid}, never consents/{uid}, so no chain
+// comes back here. A retryable failure is returned (the event is
+// redelivered; current is then already written and the recompute is tried
+// again); any other is logged and dropped.
 func (s *Service) OnConsentsWritten(ctx context.Context, ev *events.FirestoreEvent) error {
 	params, ok := ev.Params("consents/{uid}")
 	if !ok || ev.After == nil {
+		// Deleted: only an erasure deletes consents (the rules let no
+		// client), and it deletes the profile with the user document; a
+		// recompute would race it and could recreate client_profiles/{uid}.
 		return nil
 	}
+	uid := params["uid"]
 	if !ev.Changed("consentsGiven") && ev.Before != nil {
 		return nil // our own write of current, or an unrelated field
 	}
-	ref := s.Firestore.Collection(model.ColConsents).Doc(params["uid"])
+	ref := s.Firestore.Collection(model.ColConsents).Doc(uid)
 	var wrote bool
 	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		wrote = false
@@ -80,8 +108,47 @@ func (s *Service) OnConsentsWritten(ctx context.Context, ev *events.FirestoreEve
 	if err != nil {
 		return store.Classify("OnConsentsWritten", err)
 	}
-	slog.InfoContext(ctx, "consents evaluated", "uid", params["uid"], "updated", wrote)
+	slog.InfoContext(ctx, "consents evaluated", "uid", uid, "updated", wrote)
+	return s.sensitiveDataChanged(ctx, ev, uid)
+}
+
+// sensitiveDataChanged calls Profiles when ev changed whether
+// sensitive_data is granted (see OnConsentsWritten).
+func (s *Service) sensitiveDataChanged(ctx context.Context, ev *events.FirestoreEvent, uid string) error {
+	if s.Profiles == nil || !SensitiveDataChanged(ev) {
+		return nil
+	}
+	err := s.Profiles.SensitiveDataChanged(ctx, uid)
+	switch {
+	case err == nil:
+		return nil
+	case fault.Retryable(err):
+		return fmt.Errorf("OnConsentsWritten: recompute profile: %w", err)
+	}
+	slog.ErrorContext(ctx, "profile not recomputed after a sensitive_data consent change (dropped)", "uid", uid,
+		"code", string(fault.CodeOf(err)))
 	return nil
+}
+
+// SensitiveDataChanged reports whether the write of ev changed whether
+// sensitive_data is granted (model.Consents.Granted: the last entry of the
+// type in list order), a missing document granting nothing. A side that
+// does not decode counts as a change: the recompute it causes is
+// idempotent, so when in doubt it runs.
+func SensitiveDataChanged(ev *events.FirestoreEvent) bool {
+	granted := func(d *events.Document) (bool, bool) {
+		if d == nil {
+			return false, true
+		}
+		var c model.Consents
+		if err := d.DataTo(&c); err != nil {
+			return false, false
+		}
+		return c.Granted(model.ConsentSensitiveData), true
+	}
+	before, okB := granted(ev.Before)
+	after, okA := granted(ev.After)
+	return !okB || !okA || before != after
 }
 
 func equalCurrent(a, b map[string]model.ConsentEntry) bool {

@@ -83,28 +83,73 @@ func lookup(m map[string]any, name string) (any, bool) {
 	return nil, false
 }
 
-// scoreAnswers scores the user's answers, skipping malformed elements and
-// counting each as an invalid answer with a screening.ProblemMalformedEntry
-// issue at its position (the other issues keep their positions in the
-// user's answers).
-func scoreAnswers(all []model.Answer) screening.Result {
+// answerFilter selects the answers a scoring pass reads by their bank
+// question (nil for a question id the bank does not know).
+type answerFilter func(q *screening.Question) bool
+
+// everyAnswer reads every answer (the full scoring, with the
+// sensitive_data consent).
+func everyAnswer(*screening.Question) bool { return true }
+
+// sensitiveKind reports whether questions of kind belong to the screening
+// instruments (PHQ-9, ASRS, AQ-10) or are the explicit safety question:
+// health data (GDPR Art. 9), processed only with the sensitive_data
+// consent, except the safety items (safetyItem).
+func sensitiveKind(kind string) bool {
+	switch kind {
+	case screening.KindPHQ9, screening.KindASRS, screening.KindAQ10, screening.KindSafety:
+		return true
+	}
+	return false
+}
+
+// notSensitive reads the answers that are not screening answers (focus
+// area, time commitment, traits) and those of unknown questions, which are
+// only counted.
+func notSensitive(q *screening.Question) bool { return q == nil || !sensitiveKind(q.Kind) }
+
+// coreNotSensitive reads the answers to the questions that count towards
+// the questionnaire's completeness without the sensitive_data consent.
+func coreNotSensitive(q *screening.Question) bool {
+	return q != nil && !q.FollowUp && !sensitiveKind(q.Kind)
+}
+
+// safetyItem reads the safety items only: PHQ-9 item 9 and the explicit
+// safety question, evaluated even without the sensitive_data consent
+// (vital interests, GDPR Art. 9(2)(c); see the README).
+func safetyItem(q *screening.Question) bool {
+	return q != nil && (q.Kind == screening.KindSafety || (q.Kind == screening.KindPHQ9 && q.Item == 9))
+}
+
+// scoreAnswers scores the user's answers that keep selects, skipping
+// malformed elements and counting each as an invalid answer with a
+// screening.ProblemMalformedEntry issue at its position (the other issues
+// keep their positions in the user's answers). Malformed elements are
+// counted only by passes that read unknown questions (keep(nil)).
+func scoreAnswers(all []model.Answer, keep answerFilter) screening.Result {
+	bank := screening.DefaultBank()
 	answers := make([]screening.Answer, 0, len(all))
 	at := make([]int, 0, len(all)) // position in all of answers[i]
 	var malformed []int
 	for i, a := range all {
 		if _, bad := a.Answer.(malformedAnswer); bad {
-			malformed = append(malformed, i)
+			if keep(nil) {
+				malformed = append(malformed, i)
+			}
+			continue
+		}
+		if !keep(bank.Question(a.QuestionID)) {
 			continue
 		}
 		answers = append(answers, screening.Answer{QuestionID: a.QuestionID, Answer: a.Answer})
 		at = append(at, i)
 	}
-	sr := screening.Score(answers)
-	if len(malformed) == 0 {
-		return sr
-	}
+	sr := bank.Score(answers)
 	for i := range sr.Issues {
 		sr.Issues[i].Index = at[sr.Issues[i].Index]
+	}
+	if len(malformed) == 0 {
+		return sr
 	}
 	sr.InvalidAnswers += len(malformed)
 	for _, i := range malformed {

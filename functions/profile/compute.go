@@ -1,8 +1,10 @@
 // Package profile computes a user's onboarding profile when their birth
-// data or answers change: the natal chart (shared/astro), numerology
-// (shared/numerology), personality traits and validated screening scores
+// data, answers or sensitive_data consent change: the natal chart
+// (shared/astro), numerology (shared/numerology), personality traits and —
+// only with the sensitive_data consent — validated screening scores
 // (shared/screening), and raises the wellbeing protocol (shared/wellbeing)
-// when suicideRisk turns true. It also keeps the coach-visible split
+// when suicideRisk turns true (the safety items are evaluated with or
+// without the consent). It also keeps the coach-visible split
 // document client_profiles/{uid} and the daily-insight schedule
 // users/{uid}.insightDueAt.
 //
@@ -27,7 +29,7 @@ import (
 
 // RulesVersion versions this package's rules (which inputs, completeness,
 // birth-data fallbacks). Bump it when a change can move a stored value.
-const RulesVersion = "profile-1"
+const RulesVersion = "profile-2"
 
 // DefaultInsightHour is the local hour of the daily insight when the user
 // has not chosen one.
@@ -41,8 +43,27 @@ func CalculationVersion() string {
 		"bank-" + screening.DefaultBank().Version, screening.RulesVersion}, "+")
 }
 
+// Consent is the state of the consents a profile depends on, read from
+// consents/{uid} (model.Consents.Granted: the last entry of a type in list
+// order decides).
+type Consent struct {
+	// SensitiveData is a current grant of sensitive_data, the consent to
+	// the processing of screening answers (GDPR Art. 9(2)(a)). Without it
+	// no screening score, severity, neuroTendencies or depressionRisk is
+	// computed or stored; only the safety items are evaluated.
+	SensitiveData bool
+}
+
+// ConsentOf returns the consent state of a consents/{uid} document (nil:
+// no document, nothing granted).
+func ConsentOf(c *model.Consents) Consent {
+	return Consent{SensitiveData: c.Granted(model.ConsentSensitiveData)}
+}
+
 // Inputs are the values a profile depends on; their hash is
-// profile.inputHash.
+// profile.inputHash. The consent state is an input: granting or revoking
+// sensitive_data changes the hash, so the profile is recomputed, and a
+// recompute with an unchanged consent is a no-op.
 type Inputs struct {
 	BirthDate      string         `json:"birthDate"`
 	BirthTime      string         `json:"birthTime"`
@@ -52,14 +73,15 @@ type Inputs struct {
 	FocusArea      string         `json:"focusArea"`
 	TimeCommitment int            `json:"timeCommitment"`
 	Answers        []model.Answer `json:"answers"`
+	SensitiveData  bool           `json:"sensitiveData"`
 	Version        string         `json:"version"`
 }
 
-// InputsOf returns the profile inputs of a user document.
-func InputsOf(u *model.User) Inputs {
+// InputsOf returns the profile inputs of a user document under consent.
+func InputsOf(u *model.User, consent Consent) Inputs {
 	return Inputs{BirthDate: u.BirthDate, BirthTime: u.BirthTime, BirthLocation: u.BirthLocation,
 		TimeZone: u.TimeZone, DisplayName: u.DisplayName, FocusArea: string(u.FocusArea),
-		TimeCommitment: u.TimeCommitment, Answers: u.Answers, Version: CalculationVersion()}
+		TimeCommitment: u.TimeCommitment, Answers: u.Answers, SensitiveData: consent.SensitiveData, Version: CalculationVersion()}
 }
 
 // Hash returns the input hash (hex SHA-256 of the inputs' JSON).
@@ -124,46 +146,70 @@ type BirthData struct {
 }
 
 // ScreeningSummary is the screening result without the answers: counts of
-// bad input, the instruments' scores and the rules that set flags.
+// bad input, the instruments' scores and the rules that set flags. Without
+// the sensitive_data consent (SensitiveDataConsent false) the counts cover
+// only the answers that are not screening answers, Scores is absent and
+// Triggers is empty: the safety protocol's record (wellbeing_events) holds
+// what raised it.
 type ScreeningSummary struct {
-	Completeness     float64             `firestore:"completeness" json:"completeness"`
-	Answered         int                 `firestore:"answered" json:"answered"`
-	UnknownQuestions int                 `firestore:"unknownQuestions" json:"unknownQuestions"`
-	InvalidAnswers   int                 `firestore:"invalidAnswers" json:"invalidAnswers"`
-	DuplicateAnswers int                 `firestore:"duplicateAnswers" json:"duplicateAnswers"`
-	Scores           screening.Scores    `firestore:"scores" json:"scores"`
-	Triggers         []screening.Trigger `firestore:"triggers" json:"triggers"`
+	// SensitiveDataConsent is the consent state the profile was computed
+	// under (whether the screening instruments were scored).
+	SensitiveDataConsent bool                `firestore:"sensitiveDataConsent" json:"sensitiveDataConsent"`
+	Completeness         float64             `firestore:"completeness" json:"completeness"`
+	Answered             int                 `firestore:"answered" json:"answered"`
+	UnknownQuestions     int                 `firestore:"unknownQuestions" json:"unknownQuestions"`
+	InvalidAnswers       int                 `firestore:"invalidAnswers" json:"invalidAnswers"`
+	DuplicateAnswers     int                 `firestore:"duplicateAnswers" json:"duplicateAnswers"`
+	Scores               *screening.Scores   `firestore:"scores,omitempty" json:"scores,omitempty"`
+	Triggers             []screening.Trigger `firestore:"triggers" json:"triggers"`
 }
 
 // Computed is a computed profile: the values written to users/{uid}.
 type Computed struct {
 	PersonalityType model.PersonalityType `json:"personalityType"`
-	NeuroTendencies model.NeuroTendencies `json:"neuroTendencies"`
-	WellbeingFlags  model.WellbeingFlags  `json:"wellbeingFlags"`
-	Chart           *astro.Chart          `json:"chart,omitempty"`
-	Numerology      *numerology.Result    `json:"numerology,omitempty"`
-	BirthPlace      *model.BirthPlace     `json:"birthPlace,omitempty"`
-	Meta            Meta                  `json:"profile"`
+	// NeuroTendencies is nil without the sensitive_data consent (the
+	// stored field is removed).
+	NeuroTendencies *model.NeuroTendencies `json:"neuroTendencies,omitempty"`
+	// WellbeingFlags: without the sensitive_data consent only SuicideRisk
+	// is evaluated (the safety items) and only it is stored;
+	// DepressionRisk is then false because it was not evaluated.
+	WellbeingFlags model.WellbeingFlags `json:"wellbeingFlags"`
+	Chart          *astro.Chart         `json:"chart,omitempty"`
+	Numerology     *numerology.Result   `json:"numerology,omitempty"`
+	BirthPlace     *model.BirthPlace    `json:"birthPlace,omitempty"`
+	Meta           Meta                 `json:"profile"`
 	// FocusArea and TimeCommitment are the effective values: the user's
 	// own fields, else the questionnaire's answers (client_profiles).
 	FocusArea      model.FocusArea `json:"focusArea,omitempty"`
 	TimeCommitment int             `json:"timeCommitment,omitempty"`
-	// Screening is the full screening result (not stored as such).
+	// Screening is the screening result the profile was computed from (not
+	// stored as such): without the sensitive_data consent, that of the
+	// answers that are not screening answers, with the flag and triggers of
+	// the safety items.
 	Screening screening.Result `json:"-"`
 }
 
-// Compute computes the profile of u at now. It never fails: missing or
-// unusable birth data and bad answers are recorded in Meta (BirthData,
-// Screening) and the parts that depend on them are left out.
-func Compute(u *model.User, now time.Time) Computed {
-	in := InputsOf(u)
-	sr := scoreAnswers(u.Answers)
+// Compute computes the profile of u at now under consent. It never fails:
+// missing or unusable birth data and bad answers are recorded in Meta
+// (BirthData, Screening) and the parts that depend on them are left out.
+//
+// Without consent.SensitiveData the screening instruments are not scored:
+// no scores, severities, neuroTendencies or depressionRisk. The safety
+// items (PHQ-9 item 9, the safety question) are evaluated all the same
+// and set suicideRisk, which raises the wellbeing protocol (vital
+// interests, GDPR Art. 9(2)(c)). Traits, focus area and time commitment
+// do not come from the screening instruments and are computed either way.
+func Compute(u *model.User, consent Consent, now time.Time) Computed {
+	in := InputsOf(u, consent)
+	sr := screeningOf(u.Answers, consent)
 	c := Computed{Screening: sr}
 	c.PersonalityType.Traits = sr.Traits
 	if c.PersonalityType.Traits == nil {
 		c.PersonalityType.Traits = []string{}
 	}
-	c.NeuroTendencies = model.NeuroTendencies{ADHDScore: sr.NeuroTendencies.AdhdScore, AutismScore: sr.NeuroTendencies.AutismScore}
+	if consent.SensitiveData {
+		c.NeuroTendencies = &model.NeuroTendencies{ADHDScore: sr.NeuroTendencies.AdhdScore, AutismScore: sr.NeuroTendencies.AutismScore}
+	}
 	c.WellbeingFlags = model.WellbeingFlags{DepressionRisk: sr.WellbeingFlags.DepressionRisk, SuicideRisk: sr.WellbeingFlags.SuicideRisk}
 
 	c.FocusArea = u.FocusArea
@@ -201,14 +247,60 @@ func Compute(u *model.User, now time.Time) Computed {
 		Versions: Versions{Profile: RulesVersion, Astro: astro.CalculationVersion, Numerology: numerology.CalculationVersion,
 			QuestionBank: sr.BankVersion, ScreeningRules: sr.RulesVersion},
 		BirthData: bd,
-		Screening: ScreeningSummary{Completeness: sr.Completeness, Answered: sr.Answered,
+		Screening: ScreeningSummary{SensitiveDataConsent: consent.SensitiveData, Completeness: sr.Completeness, Answered: sr.Answered,
 			UnknownQuestions: sr.UnknownQuestions, InvalidAnswers: sr.InvalidAnswers, DuplicateAnswers: sr.DuplicateAnswers,
-			Scores: sr.Scores, Triggers: sr.Triggers},
+			Triggers: sr.Triggers},
+	}
+	if consent.SensitiveData {
+		scores := sr.Scores
+		c.Meta.Screening.Scores = &scores
+	} else {
+		c.Meta.Screening.Triggers = nil // the protocol's record holds them
 	}
 	if c.Meta.Screening.Triggers == nil {
 		c.Meta.Screening.Triggers = []screening.Trigger{}
 	}
 	return c
+}
+
+// screeningOf scores the answers under consent. With the sensitive_data
+// consent it is the full screening result. Without it, it is the result of
+// the answers that are not screening answers (traits, focus area, time
+// commitment; unknown and malformed answers counted), with the
+// questionnaire's completeness over those questions only, and the
+// suicideRisk flag and triggers of the safety items: no instrument score,
+// severity, neuroTendencies or depressionRisk.
+func screeningOf(answers []model.Answer, consent Consent) screening.Result {
+	if consent.SensitiveData {
+		return scoreAnswers(answers, everyAnswer)
+	}
+	sr := scoreAnswers(answers, notSensitive)
+	if core := coreQuestionsNotSensitive(); core > 0 {
+		answered := scoreAnswers(answers, coreNotSensitive).Answered
+		sr.Completeness = float64(answered*100/core) / 100 // rounded down, as screening does
+	}
+	safety := scoreAnswers(answers, safetyItem)
+	sr.Scores, sr.NeuroTendencies = screening.Scores{}, screening.NeuroTendencies{}
+	sr.WellbeingFlags = screening.WellbeingFlags{SuicideRisk: safety.WellbeingFlags.SuicideRisk}
+	sr.Triggers = []screening.Trigger{}
+	for _, t := range safety.Triggers {
+		if t.Flag == "suicideRisk" {
+			sr.Triggers = append(sr.Triggers, t)
+		}
+	}
+	return sr
+}
+
+// coreQuestionsNotSensitive counts the bank's questions that count towards
+// completeness and are not screening questions.
+func coreQuestionsNotSensitive() int {
+	n := 0
+	for i := range screening.DefaultBank().Questions {
+		if coreNotSensitive(&screening.DefaultBank().Questions[i]) {
+			n++
+		}
+	}
+	return n
 }
 
 // completeness is 0.75 × the questionnaire's completeness + 0.25 × the

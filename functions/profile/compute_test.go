@@ -45,8 +45,12 @@ func ada() *model.User {
 
 var now = time.Date(2026, 11, 21, 5, 0, 0, 0, time.UTC)
 
+// granted is the consent state of a user who granted sensitive_data (the
+// screening instruments are scored).
+var granted = Consent{SensitiveData: true}
+
 func TestComputeFullProfile(t *testing.T) {
-	c := Compute(ada(), now)
+	c := Compute(ada(), granted, now)
 	pt := c.PersonalityType
 	if len(pt.Traits) != 4 || pt.AstroSign != "Taurus" || pt.LifePathNumber != 3 || pt.MoonSign == "" || pt.RisingSign == "" || pt.MoonSignUncertain {
 		t.Errorf("personalityType %+v", pt)
@@ -74,7 +78,7 @@ func TestComputeFullProfile(t *testing.T) {
 		bd.ZoneSource != "birthplace" || bd.Resolution != "exact" || bd.Chart != "computed" || len(bd.Notes) != 0 {
 		t.Errorf("birthData %+v", bd)
 	}
-	if m.Completeness != 1 || m.Disclaimer == "" || m.InputHash != InputsOf(ada()).Hash() || !m.ComputedAt.Equal(now) ||
+	if m.Completeness != 1 || m.Disclaimer == "" || m.InputHash != InputsOf(ada(), granted).Hash() || !m.ComputedAt.Equal(now) ||
 		!strings.HasPrefix(m.CalculationVersion, RulesVersion+"+astro-") {
 		t.Errorf("meta %+v", m.ProfileMeta)
 	}
@@ -108,7 +112,7 @@ func TestComputeBirthData(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := &model.User{UserID: "u", BirthDate: tt.date, BirthTime: tt.clock, BirthLocation: tt.place, TimeZone: tt.zone}
-			c := Compute(u, now)
+			c := Compute(u, granted, now)
 			bd := c.Meta.BirthData
 			if bd.Place != tt.wantPlace || bd.Time != tt.wantTime || bd.Chart != tt.chart || bd.ZoneSource != tt.wantZoneSource {
 				t.Errorf("birthData %+v", bd)
@@ -128,13 +132,13 @@ func TestComputeBirthData(t *testing.T) {
 
 func TestComputeEdgeCases(t *testing.T) {
 	// Nothing given: empty traits, no scores, no chart, zero completeness.
-	c := Compute(&model.User{UserID: "u"}, now)
+	c := Compute(&model.User{UserID: "u"}, granted, now)
 	if c.PersonalityType.Traits == nil || len(c.PersonalityType.Traits) != 0 || c.NeuroTendencies.ADHDScore != nil ||
 		c.Chart != nil || c.Numerology != nil || c.Meta.Completeness != 0 || c.Meta.Screening.Triggers == nil {
 		t.Errorf("empty user: %+v", c)
 	}
 	// A name without Latin letters: date numbers only.
-	c = Compute(&model.User{UserID: "u", BirthDate: "1990-05-15", DisplayName: "山田"}, now)
+	c = Compute(&model.User{UserID: "u", BirthDate: "1990-05-15", DisplayName: "山田"}, granted, now)
 	if c.Numerology == nil || c.Numerology.LifePathNumber != 3 || c.Numerology.ExpressionNumber != 0 ||
 		!strings.Contains(strings.Join(c.Meta.BirthData.Notes, "|"), "Latin") {
 		t.Errorf("non-Latin name: %+v %v", c.Numerology, c.Meta.BirthData.Notes)
@@ -146,7 +150,7 @@ func TestComputeEdgeCases(t *testing.T) {
 		{QuestionID: "focus_area", Answer: "creativity"}, {QuestionID: "time_commitment", Answer: int64(20)},
 		{QuestionID: "no_such_question", Answer: "x"}, {QuestionID: "phq9_1", Answer: int64(7)}, {QuestionID: "phq9_9", Answer: "nearly_every_day"},
 	}}
-	c = Compute(u, now)
+	c = Compute(u, granted, now)
 	if c.Meta.Screening.UnknownQuestions != 1 || c.Meta.Screening.InvalidAnswers != 1 || c.FocusArea != model.FocusCreativity || c.TimeCommitment != 20 {
 		t.Errorf("bad input: %+v focus %q time %d", c.Meta.Screening, c.FocusArea, c.TimeCommitment)
 	}
@@ -159,18 +163,18 @@ func TestComputeEdgeCases(t *testing.T) {
 		t.Errorf("trigger %v", trig)
 	}
 	u.Answers[0].Answer = "purpose"
-	if c := Compute(u, now); c.FocusArea != "purpose" {
+	if c := Compute(u, granted, now); c.FocusArea != "purpose" {
 		t.Errorf("focus %q, want purpose (every bank option is a model focus area)", c.FocusArea)
 	}
 }
 
 func TestInputHash(t *testing.T) {
 	a, b := ada(), ada()
-	if InputsOf(a).Hash() != InputsOf(b).Hash() {
+	if InputsOf(a, granted).Hash() != InputsOf(b, granted).Hash() {
 		t.Fatal("same inputs, different hash")
 	}
 	b.UIStyle, b.PhoneNumber, b.InsightsOptIn = model.UIStyleCalm, "+46701234567", false
-	if InputsOf(a).Hash() != InputsOf(b).Hash() {
+	if InputsOf(a, granted).Hash() != InputsOf(b, granted).Hash() {
 		t.Error("non-input fields changed the hash")
 	}
 	for name, mod := range map[string]func(u *model.User){
@@ -181,7 +185,7 @@ func TestInputHash(t *testing.T) {
 	} {
 		c := ada()
 		mod(c)
-		if InputsOf(c).Hash() == InputsOf(a).Hash() {
+		if InputsOf(c, granted).Hash() == InputsOf(a, granted).Hash() {
 			t.Errorf("%s: hash unchanged", name)
 		}
 	}
@@ -221,16 +225,16 @@ func TestInsightDue(t *testing.T) {
 // numerology, screening) after the birthplace table is loaded.
 func BenchmarkCompute(b *testing.B) {
 	u := ada()
-	Compute(u, now)
+	Compute(u, granted, now)
 	b.ReportAllocs()
 	for b.Loop() {
-		Compute(u, now)
+		Compute(u, granted, now)
 	}
 }
 
 func TestIssueIDsNeverLogFreeText(t *testing.T) {
 	u := &model.User{Answers: []model.Answer{{QuestionID: "my secret diary text", Answer: "x"}, {QuestionID: "phq9_1", Answer: "nope"}}}
-	got := fmt.Sprint(issueIDs(Compute(u, now).Screening.Issues))
+	got := fmt.Sprint(issueIDs(Compute(u, granted, now).Screening.Issues))
 	if strings.Contains(got, "secret") || !strings.Contains(got, "phq9_1") || !strings.Contains(got, "unknown#0") {
 		t.Errorf("issue ids %s", got)
 	}

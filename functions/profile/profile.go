@@ -58,10 +58,11 @@ type Profile struct {
 }
 
 // OnUserWritten handles a write of users/{uid}. The loop guard: it decodes
-// the document as written and does nothing when its profile.inputHash
-// equals the hash of its inputs (InputsOf) and its insightDueAt is what
-// InsightDue wants — true of the function's own writes and of writes to
-// fields the profile does not read. Otherwise it recomputes from the
+// the document as written, reads the user's consent (ReadConsent), and
+// does nothing when its profile.inputHash equals the hash of its inputs
+// (InputsOf, the consent included) and its insightDueAt is what InsightDue
+// wants — true of the function's own writes and of writes to fields the
+// profile does not read. Otherwise it recomputes from the
 // document as it is now, inside a transaction (see Recompute), so
 // duplicated and reordered events converge on the latest state and an
 // older event never writes an older input's result. A deleted user's
@@ -78,8 +79,14 @@ func (s *Service) OnUserWritten(ctx context.Context, ev *events.FirestoreEvent) 
 		}
 		return nil
 	}
-	if written, err := DecodeUser(ev.After.DataTo); err == nil && UpToDate(written, s.now()) {
-		return nil // our own write, or fields the profile does not read
+	if written, err := DecodeUser(ev.After.DataTo); err == nil && written.Profile != nil {
+		consent, err := ReadConsent(ctx, s.Firestore, uid)
+		if err != nil {
+			return err
+		}
+		if UpToDate(written, consent, s.now()) {
+			return nil // our own write, or fields the profile does not read
+		}
 	}
 	p, err := s.Recompute(ctx, uid, false)
 	if fault.CodeOf(err) == fault.NotFound {
@@ -92,21 +99,74 @@ func (s *Service) OnUserWritten(ctx context.Context, ev *events.FirestoreEvent) 
 	return nil
 }
 
-// UpToDate reports whether the server-owned fields of u match its inputs:
-// profile.inputHash is the hash of InputsOf(u) and insightDueAt is what
-// InsightDue wants at now.
-func UpToDate(u *model.User, now time.Time) bool {
-	return u.Profile != nil && u.Profile.InputHash == InputsOf(u).Hash() && sameTime(u.InsightDueAt, InsightDue(u, now))
+// UpToDate reports whether the server-owned fields of u match its inputs
+// under consent: profile.inputHash is the hash of InputsOf(u, consent) and
+// insightDueAt is what InsightDue wants at now.
+func UpToDate(u *model.User, consent Consent, now time.Time) bool {
+	return u.Profile != nil && u.Profile.InputHash == InputsOf(u, consent).Hash() && sameTime(u.InsightDueAt, InsightDue(u, now))
 }
 
-// Recompute computes the profile of uid from users/{uid} as it is now and
-// writes it in one update of a transaction that re-reads the document:
-// personalityType, neuroTendencies, wellbeingFlags, chart, numerology,
-// birthPlace, profile, insightDueAt; plus client_profiles/{uid}. When
-// profile.inputHash already matches the inputs it writes nothing (unless
-// force), except insightDueAt when the schedule changed. When suicideRisk
-// turns true (it was not true in the stored profile) it raises the
-// wellbeing protocol in the same transaction.
+// ReadConsent reads the consent state of uid from consents/{uid}; a
+// missing document is no consent. A document that does not decode is no
+// consent either (fail closed).
+func ReadConsent(ctx context.Context, c *firestore.Client, uid string) (Consent, error) {
+	consent, err := consentOfSnapshot(c.Collection(model.ColConsents).Doc(uid).Get(ctx))
+	if err != nil {
+		return Consent{}, store.Classify("profile.ReadConsent", err)
+	}
+	return consent, nil
+}
+
+// consentOfSnapshot is the consent state of a read of consents/{uid}: a
+// missing document is no consent; a read error is returned as it is.
+func consentOfSnapshot(snap *firestore.DocumentSnapshot, err error) (Consent, error) {
+	if store.IsNotFound(err) {
+		return Consent{}, nil
+	}
+	if err != nil {
+		return Consent{}, err
+	}
+	var cs model.Consents
+	if err := snap.DataTo(&cs); err != nil {
+		return Consent{}, nil
+	}
+	return ConsentOf(&cs), nil
+}
+
+// SensitiveDataChanged recomputes the profile of uid after their
+// sensitive_data consent changed (functions/consents calls it), so that
+// screening results appear on a grant and are removed on a revocation
+// without the user editing their profile. It is idempotent: the consent
+// state is part of the input hash, so a repeated call (a redelivered
+// event) writes nothing. A user without a document (not onboarded yet, or
+// erased) is not an error. Other errors are Recompute's: retryable when a
+// retry can help.
+func (s *Service) SensitiveDataChanged(ctx context.Context, uid string) error {
+	p, err := s.Recompute(ctx, uid, false)
+	if fault.CodeOf(err) == fault.NotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	slog.InfoContext(ctx, "profile evaluated after a sensitive_data consent change", "uid", uid, "recomputed", p.Recomputed,
+		"sensitiveData", p.Meta.Screening.SensitiveDataConsent)
+	return nil
+}
+
+// Recompute computes the profile of uid from users/{uid} and
+// consents/{uid} as they are now and writes it in one update of a
+// transaction that re-reads both: personalityType, neuroTendencies,
+// wellbeingFlags, chart, numerology, birthPlace, profile, insightDueAt;
+// plus client_profiles/{uid}. When profile.inputHash already matches the
+// inputs (the consent state included) it writes nothing (unless force),
+// except insightDueAt when the schedule changed. When suicideRisk turns
+// true (it was not true in the stored profile) it raises the wellbeing
+// protocol in the same transaction.
+//
+// Without a current sensitive_data grant, neuroTendencies and
+// profile.screening.scores are removed and wellbeingFlags holds only
+// suicideRisk (see Compute).
 //
 // Errors: fault.NotFound when the user document does not exist;
 // fault.InvalidArgument when it does not decode as a user; Firestore
@@ -116,6 +176,7 @@ func (s *Service) Recompute(ctx context.Context, uid string, force bool) (*Profi
 		return nil, err
 	}
 	userRef := s.Firestore.Collection(model.ColUsers).Doc(uid)
+	consentRef := s.Firestore.Collection(model.ColConsents).Doc(uid)
 	cpRef := s.Firestore.Collection(model.ColClientProfiles).Doc(uid)
 	var (
 		out *Profile
@@ -134,12 +195,16 @@ func (s *Service) Recompute(ctx context.Context, uid string, force bool) (*Profi
 		if err != nil {
 			return fault.Wrap(err, fault.InvalidArgument, "user document does not decode")
 		}
+		consent, err := consentOfSnapshot(tx.Get(consentRef))
+		if err != nil {
+			return err
+		}
 		coachSnaps, err := tx.Documents(userRef.Collection(model.SubColCoaches)).GetAll()
 		if err != nil {
 			return err
 		}
 		now := s.now()
-		c := Compute(u, now)
+		c := Compute(u, consent, now)
 		due := InsightDue(u, now)
 		out = &Profile{UserID: uid, Computed: c, InsightDueAt: due, Disclaimer: screening.Disclaimer}
 		upToDate := u.Profile != nil && u.Profile.InputHash == c.Meta.InputHash
@@ -167,8 +232,8 @@ func (s *Service) Recompute(ctx context.Context, uid string, force bool) (*Profi
 		out.Recomputed = true
 		ups := []firestore.Update{
 			{Path: "personalityType", Value: c.PersonalityType},
-			{Path: "neuroTendencies", Value: c.NeuroTendencies},
-			{Path: "wellbeingFlags", Value: c.WellbeingFlags},
+			{Path: "neuroTendencies", Value: orDelete(c.NeuroTendencies)},
+			{Path: "wellbeingFlags", Value: storedFlags(c)},
 			{Path: "chart", Value: orDelete(c.Chart)},
 			{Path: "numerology", Value: orDelete(c.Numerology)},
 			{Path: "birthPlace", Value: orDelete(c.BirthPlace)},
@@ -207,6 +272,16 @@ func (s *Service) Recompute(ctx context.Context, uid string, force bool) (*Profi
 			"chart", out.Meta.BirthData.Chart, "place", out.Meta.BirthData.Place, "completeness", out.Meta.Completeness)
 	}
 	return out, nil
+}
+
+// storedFlags is users/{uid}.wellbeingFlags as written: both flags with
+// the sensitive_data consent; without it only suicideRisk, the flag of the
+// safety protocol (depressionRisk was not evaluated and is removed).
+func storedFlags(c Computed) any {
+	if c.Meta.Screening.SensitiveDataConsent {
+		return c.WellbeingFlags
+	}
+	return map[string]any{"suicideRisk": c.WellbeingFlags.SuicideRisk}
 }
 
 // screeningTrigger is the wellbeing trigger of a screening result: the

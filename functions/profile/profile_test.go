@@ -89,6 +89,29 @@ func newService(c *firestore.Client) (*Service, *queue.Recorder) {
 	return &Service{Firestore: c, Publisher: rec, Deliverer: &wellbeing.Deliverer{Firestore: c}, Now: time.Now}, rec
 }
 
+// grantSensitiveData writes consents/{uid} with a current sensitive_data
+// grant, the consent under which the screening instruments are scored:
+// every test that expects screening scores or depressionRisk calls it.
+func grantSensitiveData(t *testing.T, c *firestore.Client, uid string) {
+	t.Helper()
+	setConsents(t, c, uid, model.ConsentGranted)
+}
+
+// setConsents writes consents/{uid} with one sensitive_data entry per
+// status, in order (the last one is current).
+func setConsents(t *testing.T, c *firestore.Client, uid string, statuses ...model.ConsentStatus) {
+	t.Helper()
+	at := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	cs := model.Consents{UserID: uid, ConsentsGiven: []model.ConsentEntry{}}
+	for i, st := range statuses {
+		cs.ConsentsGiven = append(cs.ConsentsGiven, model.ConsentEntry{Type: model.ConsentSensitiveData, Version: "v1",
+			AgreedAt: at.Add(time.Duration(i) * time.Minute), Status: st})
+	}
+	if _, err := c.Collection(model.ColConsents).Doc(uid).Set(context.Background(), cs); err != nil {
+		t.Fatalf("consents/%s: %v", uid, err)
+	}
+}
+
 func countWellbeing(t *testing.T, c *firestore.Client, uid string) []*firestore.DocumentSnapshot {
 	t.Helper()
 	docs, err := c.Collection(model.ColWellbeingEvents).Where("userId", "==", uid).Documents(context.Background()).GetAll()
@@ -105,6 +128,7 @@ func TestOnboardingWriteProducesProfile(t *testing.T) {
 	c := fs.Client(t, p)
 	ctx := context.Background()
 	s, _ := newService(c)
+	grantSensitiveData(t, c, "ada")
 
 	if st, body := createAsUser(t, fs, p, "ada", onboardingFields("ada", onboarding([]int{1, 1, 2, 1, 0, 1, 1, 0, 0}, "no"))); st != http.StatusOK {
 		t.Fatalf("onboarding write as the user: %d %v", st, body)
@@ -134,7 +158,7 @@ func TestOnboardingWriteProducesProfile(t *testing.T) {
 	if u.Chart["calculationVersion"] == nil || u.Numerology["lifePathNumber"] != int64(3) || u.BirthPlace == nil || u.BirthPlace.Name != "Stockholm" {
 		t.Errorf("chart %v numerology %v birthPlace %+v", u.Chart["calculationVersion"], u.Numerology, u.BirthPlace)
 	}
-	if u.Profile == nil || u.Profile.InputHash != InputsOf(&u).Hash() || u.Profile.Completeness != 1 || u.Profile.Disclaimer == "" {
+	if u.Profile == nil || u.Profile.InputHash != InputsOf(&u, granted).Hash() || u.Profile.Completeness != 1 || u.Profile.Disclaimer == "" {
 		t.Errorf("profile %+v", u.Profile)
 	}
 	if u.InsightDueAt == nil || u.InsightDueAt.In(u.Location()).Hour() != 7 || !u.InsightDueAt.After(time.Now()) {
@@ -217,6 +241,7 @@ func TestDuplicatedAndReorderedEvents(t *testing.T) {
 
 	// v1: onboarding with PHQ-9 item 9 = 2 (suicideRisk); v2: a corrected
 	// trait answer (still at risk).
+	grantSensitiveData(t, c, "bo")
 	v1 := onboardingFields("bo", onboarding([]int{2, 2, 1, 1, 1, 1, 1, 1, 2}, "no"))
 	v1["createdAt"] = time.Now().UTC()
 	if _, err := c.Doc("users/bo").Set(ctx, v1); err != nil {
@@ -242,7 +267,7 @@ func TestDuplicatedAndReorderedEvents(t *testing.T) {
 	var u model.User
 	snap, _ := c.Doc("users/bo").Get(ctx)
 	_ = snap.DataTo(&u)
-	if u.Profile == nil || u.Profile.InputHash != InputsOf(&u).Hash() {
+	if u.Profile == nil || u.Profile.InputHash != InputsOf(&u, granted).Hash() {
 		t.Fatalf("profile is not of the latest inputs: %+v", u.Profile)
 	}
 	if u.WellbeingFlags == nil || !u.WellbeingFlags.SuicideRisk || !u.WellbeingFlags.DepressionRisk {

@@ -47,6 +47,7 @@ func TestMalformedAnswerElementKeepsSafety(t *testing.T) {
 				}
 				ans = append(ans, map[string]any{"questionId": a.QuestionID, "answer": a.Answer})
 			}
+			grantSensitiveData(t, c, uid)
 			fields := onboardingFields(uid, nil)
 			fields["answers"] = ans
 			if st, body := createAsUser(t, fs, p, uid, fields); st != http.StatusOK {
@@ -71,7 +72,7 @@ func TestMalformedAnswerElementKeepsSafety(t *testing.T) {
 			// The function's own write is recognised by the loop guard.
 			again, _ := data(t, c, "users/"+uid)
 			u, err := DecodeUser(userEvent(t, eventstest.Protobuf, p, uid, "m2", written, again).After.DataTo)
-			if err != nil || !UpToDate(u, time.Now()) {
+			if err != nil || !UpToDate(u, granted, time.Now()) {
 				t.Errorf("own write not up to date (loop guard): %v", err)
 			}
 		})
@@ -102,7 +103,7 @@ func TestScoreAnswersMalformedIssues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sr := scoreAnswers(u.Answers)
+			sr := scoreAnswers(u.Answers, everyAnswer)
 			want := screening.Score(toScreening(good))
 			if sr.InvalidAnswers != want.InvalidAnswers+len(tt.malformed) || sr.Answered != want.Answered ||
 				sr.WellbeingFlags != want.WellbeingFlags {

@@ -78,6 +78,19 @@ func seedDemo(ctx context.Context, fs *firestore.Client, ac *auth.Client, now ti
 		counts[firstSegment(path)]++
 		return nil
 	}
+	// Consents first, as the app asks for them before onboarding: the
+	// first profile computation already scores the screening answers
+	// under the sensitive_data grant.
+	for _, uid := range []string{"demo-ada", "demo-bo"} {
+		var entries []model.ConsentEntry
+		for _, t := range []model.ConsentType{model.ConsentTermsOfService, model.ConsentPrivacyPolicy, model.ConsentDataProcessing,
+			model.ConsentAIAnalysis, model.ConsentSensitiveData} {
+			entries = append(entries, model.ConsentEntry{Type: t, Version: "v1.0", AgreedAt: now, Status: model.ConsentGranted})
+		}
+		if err := set("consents/"+uid, model.Consents{UserID: uid, ConsentsGiven: entries}); err != nil {
+			return nil, err
+		}
+	}
 	for _, u := range demoUsers(now) {
 		if ac != nil {
 			_ = ac.DeleteUser(ctx, u.UID)
@@ -127,16 +140,6 @@ func seedDemo(ctx context.Context, fs *firestore.Client, ac *auth.Client, now ti
 	if err := set("users/demo-ada/coaches/demo-coach", model.CoachAssignment{CoachID: "demo-coach", UserID: "demo-ada",
 		Source: model.AssignedByAdmin, CreatedAt: now}); err != nil {
 		return nil, err
-	}
-	for _, uid := range []string{"demo-ada", "demo-bo"} {
-		var entries []model.ConsentEntry
-		for _, t := range []model.ConsentType{model.ConsentTermsOfService, model.ConsentPrivacyPolicy, model.ConsentDataProcessing,
-			model.ConsentAIAnalysis, model.ConsentSensitiveData} {
-			entries = append(entries, model.ConsentEntry{Type: t, Version: "v1.0", AgreedAt: now, Status: model.ConsentGranted})
-		}
-		if err := set("consents/"+uid, model.Consents{UserID: uid, ConsentsGiven: entries}); err != nil {
-			return nil, err
-		}
 	}
 	started := now.Add(-20 * time.Minute)
 	ua := model.UserActivation{UserActivationID: "demo-ada_morning_awareness_001_1", UserID: "demo-ada", ActivationID: "morning_awareness_001",

@@ -17,8 +17,10 @@ func init() {
 }
 
 // smokeProfiles waits until onUserWritten has computed the profiles of the
-// seeded demo users (profile.inputHash matches their inputs): demo-ada with
-// a full chart (rising sign), demo-bo with a date-only chart.
+// seeded demo users (profile.inputHash matches their inputs, their
+// sensitive_data consent included): demo-ada with a full chart (rising
+// sign) and screening scores (the seed grants sensitive_data), demo-bo
+// with a date-only chart.
 func smokeProfiles(ctx context.Context, c *firestore.Client) (int64, error) {
 	start := time.Now()
 	want := map[string]func(u *model.User) bool{
@@ -40,7 +42,11 @@ func smokeProfiles(ctx context.Context, c *firestore.Client) (int64, error) {
 			if err := snap.DataTo(&u); err != nil {
 				return false, err
 			}
-			if u.Profile == nil || u.Profile.InputHash != profile.InputsOf(&u).Hash() || !ok(&u) {
+			consent, err := profile.ReadConsent(ctx, c, uid)
+			if err != nil {
+				return false, err
+			}
+			if u.Profile == nil || u.Profile.InputHash != profile.InputsOf(&u, consent).Hash() || !ok(&u) {
 				last = uid
 				return false, nil
 			}
