@@ -53,7 +53,7 @@ func seedBenchUser(b *testing.B, e *env, u string) int {
 				set(fmt.Sprintf("payments/bp%d", i), model.Payment{UserID: u, Amount: 100, Currency: "SEK", PaymentDate: now})
 			case "live_sessions":
 				set(fmt.Sprintf("live_sessions/bl%d", i), model.LiveSession{Title: "s", Participants: []string{u, "someone-else"},
-					Reflections: []model.SessionReflection{{UserID: u, Text: "r", SubmittedAt: now}}})
+					Reflections: []model.SessionReflection{{UserID: u, Text: "r", SubmittedAt: now}}, ReflectionUserIDs: []string{u}})
 			}
 		}
 	}

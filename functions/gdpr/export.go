@@ -489,6 +489,10 @@ func pick(m map[string]any, keys ...string) map[string]any {
 	return out
 }
 
+// exportLiveParticipant exports a live session the subject takes part in
+// or reflected in (rules live_sessions.participants and
+// live_sessions.reflectionUserIds): the session's title, times and status
+// and the subject's own reflections, nothing about other participants.
 func exportLiveParticipant(x *exportCtx, snap *firestore.DocumentSnapshot) (map[string]any, bool) {
 	d := snap.Data()
 	out := pick(d, "liveSessionId", "title", "startTime", "endTime", "status")

@@ -93,9 +93,11 @@ func TestExportHoldsEverything(t *testing.T) {
 			}
 		}
 	}
-	joined := paths["live_sessions/ls-joined"].Data
-	if refl, _ := joined["myReflections"].([]any); len(refl) != 1 || joined["participants"] != nil {
-		t.Errorf("live session export %v", joined)
+	for _, ls := range []string{"live_sessions/ls-joined", "live_sessions/ls-left"} {
+		d := paths[ls].Data
+		if refl, _ := d["myReflections"].([]any); len(refl) != 1 || d["participants"] != nil || d["reflectionUserIds"] != nil {
+			t.Errorf("live session export %s: %v", ls, d)
+		}
 	}
 	if len(m.Media) != len(f.media) || len(m.Files) < 20 {
 		t.Errorf("manifest: %d media, %d files", len(m.Media), len(m.Files))
@@ -207,13 +209,17 @@ func checkErased(t *testing.T, e *env, f fixture, before map[string]string) {
 	if w["userId"] != ps || w["trigger"] != nil {
 		t.Errorf("held wellbeing record %v", w)
 	}
-	var joined map[string]any
-	_ = json.Unmarshal([]byte(after["live_sessions/ls-joined"]), &joined)
-	if p, _ := joined["participants"].([]any); len(p) != 1 || p[0] != f.other {
-		t.Errorf("live session participants %v", joined["participants"])
-	}
-	if rs, _ := joined["reflections"].([]any); len(rs) != 1 {
-		t.Errorf("live session reflections %v", joined["reflections"])
+	for _, ls := range []string{"live_sessions/ls-joined", "live_sessions/ls-left"} {
+		var d map[string]any
+		_ = json.Unmarshal([]byte(after[ls]), &d)
+		for _, field := range []string{"participants", "reflectionUserIds"} {
+			if p, _ := d[field].([]any); len(p) != 1 || p[0] != f.other {
+				t.Errorf("%s %s %v", ls, field, d[field])
+			}
+		}
+		if rs, _ := d["reflections"].([]any); len(rs) != 1 {
+			t.Errorf("%s reflections %v", ls, d["reflections"])
+		}
 	}
 	for _, gone := range []string{"users/" + f.subject, "consents/" + f.subject, "user_activations/" + f.subject + "_media",
 		"users/" + f.other + "/coaches/" + f.subject, "gdpr_requests/export_old_" + f.subject} {
@@ -242,7 +248,7 @@ func TestErasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"user_activations.userId", "users", "payments.userId", "live_sessions.participants", "storage", "auth",
+	for _, k := range []string{"user_activations.userId", "users", "payments.userId", "live_sessions.participants", "live_sessions.reflectionUserIds", "storage", "auth",
 		"stripe", "stripe.connect", "coaches.coachId", "payout_allocations.via_payouts", "payout_allocations.open", "gdpr_requests.requestedBy"} {
 		if plan.Counts[k] == 0 {
 			t.Errorf("plan finds nothing for %s: %v", k, plan.Counts)

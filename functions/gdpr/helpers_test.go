@@ -354,7 +354,14 @@ func (e *env) seed(n int) fixture {
 	// Shared documents and other people's documents.
 	own("live_sessions/ls-joined", model.LiveSession{LiveSessionID: "ls-joined", Title: "Joined", CoachID: f.host,
 		Participants: []string{u, o}, StartTime: now, EndTime: now.Add(time.Hour), Status: model.LiveCompleted,
-		Reflections: []model.SessionReflection{{UserID: u, Text: "mine", SubmittedAt: now}, {UserID: o, Text: "theirs", SubmittedAt: now}}})
+		Reflections:       []model.SessionReflection{{UserID: u, Text: "mine", SubmittedAt: now}, {UserID: o, Text: "theirs", SubmittedAt: now}},
+		ReflectionUserIDs: []string{u, o}})
+	// A session the subject reflected in and then left: only
+	// reflectionUserIds still names them.
+	own("live_sessions/ls-left", model.LiveSession{LiveSessionID: "ls-left", Title: "Left", CoachID: f.host,
+		Participants: []string{o}, StartTime: now, EndTime: now.Add(time.Hour), Status: model.LiveCompleted,
+		Reflections:       []model.SessionReflection{{UserID: u, Text: "mine, then I left", SubmittedAt: now}, {UserID: o, Text: "theirs", SubmittedAt: now}},
+		ReflectionUserIDs: []string{u, o}})
 	add("users/"+o, model.User{UserID: o, DisplayName: "Other", CreatedAt: now})
 	add("users/"+o+"/coaches/"+u, model.CoachAssignment{CoachID: u, UserID: o, Source: model.AssignedByEnrollment, CreatedAt: now})
 	add("client_profiles/"+o, model.ClientProfile{UserID: o, CoachIDs: []string{u, c}, UpdatedAt: now})

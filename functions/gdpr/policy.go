@@ -182,11 +182,19 @@ var Policies = []Policy{
 		Rules: []Rule{{ID: "coach_profiles", Match: MatchDocID, Kind: KindDeleteSubtree,
 			Erase: "delete coach_profiles/{uid} and everything below it (private/connect)", export: exportAll}}},
 	{Collection: model.ColLiveSessions, Kind: KindAnonymise,
-		Export: "sessions taken part in: title, times, status and the subject's own reflections only (no other participants); sessions hosted: title, times, status, participant count",
+		Export: "sessions taken part in or reflected in (also after leaving or being removed): title, times, status and the subject's own reflections only (no other participants); sessions hosted: title, times, status, participant count",
 		Why:    "shared documents: other participants' data stays", Retention: "while the session's host keeps it",
 		Rules: []Rule{
 			{ID: "live_sessions.participants", Match: MatchQuery, Query: q(indexes.QGDPRLiveParticipant), Kind: KindAnonymise, NeedsData: true,
-				Erase: "uid removed from participants (arrayRemove) and the subject's reflections removed", update: removeParticipant, export: exportLiveParticipant},
+				Erase: "uid removed from participants (arrayRemove) and the subject's reflections removed (the uid in reflectionUserIds goes in the next rule)", update: removeParticipant, export: exportLiveParticipant},
+			// reflectionUserIds finds the reflections of a subject who left
+			// the session or was removed from it (the rules keep the field
+			// in step with reflections). Guarded: the uid leaves
+			// reflectionUserIds only together with every reflection the
+			// write removes, on the version read.
+			{ID: "live_sessions.reflectionUserIds", Match: MatchQuery, Query: q(indexes.QGDPRLiveReflector), Kind: KindAnonymise, NeedsData: true, Guard: true,
+				Erase:  "sessions the subject reflected in, also after leaving or being removed: their reflections and their uid in reflectionUserIds and participants removed in one write, guarded on the version read (a lost race reads again)",
+				update: removeReflector, export: exportLiveParticipant},
 			{ID: "live_sessions.coachId", Match: MatchQuery, Query: q(indexes.QGDPRLiveHost), Kind: KindAnonymise,
 				Erase: "sessions the subject hosted: coachId → " + ErasedRef, update: setField("coachId", ErasedRef), export: exportLiveHosted},
 		}},

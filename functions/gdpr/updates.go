@@ -42,20 +42,50 @@ func arrayRemoveUID(field string) func(*run, *firestore.DocumentSnapshot) ([]fir
 // removeParticipant removes the subject from a live session: their uid
 // from participants and each of their reflections, exactly as read
 // (arrayRemove of whole elements, so concurrent appends by others stay).
+// It leaves the uid in reflectionUserIds: a reflection the subject
+// appended after the read (while still a participant) would otherwise be
+// found by no finder; the live_sessions.reflectionUserIds rule, which runs
+// next, removes the uid under its guard.
 func removeParticipant(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
 	ups := []firestore.Update{{Path: "participants", Value: firestore.ArrayRemove(r.uid)}}
+	if own := ownReflections(snap, r.uid); len(own) > 0 {
+		ups = append(ups, firestore.Update{Path: "reflections", Value: firestore.ArrayRemove(own...)})
+	}
+	return ups, nil
+}
+
+// removeReflector removes the subject from a live session they reflected
+// in, whether or not they still take part: each of their reflections as
+// read, and their uid from reflectionUserIds and participants. The rule is
+// guarded (the write applies only to the version read), so the uid leaves
+// reflectionUserIds, the field that finds the session, only in the same
+// write that removes every reflection of theirs: a reflection appended
+// meanwhile makes the write fail, and the session is read again. The
+// removals are arrayRemove of whole elements, so a repeated write changes
+// nothing more.
+func removeReflector(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+	ups := []firestore.Update{
+		{Path: "reflectionUserIds", Value: firestore.ArrayRemove(r.uid)},
+		{Path: "participants", Value: firestore.ArrayRemove(r.uid)},
+	}
+	if own := ownReflections(snap, r.uid); len(own) > 0 {
+		ups = append(ups, firestore.Update{Path: "reflections", Value: firestore.ArrayRemove(own...)})
+	}
+	return ups, nil
+}
+
+// ownReflections returns the entries of a live session's reflections
+// written by uid, exactly as stored.
+func ownReflections(snap *firestore.DocumentSnapshot, uid string) []any {
 	refl, _ := snap.DataAt("reflections")
 	list, _ := refl.([]any)
 	var own []any
 	for _, e := range list {
-		if m, ok := e.(map[string]any); ok && m["userId"] == r.uid {
+		if m, ok := e.(map[string]any); ok && m["userId"] == uid {
 			own = append(own, m)
 		}
 	}
-	if len(own) > 0 {
-		ups = append(ups, firestore.Update{Path: "reflections", Value: firestore.ArrayRemove(own...)})
-	}
-	return ups, nil
+	return own
 }
 
 // replaceProgramCreator replaces the subject by ErasedRef in a program's

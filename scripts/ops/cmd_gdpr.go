@@ -32,6 +32,8 @@ const gdprUsage = `gdpr export --uid UID [--out FILE]      export everything hel
   gdpr delete --uid UID --yes             erase UID now (the same resumable run as the worker)
   gdpr status [--id REQUEST | --uid UID]  open requests, or one request in full
   gdpr policy                             print the per-collection policy table (Markdown)
+  gdpr backfill-reflectors                once after deploying the live_sessions.reflectionUserIds rules:
+                                          list every reflection's author on older live sessions
 
   Common flags: --project P (default $GOOGLE_CLOUD_PROJECT or demo-innerjourney), --bucket B.
   Against a real project (no FIRESTORE_EMULATOR_HOST) --project must be given explicitly.`
@@ -40,7 +42,7 @@ func runGDPR(ctx context.Context, env *cmdEnv, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintf(env.stderr, "usage: ops %s\n", gdprUsage)
 		if len(args) == 0 {
-			return errors.New("name a subcommand: export, delete, status or policy")
+			return errors.New("name a subcommand: export, delete, status, policy or backfill-reflectors")
 		}
 		return flag.ErrHelp
 	}
@@ -64,8 +66,9 @@ func runGDPR(ctx context.Context, env *cmdEnv, args []string) error {
 		yes = fs.Bool("yes", false, "confirm the erasure")
 	case "status":
 		id = fs.String("id", "", "one request id")
+	case "backfill-reflectors":
 	default:
-		return fmt.Errorf("unknown subcommand %q (export, delete, status, policy)", sub)
+		return fmt.Errorf("unknown subcommand %q (export, delete, status, policy, backfill-reflectors)", sub)
 	}
 	if err := fs.Parse(rest); err != nil {
 		return err
@@ -89,9 +92,31 @@ func runGDPR(ctx context.Context, env *cmdEnv, args []string) error {
 			return errors.New("erasure is irreversible: add --yes (or look first with --dry-run)")
 		}
 		return gdprDelete(ctx, env, s, *uid)
+	case "backfill-reflectors":
+		n, err := s.BackfillReflectionUserIDs(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "live sessions updated: %d\n", n)
+		return nil
 	default:
 		return gdprStatus(ctx, env, s, *id, *uid)
 	}
+}
+
+// opsPseudonymKey is the pseudonym key of an ops command: IJ_PSEUDONYM_KEY,
+// or the development key only against the emulators. (The functions fall
+// back to it wherever IJ_ENV is development, its default: a command run
+// against a real project that way would build pseudonyms, payout ids and
+// erasure ids that differ from the deployed functions'.)
+func opsPseudonymKey(cfg *config.Config) ([]byte, error) {
+	if k := cfg.PseudonymKey.Reveal(); k != "" {
+		return []byte(k), nil
+	}
+	if cfg.FirestoreEmulator == "" {
+		return nil, cfg.Require("IJ_PSEUDONYM_KEY")
+	}
+	return []byte(gdpr.DevPseudonymKey), nil
 }
 
 // gdprService builds the area's service from the environment, as the
@@ -119,12 +144,9 @@ func gdprService(ctx context.Context, project, bucket string) (*gdpr.Service, fu
 	if bucket == "" {
 		bucket = cfg.StorageBucket
 	}
-	key := cfg.PseudonymKey.Reveal()
-	if key == "" {
-		if !emulated {
-			return nil, nil, cfg.Require("IJ_PSEUDONYM_KEY")
-		}
-		key = gdpr.DevPseudonymKey
+	key, err := opsPseudonymKey(cfg)
+	if err != nil {
+		return nil, nil, err
 	}
 	fc, err := firestore.NewClient(ctx, project)
 	if err != nil {
@@ -146,7 +168,7 @@ func gdprService(ctx context.Context, project, bucket string) (*gdpr.Service, fu
 		return nil, nil, err
 	}
 	s := &gdpr.Service{Firestore: fc, Auth: ac, Storage: sc, Bucket: bucket, Publisher: &queue.Recorder{},
-		PseudonymKey: []byte(key), Now: func() time.Time { return time.Now().UTC() }}
+		PseudonymKey: key, Now: func() time.Time { return time.Now().UTC() }}
 	s.UseConfig(cfg, sc)
 	return s, func() { fc.Close(); sc.Close() }, nil
 }

@@ -4,9 +4,11 @@ import (
 	"archive/zip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 
@@ -86,5 +88,22 @@ func TestGDPRCommand(t *testing.T) {
 	code, out, errOut = runOps(t, append([]string{"gdpr", "status", "--uid", "ops-u2"}, common...)...)
 	if code != 0 || !strings.Contains(errOut, "export") {
 		t.Errorf("status %d: %s %s", code, out, errOut)
+	}
+	// A live session written before reflectionUserIds existed, its author
+	// since gone: the backfill lists them (once; a rerun changes nothing).
+	if _, err := fs.Doc("live_sessions/ls-old").Set(ctx, map[string]any{"coachId": "coach-1", "participants": []any{},
+		"reflections": []any{map[string]any{"userId": "ops-u2", "text": "x", "submittedAt": time.Now()}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"live sessions updated: 1", "live sessions updated: 0"} {
+		code, out, errOut = runOps(t, append([]string{"gdpr", "backfill-reflectors"}, common...)...)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("backfill-reflectors %d: %q %s, want %q", code, out, errOut, want)
+		}
+	}
+	if snap, err := fs.Doc("live_sessions/ls-old").Get(ctx); err != nil {
+		t.Fatal(err)
+	} else if ids, _ := snap.DataAt("reflectionUserIds"); fmt.Sprint(ids) != "[ops-u2]" {
+		t.Errorf("reflectionUserIds after the backfill: %v", ids)
 	}
 }

@@ -67,6 +67,7 @@ const (
 	QGDPRRequests          = "gdpr_gdpr_requests"
 	QGDPRLiveParticipant   = "gdpr_live_sessions_participants"
 	QGDPRLiveHost          = "gdpr_live_sessions_coachId"
+	QGDPRLiveReflector     = "gdpr_live_sessions_reflectionUserIds"
 	QGDPRActivations       = "gdpr_activations_createdBy"
 	QGDPRPrograms          = "gdpr_programs_createdBy"
 	QGDPRPayouts           = "gdpr_payouts_coachId"
@@ -270,6 +271,7 @@ var Catalog = []Query{
 	gdpr(QGDPRRequests, model.ColGDPRRequests, "userId", Eq),
 	gdpr(QGDPRLiveParticipant, model.ColLiveSessions, "participants", ArrayContains),
 	gdpr(QGDPRLiveHost, model.ColLiveSessions, "coachId", Eq),
+	gdpr(QGDPRLiveReflector, model.ColLiveSessions, "reflectionUserIds", ArrayContains),
 	gdpr(QGDPRActivations, model.ColActivations, "createdBy", Eq),
 	gdpr(QGDPRPrograms, model.ColPrograms, "createdBy", ArrayContains),
 	gdpr(QGDPRPayouts, model.ColPayouts, "coachId", Eq),

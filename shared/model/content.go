@@ -205,6 +205,15 @@ type LiveSession struct {
 	Reflections         []SessionReflection `firestore:"reflections" json:"reflections"`
 	MaxParticipants     int                 `firestore:"maxParticipants,omitempty" json:"maxParticipants,omitempty"`
 	SessionRecordingURL *string             `firestore:"sessionRecordingUrl,omitempty" json:"sessionRecordingUrl,omitempty"`
+	// ReflectionUserIDs (not in the spec; rules-checked) lists every uid
+	// with a reflection in Reflections, so that GDPR export and erasure
+	// find a reflection whose author has left the session or was removed
+	// (Participants no longer names them). firestore.rules keeps it in
+	// step: empty at create, never changed by the host, and a
+	// participant's append of a reflection must add their own uid (the
+	// client sends arrayUnion(uid)). Absent when empty (omitempty) and in
+	// sessions written before it existed; the rules read absent as [].
+	ReflectionUserIDs []string `firestore:"reflectionUserIds,omitempty" json:"reflectionUserIds,omitempty"`
 }
 
 // LiveSessionStatus is live_sessions.status.

@@ -408,6 +408,10 @@ func fieldCases() []rcase {
 		{"startTime string", []any{"startTime", "tomorrow"}, deny},
 		{"hosted as dave", []any{"coachId", "dave"}, deny},
 		{"with a reflection", []any{"reflections", []any{doc{"userId": "alice", "text": "x", "submittedAt": t0}}}, deny},
+		{"with reflectionUserIds empty", []any{"reflectionUserIds", []any{}}, allow},
+		{"with reflectionUserIds [alice]", []any{"reflectionUserIds", []any{"alice"}}, deny},
+		{"with reflectionUserIds null", []any{"reflectionUserIds", nil}, deny},
+		{"with reflectionUserIds a map", []any{"reflectionUserIds", doc{}}, deny},
 		{"with her client alice", []any{"participants", []any{"alice"}}, allow},
 		{"with bob (not her client)", []any{"participants", []any{"bob"}}, deny},
 		{"with two participants", []any{"participants", []any{"alice", "frank"}}, deny},
@@ -437,20 +441,33 @@ func fieldCases() []rcase {
 		{"host goes live", coach, patch("status", "live"), allow},
 		{"host sets status unknown", coach, patch("status", "paused"), deny},
 		{"host hands over to dave", coach, patch("coachId", "dave"), deny},
-		{"host writes a reflection", coach, patch("reflections", []any{reflection("carol", "Good.")}), deny},
+		{"host writes a reflection", coach, reflects([]any{reflection("carol", "Good.")}, "carol"), deny},
+		{"host sets reflectionUserIds empty", coach, patch("reflectionUserIds", []any{}), deny},
+		{"host sets reflectionUserIds [alice]", coach, patch("reflectionUserIds", []any{"alice"}), deny},
 		{"host sets meetingUrl http", coach, patch("meetingUrl", "http://x"), deny},
-		{"alice reflects as bob", owner, patch("reflections", []any{reflection("bob", "Hi")}), deny},
-		{"alice reflects with a past time", owner, patch("reflections", []any{doc{"userId": "alice", "text": "Hi", "submittedAt": past}}), deny},
-		{"alice reflects an hour ahead", owner, patch("reflections", []any{doc{"userId": "alice", "text": "Hi", "submittedAt": time.Now().Add(time.Hour)}}), deny},
-		{"alice reflects empty text", owner, patch("reflections", []any{reflection("alice", "")}), deny},
-		{"alice reflects 2000 chars", owner, patch("reflections", []any{reflection("alice", strN(2000))}), allow},
-		{"alice reflects 2001 chars", owner, patch("reflections", []any{reflection("alice", strN(2001))}), deny},
-		{"alice reflects with an extra key", owner, patch("reflections", []any{with(reflection("alice", "Hi"), "mood", "calm")}), deny},
-		{"alice reflects twice at once", owner, patch("reflections", []any{reflection("alice", "a"), reflection("alice", "b")}), deny},
-		{"alice reflects and renames", owner, patch("reflections", []any{reflection("alice", "a")}, "title", "Mine"), deny},
+		{"alice reflects as bob", owner, reflects([]any{reflection("bob", "Hi")}, "alice"), deny},
+		{"alice reflects as bob, listing bob", owner, reflects([]any{reflection("bob", "Hi")}, "bob"), deny},
+		{"alice reflects with a past time", owner, reflects([]any{doc{"userId": "alice", "text": "Hi", "submittedAt": past}}, "alice"), deny},
+		{"alice reflects an hour ahead", owner, reflects([]any{doc{"userId": "alice", "text": "Hi", "submittedAt": time.Now().Add(time.Hour)}}, "alice"), deny},
+		{"alice reflects empty text", owner, reflects([]any{reflection("alice", "")}, "alice"), deny},
+		{"alice reflects 2000 chars", owner, reflects([]any{reflection("alice", strN(2000))}, "alice"), allow},
+		{"alice reflects 2001 chars", owner, reflects([]any{reflection("alice", strN(2001))}, "alice"), deny},
+		{"alice reflects with an extra key", owner, reflects([]any{with(reflection("alice", "Hi"), "mood", "calm")}, "alice"), deny},
+		{"alice reflects twice at once", owner, reflects([]any{reflection("alice", "a"), reflection("alice", "b")}, "alice"), deny},
+		{"alice reflects and renames", owner, with(reflects([]any{reflection("alice", "a")}, "alice"), "title", "Mine"), deny},
+		// reflectionUserIds: the append must add the author's own uid and
+		// nothing else (the field is absent here: read as []).
+		{"alice reflects without adding her uid", owner, patch("reflections", []any{reflection("alice", "Hi")}), deny},
+		{"alice reflects with reflectionUserIds empty", owner, reflects([]any{reflection("alice", "Hi")}), deny},
+		{"alice reflects adding bob's uid", owner, reflects([]any{reflection("alice", "Hi")}, "bob"), deny},
+		{"alice reflects adding her uid and bob's", owner, reflects([]any{reflection("alice", "Hi")}, "alice", "bob"), deny},
+		{"alice reflects adding her uid twice", owner, reflects([]any{reflection("alice", "Hi")}, "alice", "alice"), deny},
+		{"alice reflects, reflectionUserIds a string", owner, patch("reflections", []any{reflection("alice", "Hi")}, "reflectionUserIds", "alice"), deny},
+		{"alice adds her uid without reflecting", owner, patch("reflectionUserIds", []any{"alice"}), deny},
 		{"alice leaves", owner, patch("participants", []any{}), allow},
+		{"alice leaves adding her uid", owner, patch("participants", []any{}, "reflectionUserIds", []any{"alice"}), deny},
 		{"alice brings bob", owner, patch("participants", []any{"alice", "bob"}), deny},
-		{"bob reflects (not a participant)", other, patch("reflections", []any{reflection("bob", "Hi")}), deny},
+		{"bob reflects (not a participant)", other, reflects([]any{reflection("bob", "Hi")}, "bob"), deny},
 		{"dave renames carol's session", stranger, patch("title", "Mine"), deny},
 	} {
 		add(f("live update: "+c.name, c.as, update(lc, c.p), c.ok))
@@ -458,6 +475,30 @@ func fieldCases() []rcase {
 	lr := "live_sessions/ls-carol-reflected"
 	add(f("live update: alice appends a second reflection", owner,
 		update(lr, patch("reflections", []any{seedReflection(), reflection("alice", "More.")})), allow))
+	// reflectionUserIds already holds alice: it may stay as it is (or be
+	// sent again unchanged), never lose her or gain anyone else.
+	for _, c := range []struct {
+		name string
+		as   actor
+		p    doc
+		ok   bool
+	}{
+		{"alice appends, resending her uid", owner, reflects([]any{seedReflection(), reflection("alice", "More.")}, "alice"), allow},
+		{"alice appends and drops her uid", owner, reflects([]any{seedReflection(), reflection("alice", "More.")}), deny},
+		{"alice appends and adds bob's uid", owner, reflects([]any{seedReflection(), reflection("alice", "More.")}, "alice", "bob"), deny},
+		{"alice appends, reflectionUserIds deleted", owner,
+			patch("reflections", []any{seedReflection(), reflection("alice", "More.")}, "reflectionUserIds", deleteField), deny},
+		{"alice removes her uid", owner, patch("reflectionUserIds", []any{}), deny},
+		{"alice leaves", owner, patch("participants", []any{}), allow},
+		{"alice leaves and removes her uid", owner, patch("participants", []any{}, "reflectionUserIds", []any{}), deny},
+		{"host removes alice", coach, patch("participants", []any{}), allow},
+		{"host removes alice and her uid", coach, patch("participants", []any{}, "reflectionUserIds", []any{}), deny},
+		{"host clears reflectionUserIds", coach, patch("reflectionUserIds", []any{}), deny},
+		{"host adds frank to reflectionUserIds", coach, patch("reflectionUserIds", []any{"alice", "frank"}), deny},
+		{"host deletes reflectionUserIds", coach, patch("reflectionUserIds", deleteField), deny},
+	} {
+		add(f("live update (reflected): "+c.name, c.as, update(lr, c.p), c.ok))
+	}
 	add(f("live update: alice rewrites her reflection", owner,
 		update(lr, patch("reflections", []any{with(seedReflection(), "text", "Edited.")})), deny))
 	add(f("live update: alice deletes her reflection", owner, update(lr, patch("reflections", []any{})), deny))

@@ -140,7 +140,11 @@ var accessMatrix = []access{
 	{"live_sessions: create hosted by carol", create("live_sessions/ls-new", liveDoc("ls-new")), who(coach)},
 	{"live_sessions: rename", update("live_sessions/ls-carol", patch("title", "Renamed")), who(coach)},
 	{"live_sessions: alice adds her reflection", update("live_sessions/ls-carol",
-		patch("reflections", []any{reflection("alice", "Calm.")})), who(owner)},
+		reflects([]any{reflection("alice", "Calm.")}, "alice")), who(owner)},
+	{"live_sessions: a reflection without its author in reflectionUserIds", update("live_sessions/ls-carol",
+		patch("reflections", []any{reflection("alice", "Calm.")})), nobody},
+	{"live_sessions: clear reflectionUserIds", update("live_sessions/ls-carol-reflected",
+		patch("reflectionUserIds", []any{})), nobody},
 	{"live_sessions: delete one without reflections", del("live_sessions/ls-carol"), who(coach)},
 	{"live_sessions: delete one with reflections", del("live_sessions/ls-carol-reflected"), nobody},
 

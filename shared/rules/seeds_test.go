@@ -105,9 +105,12 @@ func seedDocs() map[string]doc {
 		"user_activations/ua-bob-shared":  ua("ua-bob-shared", "bob", "shareWithCoach", true),
 		"user_activations/ua-dave-shared": ua("ua-dave-shared", "alice", "assignedBy", "dave", "shareWithCoach", true),
 
-		"live_sessions/ls-carol":           live("ls-carol", "carol", []any{"alice"}, []any{}),
-		"live_sessions/ls-carol-reflected": live("ls-carol-reflected", "carol", []any{"alice"}, []any{seedReflection()}),
-		"live_sessions/ls-dave":            live("ls-dave", "dave", []any{"bob"}, []any{}),
+		// ls-carol has no reflectionUserIds, like a session written
+		// before the field existed; ls-carol-reflected has alice's.
+		"live_sessions/ls-carol": live("ls-carol", "carol", []any{"alice"}, []any{}),
+		"live_sessions/ls-carol-reflected": with(live("ls-carol-reflected", "carol", []any{"alice"}, []any{seedReflection()}),
+			"reflectionUserIds", []any{"alice"}),
+		"live_sessions/ls-dave": live("ls-dave", "dave", []any{"bob"}, []any{}),
 
 		"consents/alice": {"userId": "alice", "consentsGiven": []any{seedConsent()},
 			"current": doc{"terms_of_service": seedConsent()}},
@@ -197,4 +200,12 @@ func consentEntry(typ, status string) doc {
 // reflection is alice's reflection submitted now.
 func reflection(uid, text string) doc {
 	return doc{"userId": uid, "text": text, "submittedAt": clientNow}
+}
+
+// reflects is a participant's append to a live session as a client
+// following the rules sends it: the whole reflections list and the
+// author's uid added to reflectionUserIds (arrayUnion), here the resulting
+// values.
+func reflects(reflections []any, reflectionUserIDs ...any) doc {
+	return patch("reflections", reflections, "reflectionUserIds", append([]any{}, reflectionUserIDs...))
 }

@@ -166,3 +166,47 @@ func TestCoachWithdrawsOnlyUntouchedAssignments(t *testing.T) {
 		})
 	}
 }
+
+// TestReflectionAuthorStaysListedAfterLeaving: a participant who appended
+// a reflection and then left, or whom the host removed, stays in the
+// session's reflectionUserIds, the field by which the GDPR export and
+// erasure find the reflection (participants no longer names them). No
+// one but the server can take them out of it.
+func TestReflectionAuthorStaysListedAfterLeaving(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	path := "live_sessions/ls-carol"
+	mine := reflection("alice", "I found this hard.")
+	for _, tt := range []struct {
+		name string
+		gone step // how alice stops taking part
+	}{
+		{"alice leaves", step{"alice leaves", owner, update(path, patch("participants", []any{})), allow}},
+		{"the host removes alice", step{"carol removes alice", coach, update(path, patch("participants", []any{})), allow}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w.restore(t, path)
+			defer w.restore(t, path)
+			w.play(t, []step{
+				{"alice reflects without listing herself", owner, update(path, patch("reflections", []any{mine})), deny},
+				{"alice reflects", owner, update(path, reflects([]any{mine}, "alice")), allow},
+				tt.gone,
+				{"alice takes her uid out", owner, update(path, patch("reflectionUserIds", []any{})), deny},
+				{"carol takes alice's uid out", coach, update(path, patch("reflectionUserIds", []any{})), deny},
+				{"carol deletes the session", coach, del(path), deny},
+			})
+			snap, err := w.c.Doc(path).Get(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ls model.LiveSession
+			if err := snap.DataTo(&ls); err != nil {
+				t.Fatal(err)
+			}
+			if len(ls.Participants) != 0 || len(ls.Reflections) != 1 || len(ls.ReflectionUserIDs) != 1 || ls.ReflectionUserIDs[0] != "alice" {
+				t.Errorf("after alice reflected and stopped taking part: participants %v, reflections %d, reflectionUserIds %v",
+					ls.Participants, len(ls.Reflections), ls.ReflectionUserIDs)
+			}
+		})
+	}
+}
