@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -317,7 +318,8 @@ func (s *Service) billingRef(uid string) *firestore.DocumentRef {
 }
 
 // CreateBillingPortalSession opens Stripe's billing portal for the
-// signed-in user (manage or cancel subscriptions, invoices).
+// signed-in user (manage or cancel subscriptions, invoices). Every call
+// creates a new portal session (its URL is single-use).
 //
 // Errors: UNAUTHENTICATED; INVALID_ARGUMENT for a bad returnUrl;
 // FAILED_PRECONDITION when the user has no Stripe customer yet;
@@ -348,7 +350,10 @@ func (s *Service) CreateBillingPortalSession(ctx context.Context, req *callable.
 	}
 	p := &stripe.BillingPortalSessionParams{Customer: stripe.String(b.StripeCustomerID), ReturnURL: stripe.String(ret)}
 	p.Context = ctx
-	p.SetIdempotencyKey(s.idemKey("portal", uid, b.StripeCustomerID, ret, s.requestKey("")))
+	// A portal session URL is single-use and short-lived and moves no
+	// money: every call gets a new one (a key derived from the inputs would
+	// replay a used URL).
+	p.SetIdempotencyKey(callKey("portal"))
 	ps, err := s.Stripe.BillingPortalSessions.New(p)
 	if err != nil {
 		return nil, stripeFault("create billing portal session", err)
@@ -360,6 +365,8 @@ func (s *Service) CreateBillingPortalSession(ctx context.Context, req *callable.
 // for the signed-in coach, creating the coach's Express account (metadata
 // coachUid, idempotency key per coach) and recording it in
 // coach_profiles/{uid}/private/connect (stripeAccountId) on first use.
+// Every call creates a new account link (links are single-use; the app
+// calls again from refresh_url).
 //
 // Errors: UNAUTHENTICATED; PERMISSION_DENIED without the coach claim (the
 // callable's options); INVALID_ARGUMENT for a bad returnUrl; UNAVAILABLE
@@ -391,7 +398,11 @@ func (s *Service) CreateConnectOnboardingLink(ctx context.Context, req *callable
 		Type:       stripe.String("account_onboarding"),
 	}
 	p.Context = ctx
-	p.SetIdempotencyKey(s.idemKey("connect-link", uid, acct, ret, s.requestKey("")))
+	// An account link is single-use: when it was visited or expired Stripe
+	// sends the coach to refresh_url and the app asks again with the same
+	// input, so every call gets a new link (a key derived from the input
+	// would replay the used one). Creating a link moves no money.
+	p.SetIdempotencyKey(callKey("connect-link"))
 	link, err := s.Stripe.AccountLinks.New(p)
 	if err != nil {
 		return nil, stripeFault("create account link", err)
@@ -493,6 +504,13 @@ func withQuery(u, q string) string {
 // that identify the request (Stripe keeps keys 24 h).
 func (s *Service) idemKey(purpose string, parts ...string) string {
 	return "ij-" + purpose + "-" + store.Hash(parts)[:40]
+}
+
+// callKey is a Stripe idempotency key of this call only, for creations
+// that move no money and must not be replayed (single-use links): a
+// purpose and a random part. Stripe-go retries of the call reuse it.
+func callKey(purpose string) string {
+	return "ij-" + purpose + "-call-" + rand.Text()
 }
 
 // requestKey is the client's request id, or the current 10-minute window

@@ -336,3 +336,59 @@ func TestCheckoutMalformedProgramFields(t *testing.T) {
 		})
 	}
 }
+
+// TestSingleUseLinksNotReplayed: account links and billing portal
+// sessions are single-use, short-lived URLs. When a coach comes back
+// through refresh_url (link visited or expired) the app asks again with the
+// same input, and a user may open the portal twice in a row; each call must
+// create a new one. An idempotency key derived from the input and the
+// 10-minute window made Stripe replay the first, already used URL, and the
+// coach looped refresh_url → same link → refresh_url until the window
+// rolled over.
+func TestSingleUseLinksNotReplayed(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	c := serveCallables(t, h)
+	user := h.project + "-single-use-user"
+	coach := h.project + "-single-use-coach"
+	utok := c.auth.SignIn(t, user, nil)
+	ctok := c.auth.SignIn(t, coach, map[string]any{"coach": true})
+	h.set("users/"+user+"/private/billing", model.BillingAccount{StripeCustomerID: "cus_single_use"})
+
+	tests := []struct {
+		name      string
+		url       string
+		token     string
+		data      map[string]any
+		path      string
+		keyPrefix string
+	}{
+		{name: "connect onboarding link", url: c.connect, token: ctok, data: map[string]any{"returnUrl": "https://app.example.test/coach"},
+			path: "/v1/account_links", keyPrefix: "ij-connect-link-"},
+		{name: "billing portal session", url: c.portal, token: utok, data: map[string]any{"returnUrl": "https://demo-ij.web.app/account"},
+			path: "/v1/billing_portal/sessions", keyPrefix: "ij-portal-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(h.rec.find("POST", tt.path))
+			// The first link; then, at the same instant and with the same
+			// input, the request from refresh_url.
+			for i := range 2 {
+				if code, res, st := call(t, tt.url, tt.token, tt.data); code != 200 || res["url"] == "" {
+					t.Fatalf("call %d: %d %v %s", i+1, code, res, st)
+				}
+			}
+			reqs := h.rec.find("POST", tt.path)[before:]
+			if len(reqs) != 2 {
+				t.Fatalf("%d Stripe requests, want 2", len(reqs))
+			}
+			k1, k2 := reqs[0].Header.Get("Idempotency-Key"), reqs[1].Header.Get("Idempotency-Key")
+			if !strings.HasPrefix(k1, tt.keyPrefix) || !strings.HasPrefix(k2, tt.keyPrefix) {
+				t.Errorf("idempotency keys %q, %q, want prefix %s", k1, k2, tt.keyPrefix)
+			}
+			if k1 == k2 {
+				t.Errorf("the second call reuses Idempotency-Key %s: Stripe replays the first, single-use URL", k1)
+			}
+		})
+	}
+}

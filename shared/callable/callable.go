@@ -8,6 +8,20 @@
 // error {"error": {"status", "message", "details"}} with the HTTP code of
 // the status. Handlers return *fault.Error values; anything else is
 // reported as INTERNAL without its text.
+//
+// An ID token is verified with the revocation and disabled checks
+// (IDTokenVerifier): a token of an account that has been disabled,
+// deleted or had its refresh tokens revoked (the GDPR erasure does all
+// three) stops working at once instead of for up to an hour. The cost is
+// one Auth lookup (GetUser) per call that carries an ID token; when that
+// lookup fails the call is answered UNAVAILABLE, which the client may
+// retry.
+//
+// An App Check token is verified when sent. A callable that enforces App
+// Check rejects a missing or invalid token (UNAUTHENTICATED) and answers
+// UNAVAILABLE while its verifier cannot be built; one that does not
+// enforce only logs an invalid token or an unavailable verifier and
+// serves the call without an app id.
 package callable
 
 import (
@@ -110,9 +124,17 @@ func cleanJSONError(err error) string {
 // (any JSON-encodable value) or an error.
 type Handler func(ctx context.Context, req *Request) (any, error)
 
-// IDTokenVerifier verifies Firebase ID tokens (*auth.Client implements it).
+// IDTokenVerifier verifies a Firebase ID token and checks that it has not
+// been revoked and that its account exists and is enabled (*auth.Client
+// implements it). The check costs one Auth lookup per call.
+//
+// Errors are the Admin SDK's: auth.IsIDTokenInvalid (malformed, expired,
+// revoked, disabled account), auth.IsUserNotFound (deleted account) and
+// auth.IsTenantIDMismatch reject the token; any other error (the Auth
+// backend or Google's key endpoint failing) means the token could not be
+// checked.
 type IDTokenVerifier interface {
-	VerifyIDToken(ctx context.Context, idToken string) (*auth.Token, error)
+	VerifyIDTokenAndCheckRevoked(ctx context.Context, idToken string) (*auth.Token, error)
 }
 
 // AppCheckVerifier verifies App Check tokens and returns the app id.
@@ -138,7 +160,9 @@ type Options struct {
 	AllowedOrigins []string
 }
 
-// Deps resolve the verifiers on first use (they are created lazily).
+// Deps resolve the verifiers on first use (they are created lazily). They
+// are called on every call that needs them, so a factory that failed is
+// tried again on the next call (cloud.Lazy does not cache failures).
 type Deps struct {
 	Verifier func(ctx context.Context) (IDTokenVerifier, error)
 	AppCheck func(ctx context.Context) (AppCheckVerifier, error)
@@ -215,9 +239,9 @@ func serve(ctx context.Context, r *http.Request, h Handler, opts Options, deps D
 		if err != nil {
 			return nil, fault.Wrap(err, fault.Unavailable, "token verifier unavailable")
 		}
-		t, err := v.VerifyIDToken(ctx, strings.TrimSpace(tok))
+		t, err := v.VerifyIDTokenAndCheckRevoked(ctx, strings.TrimSpace(tok))
 		if err != nil {
-			return nil, &fault.Error{Code: fault.Unauthenticated, Message: "invalid ID token", Err: err}
+			return nil, idTokenFault(err)
 		}
 		req.Auth = &Auth{UID: t.UID, Token: t.Claims, Admin: t.Claims["admin"] == true, Coach: t.Claims["coach"] == true}
 	}
@@ -234,27 +258,63 @@ func serve(ctx context.Context, r *http.Request, h Handler, opts Options, deps D
 	}
 
 	if tok := r.Header.Get("X-Firebase-AppCheck"); tok != "" || opts.EnforceAppCheck {
-		if tok == "" {
-			return nil, fault.New(fault.Unauthenticated, "App Check token required")
-		}
-		if deps.AppCheck == nil {
-			return nil, fault.New(fault.Internal, "no App Check verifier")
-		}
-		v, err := deps.AppCheck(ctx)
+		appID, err := verifyAppCheck(ctx, tok, opts, deps)
 		if err != nil {
-			return nil, fault.Wrap(err, fault.Unavailable, "App Check verifier unavailable")
+			return nil, err
 		}
-		appID, err := v.VerifyAppCheck(ctx, tok)
-		if err != nil {
-			if opts.EnforceAppCheck {
-				return nil, &fault.Error{Code: fault.Unauthenticated, Message: "invalid App Check token", Err: err}
-			}
-			slog.WarnContext(ctx, "invalid App Check token on a non-enforcing callable", "function", opts.Name)
-		} else {
-			req.AppID = appID
-		}
+		req.AppID = appID
 	}
 	return h(ctx, req)
+}
+
+// idTokenFault maps an IDTokenVerifier error. A token the client must
+// replace (malformed, expired, revoked, of a disabled, deleted or foreign
+// tenant's account) is UNAUTHENTICATED, with one message that does not
+// say which; any other error means the token could not be checked (Auth
+// backend, key fetch, timeout) and is UNAVAILABLE, so the client retries
+// instead of signing the user out.
+func idTokenFault(err error) error {
+	if auth.IsIDTokenInvalid(err) || auth.IsUserNotFound(err) || auth.IsTenantIDMismatch(err) {
+		return &fault.Error{Code: fault.Unauthenticated, Message: "invalid ID token, sign in again", Err: err}
+	}
+	return &fault.Error{Code: fault.Unavailable, Message: "could not verify the ID token, try again", Err: fmt.Errorf("verify ID token: %w", err)}
+}
+
+// verifyAppCheck returns the app id of the App Check token tok ("" when
+// the callable does not enforce App Check and the token is invalid or
+// cannot be checked).
+//
+// Errors, only when opts.EnforceAppCheck: UNAUTHENTICATED for a missing or
+// invalid token; UNAVAILABLE when the verifier cannot be built (its
+// creation fetches Google's JWKS); INTERNAL when no verifier is wired.
+func verifyAppCheck(ctx context.Context, tok string, opts Options, deps Deps) (string, error) {
+	if tok == "" {
+		return "", fault.New(fault.Unauthenticated, "App Check token required")
+	}
+	if deps.AppCheck == nil {
+		if opts.EnforceAppCheck {
+			return "", fault.New(fault.Internal, "no App Check verifier")
+		}
+		slog.WarnContext(ctx, "no App Check verifier on a non-enforcing callable; serving without app id", "function", opts.Name)
+		return "", nil
+	}
+	v, err := deps.AppCheck(ctx)
+	if err != nil {
+		if opts.EnforceAppCheck {
+			return "", fault.Wrap(fmt.Errorf("app check verifier: %w", err), fault.Unavailable, "App Check verifier unavailable")
+		}
+		slog.WarnContext(ctx, "App Check verifier unavailable on a non-enforcing callable; serving without app id", "function", opts.Name, "error", err.Error())
+		return "", nil
+	}
+	appID, err := v.VerifyAppCheck(ctx, tok)
+	if err != nil {
+		if opts.EnforceAppCheck {
+			return "", &fault.Error{Code: fault.Unauthenticated, Message: "invalid App Check token", Err: err}
+		}
+		slog.WarnContext(ctx, "invalid App Check token on a non-enforcing callable", "function", opts.Name)
+		return "", nil
+	}
+	return appID, nil
 }
 
 // HTTPStatus maps a code to the HTTP status the callable protocol uses.
