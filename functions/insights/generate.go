@@ -107,17 +107,31 @@ type Scratch struct {
 
 var (
 	bodyTitles   = [astro.NumBodies]string{"Sun", "Moon", "Mercury", "Venus", "Mars", "Jupiter", "Saturn", "Uranus", "Neptune", "Pluto"}
-	focusWords   = map[model.FocusArea]string{model.FocusStressRelief: "stress relief", model.FocusCareerGrowth: "career growth", model.FocusRelationships: "relationships", model.FocusSelfDiscovery: "self-discovery", model.FocusWellbeing: "wellbeing", model.FocusCreativity: "creativity", model.FocusMindfulness: "mindfulness", model.FocusSleep: "sleep"}
+	focusWords   = map[model.FocusArea]string{model.FocusStressRelief: "stress relief", model.FocusCareerGrowth: "career growth", model.FocusRelationships: "relationships", model.FocusSelfDiscovery: "self-discovery", model.FocusWellbeing: "wellbeing", model.FocusCreativity: "creativity", model.FocusMindfulness: "mindfulness", model.FocusSleep: "sleep", model.FocusSpirituality: "spirituality", model.FocusPurpose: "purpose"}
 	natalTitles  = map[string]string{"sun": "Sun", "moon": "Moon", "ascendant": "Ascendant"}
 	natalThemes  = map[string]string{"sun": "your sense of purpose", "moon": "your emotional needs", "ascendant": "the way you meet the world"}
 	aspectPhrase = map[astro.AspectType]string{astro.Conjunction: "a conjunction with", astro.Sextile: "a sextile to", astro.Square: "a square to", astro.Trine: "a trine to", astro.Opposition: "an opposition to"}
 	aspectClass  = map[astro.AspectType]int{astro.Conjunction: classConj, astro.Sextile: classSoft, astro.Trine: classSoft, astro.Square: classHard, astro.Opposition: classHard}
 	smallInts    [1000]string
+	durations    [1000]string // "1 minute", "2 minutes", …
 )
 
 func init() {
 	for i := range smallInts {
 		smallInts[i] = strconv.Itoa(i)
+		durations[i] = smallInts[i] + " minutes"
+	}
+	durations[1] = "1 minute"
+}
+
+// setMinutes fills the practice length variables: {minutes} ("5") and
+// {duration} ("5 minutes", "1 minute").
+func setMinutes(vars *[numVars]string, n int) {
+	vars[vMinutes] = itoa(n)
+	if n >= 0 && n < len(durations) {
+		vars[vDuration] = durations[n]
+	} else {
+		vars[vDuration] = vars[vMinutes] + " minutes"
 	}
 }
 
@@ -311,7 +325,7 @@ func (l *Library) Generate(s *Subject, d *Day, sc *Scratch) model.DailyInsight {
 	if practice >= 0 {
 		p := &l.Templates[practice]
 		in.PracticeMinutes = max(p.MinMinutes, min(minutes, p.MaxMinutes))
-		vars[vMinutes] = itoa(in.PracticeMinutes)
+		setMinutes(&vars, in.PracticeMinutes)
 	}
 
 	// Compose.

@@ -206,6 +206,55 @@ func TestNoRepeatWithin14Days(t *testing.T) {
 	}
 }
 
+// TestNoRepeatEveryCommitment simulates two windows and more for users of
+// every focus area and without one, at every timeCommitment that chooses
+// differently (commitments: 0, 1 up to the largest minMinutes and beyond,
+// 600), with and without a birth date: no template is repeated within
+// RecentDays, and the practice fits the commitment and comes from the
+// focus area's pool or the shared one.
+func TestNoRepeatEveryCommitment(t *testing.T) {
+	l := mustLibrary(t)
+	var sc Scratch
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	days := make([]*Day, 2*RecentDays+3)
+	for i := range days {
+		d := start.AddDate(0, 0, i)
+		days[i] = NewDay(numerology.Date{Year: d.Year(), Month: d.Month(), Day: d.Day()})
+	}
+	for _, f := range append([]model.FocusArea{""}, model.FocusAreas...) {
+		for _, m := range commitments(l) {
+			for _, birth := range []bool{false, true} {
+				s := Subject{UID: fmt.Sprintf("focus=%s,minutes=%d,birth=%v", f, m, birth), Focus: f, Minutes: m}
+				if birth {
+					s.Birth, s.HasBirth = date("1988-03-09"), true
+				}
+				var st State
+				lastSeen := map[string]int{}
+				for di, day := range days {
+					s.Recent = recentSet(l, st.Days, day)
+					in := l.Generate(&s, day, &sc)
+					for _, id := range in.TemplateIDs {
+						if prev, ok := lastSeen[id]; ok && di-prev < RecentDays {
+							t.Fatalf("%s: template %s on day %d and again on day %d (practice %d min)", s.UID, id, prev, di, in.PracticeMinutes)
+						}
+						lastSeen[id] = di
+					}
+					pid := in.TemplateIDs[len(in.TemplateIDs)-1]
+					i, _ := l.Lookup(pid)
+					p := &l.Templates[i]
+					if p.Slot != SlotPractice || (p.Key != "any" && p.Key != string(f)) {
+						t.Fatalf("%s: practice %s (key %q) for focus %q", s.UID, pid, p.Key, f)
+					}
+					if p.MinMinutes > effectiveMinutes(m) || in.PracticeMinutes < 1 || in.PracticeMinutes > effectiveMinutes(m) {
+						t.Fatalf("%s: practice %s (%d–%d) sized %d for a commitment of %d", s.UID, pid, p.MinMinutes, p.MaxMinutes, in.PracticeMinutes, m)
+					}
+					st = nextState(st, day, in.TemplateIDs, start)
+				}
+			}
+		}
+	}
+}
+
 func TestMasterDay(t *testing.T) {
 	l := mustLibrary(t)
 	var sc Scratch

@@ -17,7 +17,7 @@ import (
 // The template library is data: templates/*.json, embedded. Each file holds
 // the templates of one slot:
 //
-//	{"version": "2026.11.1", "slot": "aspect", "templates": [{"id": …, "key": …, …}]}
+//	{"version": "2026.11.2", "slot": "aspect", "templates": [{"id": …, "key": …, …}]}
 //
 // Every file states the same version (TemplatesVersion of each insight).
 // Texts may hold variables in braces, filled per user: see varNames.
@@ -63,10 +63,11 @@ const (
 	vDay                       // the personal day number, "7"
 	vMinutes                   // the practice length in minutes, "5"
 	vFocus                     // the focus area in words, "stress relief"
+	vDuration                  // the practice length in words, "1 minute", "5 minutes"
 	numVars
 )
 
-var varNames = [numVars]string{"transit", "natal", "natalTheme", "aspectPhrase", "moonSign", "sunSign", "day", "minutes", "focus"}
+var varNames = [numVars]string{"transit", "natal", "natalTheme", "aspectPhrase", "moonSign", "sunSign", "day", "minutes", "focus", "duration"}
 
 // slotVars are the variables each slot may use (checked when loading).
 var slotVars = map[Slot][]varID{
@@ -74,7 +75,7 @@ var slotVars = map[Slot][]varID{
 	SlotMoon:     {vMoonSign, vSunSign},
 	SlotDay:      {vDay},
 	SlotGeneral:  {vMoonSign},
-	SlotPractice: {vMinutes, vFocus},
+	SlotPractice: {vMinutes, vFocus, vDuration},
 }
 
 // part is a literal followed by a variable (numVars: none).

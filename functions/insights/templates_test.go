@@ -37,22 +37,10 @@ func TestLibraryShape(t *testing.T) {
 		}
 	}
 	need("general", len(l.general), RecentDays+1)
-	for _, f := range model.FocusAreas {
-		fits := 0
-		for _, i := range append(append([]int{}, l.practice[f]...), l.practiceA...) {
-			if l.Templates[i].MinMinutes <= 5 {
-				fits++
-			}
-		}
-		need("5-minute practices for "+string(f), fits, RecentDays)
-	}
-	fitsAny := 0
-	for _, i := range l.practiceA {
-		if l.Templates[i].MinMinutes <= 2 {
-			fitsAny++
-		}
-	}
-	need("2-minute practices without a focus", fitsAny, RecentDays)
+	// Practices: every timeCommitment the rules accept must find more than
+	// a window of practices in the user's pools (see
+	// TestPracticePoolsServeEveryCommitment).
+	need("shared practices", len(l.practiceA), RecentDays+1)
 	for s := range 12 {
 		need("moon "+astro.Signs[s], len(l.moon[s]), 3)
 	}
@@ -102,8 +90,112 @@ func TestLibraryTexts(t *testing.T) {
 				}
 			}
 		}
-		if tp.Slot == SlotPractice && !tp.content.hasVar(vMinutes) {
-			t.Errorf("%s: a practice states its {minutes}", tp.ID)
+		if tp.Slot == SlotPractice && !tp.content.hasVar(vMinutes) && !tp.content.hasVar(vDuration) {
+			t.Errorf("%s: a practice states its {minutes} or {duration}", tp.ID)
+		}
+	}
+}
+
+// minPracticesPerFocus is the size of every focus area's own practice pool
+// (README: "12 per focus area").
+const minPracticesPerFocus = 12
+
+// maxCommitment is the largest timeCommitment the rules and
+// model.ValidateUser accept (0–600 minutes).
+const maxCommitment = 600
+
+// commitments are the timeCommitment values that choose different
+// practices: 0 (unknown: DefaultMinutes), every value from 1 up to the
+// largest minMinutes of the library (above it every practice fits, so the
+// choice no longer changes), one more, and the rules' maximum.
+func commitments(l *Library) []int {
+	top := 0
+	for _, tp := range l.Templates {
+		if tp.Slot == SlotPractice {
+			top = max(top, tp.MinMinutes)
+		}
+	}
+	out := []int{0}
+	for m := 1; m <= top+1; m++ {
+		out = append(out, m)
+	}
+	return append(out, maxCommitment)
+}
+
+// effectiveMinutes is the commitment generation sizes practices to.
+func effectiveMinutes(m int) int {
+	if m <= 0 {
+		return DefaultMinutes
+	}
+	return m
+}
+
+// TestEveryFocusAreaHasItsPractices: focusArea is respected for every
+// focus area the data model and the rules accept: each has a pool of its
+// own, with a practice that fits every commitment, and words for {focus}.
+func TestEveryFocusAreaHasItsPractices(t *testing.T) {
+	l := mustLibrary(t)
+	for _, f := range model.FocusAreas {
+		if n := len(l.practice[f]); n < minPracticesPerFocus {
+			t.Errorf("focus area %q has %d practices of its own, want ≥ %d", f, n, minPracticesPerFocus)
+		}
+		if focusWords[f] == "" {
+			t.Errorf("focus area %q has no words for {focus}", f)
+		}
+		for _, m := range commitments(l) {
+			fits := 0
+			for _, i := range l.practice[f] {
+				if l.Templates[i].MinMinutes <= effectiveMinutes(m) {
+					fits++
+				}
+			}
+			if fits == 0 {
+				t.Errorf("focus area %q: no practice of its own fits a commitment of %d min", f, m)
+			}
+		}
+	}
+}
+
+// TestPracticePoolsServeEveryCommitment: for every focus area and for
+// users without one, at every commitment, the pools offered (the area's
+// and the shared one) hold more than RecentDays practices that fit, so a
+// practice is never repeated within RecentDays.
+func TestPracticePoolsServeEveryCommitment(t *testing.T) {
+	l := mustLibrary(t)
+	for _, f := range append([]model.FocusArea{""}, model.FocusAreas...) {
+		for _, m := range commitments(l) {
+			fits := 0
+			for _, i := range append(append([]int{}, l.practice[f]...), l.practiceA...) {
+				if l.Templates[i].MinMinutes <= effectiveMinutes(m) {
+					fits++
+				}
+			}
+			if fits <= RecentDays {
+				t.Errorf("focus %q, commitment %d min: %d practices fit, want > %d", f, m, fits, RecentDays)
+			}
+		}
+	}
+}
+
+// TestPracticeLengths renders every practice at every length it can be
+// given: the length is stated, and "1 minutes" never appears.
+func TestPracticeLengths(t *testing.T) {
+	l := mustLibrary(t)
+	for _, tp := range l.Templates {
+		if tp.Slot != SlotPractice {
+			continue
+		}
+		for n := tp.MinMinutes; n <= tp.MaxMinutes; n++ {
+			var vars [numVars]string
+			vars[vFocus] = "X"
+			setMinutes(&vars, n)
+			s := string(tp.content.appendTo(nil, &vars))
+			if !strings.Contains(s, itoa(n)+" minute") {
+				t.Errorf("%s at %d: length not stated in %q", tp.ID, n, s)
+			}
+			if strings.Contains(s, " 1 minutes") {
+				t.Errorf("%s at %d: %q", tp.ID, n, s)
+			}
 		}
 	}
 }
