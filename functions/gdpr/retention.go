@@ -2,7 +2,10 @@ package gdpr
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -55,45 +58,95 @@ func (s *Service) RetentionCleanup(ctx context.Context, _ *events.PubSubMessage)
 }
 
 // Retain runs every retention rule until it finds nothing more or the run
-// budget is used (the next day continues), records the counts in
-// jobs/retentionCleanup, and returns them.
+// budget is used (the next day continues), records the counts (and the
+// rules that failed, with their codes) in jobs/retentionCleanup, and returns
+// the counts.
+//
+// A failing rule stops only itself: the later rules still run, so one
+// permanent failure (an archive object Storage refuses to delete) cannot
+// block the clean-up of the other collections day after day.
+//
+// Errors: nil when every rule succeeded; otherwise a fault error prefixed
+// "gdpr: retention" naming the failed rules and wrapping all their errors,
+// whose code is that of a retryable failure when there is one (so Pub/Sub
+// redelivers and the whole, idempotent, run repeats), else that of the first
+// permanent failure (logged and dropped by the handler; the next daily run
+// tries again).
 func (s *Service) Retain(ctx context.Context) (map[string]int64, error) {
 	started := time.Now()
 	now := s.now()
 	counts := map[string]int64{}
-	var runErr error
-rules:
+	failed := map[string]string{}
+	var names []string
+	var errs []error
 	for _, rr := range RetentionRules {
-		q, err := rr.Query.Build(s.Firestore, rr.Cutoff(now))
+		if time.Since(started) > s.budget() {
+			break
+		}
+		n, err := s.retainRule(ctx, rr, now, started)
+		counts[rr.Name] += n
 		if err != nil {
-			return counts, fault.Wrap(err, fault.Internal, "gdpr: retention "+rr.Name)
-		}
-		for {
-			if time.Since(started) > s.budget() {
-				break rules
-			}
-			var n int
-			if rr.Name == "exports" {
-				n, err = s.expireExports(ctx, q, now)
-			} else {
-				n, err = s.deletePage(ctx, q)
-			}
-			counts[rr.Name] += int64(n)
-			if err != nil {
-				runErr = err
-				break rules
-			}
-			if n < retentionPage {
-				break
-			}
+			code := fault.CodeOf(err)
+			failed[rr.Name] = string(code)
+			names = append(names, rr.Name)
+			errs = append(errs, fmt.Errorf("%s: %w", rr.Name, err))
+			slog.ErrorContext(ctx, "gdpr: retention rule failed", "alert", "gdpr_retention_failed", "rule", rr.Name,
+				"code", string(code), "retryable", fault.Retryable(err))
 		}
 	}
-	_, err := s.Firestore.Collection(model.ColJobs).Doc("retentionCleanup").Set(ctx, model.Job{Name: "retentionCleanup",
-		Checkpoint: map[string]any{"counts": counts, "ranAt": now}, UpdatedAt: now})
-	if runErr != nil {
-		return counts, runErr
+	checkpoint := map[string]any{"counts": counts, "ranAt": now}
+	if len(failed) > 0 {
+		checkpoint["failed"] = failed
 	}
-	return counts, store.Classify("gdpr: retention", err)
+	_, jobErr := s.Firestore.Collection(model.ColJobs).Doc("retentionCleanup").Set(ctx, model.Job{Name: "retentionCleanup",
+		Checkpoint: checkpoint, UpdatedAt: now})
+	if len(errs) > 0 {
+		return counts, retentionError(names, errs)
+	}
+	return counts, store.Classify("gdpr: retention", jobErr)
+}
+
+// retentionError joins the failures of the rules names (see joinedCode).
+func retentionError(names []string, errs []error) error {
+	return &fault.Error{Code: joinedCode(errs), Message: "gdpr: retention: rules failed: " + strings.Join(names, ", "),
+		Err: errors.Join(errs...)}
+}
+
+// joinedCode is the code of a set of failures (at least one): that of the
+// first retryable one, so that the whole is retried when a retry can help,
+// else that of the first one.
+func joinedCode(errs []error) fault.Code {
+	for _, err := range errs {
+		if fault.Retryable(err) {
+			return fault.CodeOf(err)
+		}
+	}
+	return fault.CodeOf(errs[0])
+}
+
+// retainRule runs one rule page by page until a page is not full, the run
+// budget (counted from started) is used, or a page fails; it returns how
+// many documents it handled. A failed page ends the rule for this run (a
+// failure that repeats would otherwise find the same page again and again).
+func (s *Service) retainRule(ctx context.Context, rr retentionRule, now, started time.Time) (int64, error) {
+	q, err := rr.Query.Build(s.Firestore, rr.Cutoff(now))
+	if err != nil {
+		return 0, fault.Wrap(err, fault.Internal, "gdpr: retention "+rr.Name)
+	}
+	var total int64
+	for time.Since(started) <= s.budget() {
+		var n int
+		if rr.Name == "exports" {
+			n, err = s.expireExports(ctx, q, now)
+		} else {
+			n, err = s.deletePage(ctx, q)
+		}
+		total += int64(n)
+		if err != nil || n < retentionPage {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // deletePage deletes one page of a query's documents.
@@ -127,15 +180,22 @@ func (s *Service) deletePage(ctx context.Context, q firestore.Query) (int, error
 }
 
 // expireExports deletes the archives of one page of expired export
-// requests and clears the requests' export fields.
+// requests and clears the requests' export fields. A request whose archive
+// cannot be deleted keeps its fields (the next run tries again) and does not
+// stop the page; a failed query or update does.
+//
+// Errors: the Firestore error of the query or an update, else the archive
+// deletion failures of the page joined (retryable if any is, see
+// deleteObjects), with n the requests expired.
 func (s *Service) expireExports(ctx context.Context, q firestore.Query, now time.Time) (int, error) {
 	it := q.Documents(ctx)
 	defer it.Stop()
 	n := 0
+	var failures []error
 	for {
 		d, err := it.Next()
 		if err == iterator.Done {
-			return n, nil
+			return n, joinStorageFailures(failures)
 		}
 		if err != nil {
 			return n, store.Classify("gdpr: retention query", err)
@@ -143,7 +203,10 @@ func (s *Service) expireExports(ctx context.Context, q firestore.Query, now time
 		if p, _ := d.DataAt("exportPath"); p != nil {
 			if path, ok := p.(string); ok && path != "" && s.Storage != nil {
 				if _, err := s.deleteObjects(ctx, []string{path}); err != nil {
-					return n, err
+					slog.WarnContext(ctx, "gdpr: export archive not deleted", "requestId", d.Ref.ID,
+						"code", string(fault.CodeOf(err)), "retryable", fault.Retryable(err))
+					failures = append(failures, err)
+					continue
 				}
 			}
 		}
@@ -153,4 +216,14 @@ func (s *Service) expireExports(ctx context.Context, q firestore.Query, now time
 		}
 		n++
 	}
+}
+
+// joinStorageFailures returns nil for no failures, else one error wrapping
+// them all, with their joinedCode.
+func joinStorageFailures(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return &fault.Error{Code: joinedCode(errs), Message: fmt.Sprintf("gdpr: retention: %d export archives not deleted", len(errs)),
+		Err: errors.Join(errs...)}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
+	"google.golang.org/api/googleapi"
 	"google.golang.org/api/iterator"
 
 	"github.com/innerjourney/functions/shared/fault"
@@ -97,13 +99,21 @@ func (s *Service) mediaObjects(ctx context.Context, uid string, docs []*firestor
 	return out
 }
 
-// deleteObjects deletes objects (8 at a time); a missing object is fine.
+// deleteObjects deletes objects (8 at a time) and returns how many it
+// deleted. A missing object (404) is already gone and counts as done.
+//
+// Errors: every object is attempted; when some fail, the error (see
+// classifyStorage) is retryable if any failure is (a 5xx, a network error),
+// and otherwise permanent (400 → INVALID_ARGUMENT, 403 → PERMISSION_DENIED,
+// …), so that a broken object or a missing permission is reported, not
+// retried forever.
 func (s *Service) deleteObjects(ctx context.Context, names []string) (int64, error) {
 	var (
-		mu    sync.Mutex
-		n     int64
-		first error
-		wg    sync.WaitGroup
+		mu                   sync.Mutex
+		n                    int64
+		failed               int
+		retryable, permanent error
+		wg                   sync.WaitGroup
 	)
 	sem := make(chan struct{}, 8)
 	for _, name := range names {
@@ -111,22 +121,78 @@ func (s *Service) deleteObjects(ctx context.Context, names []string) (int64, err
 		sem <- struct{}{}
 		go func(name string) {
 			defer func() { <-sem; wg.Done() }()
-			err := s.Storage.Bucket(s.Bucket).Object(name).Delete(ctx)
+			err := classifyStorage("gdpr: delete object", s.Storage.Bucket(s.Bucket).Object(name).Delete(ctx))
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err == nil:
 				n++
-			case errors.Is(err, storage.ErrObjectNotExist):
+			case errors.Is(err, errObjectGone):
+			case fault.Retryable(err):
+				failed++
+				if retryable == nil {
+					retryable = err
+				}
 			default:
-				if first == nil {
-					first = fault.Wrap(err, fault.Unavailable, "gdpr: delete object")
+				failed++
+				if permanent == nil {
+					permanent = err
 				}
 			}
 		}(name)
 	}
 	wg.Wait()
+	if failed == 0 {
+		return n, nil
+	}
+	first := permanent
+	if retryable != nil {
+		first = retryable
+	}
+	slog.WarnContext(ctx, "gdpr: objects not deleted", "failed", failed, "of", len(names),
+		"code", string(fault.CodeOf(first)), "retryable", retryable != nil)
 	return n, first
+}
+
+// errObjectGone marks a Storage 404: the object does not exist, which for a
+// deletion is success.
+var errObjectGone = errors.New("gdpr: object already gone")
+
+// classifyStorage turns a Cloud Storage error into a fault error prefixed
+// with op: nil stays nil; 404 (storage.ErrObjectNotExist, or an HTTP 404)
+// wraps errObjectGone with code
+// NOT_FOUND; 400 is INVALID_ARGUMENT, 403 PERMISSION_DENIED and 412
+// FAILED_PRECONDITION (permanent: repeating the request cannot succeed);
+// 429 is RESOURCE_EXHAUSTED; everything else (5xx, 401 while credentials
+// refresh, network errors) is UNAVAILABLE, which is retryable. A cancelled
+// or expired context keeps its own code.
+func classifyStorage(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, storage.ErrObjectNotExist) {
+		return fault.Wrap(errors.Join(errObjectGone, err), fault.NotFound, op)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fault.Wrap(err, fault.CodeOf(err), op)
+	}
+	code := fault.Unavailable
+	var ge *googleapi.Error
+	if errors.As(err, &ge) {
+		switch ge.Code {
+		case http.StatusNotFound:
+			return fault.Wrap(errors.Join(errObjectGone, err), fault.NotFound, op)
+		case http.StatusBadRequest:
+			code = fault.InvalidArgument
+		case http.StatusForbidden:
+			code = fault.PermissionDenied
+		case http.StatusPreconditionFailed:
+			code = fault.FailedPrecondition
+		case http.StatusTooManyRequests:
+			code = fault.ResourceExhausted
+		}
+	}
+	return fault.Wrap(err, code, op)
 }
 
 // hasSegment reports whether uid is a whole segment of an object path.

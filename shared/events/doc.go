@@ -13,8 +13,9 @@
 //   - the local Firestore emulator: the same protobuf, base64-encoded as text
 //     in the body (while still labelled application/protobuf).
 //
-// The encodings are told apart by content, not only by the content type: see
-// DecodeFirestore.
+// The encodings are told apart by the content type and the content together
+// (each plausible one is tried; the binary tag is checked before any white
+// space is trimmed): see DecodeFirestore.
 //
 // Pub/Sub messages arrive either as a google.cloud.pubsub.topic.v1.messagePublished
 // CloudEvent (DecodePubSub) or as a raw push-subscription body

@@ -143,18 +143,25 @@ func (e *FirestoreEvent) LogAttrs() []slog.Attr {
 }
 
 // DecodeFirestore decodes a Firestore document CloudEvent in any of its three
-// encodings. The data encoding is chosen by content:
+// encodings. The data encoding is chosen by content type and content; each
+// plausible encoding is tried in this order and the first that parses wins:
 //
-//   - a body that starts with '{' (after white space) or whose content type
-//     is JSON is the protojson form of DocumentEventData (keys "value",
+//   - JSON first when the content type is JSON (application/json, text/json,
+//     +json): the protojson form of DocumentEventData (keys "value",
 //     "oldValue", "updateMask", or their snake_case proto names);
-//   - a body whose first byte is the tag of DocumentEventData field 1, 2 or 3
-//     (0x0A, 0x12, 0x1A) is raw protobuf: none of these bytes can begin
-//     base64 text, so real protobuf is never mistaken for base64;
-//   - a body made only of base64 characters (standard or URL alphabet,
-//     optional padding, line breaks allowed) is base64-decoded, then parsed as
-//     protobuf (the emulator's form);
-//   - anything else is parsed as raw protobuf.
+//   - raw protobuf when the first byte of the body, as received and not
+//     trimmed, is the tag of DocumentEventData field 1, 2 or 3 (0x0A, 0x12,
+//     0x1A). A raw protobuf body may well continue with '{' (0x0A 0x7B is a
+//     123-byte new document) or with bytes that read as white space, so this
+//     check comes before any JSON guess;
+//   - JSON when the body starts with '{' after white space (JSON mislabelled
+//     application/protobuf, or with no content type);
+//   - base64 when the body is made only of base64 characters (standard or
+//     URL alphabet, optional padding, line breaks allowed): decoded, then
+//     parsed as protobuf (the emulator's form);
+//   - raw protobuf when none of the above applies.
+//
+// When no candidate parses, the error of the first one is reported.
 //
 // Path, Project and Database come from the documents' names, else from the
 // document/project/database extensions, the subject ("documents/users/abc")
@@ -295,21 +302,27 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
+// eventDataDecoder decodes the event data in one encoding.
+type eventDataDecoder func() (before, after *firestorepb.Document, mask []string, err error)
+
 // decodeDocumentEventData picks the encoding of body (see DecodeFirestore)
-// and decodes it.
+// and decodes it. It tries the plausible encodings in order of preference and
+// returns the first that parses; when none does, it returns the error of the
+// preferred one. The binary tag check always looks at the untrimmed first
+// byte: trimming would strip a 0x0A tag (and a length varint holding bytes
+// that read as Unicode white space) and could expose a '{' length byte.
 func decodeDocumentEventData(body []byte, contentType string) (before, after *firestorepb.Document, mask []string, err error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return nil, nil, nil, errors.New("empty data")
 	}
-	mt, _, _ := mime.ParseMediaType(contentType)
-	isJSON := mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
-	switch {
-	case isJSON || trimmed[0] == '{':
+	decodeJSON := func() (*firestorepb.Document, *firestorepb.Document, []string, error) {
 		return decodeEventDataJSON(trimmed)
-	case isEventDataTag(body[0]):
+	}
+	decodeProto := func() (*firestorepb.Document, *firestorepb.Document, []string, error) {
 		return decodeEventDataProto(body)
-	case isBase64Text(trimmed):
+	}
+	decodeBase64 := func() (*firestorepb.Document, *firestorepb.Document, []string, error) {
 		raw, err := decodeBase64Text(trimmed)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("base64: %w", err)
@@ -318,9 +331,43 @@ func decodeDocumentEventData(body []byte, contentType string) (before, after *fi
 			return nil, nil, nil, errors.New("empty data")
 		}
 		return decodeEventDataProto(raw)
-	default:
-		return decodeEventDataProto(body)
 	}
+	binary, jsonText, base64Text := isEventDataTag(body[0]), trimmed[0] == '{', isBase64Text(trimmed)
+
+	var order []eventDataDecoder
+	if isJSONContentType(contentType) {
+		order = append(order, decodeJSON)
+		jsonText = false
+	}
+	if binary {
+		order = append(order, decodeProto)
+	}
+	if jsonText {
+		order = append(order, decodeJSON)
+	}
+	if base64Text {
+		order = append(order, decodeBase64)
+	}
+	if len(order) == 0 {
+		order = append(order, decodeProto)
+	}
+	for i, decode := range order {
+		b, a, m, e := decode()
+		if e == nil {
+			return b, a, m, nil
+		}
+		if i == 0 {
+			err = e
+		}
+	}
+	return nil, nil, nil, err
+}
+
+// isJSONContentType reports whether the media type of contentType is JSON
+// (application/json, text/json or any +json type).
+func isJSONContentType(contentType string) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
 }
 
 // isEventDataTag reports whether b is the protobuf tag of DocumentEventData

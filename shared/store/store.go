@@ -6,9 +6,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -79,17 +76,6 @@ func RunOnce(ctx context.Context, c *firestore.Client, now func() time.Time, han
 // (a daily insight for last week); a zero eventTime is never stale.
 func Stale(eventTime, now time.Time, maxAge time.Duration) bool {
 	return !eventTime.IsZero() && now.Sub(eventTime) > maxAge
-}
-
-// Hash returns a stable hex SHA-256 of v's JSON encoding (map keys sorted),
-// used to detect whether the inputs of a computation changed.
-func Hash(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		b = []byte(fmt.Sprintf("%#v", v))
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 // Field returns the value at a dotted field path ("log.text") in a
