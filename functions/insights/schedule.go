@@ -5,17 +5,42 @@ import (
 	"time"
 	_ "time/tzdata" // zones resolve the same on every host
 
+	"github.com/innerjourney/functions/shared/geo"
 	"github.com/innerjourney/functions/shared/numerology"
 )
 
 // DefaultHour is the local delivery hour when a user has not chosen one.
 const DefaultHour = 7
 
-// at returns hour:00 of the local civil date y-m-d in loc. Where the hour
-// does not exist (a spring-forward gap) Go's normalisation moves it by the
-// gap; where it exists twice the earlier instant is taken.
+// quiet is how far from a clock change an instant must be for its wall
+// time to have no other reading in the zone: farther than any two of a
+// zone's UTC offsets differ (−12 to +14 hours today, local mean times
+// included), and as far as shared/geo looks around a wall time.
+const quiet = 48 * time.Hour
+
+// at returns hour:00 of the local civil date y-m-d in loc, resolved as
+// geo.LocalToUTC resolves it (the rule the profile function's
+// NextLocalHour uses for the first insightDueAt): in a gap (the clocks
+// jumped over hour:00) the hour is read with the offset in force before
+// the jump, so 02:00 in a 02:00 → 03:00 spring-forward is 03:00 summer
+// time; in an overlap (hour:00 occurred twice) the first occurrence.
+//
+// Away from clock changes, time.Date already gives the only reading, so
+// the common case allocates nothing; within quiet of a change the answer
+// is geo.LocalToUTC's.
 func at(y int, m time.Month, d, hour int, loc *time.Location) time.Time {
-	return time.Date(y, m, d, hour, 0, 0, 0, loc)
+	y, m, d = time.Date(y, m, d, 12, 0, 0, 0, time.UTC).Date() // d may be past the month's end
+	c := time.Date(y, m, d, hour, 0, 0, 0, loc)
+	start, end := c.ZoneBounds()
+	if cy, cm, cd := c.Date(); cy == y && cm == m && cd == d && c.Hour() == hour && c.Minute() == 0 &&
+		(start.IsZero() || c.Sub(start) > quiet) && (end.IsZero() || end.Sub(c) > quiet) {
+		return c
+	}
+	in, err := geo.LocalToUTC(geo.Civil{Year: y, Month: m, Day: d, Hour: hour}, loc.String())
+	if err != nil {
+		return c // a zone geo does not know by name (not one Zone returns)
+	}
+	return in.UTC.In(loc)
 }
 
 // Delivery returns, for a user due at tick, the local date whose insight

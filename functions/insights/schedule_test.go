@@ -1,8 +1,11 @@
 package insights
 
 import (
+	"cmp"
 	"testing"
 	"time"
+
+	"github.com/innerjourney/functions/shared/geo"
 )
 
 func utc(s string) time.Time {
@@ -67,7 +70,8 @@ func TestNextDue(t *testing.T) {
 // without summer time, for every delivery hour: each local date is
 // delivered exactly once and in order, at or after its hour.
 func TestDeliveryEveryDay(t *testing.T) {
-	zones := []string{"Europe/Stockholm", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "Pacific/Chatham", "UTC"}
+	zones := []string{"Europe/Stockholm", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "Pacific/Chatham", "UTC",
+		"America/Santiago", "America/Havana", "Australia/Lord_Howe", "Africa/Cairo"}
 	start := utc("2026-01-01T00:00:00Z")
 	for _, z := range zones {
 		loc := Zone(z)
@@ -103,5 +107,82 @@ func TestZone(t *testing.T) {
 	}
 	if Zone("Asia/Tokyo").String() != "Asia/Tokyo" || Zone("Asia/Tokyo") != Zone("Asia/Tokyo") {
 		t.Error("zone not cached")
+	}
+}
+
+// TestDeliveryAroundClockChanges pins how a delivery hour is read on the
+// days the clocks change, the rule of shared/geo (geo.LocalToUTC) and of
+// the profile function's NextLocalHour: an hour that does not exist is
+// read with the offset before the jump (New York's 02:00 on the day of
+// spring-forward is 03:00 EDT; Santiago's 00:00 on its midnight jump is
+// 01:00 the same date, not the evening before); an hour that occurs
+// twice is its first occurrence.
+func TestDeliveryAroundClockChanges(t *testing.T) {
+	cases := []struct {
+		name, zone string
+		hour       int
+		tick       string
+		date, next string
+	}{
+		{"spring gap in New York: 02:00 is 03:00 EDT", "America/New_York", 2, "2026-03-07T07:00:00Z", "2026-03-07", "2026-03-08T07:00:00Z"},
+		{"the gap's delivery in New York", "America/New_York", 2, "2026-03-08T07:00:00Z", "2026-03-08", "2026-03-09T06:00:00Z"},
+		{"midnight gap in Santiago: 00:00 is 01:00 the same date", "America/Santiago", 0, "2026-09-05T04:00:00Z", "2026-09-05", "2026-09-06T04:00:00Z"},
+		{"the midnight gap's delivery in Santiago", "America/Santiago", 0, "2026-09-06T04:00:00Z", "2026-09-06", "2026-09-07T03:00:00Z"},
+		{"spring gap in Stockholm: 02:00 is 03:00 CEST", "Europe/Stockholm", 2, "2026-03-28T01:00:00Z", "2026-03-28", "2026-03-29T01:00:00Z"},
+		{"half-hour gap on Lord Howe: 02:00 is 02:30", "Australia/Lord_Howe", 2, "2026-10-02T15:30:00Z", "2026-10-03", "2026-10-03T15:30:00Z"},
+		{"fall overlap in New York: the first 01:00 (EDT)", "America/New_York", 1, "2026-10-31T05:00:00Z", "2026-10-31", "2026-11-01T05:00:00Z"},
+		{"the overlap's delivery in New York", "America/New_York", 1, "2026-11-01T05:00:00Z", "2026-11-01", "2026-11-02T06:00:00Z"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			loc := Zone(c.zone)
+			d, next := Delivery(utc(c.tick), loc, c.hour)
+			if d.String() != c.date || !next.Equal(utc(c.next)) {
+				t.Errorf("Delivery = %s, %s (%s local); want %s, %s", d, next.Format(time.RFC3339),
+					next.In(loc).Format("2006-01-02 15:04 MST"), c.date, c.next)
+			}
+			// A user opting in an hour after the tick gets the same next due.
+			if got := NextDue(utc(c.tick).Add(time.Hour), loc, c.hour); !got.Equal(next) {
+				t.Errorf("NextDue = %s, want %s", got.Format(time.RFC3339), next.Format(time.RFC3339))
+			}
+		})
+	}
+}
+
+// TestAtIsGeoLocalToUTC checks the schedule's local hour → UTC conversion
+// against geo.LocalToUTC for every hour of every day of a year in zones
+// with gaps and overlaps at various hours (at midnight, of half an hour,
+// a skipped day).
+func TestAtIsGeoLocalToUTC(t *testing.T) {
+	years := map[string]int{"Pacific/Apia": 2011} // skipped 2011-12-30
+	for _, z := range []string{"Europe/Stockholm", "America/New_York", "America/Santiago", "America/Havana", "Africa/Cairo",
+		"Australia/Lord_Howe", "Pacific/Chatham", "Asia/Tokyo", "UTC", "Pacific/Apia"} {
+		loc := Zone(z)
+		y := cmp.Or(years[z], 2026)
+		for day := time.Date(y, 1, 1, 12, 0, 0, 0, time.UTC); day.Year() == y; day = day.AddDate(0, 0, 1) {
+			for h := range 24 {
+				in, err := geo.LocalToUTC(geo.Civil{Year: y, Month: day.Month(), Day: day.Day(), Hour: h}, z)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := at(y, day.Month(), day.Day(), h, loc); !got.Equal(in.UTC) {
+					t.Fatalf("%s %s %02d:00: at = %s, geo = %s (%s)", z, day.Format(time.DateOnly), h,
+						got.UTC().Format(time.RFC3339), in.UTC.Format(time.RFC3339), in.Resolution)
+				}
+			}
+		}
+	}
+	// Days past the month's end roll over, as time.Date's do.
+	if got, want := at(2026, 3, 39, 2, Zone("America/New_York")), utc("2026-04-08T06:00:00Z"); !got.Equal(want) {
+		t.Errorf("at(2026-03-39 02:00) = %s, want %s", got, want)
+	}
+}
+
+// TestDeliveryAllocatesNothing: Delivery runs for every user of every
+// shard; away from clock changes it allocates nothing.
+func TestDeliveryAllocatesNothing(t *testing.T) {
+	loc, tick := Zone("Europe/Stockholm"), utc("2026-11-21T06:00:00Z")
+	if n := testing.AllocsPerRun(100, func() { Delivery(tick, loc, 7) }); n != 0 {
+		t.Errorf("Delivery allocates %.0f times", n)
 	}
 }

@@ -16,6 +16,9 @@
 // changes nothing (AlreadyExists counts as done); a user whose insightDueAt
 // has moved past the tick is skipped. Hours missed by failed ticks are
 // caught up by the next tick because the query is "due at or before".
+// A user erased or opted out after the fan-out read them is found by the
+// failed precondition of the insightDueAt advance, and what the worker
+// wrote for them is deleted again (see Service.write).
 //
 // Content comes from the versioned template library (templates/*.json):
 // see Library.Generate.
@@ -340,14 +343,15 @@ func (s *Service) OnShard(ctx context.Context, msg *events.PubSubMessage) error 
 	st, err := s.DeliverShard(ctx, msg)
 	if fault.CodeOf(err) != fault.InvalidArgument {
 		slog.InfoContext(ctx, "insights shard", "shard", msg.Attributes["shard"], "users", st.Users,
-			"created", st.Created, "existing", st.Existing, "skipped", st.Skipped, "failed", st.Failed)
+			"created", st.Created, "existing", st.Existing, "skipped", st.Skipped, "retracted", st.Retracted, "failed", st.Failed)
 	}
 	return err
 }
 
 // DeliverShard is OnShard without its log line: it decodes and checks the
 // shard message and delivers its users, using the fan-out's snapshots when
-// they are fresh, and returns what it did. Errors: fault.Invalid for a malformed
+// they are fresh (old ones only to clean up after users erased since,
+// see run), and returns what it did. Errors: fault.Invalid for a malformed
 // message, which must be dropped; otherwise as RunShard.
 func (s *Service) DeliverShard(ctx context.Context, msg *events.PubSubMessage) (Stats, error) {
 	var m ShardMessage
@@ -363,7 +367,8 @@ func (s *Service) DeliverShard(ctx context.Context, msg *events.PubSubMessage) (
 		}
 	}
 	var snaps map[string]*ShardUser
-	if len(m.Users) > 0 && !m.ReadAt.IsZero() && s.Now().Sub(m.ReadAt) <= MaxSnapshotAge {
+	fresh := !m.ReadAt.IsZero() && s.Now().Sub(m.ReadAt) <= MaxSnapshotAge
+	if len(m.Users) > 0 {
 		in := make(map[string]bool, len(m.UIDs))
 		for _, u := range m.UIDs {
 			in[u] = true
@@ -372,12 +377,18 @@ func (s *Service) DeliverShard(ctx context.Context, msg *events.PubSubMessage) (
 		for i := range m.Users {
 			u := &m.Users[i]
 			if !in[u.UID] || u.UpdateTime.IsZero() {
-				return Stats{}, fault.Invalid("insights shard: a user snapshot is not of the shard")
+				if fresh {
+					return Stats{}, fault.Invalid("insights shard: a user snapshot is not of the shard")
+				}
+				continue // an old snapshot only serves the clean-up of erased users
 			}
 			snaps[u.UID] = u
 		}
 	}
-	return s.runShard(ctx, m.Tick, m.UIDs, snaps)
+	if !fresh {
+		return s.run(ctx, m.UIDs, nil, snaps, s.due(m.Tick))
+	}
+	return s.run(ctx, m.UIDs, snaps, nil, s.due(m.Tick))
 }
 
 // Stats counts the users of a run.
@@ -389,6 +400,11 @@ type Stats struct {
 	Existing int `json:"existing"`
 	// Skipped: not found, not opted in, not due, or changed meanwhile.
 	Skipped int `json:"skipped"`
+	// Retracted: erased or opted out between the fan-out's read and the
+	// worker's writes, so what the worker wrote for them was deleted
+	// again; also an erased user whose deletes a redelivered shard
+	// repeats (their first clean-up may have failed).
+	Retracted int `json:"retracted"`
 	// Failed: a write failed (retried by the next delivery).
 	Failed int `json:"failed"`
 }
@@ -399,6 +415,7 @@ func (st *Stats) Add(o Stats) {
 	st.Created += o.Created
 	st.Existing += o.Existing
 	st.Skipped += o.Skipped
+	st.Retracted += o.Retracted
 	st.Failed += o.Failed
 }
 
@@ -487,18 +504,24 @@ type target struct {
 	next   *time.Time // insightDueAt to set; nil: leave it
 	update time.Time  // the user document's update time (precondition)
 	doc    model.DailyInsight
+
+	// What write did, set by its per-user goroutine: the insight and the
+	// notification were created by this run, or the insight already
+	// existed (AlreadyExists).
+	created, noted, existed bool
 }
 
 // RunShard delivers the users of a shard due at tick (see OnShard),
 // reading them.
 func (s *Service) RunShard(ctx context.Context, tick time.Time, uids []string) (Stats, error) {
-	return s.runShard(ctx, tick, uids, nil)
+	return s.run(ctx, uids, nil, nil, s.due(tick))
 }
 
-// runShard is RunShard with snapshots of some users (not read again).
-func (s *Service) runShard(ctx context.Context, tick time.Time, uids []string, snaps map[string]*ShardUser) (Stats, error) {
+// due returns the choice of the users due at tick for run: opted in and
+// due at or before tick; it sets the date delivered and the next due time.
+func (s *Service) due(tick time.Time) func(*target) bool {
 	tick = tick.UTC()
-	return s.run(ctx, uids, snaps, func(t *target) bool {
+	return func(t *target) bool {
 		u := &t.user
 		if !u.InsightsOptIn || u.InsightDueAt == nil || u.InsightDueAt.After(tick) {
 			return false
@@ -510,7 +533,7 @@ func (s *Service) runShard(ctx context.Context, tick time.Time, uids []string, s
 		date, next := Delivery(tick, Zone(u.TimeZone), hour)
 		t.date, t.next = date, &next
 		return true
-	})
+	}
 }
 
 // RunDate generates the insight of the local date for each uid (ops
@@ -522,13 +545,17 @@ func (s *Service) RunDate(ctx context.Context, date string, uids []string) (Stat
 	if err != nil {
 		return Stats{}, err
 	}
-	return s.run(ctx, uids, nil, func(t *target) bool { t.date = d; return true })
+	return s.run(ctx, uids, nil, nil, func(t *target) bool { t.date = d; return true })
 }
 
-// run reads the users (but those with a snapshot) and every user's state
-// in one batch, keeps those accepted by choose (which sets date and next),
-// generates, and writes.
-func (s *Service) run(ctx context.Context, uids []string, known map[string]*ShardUser, choose func(*target) bool) (Stats, error) {
+// run reads the users (but those with a snapshot in known) and every
+// user's state in one batch, keeps those accepted by choose (which sets
+// date and next), generates, and writes. old are snapshots too old to
+// deliver from: a user read who no longer exists but whom their old
+// snapshot shows due was erased after the fan-out, and the documents an
+// earlier delivery of the shard may have written for them are deleted
+// (a rare path: the erasure's clean-up, repeated).
+func (s *Service) run(ctx context.Context, uids []string, known, old map[string]*ShardUser, choose func(*target) bool) (Stats, error) {
 	uids = dedupe(uids)
 	st := Stats{Users: len(uids)}
 	if len(uids) == 0 {
@@ -555,6 +582,7 @@ func (s *Service) run(ctx context.Context, uids []string, known map[string]*Shar
 		return st, store.Classify("insights read users", err)
 	}
 	targets := make([]*target, 0, len(uids))
+	var gone []retraction
 	stateAt := 0
 	for i, uid := range uids {
 		ss := snaps[stateAt]
@@ -563,6 +591,12 @@ func (s *Service) run(ctx context.Context, uids []string, known map[string]*Shar
 		if j := userAt[i]; j >= 0 {
 			stateAt++
 			us := snaps[j]
+			if !us.Exists() && old[uid] != nil {
+				if o := (&target{uid: uid, user: old[uid].userDoc}); choose(o) {
+					gone = append(gone, erasedRetraction(uid, o.date.String()))
+					continue
+				}
+			}
 			if !us.Exists() || !decodeUser(ctx, us, &t.user) {
 				st.Skipped++
 				continue
@@ -582,8 +616,23 @@ func (s *Service) run(ctx context.Context, uids []string, known map[string]*Shar
 		}
 		targets = append(targets, t)
 	}
+	var goneErr error
+	for _, err := range s.retract(ctx, gone) {
+		if err != nil {
+			st.Failed++
+			if goneErr == nil {
+				goneErr = err
+			}
+			continue
+		}
+		st.Retracted++
+	}
 	s.generate(ctx, lib, targets)
-	return s.write(ctx, targets, st)
+	st, err = s.write(ctx, targets, st)
+	if err == nil && goneErr != nil {
+		err = fault.Wrap(goneErr, fault.Unavailable, "insights: erased users not cleaned up")
+	}
+	return st, err
 }
 
 // subject builds the generation input of t.
@@ -681,6 +730,23 @@ func (s *Service) generate(ctx context.Context, lib *Library, targets []*target)
 // user document's update time as precondition: a user changed meanwhile
 // stays due and the next tick finishes it. A user whose writes failed is
 // not advanced, so the next tick (or the redelivered shard) retries it.
+//
+// A first delivery to a user unchanged since they were read costs those
+// four writes and nothing else. The rare paths:
+//   - the insight already existed (a replay): it is read, and when its
+//     templates are not those the state was just set with (the user's
+//     inputs changed between two attempts), the state is set again to
+//     record the delivered ones (recordDelivered);
+//   - the advance failed NotFound: the user was erased meanwhile (GDPR),
+//     so the date's insight and notification and the state are deleted
+//     again (retract);
+//   - the advance failed its precondition (the user changed): the user is
+//     read again; erased, as above; no longer opted in, the insight and the
+//     notification this run created are deleted; still opted in, all
+//     stays and the next tick finishes the advance.
+//
+// A clean-up that fails makes the run return a retryable error, so the
+// shard is redelivered and the clean-up repeated.
 func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats, error) {
 	if len(targets) == 0 {
 		return st, nil
@@ -730,9 +796,13 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 			if js != nil {
 				_, errS = js.Results()
 			}
-			existed := store.IsAlreadyExists(errI)
-			if existed {
+			t.created, t.noted = errI == nil, errN == nil
+			t.existed = store.IsAlreadyExists(errI)
+			if t.existed {
 				errI = nil
+				if errS == nil {
+					errI = s.recordDelivered(ctx, u, t, now)
+				}
 			}
 			if store.IsAlreadyExists(errN) {
 				errN = nil
@@ -742,7 +812,7 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 			switch {
 			case err != nil:
 				st.Failed++
-			case existed:
+			case t.existed:
 				st.Existing++
 			default:
 				st.Created++
@@ -764,18 +834,48 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 	bw.Flush() // sends the last partial batch of creates
 	wg.Wait()  // every advance is enqueued
 	bw.End()
-	for _, j := range advance {
+	var erased, changed []*target
+	for i, j := range advance {
 		if j == nil {
 			continue
 		}
 		if _, err := j.Results(); err != nil {
 			switch fault.CodeOf(err) {
-			case fault.FailedPrecondition, fault.NotFound:
-				// Changed or deleted meanwhile: the next tick re-reads it.
+			case fault.NotFound:
+				erased = append(erased, targets[i])
+			case fault.FailedPrecondition:
+				changed = append(changed, targets[i])
 			default:
 				fail(err)
 			}
 		}
+	}
+	// The rare paths: users erased or changed since they were read.
+	var undo []retraction
+	var undone []*target
+	for _, t := range erased {
+		undo, undone = append(undo, erasedRetraction(t.uid, t.doc.Date)), append(undone, t)
+	}
+	if len(changed) > 0 {
+		rs, ts, err := s.recheck(ctx, changed)
+		if err != nil {
+			fail(err)
+		}
+		undo, undone = append(undo, rs...), append(undone, ts...)
+	}
+	for i, err := range s.retract(ctx, undo) {
+		t := undone[i]
+		if t.existed {
+			st.Existing--
+		} else {
+			st.Created--
+		}
+		if err != nil {
+			st.Failed++
+			fail(err)
+			continue
+		}
+		st.Retracted++
 	}
 	if firstErr != nil {
 		slog.WarnContext(ctx, "insights: some writes failed", "failed", st.Failed, "error", firstErr.Error())
@@ -784,6 +884,141 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 		}
 	}
 	return st, nil
+}
+
+// recordDelivered is write's path for an insight that already existed (a
+// replay): it reads the insight, and when its templates are not those the
+// state of t's date was set with, it sets the state again recording them
+// (the other days kept), so that what the user received is what the
+// no-repeat rule avoids. An insight gone meanwhile (erased) or without
+// template ids leaves the state as it is.
+func (s *Service) recordDelivered(ctx context.Context, u *firestore.DocumentRef, t *target, now time.Time) error {
+	snap, err := u.Collection(model.SubColInsights).Doc(t.doc.Date).Get(ctx)
+	if store.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return store.Classify("insights read delivered insight", err)
+	}
+	var in struct {
+		TemplateIDs []string `firestore:"templateIds"`
+	}
+	if err := snap.DataTo(&in); err != nil || len(in.TemplateIDs) == 0 || slices.Equal(in.TemplateIDs, t.doc.TemplateIDs) {
+		return nil
+	}
+	state := nextState(t.state, s.day(t.date), in.TemplateIDs, now)
+	if _, err := u.Collection(model.SubColPrivate).Doc(StateDoc).Set(ctx, &state); err != nil {
+		return store.Classify("insights record delivered templates", err)
+	}
+	return nil
+}
+
+// recheck is write's path for users whose advance failed its
+// precondition (changed since they were read): it reads them again and
+// returns the retractions of those erased (everything of the date) or no
+// longer opted in (the insight and the notification this run created),
+// with their targets. Users still opted in keep their insight.
+func (s *Service) recheck(ctx context.Context, changed []*target) ([]retraction, []*target, error) {
+	users := s.Firestore.Collection(model.ColUsers)
+	refs := make([]*firestore.DocumentRef, len(changed))
+	for i, t := range changed {
+		refs[i] = users.Doc(t.uid)
+	}
+	snaps, err := s.Firestore.GetAll(ctx, refs)
+	if err != nil {
+		return nil, nil, store.Classify("insights read changed users", err)
+	}
+	var rs []retraction
+	var ts []*target
+	for i, t := range changed {
+		us := snaps[i]
+		if !us.Exists() {
+			rs, ts = append(rs, erasedRetraction(t.uid, t.doc.Date)), append(ts, t)
+			continue
+		}
+		if v, err := us.DataAt("insightsOptIn"); err == nil && v == true {
+			continue
+		}
+		if t.created || t.noted {
+			rs = append(rs, retraction{uid: t.uid, date: t.doc.Date, why: whyOptedOut, insight: t.created, note: t.noted})
+			ts = append(ts, t)
+		}
+	}
+	return rs, ts, nil
+}
+
+// Reasons of a retraction (logged).
+const (
+	whyErased   = "erased"
+	whyOptedOut = "opted out"
+)
+
+// retraction is the deletion of what a delivery of date wrote for a user
+// who should not have it.
+type retraction struct {
+	uid, date string
+	why       string
+	// The documents to delete: the insight of date, its notification, the
+	// state.
+	insight, note, state bool
+}
+
+// erasedRetraction deletes everything the pipeline writes for the date
+// under an erased user, whoever wrote it: the user document is gone, so
+// nothing there belongs to anyone.
+func erasedRetraction(uid, date string) retraction {
+	return retraction{uid: uid, date: date, why: whyErased, insight: true, note: true, state: true}
+}
+
+// retract deletes the documents of the retractions with one BulkWriter and
+// returns each one's error, nil when all its deletes succeeded (deleting a
+// missing document succeeds, so it can be repeated). The errors are
+// retryable: orphaned personal data must not stay because one attempt
+// failed. Only ids are logged.
+func (s *Service) retract(ctx context.Context, rs []retraction) []error {
+	if len(rs) == 0 {
+		return nil
+	}
+	bw := s.Firestore.BulkWriter(ctx)
+	users := s.Firestore.Collection(model.ColUsers)
+	jobs := make([][]*firestore.BulkWriterJob, len(rs))
+	errs := make([]error, len(rs))
+	for i, r := range rs {
+		u := users.Doc(r.uid)
+		var refs []*firestore.DocumentRef
+		if r.insight {
+			refs = append(refs, u.Collection(model.SubColInsights).Doc(r.date))
+		}
+		if r.note {
+			refs = append(refs, u.Collection(model.SubColNotes).Doc(NotificationID(r.date)))
+		}
+		if r.state {
+			refs = append(refs, u.Collection(model.SubColPrivate).Doc(StateDoc))
+		}
+		for _, ref := range refs {
+			j, err := bw.Delete(ref)
+			if err != nil {
+				errs[i] = errors.Join(errs[i], err)
+				continue
+			}
+			jobs[i] = append(jobs[i], j)
+		}
+	}
+	bw.End()
+	for i, r := range rs {
+		for _, j := range jobs[i] {
+			if _, err := j.Results(); err != nil {
+				errs[i] = errors.Join(errs[i], err)
+			}
+		}
+		if errs[i] != nil {
+			errs[i] = fault.Wrap(errs[i], fault.Unavailable, "insights retract delivery")
+			slog.WarnContext(ctx, "insights: retracting a delivery failed", "uid", r.uid, "date", r.date, "reason", r.why, "error", errs[i].Error())
+			continue
+		}
+		slog.InfoContext(ctx, "insights: delivery retracted", "uid", r.uid, "date", r.date, "reason", r.why)
+	}
+	return errs
 }
 
 // dedupe returns uids without repeats, in order.

@@ -474,8 +474,9 @@ func numerologyOf(u *model.User, bd *BirthData) *numerology.Result {
 
 // InsightDue returns users/{uid}.insightDueAt as it should be at now: nil
 // when the user has not opted in; otherwise the stored value when it is
-// still an InsightHour (default 7) o'clock in the user's zone (the
-// daily-insights fan-out advances it), else the next such instant after
+// still an InsightHour (default 7) o'clock in the user's zone, a
+// daylight-saving gap's hour resolved as NextLocalHour does (the
+// daily-insights worker advances it so), else the next such instant after
 // now.
 func InsightDue(u *model.User, now time.Time) *time.Time {
 	if !u.InsightsOptIn {
@@ -486,14 +487,31 @@ func InsightDue(u *model.User, now time.Time) *time.Time {
 		hour = *u.InsightHour
 	}
 	loc := u.Location()
-	if d := u.InsightDueAt; d != nil {
-		l := d.In(loc)
-		if l.Hour() == hour && l.Minute() == 0 && l.Second() == 0 && l.Nanosecond() == 0 {
-			return d
-		}
+	if d := u.InsightDueAt; d != nil && isLocalHour(*d, hour, loc) {
+		return d
 	}
 	t := NextLocalHour(now, hour, loc)
 	return &t
+}
+
+// isLocalHour reports whether t is an hour:00 of loc as NextLocalHour (and
+// the insights worker, insights.Delivery) resolves it: the clock reads
+// hour:00 at t, or hour:00 of a local date fell in a daylight-saving gap
+// and t is it read with the offset before the jump (the clock then reads
+// a later time, on that date or, for a gap at midnight's edge, the next).
+func isLocalHour(t time.Time, hour int, loc *time.Location) bool {
+	l := t.In(loc)
+	if l.Hour() == hour && l.Minute() == 0 && l.Second() == 0 && l.Nanosecond() == 0 {
+		return true
+	}
+	for back := 0; back < 2; back++ {
+		day := time.Date(l.Year(), l.Month(), l.Day()-back, 12, 0, 0, 0, time.UTC)
+		in, err := geo.LocalToUTC(geo.Civil{Year: day.Year(), Month: day.Month(), Day: day.Day(), Hour: hour}, loc.String())
+		if err == nil && in.Resolution == geo.Gap && in.UTC.Equal(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // NextLocalHour returns the first instant after now at which the clock in

@@ -192,7 +192,7 @@ func TestInputHash(t *testing.T) {
 }
 
 func TestInsightDue(t *testing.T) {
-	nine, two := 9, 2
+	nine, two, zero := 9, 2, 0
 	at := func(s string) *time.Time { v, _ := time.Parse(time.RFC3339, s); return &v }
 	tests := []struct {
 		name     string
@@ -211,6 +211,15 @@ func TestInsightDue(t *testing.T) {
 		{"consistent stored value kept", true, nil, "Europe/Stockholm", at("2026-11-23T06:00:00Z"), "2026-11-21T05:00:00Z", at("2026-11-23T06:00:00Z")},
 		{"hour changed", true, &nine, "Europe/Stockholm", at("2026-11-22T06:00:00Z"), "2026-11-21T05:00:00Z", at("2026-11-21T08:00:00Z")},
 		{"gap hour", true, &two, "America/New_York", nil, "2026-03-08T05:00:00Z", at("2026-03-08T07:00:00Z")},
+		// The worker stores a gap's hour as geo resolves it (02:00 read
+		// as EST = 03:00 EDT): kept, also once due and not yet delivered.
+		{"stored gap hour kept while due", true, &two, "America/New_York", at("2026-03-08T07:00:00Z"), "2026-03-08T07:30:00Z", at("2026-03-08T07:00:00Z")},
+		{"stored gap hour kept", true, &two, "America/New_York", at("2026-03-08T07:00:00Z"), "2026-03-07T07:00:05Z", at("2026-03-08T07:00:00Z")},
+		{"stored midnight gap kept (Santiago)", true, &zero, "America/Santiago", at("2026-09-06T04:00:00Z"), "2026-09-06T04:10:00Z", at("2026-09-06T04:00:00Z")},
+		// What the worker stored before it used geo's rule (01:00 EST) is
+		// not 02:00 by any reading: recomputed.
+		{"gap hour read by Go's normalisation recomputed", true, &two, "America/New_York", at("2026-03-08T06:00:00Z"), "2026-03-07T07:00:05Z", at("2026-03-08T07:00:00Z")},
+		{"an hour after a gap is not the gap's", true, &two, "America/New_York", at("2026-03-08T08:00:00Z"), "2026-03-07T07:00:05Z", at("2026-03-08T07:00:00Z")},
 	}
 	for _, tt := range tests {
 		u := &model.User{InsightsOptIn: tt.optIn, InsightHour: tt.hour, TimeZone: tt.zone, InsightDueAt: tt.existing}

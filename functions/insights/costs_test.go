@@ -1,0 +1,183 @@
+package insights
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/firestore/apiv1/firestorepb"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/queue"
+	"github.com/innerjourney/functions/shared/testenv"
+)
+
+// rpcLog records the Firestore RPCs of a client: per method the calls,
+// the documents asked for by BatchGetDocuments, and the writes of
+// BatchWrite and Commit by kind.
+type rpcLog struct {
+	mu     sync.Mutex
+	on     bool
+	calls  map[string]int
+	gets   []string
+	writes map[string]int
+}
+
+func (l *rpcLog) start() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.on, l.calls, l.gets, l.writes = true, map[string]int{}, nil, map[string]int{}
+}
+
+func (l *rpcLog) record(method string, req any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.on {
+		return
+	}
+	l.calls[method[strings.LastIndex(method, "/")+1:]]++
+	var ws []*firestorepb.Write
+	switch r := req.(type) {
+	case *firestorepb.BatchGetDocumentsRequest:
+		for _, d := range r.Documents {
+			_, rel, _ := strings.Cut(d, "/documents/")
+			l.gets = append(l.gets, rel)
+		}
+	case *firestorepb.BatchWriteRequest:
+		ws = r.Writes
+	case *firestorepb.CommitRequest:
+		ws = r.Writes
+	}
+	for _, w := range ws {
+		l.writes[writeKind(w)]++
+	}
+}
+
+// writeKind names a write by what it does and where: "create
+// daily_insights", "set private", "update-at users", "delete …".
+func writeKind(w *firestorepb.Write) string {
+	var kind, name string
+	switch op := w.Operation.(type) {
+	case *firestorepb.Write_Update:
+		name = op.Update.Name
+		switch c := w.CurrentDocument.GetConditionType().(type) {
+		case *firestorepb.Precondition_Exists:
+			kind = map[bool]string{false: "create", true: "update"}[c.Exists]
+		case *firestorepb.Precondition_UpdateTime:
+			kind = "update-at"
+		default:
+			kind = "set"
+		}
+	case *firestorepb.Write_Delete:
+		kind, name = "delete", op.Delete
+	default:
+		kind = fmt.Sprintf("%T", op)
+	}
+	_, rel, _ := strings.Cut(name, "/documents/")
+	parts := strings.Split(rel, "/")
+	return kind + " " + parts[len(parts)-2]
+}
+
+// ownerCreds is the emulator's admin token (what the client sends to the
+// emulator itself).
+type ownerCreds struct{}
+
+func (ownerCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer owner"}, nil
+}
+func (ownerCreds) RequireTransportSecurity() bool { return false }
+
+// loggedClient returns a client of the emulator's project whose RPCs l
+// records.
+func loggedClient(t *testing.T, project string, l *rpcLog) *firestore.Client {
+	t.Helper()
+	conn, err := grpc.NewClient(os.Getenv("FIRESTORE_EMULATOR_HOST"),
+		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(ownerCreds{}),
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			l.record(method, req)
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			s, err := streamer(ctx, desc, cc, method, opts...)
+			return &loggedStream{ClientStream: s, method: method, l: l}, err
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := firestore.NewClient(context.Background(), project, option.WithGRPCConn(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+type loggedStream struct {
+	grpc.ClientStream
+	method string
+	l      *rpcLog
+}
+
+func (s *loggedStream) SendMsg(m any) error {
+	s.l.record(s.method, m)
+	return s.ClientStream.SendMsg(m)
+}
+
+// TestDeliveryCosts pins what a worker costs Firestore per user on the
+// happy path (the end-to-end benchmark's budget): one BatchGetDocuments of
+// the shard's state documents (the users come from the fan-out's
+// snapshots) and four writes a user (create the insight, create the
+// notification, set the state, update insightDueAt with an update-time
+// precondition), nothing else.
+func TestDeliveryCosts(t *testing.T) {
+	fs := testenv.FirestoreEmulator(t)
+	log := &rpcLog{}
+	c := loggedClient(t, fs.NewProject(t), log)
+	rec := &queue.Recorder{}
+	h := &harness{t: t, c: c, rec: rec, s: &Service{Firestore: c, Publisher: rec, Now: func() time.Time { return clock }, ShardSize: 10}}
+	const n = 6
+	for i := range n {
+		u := user{zone: "Europe/Stockholm", optIn: true, due: atp("2026-11-21T06:00:00Z"), birth: fmt.Sprintf("199%d-05-15", i), chart: i%2 == 0}
+		h.put(fmt.Sprint("c", i), u)
+	}
+	data := h.fanoutOne()
+
+	log.start()
+	st, err := h.worker(data, time.Minute)
+	if err != nil || st.Created != n {
+		t.Fatalf("worker: %+v %v", st, err)
+	}
+	log.mu.Lock()
+	calls, gets, writes := log.calls, log.gets, log.writes
+	log.on = false
+	log.mu.Unlock()
+	t.Logf("RPCs %v; read %d documents; writes %v", calls, len(gets), writes)
+	sort.Strings(gets)
+	for i, g := range gets {
+		if want := fmt.Sprintf("users/c%d/private/%s", i, StateDoc); g != want {
+			t.Errorf("read %s, want %s", g, want)
+		}
+	}
+	if len(gets) != n || calls["BatchGetDocuments"] != 1 {
+		t.Errorf("reads: %d documents in %d BatchGetDocuments, want the %d state documents in one", len(gets), calls["BatchGetDocuments"], n)
+	}
+	want := map[string]int{"create " + model.SubColInsights: n, "create " + model.SubColNotes: n,
+		"set " + model.SubColPrivate: n, "update-at " + model.ColUsers: n}
+	if fmt.Sprint(writes) != fmt.Sprint(want) {
+		t.Errorf("writes %v, want %v", writes, want)
+	}
+	for m := range calls {
+		if m != "BatchGetDocuments" && m != "BatchWrite" {
+			t.Errorf("unexpected RPC %s ×%d", m, calls[m])
+		}
+	}
+}
