@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -129,10 +130,17 @@ func payoutRank(st model.PayoutStatus) int {
 type payoutUpdate struct {
 	payoutID  string // metadata payoutId ("" when absent)
 	processor string // the transfer or payout id, to find the payout by processorPayoutId
-	status    model.PayoutStatus
-	reason    string
-	at        time.Time
+	// transferID is the Connect transfer's id (transfer.* events only, ""
+	// for payout.*): recorded in processorPayoutId when the payout has none.
+	transferID string
+	status     model.PayoutStatus
+	reason     string
+	at         time.Time
 }
+
+// ReasonTransferConflict is the inbox reason of a transfer.* event whose
+// metadata payoutId names a payout that already records another transfer.
+const ReasonTransferConflict = "transfer is not the payout's recorded transfer"
 
 // payoutApplies is the payout order guard: status precedence
 // (pending < processing < completed = failed); between the two final
@@ -158,6 +166,16 @@ func payoutApplies(p *model.Payout, u payoutUpdate) bool {
 // payoutEffectOf applies a payout update: the payout is found by the
 // metadata payoutId, else by processorPayoutId; an unknown payout is
 // recorded as ignored.
+//
+// A transfer.* event also records its transfer id in processorPayoutId
+// when the payout has none (the payouts run lost Stripe's answer or died
+// before writing it), whatever the order guard says about the status, so
+// that the payouts run can confirm the payout from its transfer. An id
+// already recorded is never overwritten: when it differs from the event's
+// transfer (a second transfer carrying the payout's metadata), the event
+// changes nothing, is recorded as ignored with ReasonTransferConflict and
+// logged at error severity with the ids only, for a person to check: the
+// status of a transfer that is not the payout's must not settle it.
 func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 	return effect{apply: func(ctx context.Context, tx *firestore.Transaction) (Result, error) {
 		var snap *firestore.DocumentSnapshot
@@ -190,17 +208,36 @@ func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 		if err := snap.DataTo(&p); err != nil {
 			return Result{}, fmt.Errorf("decode payout: %w", err)
 		}
-		if !payoutApplies(&p, u) {
+		record := false
+		if u.transferID != "" {
+			switch {
+			case p.ProcessorPayoutID == nil || *p.ProcessorPayoutID == "":
+				record = true
+			case *p.ProcessorPayoutID != u.transferID:
+				slog.ErrorContext(ctx, "transfer event for a payout that records another transfer",
+					"payoutId", snap.Ref.ID, "transferId", u.transferID, "recordedTransferId", *p.ProcessorPayoutID)
+				return ignored(ReasonTransferConflict), nil
+			}
+		}
+		applies := payoutApplies(&p, u)
+		if !applies && !record {
 			return Result{Status: StatusProcessed, Reason: "older than the stored state"}, nil
 		}
-		upd := []firestore.Update{
-			{Path: "status", Value: string(u.status)},
-			{Path: "sourceUpdated", Value: u.at},
-			{Path: "updatedAt", Value: s.now()},
-			{Path: "reason", Value: u.reason},
+		upd := []firestore.Update{{Path: "updatedAt", Value: s.now()}}
+		if applies {
+			upd = append(upd,
+				firestore.Update{Path: "status", Value: string(u.status)},
+				firestore.Update{Path: "sourceUpdated", Value: u.at},
+				firestore.Update{Path: "reason", Value: u.reason})
+		}
+		if record {
+			upd = append(upd, firestore.Update{Path: "processorPayoutId", Value: u.transferID})
 		}
 		if err := tx.Update(snap.Ref, upd); err != nil {
 			return Result{}, err
+		}
+		if !applies {
+			return Result{Status: StatusProcessed, Reason: "older than the stored state; transfer id recorded"}, nil
 		}
 		return processed, nil
 	}}
@@ -208,9 +245,10 @@ func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 
 // transferEffect handles transfer.created / updated / reversed (the
 // platform's transfer to the coach's Connect account): processing, or
-// failed once fully reversed.
+// failed once fully reversed; the transfer id is recorded in
+// processorPayoutId when the payout has none (see payoutEffectOf).
 func (s *Service) transferEffect(tr *stripe.Transfer, at time.Time) effect {
-	u := payoutUpdate{payoutID: tr.Metadata[metaPayoutID], processor: tr.ID, status: model.PayoutProcessing, at: at}
+	u := payoutUpdate{payoutID: tr.Metadata[metaPayoutID], processor: tr.ID, transferID: tr.ID, status: model.PayoutProcessing, at: at}
 	if tr.Reversed || (tr.Amount > 0 && tr.AmountReversed >= tr.Amount) {
 		u.status, u.reason = model.PayoutFailed, "transfer_reversed"
 	}

@@ -107,7 +107,8 @@ const (
 // transfer that may have been sent before
 // (transferStartedAt set, no processorPayoutId) is looked up by its
 // transfer_group first, so a payout is never transferred twice even after
-// Stripe's 24-hour idempotency window. Errors from Stripe are recorded on
+// Stripe's 24-hour idempotency window; a transfer found that way is
+// recorded even when the account is no longer eligible. Errors from Stripe are recorded on
 // the payout: retryable ones and an insufficient balance leave it pending,
 // others mark it failed. Only Firestore failures are returned.
 func (s *Service) ExecuteTransfers(ctx context.Context) (TransferReport, error) {
@@ -153,6 +154,17 @@ func (s *Service) transferOne(ctx context.Context, po *model.Payout) (model.Payo
 		reason = ReasonNoStripe
 	}
 	if reason != "" {
+		// An earlier attempt may have made the transfer before the account
+		// became ineligible (or Stripe was unconfigured): adopt it rather
+		// than leave the payout pending for ever.
+		if po.TransferStartedAt != nil && s.Transfers != nil {
+			tr, err := s.Transfers.Find(ctx, po.PayoutID)
+			if err != nil {
+				slog.WarnContext(ctx, "payout transfer lookup failed", "payoutId", po.PayoutID)
+			} else if tr != nil {
+				return s.adoptTransfer(ctx, ref, po.PayoutID, tr)
+			}
+		}
 		return model.PayoutPending, s.setReason(ctx, ref, reason)
 	}
 	// Mark the attempt, unless another run got here first.
@@ -192,12 +204,19 @@ func (s *Service) transferOne(ctx context.Context, po *model.Payout) (model.Payo
 		slog.WarnContext(ctx, "payout transfer not made", "payoutId", po.PayoutID, "reason", why)
 		return status, s.finishTransfer(ctx, ref, status, nil, why)
 	}
+	return s.adoptTransfer(ctx, ref, po.PayoutID, tr)
+}
+
+// adoptTransfer records transfer tr, created or found for the pending
+// payout at ref, and returns the payout's new status: processing, or
+// failed when the transfer was already reversed.
+func (s *Service) adoptTransfer(ctx context.Context, ref *firestore.DocumentRef, payoutID string, tr *stripe.Transfer) (model.PayoutStatus, error) {
 	status := model.PayoutProcessing
 	why := ""
 	if tr.Reversed {
 		status, why = model.PayoutFailed, "transfer reversed"
 	}
-	slog.InfoContext(ctx, "payout transfer created", "payoutId", po.PayoutID, "transferId", tr.ID)
+	slog.InfoContext(ctx, "payout transfer recorded", "payoutId", payoutID, "transferId", tr.ID)
 	return status, s.finishTransfer(ctx, ref, status, &tr.ID, why)
 }
 
@@ -301,6 +320,14 @@ func classifyStripe(err error) (model.PayoutStatus, string) {
 // Confirm settles processing payouts that no webhook has settled within
 // Settings.ConfirmAfter from their transfer: completed when the transfer
 // stands, failed when it was reversed. It returns how many it settled.
+//
+// A Stripe Connect payout in processing without processorPayoutId (a
+// transfer.* webhook moved it there, but the run that made the transfer
+// lost Stripe's answer or died before recording it) has its transfer
+// looked up by transfer_group / metadata payoutId (TransferAPI.Find); the
+// transfer id is recorded in the same transaction that settles the
+// payout. A payout whose transfer is not found stays processing and is
+// looked up again on the next run. Confirm never creates a transfer.
 func (s *Service) Confirm(ctx context.Context) (int, error) {
 	if s.Transfers == nil {
 		return 0, nil
@@ -314,12 +341,15 @@ func (s *Service) Confirm(ctx context.Context) (int, error) {
 	n := 0
 	for i, snap := range snaps {
 		var po model.Payout
-		if err := snap.DataTo(&po); err != nil || po.ProcessorPayoutID == nil {
+		if err := snap.DataTo(&po); err != nil {
 			continue
 		}
-		tr, err := s.Transfers.Get(ctx, *po.ProcessorPayoutID)
+		tr, err := s.settledTransfer(ctx, snap.Ref.ID, &po)
 		if err != nil {
 			slog.WarnContext(ctx, "payout transfer not readable", "payoutId", snap.Ref.ID)
+			continue
+		}
+		if tr == nil {
 			continue
 		}
 		status, reason := model.PayoutCompleted, ""
@@ -331,10 +361,22 @@ func (s *Service) Confirm(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			if st, _ := cur.DataAt("status"); st != string(model.PayoutProcessing) {
+			var p model.Payout
+			if err := cur.DataTo(&p); err != nil {
+				return err
+			}
+			if p.Status != model.PayoutProcessing {
 				return errSkip
 			}
 			ups := []firestore.Update{{Path: "status", Value: string(status)}, {Path: "updatedAt", Value: s.now()}}
+			switch {
+			case p.ProcessorPayoutID == nil || *p.ProcessorPayoutID == "":
+				ups = append(ups, firestore.Update{Path: "processorPayoutId", Value: tr.ID})
+			case *p.ProcessorPayoutID != tr.ID:
+				// Recorded meanwhile (a webhook) with another id: the next
+				// run confirms from that one.
+				return errSkip
+			}
 			if reason != "" {
 				ups = append(ups, firestore.Update{Path: "reason", Value: reason})
 			}
@@ -350,4 +392,31 @@ func (s *Service) Confirm(ctx context.Context) (int, error) {
 		s.progress("confirm", i+1, len(snaps))
 	}
 	return n, nil
+}
+
+// settledTransfer returns the transfer of processing payout po (id
+// payoutID): by its processorPayoutId, or, when it has none and is a
+// Stripe Connect payout, found by transfer_group / metadata payoutId. It
+// returns nil when there is nothing to confirm from.
+func (s *Service) settledTransfer(ctx context.Context, payoutID string, po *model.Payout) (*stripe.Transfer, error) {
+	if po.ProcessorPayoutID != nil && *po.ProcessorPayoutID != "" {
+		tr, err := s.Transfers.Get(ctx, *po.ProcessorPayoutID)
+		if err != nil {
+			return nil, fmt.Errorf("get transfer: %w", err)
+		}
+		return tr, nil
+	}
+	if po.Processor != ProcessorStripeConnect {
+		return nil, nil
+	}
+	tr, err := s.Transfers.Find(ctx, payoutID)
+	if err != nil {
+		return nil, fmt.Errorf("find transfer: %w", err)
+	}
+	if tr == nil {
+		slog.WarnContext(ctx, "processing payout without a transfer on Stripe", "payoutId", payoutID)
+		return nil, nil
+	}
+	slog.InfoContext(ctx, "payout transfer found", "payoutId", payoutID, "transferId", tr.ID)
+	return tr, nil
 }

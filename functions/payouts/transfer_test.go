@@ -64,6 +64,7 @@ type fakeTransfers struct {
 	creates  map[string]int
 	createFn func(p *model.Payout) (*stripe.Transfer, error)
 	existing map[string]*stripe.Transfer
+	findErr  error // returned by Find when set
 }
 
 func (f *fakeTransfers) Create(_ context.Context, p *model.Payout, dest string) (*stripe.Transfer, error) {
@@ -82,6 +83,9 @@ func (f *fakeTransfers) Create(_ context.Context, p *model.Payout, dest string) 
 func (f *fakeTransfers) Find(_ context.Context, id string) (*stripe.Transfer, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.findErr != nil {
+		return nil, f.findErr
+	}
 	return f.existing[id], nil
 }
 
