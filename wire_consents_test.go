@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/innerjourney/functions/functions/profile"
+	"github.com/innerjourney/functions/functions/reflections"
 )
 
 // TestConsentsRecomputeProfiles: onConsentsWritten recomputes profiles when
@@ -20,5 +21,14 @@ func TestConsentsRecomputeProfiles(t *testing.T) {
 	}
 	if mem["onConsentsWritten"] == "" || mem["onConsentsWritten"] != mem["onUserWritten"] {
 		t.Errorf("onConsentsWritten memory %q, want onUserWritten's %q", mem["onConsentsWritten"], mem["onUserWritten"])
+	}
+}
+
+// TestConsentsRemoveAIAnalyses: onConsentsWritten is wired to the
+// reflection service's removal of AI analyses, so that revoking
+// ai_analysis removes log.aiAnalysis from the user's entries.
+func TestConsentsRemoveAIAnalyses(t *testing.T) {
+	if _, ok := consentAnalyses(nil).(*reflections.Service); !ok {
+		t.Errorf("consentAnalyses is %T, want *reflections.Service", consentAnalyses(nil))
 	}
 }

@@ -5,11 +5,14 @@
 // which processing that depends on a consent (reflection analysis,
 // marketing) reads. When the sensitive_data consent changes it has the
 // user's profile recomputed (ProfileRecomputer), so that screening results
-// appear on a grant and are removed on a revocation at once.
+// appear on a grant and are removed on a revocation at once; when the
+// ai_analysis consent changes it has the AI analyses of the user's journal
+// entries removed if it is no longer granted (AnalysisRemover).
 package consents
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -31,12 +34,26 @@ type ProfileRecomputer interface {
 	SensitiveDataChanged(ctx context.Context, uid string) error
 }
 
+// AnalysisRemover removes the AI analyses of a user's journal entries
+// after their ai_analysis consent changed (functions/reflections.Service is
+// one). It re-reads the consent itself and removes only when it is not
+// granted now, so a late or reordered event after a re-grant removes
+// nothing. It must be idempotent and resumable (a redelivered event calls
+// it again and finds nothing left), must not write consents/{uid}, and
+// returns a retryable error (fault.Retryable) only when a retry can help.
+type AnalysisRemover interface {
+	AIAnalysisChanged(ctx context.Context, uid string) error
+}
+
 // Service is the consents area's handlers and their dependencies.
 type Service struct {
 	Firestore *firestore.Client
 	// Profiles is told when a user's sensitive_data consent changes; nil
 	// tells no one.
 	Profiles ProfileRecomputer
+	// Analyses is told when a user's ai_analysis consent changes; nil
+	// tells no one.
+	Analyses AnalysisRemover
 	Now      func() time.Time
 }
 
@@ -71,6 +88,12 @@ func Current(history []model.ConsentEntry) map[string]model.ConsentEntry {
 // comes back here. A retryable failure is returned (the event is
 // redelivered; current is then already written and the recompute is tried
 // again); any other is logged and dropped.
+//
+// Likewise, when the write changed whether ai_analysis is granted, it
+// calls Analyses.AIAnalysisChanged, which removes log.aiAnalysis from the
+// user's entries when the consent is no longer granted; it writes only
+// user_activations, never consents/{uid}. Both dependencies are called
+// even when one fails; a retryable failure of either is returned.
 func (s *Service) OnConsentsWritten(ctx context.Context, ev *events.FirestoreEvent) error {
 	params, ok := ev.Params("consents/{uid}")
 	if !ok || ev.After == nil {
@@ -109,7 +132,7 @@ func (s *Service) OnConsentsWritten(ctx context.Context, ev *events.FirestoreEve
 		return store.Classify("OnConsentsWritten", err)
 	}
 	slog.InfoContext(ctx, "consents evaluated", "uid", uid, "updated", wrote)
-	return s.sensitiveDataChanged(ctx, ev, uid)
+	return errors.Join(s.sensitiveDataChanged(ctx, ev, uid), s.aiAnalysisChanged(ctx, ev, uid))
 }
 
 // sensitiveDataChanged calls Profiles when ev changed whether
@@ -118,15 +141,30 @@ func (s *Service) sensitiveDataChanged(ctx context.Context, ev *events.Firestore
 	if s.Profiles == nil || !SensitiveDataChanged(ev) {
 		return nil
 	}
-	err := s.Profiles.SensitiveDataChanged(ctx, uid)
+	return dependencyResult(ctx, uid, "recompute profile", "profile not recomputed after a sensitive_data consent change (dropped)",
+		s.Profiles.SensitiveDataChanged(ctx, uid))
+}
+
+// aiAnalysisChanged calls Analyses when ev changed whether ai_analysis is
+// granted (see OnConsentsWritten).
+func (s *Service) aiAnalysisChanged(ctx context.Context, ev *events.FirestoreEvent, uid string) error {
+	if s.Analyses == nil || !AIAnalysisChanged(ev) {
+		return nil
+	}
+	return dependencyResult(ctx, uid, "remove AI analyses", "AI analyses not removed after an ai_analysis consent change (dropped)",
+		s.Analyses.AIAnalysisChanged(ctx, uid))
+}
+
+// dependencyResult returns err wrapped with op when it is retryable (the
+// event is redelivered), and logs and drops any other.
+func dependencyResult(ctx context.Context, uid, op, dropped string, err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case fault.Retryable(err):
-		return fmt.Errorf("OnConsentsWritten: recompute profile: %w", err)
+		return fmt.Errorf("OnConsentsWritten: %s: %w", op, err)
 	}
-	slog.ErrorContext(ctx, "profile not recomputed after a sensitive_data consent change (dropped)", "uid", uid,
-		"code", string(fault.CodeOf(err)))
+	slog.ErrorContext(ctx, dropped, "uid", uid, "code", string(fault.CodeOf(err)))
 	return nil
 }
 
@@ -136,6 +174,18 @@ func (s *Service) sensitiveDataChanged(ctx context.Context, ev *events.Firestore
 // does not decode counts as a change: the recompute it causes is
 // idempotent, so when in doubt it runs.
 func SensitiveDataChanged(ev *events.FirestoreEvent) bool {
+	return grantChanged(ev, model.ConsentSensitiveData)
+}
+
+// AIAnalysisChanged reports whether the write of ev changed whether
+// ai_analysis is granted, as SensitiveDataChanged does for sensitive_data
+// (a side that does not decode counts as a change: the removal re-reads
+// the consent and is idempotent).
+func AIAnalysisChanged(ev *events.FirestoreEvent) bool {
+	return grantChanged(ev, model.ConsentAIAnalysis)
+}
+
+func grantChanged(ev *events.FirestoreEvent, t model.ConsentType) bool {
 	granted := func(d *events.Document) (bool, bool) {
 		if d == nil {
 			return false, true
@@ -144,7 +194,7 @@ func SensitiveDataChanged(ev *events.FirestoreEvent) bool {
 		if err := d.DataTo(&c); err != nil {
 			return false, false
 		}
-		return c.Granted(model.ConsentSensitiveData), true
+		return c.Granted(t), true
 	}
 	before, okB := granted(ev.Before)
 	after, okA := granted(ev.After)

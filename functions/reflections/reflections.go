@@ -7,7 +7,9 @@
 // log.moodAfter, log.rating) differ from those of the stored analysis
 // (its contentHash), so its own write, duplicated and reordered events
 // change nothing. Entries whose owner has not granted the ai_analysis
-// consent are not analysed.
+// consent are not analysed, and a stored analysis that no longer matches
+// the entry is removed from them; when the consent is revoked,
+// AIAnalysisChanged removes the analyses of all the owner's entries.
 package reflections
 
 import (
@@ -16,6 +18,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -42,18 +45,26 @@ type Outcome string
 
 // Outcomes.
 const (
-	Analyzed     Outcome = "analyzed"
-	Unchanged    Outcome = "unchanged"     // inputs equal those of the stored analysis
-	NoConsent    Outcome = "no_consent"    // the owner has not granted ai_analysis
-	NothingToDo  Outcome = "nothing"       // deleted, or no reflection
-	Superseded   Outcome = "superseded"    // the entry changed again meanwhile; its own event follows
-	Cleared      Outcome = "cleared"       // reflection emptied: the stale analysis removed
+	Analyzed Outcome = "analyzed"
+	// Unchanged: the inputs equal those of the stored analysis, or, for
+	// an entry without an analysis, those of the entry before the write
+	// (not an edit of the reflection: a write of another field, or the
+	// removal of the analysis itself).
+	Unchanged   Outcome = "unchanged"
+	NoConsent   Outcome = "no_consent" // the owner has not granted ai_analysis; nothing stored to remove
+	NothingToDo Outcome = "nothing"    // deleted, or no reflection
+	Superseded  Outcome = "superseded" // the entry changed again meanwhile; its own event follows
+	Cleared     Outcome = "cleared"    // reflection emptied: the stale analysis removed
+	// Withdrawn: the owner has not granted ai_analysis and the inputs
+	// changed: the analysis of the old inputs removed, nothing analysed.
+	Withdrawn    Outcome = "withdrawn"
 	CrisisRaised Outcome = "crisis_raised" // analysed, and the wellbeing protocol raised
 )
 
-// entryOf returns the analysis input of a journal log.
-func entryOf(l *model.JournalLog, locale string) analysis.Entry {
-	e := analysis.Entry{Lang: langOf(locale)}
+// entryOf returns the analysis input of a journal log, without a language
+// hint.
+func entryOf(l *model.JournalLog) analysis.Entry {
+	var e analysis.Entry
 	if l == nil {
 		return e
 	}
@@ -68,11 +79,13 @@ func entryOf(l *model.JournalLog, locale string) analysis.Entry {
 	return e
 }
 
+// langOf returns the language hint of a locale ("en-SE" → "en"): "en",
+// "sv", or "" for other languages.
 func langOf(locale string) string {
 	if len(locale) >= 2 {
-		switch locale[:2] {
+		switch l := strings.ToLower(locale[:2]); l {
 		case "sv", "en":
-			return locale[:2]
+			return l
 		}
 	}
 	return ""
@@ -82,13 +95,23 @@ func empty(e analysis.Entry) bool {
 	return e.Text == "" && e.MoodBefore == "" && e.MoodAfter == "" && e.Rating == nil
 }
 
-// OnUserActivationWritten handles a write of user_activations/{id}.
+// OnUserActivationWritten handles a write of user_activations/{id}. It
+// returns an error only when a retry can help (Firestore unavailable,
+// contention); an invalid entry is reported as fault.Invalid, which the
+// platform wrapper logs and drops.
 func (s *Service) OnUserActivationWritten(ctx context.Context, ev *events.FirestoreEvent) error {
 	_, err := s.Handle(ctx, ev)
 	return err
 }
 
 // Handle is OnUserActivationWritten returning what it did.
+//
+// With the owner's ai_analysis consent it analyses changed inputs and
+// stores the result; without it, it analyses nothing and removes a stored
+// analysis that no longer matches the inputs (edited or emptied entry),
+// since the owner cannot remove it (the rules keep log.aiAnalysis
+// server-owned). Either write happens in a transaction that re-reads the
+// entry and the consent, so a newer edit or a revocation in between wins.
 func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcome, error) {
 	params, ok := ev.Params("user_activations/{id}")
 	if !ok || ev.After == nil {
@@ -98,13 +121,19 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 	if err := ev.After.DataTo(&ua); err != nil {
 		return NothingToDo, fault.Invalid("user_activations/%s: %v", params["id"], err)
 	}
-	entry := entryOf(ua.Log, "")
+	entry := entryOf(ua.Log)
 	hash := entry.ContentHash()
-	if ua.Log != nil && ua.Log.AIAnalysis != nil && ua.Log.AIAnalysis.ContentHash == hash {
+	stored := ua.Log != nil && ua.Log.AIAnalysis != nil
+	if stored && ua.Log.AIAnalysis.ContentHash == hash {
 		return Unchanged, nil // our own write, a duplicate, or an unrelated edit
 	}
-	if empty(entry) && (ua.Log == nil || ua.Log.AIAnalysis == nil) {
+	if empty(entry) && !stored {
 		return NothingToDo, nil
+	}
+	if !stored && sameInputsBefore(ev, hash) {
+		// Not an edit: another field, or the removal of the analysis (after
+		// a revocation). A grant alone analyses nothing; the next edit does.
+		return Unchanged, nil
 	}
 	if ua.UserID == "" {
 		return NothingToDo, fault.Invalid("user_activations/%s has no userId", params["id"])
@@ -113,31 +142,50 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 	if err != nil {
 		return NothingToDo, err
 	}
-	ref := s.Firestore.Collection(model.ColUserActivations).Doc(params["id"])
-	if !granted {
+	if !granted && !stored {
 		slog.InfoContext(ctx, "reflection not analysed: no ai_analysis consent", "userActivationId", params["id"], "uid", ua.UserID)
 		return NoConsent, nil
 	}
 	var locale string
-	if snap, err := s.Firestore.Collection(model.ColUsers).Doc(ua.UserID).Get(ctx); err == nil {
-		if v, err := snap.DataAt("locale"); err == nil {
-			locale, _ = v.(string)
+	var result *analysis.Result
+	if granted && !empty(entry) {
+		if snap, err := s.Firestore.Collection(model.ColUsers).Doc(ua.UserID).Get(ctx); err == nil {
+			if v, err := snap.DataAt("locale"); err == nil {
+				locale, _ = v.(string)
+			}
+		} else if !store.IsNotFound(err) {
+			return NothingToDo, store.Classify("read user locale", err)
 		}
-	} else if !store.IsNotFound(err) {
-		return NothingToDo, store.Classify("read user locale", err)
-	}
-	entry.Lang = langOf(locale)
-
-	var result analysis.Result
-	if !empty(entry) {
-		result, err = s.Analyzer.Analyze(ctx, entry)
+		// The locale is a hint only: the language is detected from the
+		// text, the locale breaks the tie when the text is unclear.
+		entry.Lang = langOf(locale)
+		r, err := s.Analyzer.Analyze(ctx, entry)
 		if err != nil {
 			return NothingToDo, err // fault.Invalid: permanent, dropped and logged
 		}
+		result = &r
 	}
+	outcome, err := s.commit(ctx, params["id"], ua.UserID, hash, empty(entry), result, locale)
+	if err != nil {
+		return NothingToDo, store.Classify("analyse reflection", err)
+	}
+	attrs := []any{"userActivationId", params["id"], "uid", ua.UserID, "outcome", string(outcome)}
+	if result != nil {
+		attrs = append(attrs, "provider", result.Provider, "label", string(result.Label))
+	}
+	slog.InfoContext(ctx, "reflection evaluated", attrs...)
+	return outcome, nil
+}
 
+// commit writes the outcome for the entry whose inputs hash to hash, in a
+// transaction that re-reads the entry and the owner's consent: a result
+// (nil when nothing was analysed) is stored only when the inputs are
+// still those analysed and the consent is still granted; otherwise a
+// stored analysis that does not match the inputs is removed.
+func (s *Service) commit(ctx context.Context, id, uid, hash string, emptied bool, result *analysis.Result, locale string) (Outcome, error) {
+	ref := s.Firestore.Collection(model.ColUserActivations).Doc(id)
 	outcome := Analyzed
-	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(ref)
 		if store.IsNotFound(err) {
 			outcome = NothingToDo
@@ -148,41 +196,88 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 		}
 		var cur model.UserActivation
 		if err := snap.DataTo(&cur); err != nil {
-			return fmt.Errorf("decode: %w", err)
+			return fault.Permanent(fmt.Errorf("decode: %w", err))
 		}
-		if entryOf(cur.Log, locale).ContentHash() != hash {
+		if entryOf(cur.Log).ContentHash() != hash {
 			outcome = Superseded
 			return nil
 		}
-		if cur.Log != nil && cur.Log.AIAnalysis != nil && cur.Log.AIAnalysis.ContentHash == hash {
+		stored := cur.Log != nil && cur.Log.AIAnalysis != nil
+		if stored && cur.Log.AIAnalysis.ContentHash == hash {
 			outcome = Unchanged
 			return nil
 		}
-		if empty(entry) {
-			outcome = Cleared
+		granted, err := grantedIn(tx, s.Firestore, uid)
+		if err != nil {
+			return err
+		}
+		if emptied || !granted || result == nil {
+			switch {
+			case !stored && emptied:
+				outcome = NothingToDo
+				return nil
+			case !stored:
+				outcome = NoConsent
+				return nil
+			case emptied:
+				outcome = Cleared
+			default:
+				outcome = Withdrawn
+			}
 			return tx.Update(ref, []firestore.Update{{Path: "log.aiAnalysis", Value: firestore.Delete}})
 		}
-		if result.Crisis {
+		res := *result
+		if res.Crisis {
 			out, err := s.Wellbeing.RaiseIn(ctx, s.Firestore, tx, wellbeing.Signal{
-				UserID: ua.UserID, Source: wellbeing.SourceReflection,
-				SourceKey: SourceKey(params["id"], hash), Trigger: crisisTrigger(result),
-				RuleVersion: ruleVersion(result), Locale: locale,
+				UserID: uid, Source: wellbeing.SourceReflection,
+				SourceKey: SourceKey(id, hash), Trigger: crisisTrigger(res),
+				RuleVersion: ruleVersion(res), Locale: locale,
 			})
 			if err != nil {
 				return err
 			}
-			wellbeing.LogOutcome(ctx, wellbeing.Signal{UserID: ua.UserID, Source: wellbeing.SourceReflection}, out)
+			wellbeing.LogOutcome(ctx, wellbeing.Signal{UserID: uid, Source: wellbeing.SourceReflection}, out)
 			outcome = CrisisRaised
+		} else {
+			outcome = Analyzed
 		}
-		result.AnalyzedAt = s.Now().UTC()
-		return tx.Update(ref, []firestore.Update{{Path: "log.aiAnalysis", Value: result}})
+		res.AnalyzedAt = s.Now().UTC()
+		return tx.Update(ref, []firestore.Update{{Path: "log.aiAnalysis", Value: res}})
 	})
-	if err != nil {
-		return NothingToDo, store.Classify("analyse reflection", err)
+	return outcome, err
+}
+
+// sameInputsBefore reports whether the event's document had, before the
+// write, inputs hashing to hash (a write that did not edit the reflection).
+// A create, or a before-image that does not decode, is an edit.
+func sameInputsBefore(ev *events.FirestoreEvent, hash string) bool {
+	if ev.Before == nil {
+		return false
 	}
-	slog.InfoContext(ctx, "reflection evaluated", "userActivationId", params["id"], "uid", ua.UserID,
-		"outcome", string(outcome), "provider", result.Provider, "label", string(result.Label))
-	return outcome, nil
+	var before model.UserActivation
+	if err := ev.Before.DataTo(&before); err != nil {
+		return false
+	}
+	return entryOf(before.Log).ContentHash() == hash
+}
+
+// grantedIn reads consents/{uid} in tx and reports whether ai_analysis is
+// granted now (model.Consents.Granted); a missing document grants nothing.
+// Reading it in the transaction orders the write after or before a
+// revocation, never across it.
+func grantedIn(tx *firestore.Transaction, c *firestore.Client, uid string) (bool, error) {
+	snap, err := tx.Get(c.Collection(model.ColConsents).Doc(uid))
+	if store.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var cs model.Consents
+	if err := snap.DataTo(&cs); err != nil {
+		return false, fault.Permanent(fmt.Errorf("decode consents: %w", err))
+	}
+	return cs.Granted(model.ConsentAIAnalysis), nil
 }
 
 // SourceKey returns the wellbeing source key of a journal entry's crisis

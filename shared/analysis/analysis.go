@@ -37,7 +37,10 @@ type Entry struct {
 	// Rating is the user's rating of the activation (log.rating, 1–5);
 	// optional.
 	Rating *int
-	// Lang is an optional language hint ("en", "sv"); empty means detect.
+	// Lang is an optional language hint ("en", "sv", or a locale such as
+	// "sv-SE"), typically the user's app locale. The language is detected
+	// from the text; the hint only breaks the tie when the text's evidence
+	// is unclear (very short or evenly mixed text). Empty means no hint.
 	Lang string
 }
 

@@ -145,30 +145,54 @@ func (g *Gemini) Analyze(ctx context.Context, e Entry) (Result, error) {
 	res := base
 	res.Provider = ProviderGemini
 	res.ModelVersion = modelVersion
-	res.SentimentScore = round3(math.Max(-1, math.Min(1, out.SentimentScore)))
-	res.Magnitude = round3(math.Max(0, out.Magnitude))
-	switch l := Label(strings.ToLower(out.Label)); l {
+	res.SentimentScore = round3(math.Max(-1, math.Min(1, *out.SentimentScore)))
+	res.Magnitude = round3(math.Max(0, *out.Magnitude))
+	switch l := Label(strings.ToLower(*out.Label)); l {
 	case Positive, Negative, Neutral:
 		res.Label = l
 	default:
 		res.Label = labelOf(res.SentimentScore)
 	}
-	if themes := knownThemes(out.KeyThemes); len(themes) > 0 {
+	if themes := knownThemes(*out.KeyThemes); len(themes) > 0 {
 		res.KeyThemes = themes
 	}
-	if out.Crisis {
+	if *out.Crisis {
 		markCrisis(&res, ReasonProviderFlag)
 	}
 	return res, nil
 }
 
-// geminiOutput is the JSON the model is asked for.
+// geminiOutput is the JSON the model is asked for. Every field is required
+// (responseSchema); pointers tell a missing or null field from a zero
+// value, and parseOutput rejects an answer that lacks one, so that a
+// partial answer is never taken for a score of 0 or "no crisis".
 type geminiOutput struct {
-	SentimentScore float64  `json:"sentimentScore"`
-	Magnitude      float64  `json:"magnitude"`
-	Label          string   `json:"label"`
-	KeyThemes      []string `json:"keyThemes"`
-	Crisis         bool     `json:"crisis"`
+	SentimentScore *float64  `json:"sentimentScore"`
+	Magnitude      *float64  `json:"magnitude"`
+	Label          *string   `json:"label"`
+	KeyThemes      *[]string `json:"keyThemes"`
+	Crisis         *bool     `json:"crisis"`
+}
+
+// missing returns the names of the required fields absent (or null) in
+// the answer, in schema order.
+func (o geminiOutput) missing() []string {
+	var m []string
+	for _, f := range []struct {
+		name    string
+		present bool
+	}{
+		{"sentimentScore", o.SentimentScore != nil},
+		{"magnitude", o.Magnitude != nil},
+		{"label", o.Label != nil},
+		{"keyThemes", o.KeyThemes != nil},
+		{"crisis", o.Crisis != nil},
+	} {
+		if !f.present {
+			m = append(m, f.name)
+		}
+	}
+	return m
 }
 
 var errSafetyBlock = errors.New("gemini: response blocked for safety")
@@ -247,6 +271,10 @@ func blocked(resp *genai.GenerateContentResponse) bool {
 	return false
 }
 
+// parseOutput decodes the model's answer. It returns an error (a malformed
+// answer: generate asks again, then the offline analyzer answers) when
+// there is no candidate, the text is not a JSON object of the schema, or a
+// required field is missing or null.
 func parseOutput(resp *genai.GenerateContentResponse) (geminiOutput, error) {
 	var out geminiOutput
 	if len(resp.Candidates) == 0 || resp.Candidates[0].Content == nil {
@@ -262,6 +290,9 @@ func parseOutput(resp *genai.GenerateContentResponse) (geminiOutput, error) {
 	text = strings.TrimPrefix(strings.TrimSuffix(text, "```"), "```json")
 	if err := json.Unmarshal([]byte(strings.TrimSpace(text)), &out); err != nil {
 		return out, fmt.Errorf("gemini: malformed answer: %w", err)
+	}
+	if m := out.missing(); len(m) > 0 {
+		return geminiOutput{}, fmt.Errorf("gemini: malformed answer: missing required %s", strings.Join(m, ", "))
 	}
 	return out, nil
 }

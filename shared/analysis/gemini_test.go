@@ -208,6 +208,126 @@ func TestGeminiCrisisIsORed(t *testing.T) {
 	}
 }
 
+// TestGeminiPartialAnswerFallsBack: every field of the response schema is
+// required; an answer that lacks one (or sends null) is malformed: asked
+// again, then answered by the offline analyzer (fallback gemini_error).
+// Regression: a partial answer used to be stored as a Gemini result, the
+// missing score and crisis flag read as 0 and false.
+func TestGeminiPartialAnswerFallsBack(t *testing.T) {
+	const text = "I feel awful and hopeless today, everything went wrong."
+	full := func() map[string]any {
+		return map[string]any{"sentimentScore": -0.7, "magnitude": 1.5, "label": "negative",
+			"keyThemes": []string{"stress"}, "crisis": false}
+	}
+	without := func(fields ...string) map[string]any {
+		m := full()
+		for _, f := range fields {
+			delete(m, f)
+		}
+		return m
+	}
+	null := func(field string) map[string]any {
+		m := full()
+		m[field] = nil
+		return m
+	}
+	tests := []struct {
+		name   string
+		answer map[string]any
+	}{
+		{"only a label", map[string]any{"label": "neutral"}},
+		{"empty object", map[string]any{}},
+		{"no sentimentScore", without("sentimentScore")},
+		{"no magnitude", without("magnitude")},
+		{"no label", without("label")},
+		{"no keyThemes", without("keyThemes")},
+		{"no crisis", without("crisis")},
+		{"null sentimentScore", null("sentimentScore")},
+		{"null crisis", null("crisis")},
+		{"null keyThemes", null("keyThemes")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, f := newTestGemini(t, answer(t, tt.answer))
+			res, err := g.Analyze(context.Background(), Entry{Text: text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Provider != ProviderOffline || res.Fallback != "gemini_error" {
+				t.Fatalf("partial answer %v taken as provider %q (fallback %q, score %v, label %q)",
+					tt.answer, res.Provider, res.Fallback, res.SentimentScore, res.Label)
+			}
+			if res.Label != Negative || res.SentimentScore >= 0 {
+				t.Errorf("fallback label %q score %v, want the offline negative", res.Label, res.SentimentScore)
+			}
+			if got := f.calls.Load(); got != 3 {
+				t.Errorf("calls = %d, want 3 (a malformed answer is asked again)", got)
+			}
+		})
+	}
+	// A complete answer with an empty theme list and zero scores is valid.
+	g, _ := newTestGemini(t, answer(t, map[string]any{"sentimentScore": 0, "magnitude": 0, "label": "neutral",
+		"keyThemes": []string{}, "crisis": false}))
+	if res, _ := g.Analyze(context.Background(), Entry{Text: "Went to the shop."}); res.Provider != ProviderGemini {
+		t.Errorf("complete zero answer: provider %q fallback %q", res.Provider, res.Fallback)
+	}
+	// A partial answer followed by a complete one: the retry succeeds.
+	g, f := newTestGemini(t, answer(t, without("crisis")), answer(t, full()))
+	if res, _ := g.Analyze(context.Background(), Entry{Text: text}); res.Provider != ProviderGemini || f.calls.Load() != 2 {
+		t.Errorf("after a partial then a complete answer: provider %q, %d calls", res.Provider, f.calls.Load())
+	}
+}
+
+// TestGeminiGetsDetectedLanguage: the language sent to the model is the
+// one detected from the text, not the user's locale hint. Regression: an
+// en-SE user's Swedish entry was sent as "language": "en".
+func TestGeminiGetsDetectedLanguage(t *testing.T) {
+	tests := []struct {
+		hint, text, want string
+	}{
+		{"en-SE", "Jag mår jättebra, känner mig lugn och tacksam efter passet.", "sv"},
+		{"sv-SE", "I feel great, calm and grateful after the session today.", "en"},
+		{"", "Jag mår jättebra, känner mig lugn och tacksam efter passet.", "sv"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.hint+"/"+tt.want, func(t *testing.T) {
+			g, f := newTestGemini(t, answer(t, okOutput))
+			res, err := g.Analyze(context.Background(), Entry{Text: tt.text, Lang: tt.hint})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Language != tt.want {
+				t.Errorf("result language %q, want %q", res.Language, tt.want)
+			}
+			if got := requestLanguage(t, f); got != tt.want {
+				t.Errorf("language sent to the model %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// requestLanguage returns the "language" of the input JSON of the last
+// request the fake received.
+func requestLanguage(t *testing.T, f *fakeGemini) string {
+	t.Helper()
+	req, _ := f.lastReq.Load().(map[string]any)
+	contents, _ := req["contents"].([]any)
+	if len(contents) == 0 {
+		t.Fatalf("request without contents: %v", req)
+	}
+	parts, _ := contents[0].(map[string]any)["parts"].([]any)
+	if len(parts) == 0 {
+		t.Fatalf("request without parts: %v", contents[0])
+	}
+	text, _ := parts[0].(map[string]any)["text"].(string)
+	var in map[string]any
+	if err := json.Unmarshal([]byte(text), &in); err != nil {
+		t.Fatalf("request input %q: %v", text, err)
+	}
+	lang, _ := in["language"].(string)
+	return lang
+}
+
 func TestGeminiEmptyTextSkipsModel(t *testing.T) {
 	g, f := newTestGemini(t, answer(t, okOutput))
 	r := 5

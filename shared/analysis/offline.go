@@ -41,7 +41,9 @@ func (o *Offline) Analyze(_ context.Context, e Entry) (Result, error) {
 	lang, clear := detectLanguageConf(e.Text, toks, e.Lang)
 	st := scoreText(toks, lang)
 	if !clear {
-		// short or mixed text: take the language whose lexicon finds more
+		// Short or mixed text: take the language whose lexicon finds more;
+		// on equal hits the first guess stays (the hint's language when
+		// there is one, see detectLanguageConf).
 		other := "sv"
 		if lang == "sv" {
 			other = "en"

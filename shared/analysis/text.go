@@ -183,22 +183,20 @@ var enMarkers = map[string]bool{
 }
 
 // detectLanguage returns "sv" or "en" from function words and Swedish
-// letters; the hint wins when given.
+// letters; the hint decides only when the text's evidence is unclear.
 func detectLanguage(text string, toks []token, hint string) string {
 	lang, _ := detectLanguageConf(text, toks, hint)
 	return lang
 }
 
-// detectLanguageConf also says whether the evidence was clear (a margin of
-// at least two marker words, or a hint).
+// detectLanguageConf returns "sv" or "en" from the text (function words
+// and å/ä/ö) and whether the evidence was clear: a margin of at least two
+// marker words. The text decides whenever it is clear, whatever the hint:
+// a user's locale says which language the app speaks, not which one the
+// entry is written in. When it is unclear, hint ("en", "sv", "en-…",
+// "sv-…"; anything else is no hint) breaks the tie; without one the side
+// with more markers wins (English on equal counts).
 func detectLanguageConf(text string, toks []token, hint string) (string, bool) {
-	h := strings.ToLower(hint)
-	if strings.HasPrefix(h, "sv") {
-		return "sv", true
-	}
-	if strings.HasPrefix(h, "en") {
-		return "en", true
-	}
 	sv, en := 0.0, 0.0
 	for _, t := range toks {
 		if t.kind != tkWord {
@@ -217,8 +215,25 @@ func detectLanguageConf(text string, toks []token, hint string) (string, bool) {
 		}
 	}
 	clear := sv-en >= 2 || en-sv >= 2
+	if !clear {
+		if h := hintLang(hint); h != "" {
+			return h, false
+		}
+	}
 	if sv > en {
 		return "sv", clear
 	}
 	return "en", clear
+}
+
+// hintLang returns "sv" or "en" for a language hint or locale of that
+// language ("sv", "sv-SE", "en-GB", any case), "" otherwise.
+func hintLang(hint string) string {
+	h := strings.ToLower(hint)
+	for _, l := range []string{"sv", "en"} {
+		if h == l || strings.HasPrefix(h, l+"-") {
+			return l
+		}
+	}
+	return ""
 }
