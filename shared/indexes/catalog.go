@@ -46,6 +46,7 @@ const (
 	QUserActiveEnrollments = "user_active_enrollments"
 	QWellbeingByUser       = "wellbeing_by_user"
 	QWellbeingOpen         = "wellbeing_open"
+	QWellbeingUndelivered  = "wellbeing_undelivered"
 	QPayoutByProcessorID   = "payout_by_processor_id"
 	QBillingPlansByPrice   = "billing_plans_by_price"
 	QGDPROpen              = "gdpr_requests_open"
@@ -241,6 +242,12 @@ var Catalog = []Query{
 		Purpose: "the on-call console: wellbeing events not yet acknowledged, newest first",
 		Filters: []Filter{{"acked", Eq}}, OrderBy: []Order{{"createdAt", true}}, Limit: 50,
 		Example: []any{false}},
+	{Name: QWellbeingUndelivered, Collection: model.ColWellbeingEvents, Caller: "wellbeing",
+		Purpose: "delivery backstop (sweeper): unacknowledged events whose alert is not delivered " +
+			"(notified mirrors notifiedAt) created before a cutoff, oldest first",
+		Filters: []Filter{{"notified", Eq}, {"acked", Eq}, {"createdAt", Le}},
+		OrderBy: []Order{{"createdAt", false}}, Limit: 100,
+		Example: []any{false, false, exampleEnd}},
 	{Name: QGDPROpen, Collection: model.ColGDPRRequests, Caller: "gdpr",
 		Purpose: "sweeper: unfinished requests, least recently touched first",
 		Filters: []Filter{{"status", In}}, OrderBy: []Order{{"updatedAt", false}}, Limit: 100,

@@ -71,6 +71,11 @@ func PublishAlert(ctx context.Context, c *firestore.Client, pub queue.Publisher,
 	return true, nil
 }
 
+// ErrWebhookFailed is the cause of Deliver's retryable Unavailable error
+// when the on-call webhook failed (5xx, 429, 408, network), as opposed to
+// a Firestore outage.
+var ErrWebhookFailed = errors.New("on-call webhook unavailable")
+
 // DefaultClaimTTL is how long a delivery lease lasts.
 const DefaultClaimTTL = 2 * time.Minute
 
@@ -115,6 +120,13 @@ func (d *Deliverer) now() time.Time {
 	return time.Now().UTC()
 }
 
+func (d *Deliverer) claimTTL() time.Duration {
+	if d.ClaimTTL > 0 {
+		return d.ClaimTTL
+	}
+	return DefaultClaimTTL
+}
+
 // Deliver sends the alert of one event to the on-call channel, at most
 // once per event as far as the lease allows: an event already notified is
 // not sent again; a concurrent delivery holding the lease makes this one
@@ -126,16 +138,16 @@ func (d *Deliverer) now() time.Time {
 // configuration fault that retries cannot fix: the alert is logged at
 // CRITICAL severity and recorded as delivered to "log" with the error.
 //
+// Delivery stamps notifiedAt and its query mirror notified: true in one
+// write; an event found notified but without the mirror gets it.
+//
 // Errors: fault.InvalidArgument for an invalid Alert; retryable errors as
 // above; Firestore errors classified with store.Classify.
 func (d *Deliverer) Deliver(ctx context.Context, a Alert) (Delivery, error) {
 	if err := a.Validate(); err != nil {
 		return Delivery{}, err
 	}
-	ttl := d.ClaimTTL
-	if ttl == 0 {
-		ttl = DefaultClaimTTL
-	}
+	ttl := d.claimTTL()
 	ref := d.Firestore.Collection(model.ColWellbeingEvents).Doc(a.EventID)
 	var ev Event
 	var status string
@@ -157,6 +169,10 @@ func (d *Deliverer) Deliver(ctx context.Context, a Alert) (Delivery, error) {
 		switch {
 		case ev.NotifiedAt != nil:
 			status = "already"
+			if !ev.Notified {
+				// Repair the query mirror of a legacy or half-written event.
+				return tx.Update(ref, []firestore.Update{{Path: "notified", Value: true}})
+			}
 			return nil
 		case ev.DeliveryClaimedAt != nil && now.Sub(*ev.DeliveryClaimedAt) < ttl:
 			status = "busy"
@@ -202,7 +218,8 @@ func (d *Deliverer) Deliver(ctx context.Context, a Alert) (Delivery, error) {
 		if uerr != nil {
 			slog.ErrorContext(ctx, "wellbeing alert: release lease", "wellbeingEventId", a.EventID, "code", string(fault.CodeOf(uerr)))
 		}
-		return Delivery{}, fault.New(fault.Unavailable, "wellbeing alert: on-call webhook failed (%s)", reason)
+		return Delivery{}, &fault.Error{Code: fault.Unavailable, Err: ErrWebhookFailed,
+			Message: fmt.Sprintf("wellbeing alert: on-call webhook failed (%s)", reason)}
 	default:
 		reason := fmt.Sprintf("http %d", code)
 		slog.Log(ctx, logging.LevelCritical, "WELLBEING ALERT: the on-call webhook rejected the alert (check IJ_ONCALL_WEBHOOK_URL); alert delivered to the log — review and acknowledge the event",
@@ -214,6 +231,7 @@ func (d *Deliverer) Deliver(ctx context.Context, a Alert) (Delivery, error) {
 func (d *Deliverer) finish(ctx context.Context, ref *firestore.DocumentRef, to, reason string) (Delivery, error) {
 	ups := []firestore.Update{
 		{Path: "notifiedAt", Value: d.now()},
+		{Path: "notified", Value: true},
 		{Path: "deliveredTo", Value: to},
 		{Path: "deliveryClaimedAt", Value: firestore.Delete},
 	}

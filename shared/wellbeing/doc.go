@@ -22,9 +22,17 @@
 //     {eventId, userId, source} to the Pub/Sub topic Topic and stamps
 //     publishedAt; the Pub/Sub worker (Deliverer.Deliver) POSTs an ids-only
 //     message to the on-call webhook (IJ_ONCALL_WEBHOOK_URL) and stamps
-//     notifiedAt; without a webhook it logs at CRITICAL severity and records
-//     deliveredTo "log".
-//  4. An admin acknowledges the event (Acknowledge): ackedAt, ackedBy.
+//     notifiedAt (and its query mirror notified); without a webhook it logs
+//     at CRITICAL severity and records deliveredTo "log". A delivery lease
+//     (deliveryClaimedAt) keeps deliveries of one event from running at
+//     once; an event recorded as delivered is never sent again.
+//  4. The backstop (Sweeper, every 5 minutes): Pub/Sub keeps a message
+//     about a day and a publish can be lost, so events not delivered
+//     (notified == false), not acknowledged and older than a grace period
+//     are delivered directly by the same Deliverer under the same lease;
+//     alerts still undelivered after an hour are logged at CRITICAL on
+//     every sweep (alert=wellbeing_undelivered).
+//  5. An admin acknowledges the event (Acknowledge): ackedAt, ackedBy.
 //
 // Episodes. A user's episode opens with a raised event and stays open until
 // it is acknowledged or EpisodeWindow (24 h) has passed since it opened,

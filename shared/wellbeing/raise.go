@@ -116,6 +116,11 @@ type Event struct {
 	// Acked mirrors AckedAt != nil, so admins can query open events
 	// (acked == false; Firestore cannot match a missing field).
 	Acked bool `firestore:"acked" json:"acked"`
+	// Notified mirrors NotifiedAt != nil and is set in the same write, so
+	// the delivery backstop (Sweeper) can query events not yet delivered
+	// (notified == false). Raise stores it as false; events written before
+	// the field existed get it from the sweeper's one-off backfill.
+	Notified bool `firestore:"notified" json:"notified"`
 	// PublishedAt: the alert was published to Topic (outbox done).
 	PublishedAt *time.Time `firestore:"publishedAt,omitempty" json:"publishedAt,omitempty"`
 	// DeliveryClaimedAt: a worker is delivering the alert (a lease).
