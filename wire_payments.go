@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/innerjourney/functions/functions/payments"
 	"github.com/innerjourney/functions/shared/callable"
@@ -80,7 +81,10 @@ func paymentFunctions() []Function {
 	reconcile := onPubSub("stripeReconcile", "stripe-reconcile", paymentsService, (*payments.Service).Reconcile)
 	reconcile.Schedule, reconcile.ScheduleZone, reconcile.ScheduleBody = "15 3 * * *", "Europe/Stockholm", "{}"
 	reconcile.Secrets = stripeKey
-	reconcile.Doc = "Daily: lists Stripe events since the checkpoint (at most 30 days) and replays those missing from the inbox."
+	// A first run lists and replays up to 30 days; Replay stops within
+	// payments.ReconcileBudget and saves its checkpoint before this limit.
+	reconcile.Timeout = 540 * time.Second
+	reconcile.Doc = "Daily: lists Stripe events since the checkpoint (at most 30 days) and replays those missing from the inbox, oldest first, for at most 7 minutes a run; the next run resumes at the checkpoint."
 
 	return []Function{webhook, checkout, portal, connect, reconcile}
 }

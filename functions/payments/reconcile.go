@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sort"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -24,10 +26,18 @@ const (
 	// ReconcileWindow is how far back the reconciliation looks at most
 	// (Stripe lists events of the last 30 days).
 	ReconcileWindow = 30 * 24 * time.Hour
+	// ReconcileBudget is how long one run lists and replays before it
+	// saves its checkpoint at the first event it did not get to and stops;
+	// the next run resumes there. stripeReconcile's timeout is 540 s.
+	ReconcileBudget = 7 * time.Minute
 	// reconcileOverlap is re-read on the next run (Stripe's event list is
 	// eventually consistent).
 	reconcileOverlap = time.Hour
-	replayPage       = 100
+	// reconcileSlice is the span of creation times listed as one unit:
+	// Stripe lists newest first, so a slice is listed whole, then replayed
+	// oldest first, and the checkpoint can stop inside it.
+	reconcileSlice = 24 * time.Hour
+	replayPage     = 100
 )
 
 // ReplayReport is what one reconciliation run did.
@@ -37,11 +47,14 @@ type ReplayReport struct {
 	// taken into effect (or recorded as ignored) now; Skipped are of
 	// another livemode or API version, or malformed; Failed will be
 	// retried by the next run.
-	Listed     int       `json:"listed"`
-	Present    int       `json:"present"`
-	Replayed   int       `json:"replayed"`
-	Skipped    int       `json:"skipped"`
-	Failed     int       `json:"failed"`
+	Listed   int `json:"listed"`
+	Present  int `json:"present"`
+	Replayed int `json:"replayed"`
+	Skipped  int `json:"skipped"`
+	Failed   int `json:"failed"`
+	// Done is false when the run budget ran out before the window's end:
+	// the next run resumes at Checkpoint.
+	Done       bool      `json:"done"`
 	Checkpoint time.Time `json:"checkpoint"`
 }
 
@@ -53,8 +66,9 @@ type ReconcileRequest struct {
 
 // Reconcile is the daily job (Pub/Sub topic stripe-reconcile): it lists
 // Stripe's events since its checkpoint and replays those that never
-// reached the inbox. Errors: INVALID_ARGUMENT for a malformed body
-// (dropped); UNAVAILABLE when Stripe or Firestore fail (redelivered).
+// reached the inbox, for at most ReconcileBudget. Errors: INVALID_ARGUMENT
+// for a malformed body (dropped); UNAVAILABLE when Stripe or Firestore
+// fail (redelivered).
 func (s *Service) Reconcile(ctx context.Context, msg *events.PubSubMessage) error {
 	var in ReconcileRequest
 	if len(bytes.TrimSpace(msg.Data)) > 0 {
@@ -70,16 +84,31 @@ func (s *Service) Reconcile(ctx context.Context, msg *events.PubSubMessage) erro
 	if err != nil {
 		return err
 	}
-	slog.InfoContext(ctx, "stripe reconciliation", "since", rep.Since, "listed", rep.Listed, "present", rep.Present,
-		"replayed", rep.Replayed, "skipped", rep.Skipped, "failed", rep.Failed)
+	level := slog.LevelInfo
+	if !rep.Done {
+		// The rest waits for the next run (daily): worth a look when it
+		// happens outside a first run or a long outage.
+		level = slog.LevelWarn
+	}
+	slog.Log(ctx, level, "stripe reconciliation", "since", rep.Since, "listed", rep.Listed, "present", rep.Present,
+		"replayed", rep.Replayed, "skipped", rep.Skipped, "failed", rep.Failed, "done", rep.Done, "checkpoint", rep.Checkpoint)
 	return nil
 }
 
 // Replay lists Stripe's events created since since (the stored checkpoint
 // when zero; never more than ReconcileWindow back) and processes each one
-// missing from the inbox exactly as the webhook would. It then stores the
-// checkpoint: an hour before the run, or the oldest failed event.
+// missing from the inbox exactly as the webhook would, oldest first, for
+// at most ReconcileBudget. It then stores the checkpoint: an hour before
+// the run when it got through the window, else the creation time of the
+// first event it did not get to; never later than the oldest failed event.
 func (s *Service) Replay(ctx context.Context, since time.Time) (ReplayReport, error) {
+	return s.replayWithin(ctx, since, ReconcileBudget)
+}
+
+// replayWithin is Replay with a run budget, measured on the service's
+// clock. A run stops only at a slice or an event created after since, so
+// even a budget shorter than one event advances the checkpoint.
+func (s *Service) replayWithin(ctx context.Context, since time.Time, budget time.Duration) (ReplayReport, error) {
 	now := s.now()
 	jobRef := s.Firestore.Collection(model.ColJobs).Doc(ReconcileJob)
 	if since.IsZero() {
@@ -100,41 +129,108 @@ func (s *Service) Replay(ctx context.Context, since time.Time) (ReplayReport, er
 		since = floor
 	}
 	rep := ReplayReport{Since: since.UTC()}
-	p := &stripe.EventListParams{CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: since.Unix()}}
-	p.Context = ctx
-	p.Limit = stripe.Int64(replayPage)
-	it := s.Stripe.Events.List(p)
-	var page []*stripe.Event
-	var oldestFailed time.Time
-	for it.Next() {
-		page = append(page, it.Event())
-		if len(page) == replayPage {
-			s.replay(ctx, page, &rep, &oldestFailed)
-			page = page[:0]
+	var oldestFailed, resume time.Time
+	spent := func(at time.Time) bool { return at.After(since) && s.now().Sub(now) >= budget }
+	stop := func(ev *stripe.Event) bool { return spent(unix(ev.Created)) }
+	// Stripe never lists an event in two slices; stripe-mock answers every
+	// list with the same one.
+	seen := map[string]bool{}
+	var listErr error
+slices:
+	for start := since; ; {
+		if spent(start) {
+			resume = start
+			break
 		}
+		end := start.Add(reconcileSlice)
+		last := !end.Before(now)
+		if last {
+			end = time.Time{} // open: also what was created during the run
+		}
+		evs, err := s.listEvents(ctx, start, end)
+		if err != nil {
+			// Keep what the earlier slices did; the redelivery resumes.
+			listErr, resume = stripeFault("list events", err), start
+			break
+		}
+		fresh := evs[:0]
+		for _, ev := range evs {
+			if !seen[ev.ID] {
+				seen[ev.ID] = true
+				fresh = append(fresh, ev)
+			}
+		}
+		sort.SliceStable(fresh, func(i, j int) bool {
+			if fresh[i].Created != fresh[j].Created {
+				return fresh[i].Created < fresh[j].Created
+			}
+			return fresh[i].ID < fresh[j].ID
+		})
+		for i := 0; i < len(fresh); {
+			batch := fresh[i:min(i+replayPage, len(fresh))]
+			n := s.replay(ctx, batch, &rep, &oldestFailed, stop)
+			i += n
+			if n < len(batch) {
+				// Events of the same second as fresh[i] that were handled
+				// are listed again and found in the inbox.
+				resume = unix(fresh[i].Created)
+				break slices
+			}
+		}
+		if last {
+			break
+		}
+		start = end
 	}
-	if err := it.Err(); err != nil {
-		return rep, stripeFault("list events", err)
-	}
-	s.replay(ctx, page, &rep, &oldestFailed)
 
 	cp := now.Add(-reconcileOverlap)
+	if !resume.IsZero() && resume.Before(cp) {
+		cp = resume
+	}
 	if !oldestFailed.IsZero() && oldestFailed.Before(cp) {
 		cp = oldestFailed
 	}
+	rep.Done = resume.IsZero()
 	rep.Checkpoint = cp
 	_, err := jobRef.Set(ctx, model.Job{Name: ReconcileJob, Checkpoint: map[string]any{
-		"since": cp, "listed": rep.Listed, "replayed": rep.Replayed, "failed": rep.Failed,
+		"since": cp, "listed": rep.Listed, "replayed": rep.Replayed, "failed": rep.Failed, "done": rep.Done,
 	}, UpdatedAt: now})
+	if listErr != nil {
+		return rep, listErr
+	}
 	if err != nil {
 		return rep, store.Classify("reconcile checkpoint", err)
 	}
 	return rep, nil
 }
 
-func (s *Service) replay(ctx context.Context, evs []*stripe.Event, rep *ReplayReport, oldestFailed *time.Time) {
+// listEvents lists the events created at or after gte and, unless end is
+// zero, before end.
+func (s *Service) listEvents(ctx context.Context, gte, end time.Time) ([]*stripe.Event, error) {
+	r := &stripe.RangeQueryParams{GreaterThanOrEqual: gte.Unix()}
+	if !end.IsZero() {
+		r.LesserThan = end.Unix()
+	}
+	p := &stripe.EventListParams{CreatedRange: r}
+	p.Context = ctx
+	p.Limit = stripe.Int64(replayPage)
+	it := s.Stripe.Events.List(p)
+	var evs []*stripe.Event
+	for it.Next() {
+		evs = append(evs, it.Event())
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("events since %s: %w", gte.UTC().Format(time.RFC3339), err)
+	}
+	return evs, nil
+}
+
+// replay processes evs in order and returns how many it handled: all of
+// them, unless stop (nil: never) answers true for one, which is left with
+// the rest for the next run.
+func (s *Service) replay(ctx context.Context, evs []*stripe.Event, rep *ReplayReport, oldestFailed *time.Time, stop func(*stripe.Event) bool) int {
 	if len(evs) == 0 {
-		return
+		return 0
 	}
 	done := make([]bool, len(evs))
 	refs := make([]*firestore.DocumentRef, 0, len(evs))
@@ -154,6 +250,9 @@ func (s *Service) replay(ctx context.Context, evs []*stripe.Event, rep *ReplayRe
 		}
 	}
 	for i, ev := range evs {
+		if stop != nil && stop(ev) {
+			return i
+		}
 		rep.Listed++
 		if done[i] {
 			rep.Present++
@@ -180,6 +279,7 @@ func (s *Service) replay(ctx context.Context, evs []*stripe.Event, rep *ReplayRe
 			rep.Replayed++
 		}
 	}
+	return len(evs)
 }
 
 // checkReplay is check for an event fetched from the API: no signature,

@@ -1,8 +1,15 @@
 package payments
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,13 +30,22 @@ func TestReconcileAgainstStripeMock(t *testing.T) {
 	if err := h.svc.Reconcile(t.Context(), &events.PubSubMessage{ID: "m1", Data: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
+	// One list per day of the window, contiguous, the last one open.
 	lists := h.rec.find("GET", "/v1/events")
-	if len(lists) != 1 {
-		t.Fatalf("%d list requests", len(lists))
+	if want := int(ReconcileWindow / reconcileSlice); len(lists) != want {
+		t.Fatalf("%d list requests, want %d", len(lists), want)
 	}
 	floor := testNow.Add(-ReconcileWindow).Unix()
 	if got := lists[0].Form.Get("created[gte]"); got != strconv.FormatInt(floor, 10) {
 		t.Errorf("created[gte] = %s, want %d (30 days back)", got, floor)
+	}
+	for i := 1; i < len(lists); i++ {
+		if lists[i].Form.Get("created[gte]") != lists[i-1].Form.Get("created[lt]") {
+			t.Errorf("list %d starts at %s, the previous one ends at %s", i, lists[i].Form.Get("created[gte]"), lists[i-1].Form.Get("created[lt]"))
+		}
+	}
+	if lt := lists[len(lists)-1].Form.Get("created[lt]"); lt != "" {
+		t.Errorf("last list ends at %s, want open", lt)
 	}
 	if n := h.count("webhook_events"); n != 1 {
 		t.Errorf("%d inbox records after replay, want 1", n)
@@ -46,11 +62,154 @@ func TestReconcileAgainstStripeMock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Listed != 1 || rep.Present != 1 || rep.Replayed != 0 || !rep.Since.Equal(cp) {
+	if rep.Listed != 1 || rep.Present != 1 || rep.Replayed != 0 || !rep.Since.Equal(cp) || !rep.Done {
 		t.Errorf("second run = %+v", rep)
 	}
 	if err := h.svc.Reconcile(t.Context(), &events.PubSubMessage{ID: "m2", Data: []byte(`{"since": 5}`)}); err == nil {
 		t.Error("malformed body accepted")
+	}
+}
+
+// fakeEventList serves GET /v1/events as Stripe does: newest first, the
+// created[gte] and created[lt] filters, limit and starting_after. It
+// records each request's query.
+type fakeEventList struct {
+	mu      sync.Mutex
+	events  []map[string]any // newest first
+	queries []url.Values
+}
+
+func (f *fakeEventList) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet || r.URL.Path != "/v1/events" {
+		http.Error(w, `{"error":{"type":"invalid_request_error","message":"not faked"}}`, http.StatusNotFound)
+		return
+	}
+	q := r.URL.Query()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queries = append(f.queries, q)
+	bound := func(k string) (int64, bool) {
+		v := q.Get(k)
+		n, err := strconv.ParseInt(v, 10, 64)
+		return n, v != "" && err == nil
+	}
+	limit, ok := bound("limit")
+	if !ok {
+		limit = 10
+	}
+	var page []map[string]any
+	more := false
+	after := q.Get("starting_after")
+	skipping := after != ""
+	for _, ev := range f.events {
+		c := ev["created"].(int64)
+		if gte, ok := bound("created[gte]"); ok && c < gte {
+			continue
+		}
+		if lt, ok := bound("created[lt]"); ok && c >= lt {
+			continue
+		}
+		if skipping {
+			skipping = ev["id"] != after
+			continue
+		}
+		if int64(len(page)) == limit {
+			more = true
+			break
+		}
+		page = append(page, ev)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"object": "list", "url": "/v1/events", "has_more": more, "data": page})
+}
+
+// TestReplayBudgetResumesAtCheckpoint replays 40 missing events (pairs
+// sharing a second, spread over three days) with a run budget of a few
+// events: each run stops early, stores a checkpoint later than the last
+// one, and the next run resumes there, until a run gets through the
+// window. Every event is taken into effect once (one inbox attempt each):
+// none skipped, none replayed twice; what a run lists again (the events of
+// the second it stopped in) is found in the inbox.
+func TestReplayBudgetResumesAtCheckpoint(t *testing.T) {
+	h := newHarness(t)
+	const n = 40
+	fake := &fakeEventList{}
+	base := testNow.Add(-72 * time.Hour).Unix()
+	for i := n - 1; i >= 0; i-- {
+		id := fmt.Sprintf("evt_budget_%02d", i)
+		raw := event(id, "plan.created", base+int64(i/2)*12600, map[string]any{"id": fmt.Sprintf("plan_%02d", i), "object": "plan"})
+		var ev map[string]any
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&ev); err != nil {
+			t.Fatal(err)
+		}
+		created, _ := ev["created"].(json.Number).Int64()
+		ev["created"] = created
+		fake.events = append(fake.events, ev)
+	}
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	h.svc.Stripe = NewStripe("sk_test_123", srv.URL, nil)
+	// Each reading of the clock is a second later.
+	var ticks atomic.Int64
+	h.svc.Now = func() time.Time { return testNow.Add(time.Duration(ticks.Add(1)) * time.Second) }
+
+	var total ReplayReport
+	prev := time.Time{}
+	runs := 0
+	for ; runs < 3*n; runs++ {
+		start := h.svc.Now()
+		rep, err := h.svc.replayWithin(t.Context(), time.Time{}, 5*time.Second)
+		if err != nil {
+			t.Fatalf("run %d: %v", runs, err)
+		}
+		if runs > 0 && !rep.Since.Equal(prev) {
+			t.Errorf("run %d started at %v, want the checkpoint %v", runs, rep.Since, prev)
+		}
+		total.Listed += rep.Listed
+		total.Present += rep.Present
+		total.Replayed += rep.Replayed
+		total.Skipped += rep.Skipped
+		total.Failed += rep.Failed
+		var j model.Job
+		if !h.get("jobs/"+ReconcileJob, &j) {
+			t.Fatalf("run %d stored no checkpoint", runs)
+		}
+		cp, _ := j.Checkpoint["since"].(time.Time)
+		if !cp.Equal(rep.Checkpoint) {
+			t.Errorf("run %d: stored checkpoint %v, reported %v", runs, cp, rep.Checkpoint)
+		}
+		if rep.Done {
+			if want := start.Add(-reconcileOverlap); cp.Before(want.Add(-time.Second)) || cp.After(want.Add(time.Second)) {
+				t.Errorf("last run's checkpoint %v, want about %v", cp, want)
+			}
+			break
+		}
+		if !cp.After(rep.Since) {
+			t.Fatalf("run %d stopped early without advancing: since %v, checkpoint %v", runs, rep.Since, cp)
+		}
+		prev = cp
+	}
+	t.Logf("%d runs, %d list requests, %+v", runs+1, len(fake.queries), total)
+	if runs < 3 {
+		t.Errorf("%d runs: the budget did not stop any run early", runs+1)
+	}
+	if total.Replayed != n || total.Skipped != 0 || total.Failed != 0 || total.Present+total.Replayed != total.Listed {
+		t.Errorf("over %d runs: %+v, want %d replayed", runs+1, total, n)
+	}
+	if got := h.count("webhook_events"); got != n {
+		t.Errorf("%d inbox records, want %d", got, n)
+	}
+	for _, ev := range fake.events {
+		var rec model.WebhookEvent
+		if !h.get("webhook_events/"+ev["id"].(string), &rec) {
+			t.Errorf("%s never replayed", ev["id"])
+			continue
+		}
+		if rec.Attempts != 1 || rec.Status != StatusIgnored {
+			t.Errorf("%s: status %s after %d attempts, want ignored after 1", ev["id"], rec.Status, rec.Attempts)
+		}
 	}
 }
 
@@ -79,7 +238,7 @@ func TestReplayProcessesMissingEvents(t *testing.T) {
 	}
 	var rep ReplayReport
 	var oldest time.Time
-	h.svc.replay(t.Context(), evs, &rep, &oldest)
+	h.svc.replay(t.Context(), evs, &rep, &oldest, nil)
 	if rep.Listed != 4 || rep.Present != 1 || rep.Replayed != 1 || rep.Skipped != 2 || rep.Failed != 0 {
 		t.Errorf("report = %+v", rep)
 	}

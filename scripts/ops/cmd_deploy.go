@@ -1,14 +1,20 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	functions "github.com/innerjourney/functions"
+	"github.com/innerjourney/functions/functions/payouts"
 	"github.com/innerjourney/functions/shared/config"
 )
 
@@ -27,29 +33,309 @@ var ttlFields = [][2]string{
 // secretName is the Secret Manager name of an environment variable.
 func secretName(env string) string { return strings.ReplaceAll(strings.ToLower(env), "_", "-") }
 
-// deployPlan returns the commands that deploy the functions named in only
-// (all when empty), with their topics and scheduler jobs, and (when all)
-// the Firestore rules, indexes and TTL policies.
-func deployPlan(project, region string, only []string) ([][]string, error) {
+// requiredVars are the non-secret variables without which a function
+// cannot do its work (its service's cfg.Require): the deploy stops before
+// deploying anything when one of the functions it deploys lacks one.
+// TestRequiredVarsMatchRequireCalls keeps the table in step with the
+// cfg.Require calls of the functions' code. (Secrets need no entry: a
+// missing secret fails its mount.)
+var requiredVars = map[string][]string{
+	// payouts.NewFortnoxClient: cfg.Require("FORTNOX_CLIENT_ID", …).
+	"fortnoxSync": {"FORTNOX_CLIENT_ID"},
+}
+
+// optionalSecrets are the secrets a function works without, with what
+// happens then. The deploy mounts each one only when its latest version
+// exists in Secret Manager, so that a project without one still deploys
+// every function, the rules and the indexes.
+var optionalSecrets = map[string]string{
+	"GEMINI_API_KEY":        "reflection analysis uses the offline analyzer (or Vertex AI with GEMINI_VERTEX_PROJECT)",
+	"IJ_ONCALL_WEBHOOK_URL": "wellbeing alerts are logged at CRITICAL instead of delivered",
+	"FORTNOX_REFRESH_TOKEN": "read only by the refresh-token flow (FORTNOX_TENANT_ID unset), until a token is stored in Firestore",
+}
+
+// managedVars are set by the deploy itself from its flags; an env file
+// may not set them.
+var managedVars = map[string]string{
+	"GOOGLE_CLOUD_PROJECT": "--project",
+	"IJ_REGION":            "--region",
+}
+
+// localVars only make sense on a developer's machine (emulators, mocks,
+// the ops CLI); they never reach a deployed function.
+var localVars = map[string]bool{
+	"FIRESTORE_EMULATOR_HOST":     true,
+	"FIREBASE_AUTH_EMULATOR_HOST": true,
+	"PUBSUB_EMULATOR_HOST":        true,
+	"STORAGE_EMULATOR_HOST":       true,
+	"STRIPE_API_URL":              true,
+	"GEMINI_BASE_URL":             true,
+	"ANALYSIS_PROVIDER":           true,
+}
+
+// deployLookupEnv reads the deployer's environment (tests replace it:
+// the emulator harness sets emulator hosts in the test process).
+var deployLookupEnv = os.LookupEnv
+
+// deployVar is one non-secret variable given to the deployed functions.
+type deployVar struct {
+	Value  string
+	Source string // "--project", "--region", "default", an env file's name, or "environment"
+}
+
+// deployment is what one run of the deploy command deploys.
+type deployment struct {
+	project, region string
+	// funcs are the functions to deploy; all is true when none was named
+	// (then the rules, indexes and TTL policies are deployed too).
+	funcs []functions.Function
+	all   bool
+	// vars are the non-secret variables every deployed function gets
+	// (through envFile, a generated --env-vars-file).
+	vars    map[string]deployVar
+	envFile string
+	// absent are the optional secrets not in Secret Manager: not mounted.
+	absent map[string]bool
+	// firebase is the firebase-tools executable.
+	firebase string
+}
+
+// selectFunctions returns the registered functions named in only, or all
+// of them when only is empty.
+func selectFunctions(only []string) ([]functions.Function, error) {
+	all := functions.Registry()
+	if len(only) == 0 {
+		return all, nil
+	}
 	want := map[string]bool{}
 	for _, n := range only {
 		want[n] = true
 	}
-	var cmds [][]string
-	topics := map[string]bool{}
-	found := map[string]bool{}
-	for _, f := range functions.Registry() {
-		if len(want) > 0 && !want[f.Name] {
+	var out []functions.Function
+	for _, f := range all {
+		if want[f.Name] {
+			out = append(out, f)
+			delete(want, f.Name)
+		}
+	}
+	for _, n := range only {
+		if want[n] {
+			return nil, fmt.Errorf("no function named %q", n)
+		}
+	}
+	return out, nil
+}
+
+// configVar returns the documentation of a configuration variable.
+func configVar(name string) (config.Var, bool) {
+	for _, v := range config.Vars {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return config.Var{}, false
+}
+
+// parseEnvFile reads KEY=VALUE lines (blank lines and # comments are
+// ignored; one pair of matching quotes around a value is removed) and
+// checks each key: a known, non-secret variable that a deployed function
+// reads and the deploy does not set itself. Errors name the file, the line
+// and the key, never a value.
+func parseEnvFile(r io.Reader, name string) (map[string]string, error) {
+	out := map[string]string{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		found[f.Name] = true
+		key, val, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" {
+			return nil, fmt.Errorf("%s:%d: want KEY=VALUE", name, n)
+		}
+		v, known := configVar(key)
+		switch {
+		case !known:
+			return nil, fmt.Errorf("%s:%d: unknown variable %s (the functions read: go run ./scripts/ops env)", name, n, key)
+		case v.Secret:
+			return nil, fmt.Errorf("%s:%d: %s is a secret: keep it in Secret Manager as %s, not in a file", name, n, key, secretName(key))
+		case managedVars[key] != "":
+			return nil, fmt.Errorf("%s:%d: %s is set by the deploy from %s", name, n, key, managedVars[key])
+		case localVars[key]:
+			return nil, fmt.Errorf("%s:%d: %s is for local development only", name, n, key)
+		}
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("%s:%d: %s is set twice", name, n, key)
+		}
+		val = strings.TrimSpace(val)
+		if len(val) >= 2 && (val[0] == '"' || val[0] == '\'') && val[len(val)-1] == val[0] {
+			val = val[1 : len(val)-1]
+		}
+		out[key] = val
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// deployVars returns the non-secret variables of the deployed functions:
+// GOOGLE_CLOUD_PROJECT and IJ_REGION from the flags, IJ_ENV production
+// unless set otherwise, then every other non-secret variable of
+// config.Vars set in the env file (file, named fileName) or, failing that,
+// in the environment (lookup). Local-only variables are never passed, and
+// an environment set up for the local stack (an emulator host is set) is
+// refused rather than half used. The result is validated as the functions
+// will read it.
+func deployVars(project, region string, file map[string]string, fileName string, lookup func(string) (string, bool)) (map[string]deployVar, error) {
+	var local []string
+	for name := range localVars {
+		if v, ok := lookup(name); ok && v != "" && strings.HasSuffix(name, "_HOST") {
+			local = append(local, name)
+		}
+	}
+	if len(local) > 0 {
+		sort.Strings(local)
+		return nil, fmt.Errorf("the environment is set up for the local stack (%s): deploy from a shell without it, "+
+			"since non-secret variables set in the environment are passed to the functions", strings.Join(local, ", "))
+	}
+	vars := map[string]deployVar{
+		"GOOGLE_CLOUD_PROJECT": {project, "--project"},
+		"IJ_REGION":            {region, "--region"},
+		"IJ_ENV":               {"production", "default"},
+	}
+	for _, v := range config.Vars {
+		if v.Secret || localVars[v.Name] || managedVars[v.Name] != "" {
+			continue
+		}
+		if val, ok := file[v.Name]; ok && val != "" {
+			vars[v.Name] = deployVar{val, fileName}
+		} else if val, ok := lookup(v.Name); ok && strings.TrimSpace(val) != "" {
+			vars[v.Name] = deployVar{strings.TrimSpace(val), "environment"}
+		}
+	}
+	if env := vars["IJ_ENV"].Value; env != "production" && env != "staging" {
+		return nil, fmt.Errorf("IJ_ENV=%s (%s): deployed functions run as production or staging", env, vars["IJ_ENV"].Source)
+	}
+	look := func(k string) (string, bool) { v, ok := vars[k]; return v.Value, ok }
+	if _, err := config.Load(look); err != nil {
+		return nil, fmt.Errorf("configuration to deploy: %w", err)
+	}
+	if _, err := payouts.LoadSettings(look); err != nil {
+		return nil, fmt.Errorf("configuration to deploy: %w", err)
+	}
+	return vars, nil
+}
+
+// missingRequired lists, for each function in funcs, the required
+// variables (requiredVars) that vars lacks, as "function: VAR, VAR".
+func missingRequired(funcs []functions.Function, vars map[string]deployVar) []string {
+	var out []string
+	for _, f := range funcs {
+		var miss []string
+		for _, v := range requiredVars[f.Name] {
+			if vars[v].Value == "" {
+				miss = append(miss, v)
+			}
+		}
+		if len(miss) > 0 {
+			out = append(out, f.Name+" needs "+strings.Join(miss, ", "))
+		}
+	}
+	return out
+}
+
+// envVarsYAML is vars as the YAML of gcloud's --env-vars-file: one
+// "KEY: value" line per variable, each value a double-quoted scalar (a
+// JSON string is one), so commas, colons and quotes survive.
+func envVarsYAML(vars map[string]deployVar) []byte {
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b bytes.Buffer
+	for _, k := range names {
+		var q bytes.Buffer
+		enc := json.NewEncoder(&q)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(vars[k].Value) // a string always encodes
+		fmt.Fprintf(&b, "%s: %s\n", k, strings.TrimSpace(q.String()))
+	}
+	return b.Bytes()
+}
+
+// moduleRoot returns the nearest directory at or above dir holding go.mod
+// ("" when none).
+func moduleRoot(dir string) string {
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return ""
+		}
+		dir = up
+	}
+}
+
+// firebaseBin returns the firebase-tools that scripts/install.sh installs
+// (.tools/node_modules/.bin/firebase in the repository), else "firebase"
+// from PATH.
+func firebaseBin() string {
+	if wd, err := os.Getwd(); err == nil {
+		if root := moduleRoot(wd); root != "" {
+			p := filepath.Join(root, ".tools", "node_modules", ".bin", "firebase")
+			if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+				return p
+			}
+		}
+	}
+	return "firebase"
+}
+
+// optionalSecretsOf returns the optional secrets that funcs mount, sorted.
+func optionalSecretsOf(funcs []functions.Function) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range funcs {
+		for _, s := range f.Secrets {
+			if optionalSecrets[s] != "" && !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// secretProbe is the command that succeeds when the secret of variable
+// env has a latest version in Secret Manager (what --set-secrets …:latest
+// mounts).
+func secretProbe(project, env string) []string {
+	return []string{"gcloud", "secrets", "versions", "describe", "latest",
+		"--secret=" + secretName(env), "--project=" + project, "--format=value(name)"}
+}
+
+// plan returns the commands of the deployment: per function its topic,
+// its deployment, its wiring and its scheduler job, then (when all) the
+// Firestore rules, indexes and TTL policies.
+func (d *deployment) plan() [][]string {
+	var cmds [][]string
+	topics := map[string]bool{}
+	project, region := d.project, d.region
+	for _, f := range d.funcs {
 		if f.Topic != "" && !topics[f.Topic] {
 			topics[f.Topic] = true
 			cmds = append(cmds, []string{"sh", "-c", fmt.Sprintf(
 				"gcloud pubsub topics describe %s --project=%s >/dev/null 2>&1 || gcloud pubsub topics create %s --project=%s",
 				f.Topic, project, f.Topic, project)})
 		}
-		cmds = append(cmds, deployFunction(project, region, f))
+		cmds = append(cmds, d.deployFunction(f))
 		cmds = append(cmds, wiring(project, region, f)...)
 		if f.Schedule != "" {
 			zone := f.ScheduleZone
@@ -68,19 +354,18 @@ func deployPlan(project, region string, only []string) ([][]string, error) {
 				job, region, project, job, args, job, args)})
 		}
 	}
-	for _, n := range only {
-		if !found[n] {
-			return nil, fmt.Errorf("no function named %q", n)
+	if d.all {
+		fb := d.firebase
+		if fb == "" {
+			fb = "firebase"
 		}
-	}
-	if len(want) == 0 {
-		cmds = append(cmds, []string{"firebase", "deploy", "--only", "firestore", "--project", project, "--non-interactive"})
+		cmds = append(cmds, []string{fb, "deploy", "--only", "firestore", "--project", project, "--non-interactive"})
 		for _, t := range ttlFields {
 			cmds = append(cmds, []string{"gcloud", "firestore", "fields", "ttls", "update", t[1],
 				"--collection-group=" + t[0], "--enable-ttl", "--project=" + project, "--async"})
 		}
 	}
-	return cmds, nil
+	return cmds
 }
 
 // authDeleteLogFilter selects the Identity Platform audit entries of
@@ -114,16 +399,20 @@ func wiring(project, region string, f functions.Function) [][]string {
 	return nil
 }
 
-func deployFunction(project, region string, f functions.Function) []string {
+// deployFunction is the gcloud command that deploys f: its trigger and
+// limits, every non-secret variable through the generated env-vars file
+// (which, like --set-env-vars, replaces what the function had), and its
+// secrets by name from Secret Manager (absent optional ones left out).
+func (d *deployment) deployFunction(f functions.Function) []string {
 	c := []string{"gcloud", "functions", "deploy", f.Name, "--gen2", "--runtime=go126",
-		"--region=" + region, "--project=" + project, "--source=.", "--entry-point=" + f.Name}
+		"--region=" + d.region, "--project=" + d.project, "--source=.", "--entry-point=" + f.Name}
 	switch f.Trigger {
 	case functions.HTTP, functions.Callable:
 		// Callables verify Firebase ID tokens; the webhook verifies Stripe
 		// signatures: both must be reachable without IAM.
 		c = append(c, "--trigger-http", "--allow-unauthenticated")
 	case functions.Firestore:
-		c = append(c, "--trigger-location="+region,
+		c = append(c, "--trigger-location="+d.region,
 			"--trigger-event-filters=type="+f.EventType,
 			"--trigger-event-filters=database=(default)",
 			"--trigger-event-filters-path-pattern=document="+f.Document)
@@ -142,15 +431,18 @@ func deployFunction(project, region string, f functions.Function) []string {
 	if f.Timeout > 0 {
 		c = append(c, fmt.Sprintf("--timeout=%ds", int(f.Timeout.Seconds())))
 	}
-	c = append(c, "--set-env-vars=IJ_ENV=production,IJ_REGION="+region+",GOOGLE_CLOUD_PROJECT="+project)
-	if len(f.Secrets) > 0 {
-		s := append([]string(nil), f.Secrets...)
-		sort.Strings(s)
-		var parts []string
-		for _, v := range s {
+	c = append(c, "--env-vars-file="+d.envFile)
+	var parts []string
+	for _, v := range f.Secrets {
+		if !d.absent[v] {
 			parts = append(parts, v+"="+secretName(v)+":latest")
 		}
+	}
+	sort.Strings(parts)
+	if len(parts) > 0 {
 		c = append(c, "--set-secrets="+strings.Join(parts, ","))
+	} else if len(f.Secrets) > 0 {
+		c = append(c, "--clear-secrets")
 	}
 	return c
 }
@@ -170,9 +462,10 @@ func shellQuote(args []string) string {
 }
 
 func runDeploy(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlags(env, "deploy", "deploy --project P [--region R] [--dry-run] [NAME …]")
+	fs := newFlags(env, "deploy", "deploy --project P [--region R] [--env-file FILE] [--dry-run] [NAME …]")
 	project := fs.String("project", os.Getenv("GOOGLE_CLOUD_PROJECT"), "target project (required)")
 	region := fs.String("region", envOr("IJ_REGION", "europe-north1"), "region")
+	envFile := fs.String("env-file", "", "KEY=VALUE lines of non-secret variables for the functions (they take precedence over the environment)")
 	dry := fs.Bool("dry-run", false, "print the commands instead of running them")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -180,9 +473,51 @@ func runDeploy(ctx context.Context, env *cmdEnv, args []string) error {
 	if *project == "" {
 		return fmt.Errorf("--project is required")
 	}
-	cmds, err := deployPlan(*project, *region, fs.Args())
+	d, err := newDeployment(*project, *region, *envFile, fs.Args(), deployLookupEnv)
 	if err != nil {
 		return err
+	}
+	d.firebase = firebaseBin()
+
+	// The variables file, written for gcloud and removed afterwards.
+	tmp, err := os.MkdirTemp("", "ij-deploy-")
+	if err != nil {
+		return fmt.Errorf("env-vars file: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	d.envFile = filepath.Join(tmp, "env.yaml")
+	if err := os.WriteFile(d.envFile, envVarsYAML(d.vars), 0o600); err != nil {
+		return fmt.Errorf("env-vars file: %w", err)
+	}
+	fmt.Fprintf(env.stdout, "# %s (written for this run, removed after it): the non-secret variables of every function deployed\n", d.envFile)
+	for _, line := range strings.Split(strings.TrimSpace(string(envVarsYAML(d.vars))), "\n") {
+		k, _, _ := strings.Cut(line, ":")
+		fmt.Fprintf(env.stdout, "#   %s   (%s)\n", line, d.vars[k].Source)
+	}
+
+	// Optional secrets: mounted only when present.
+	d.absent = map[string]bool{}
+	for _, s := range optionalSecretsOf(d.funcs) {
+		probe := secretProbe(d.project, s)
+		fmt.Fprintf(env.stdout, "%s   # optional %s: mounted only if this succeeds\n", shellQuote(probe), s)
+		if *dry {
+			continue
+		}
+		cmd := exec.CommandContext(ctx, probe[0], probe[1:]...)
+		if err := cmd.Run(); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			d.absent[s] = true
+			fmt.Fprintf(env.stdout, "# %s is not in Secret Manager: not mounted (%s)\n", secretName(s), optionalSecrets[s])
+		}
+	}
+
+	cmds := d.plan()
+	if !*dry {
+		if err := checkExecutables(cmds); err != nil {
+			return err
+		}
 	}
 	for _, c := range cmds {
 		fmt.Fprintln(env.stdout, shellQuote(c))
@@ -199,10 +534,60 @@ func runDeploy(ctx context.Context, env *cmdEnv, args []string) error {
 		var secrets []string
 		for _, v := range config.Vars {
 			if v.Secret {
-				secrets = append(secrets, v.Name+" → secret "+secretName(v.Name))
+				note := ""
+				if optionalSecrets[v.Name] != "" {
+					note = " (optional)"
+				}
+				secrets = append(secrets, v.Name+" → secret "+secretName(v.Name)+note)
 			}
 		}
 		fmt.Fprintf(env.stdout, "# secrets expected in Secret Manager: %s\n", strings.Join(secrets, "; "))
+	}
+	return nil
+}
+
+// newDeployment selects the functions named in only (all when empty),
+// gathers their non-secret variables (envFile, when not empty, then
+// lookup: see deployVars) and refuses, before anything is deployed, when a
+// function lacks a required variable.
+func newDeployment(project, region, envFile string, only []string, lookup func(string) (string, bool)) (*deployment, error) {
+	funcs, err := selectFunctions(only)
+	if err != nil {
+		return nil, err
+	}
+	var file map[string]string
+	if envFile != "" {
+		f, err := os.Open(envFile)
+		if err != nil {
+			return nil, fmt.Errorf("env file: %w", err)
+		}
+		defer f.Close()
+		if file, err = parseEnvFile(f, envFile); err != nil {
+			return nil, err
+		}
+	}
+	vars, err := deployVars(project, region, file, envFile, lookup)
+	if err != nil {
+		return nil, err
+	}
+	if miss := missingRequired(funcs, vars); len(miss) > 0 {
+		return nil, fmt.Errorf("nothing deployed: %s (set them in --env-file FILE or the environment)", strings.Join(miss, "; "))
+	}
+	return &deployment{project: project, region: region, funcs: funcs, all: len(only) == 0, vars: vars}, nil
+}
+
+// checkExecutables fails, naming the first missing one, unless every
+// command of cmds can be run, so that a deploy does not stop half way.
+func checkExecutables(cmds [][]string) error {
+	seen := map[string]bool{}
+	for _, c := range cmds {
+		if seen[c[0]] {
+			continue
+		}
+		seen[c[0]] = true
+		if _, err := exec.LookPath(c[0]); err != nil {
+			return fmt.Errorf("nothing deployed: %s is not installed (scripts/install.sh installs firebase-tools into .tools/; gcloud must be preinstalled): %w", c[0], err)
+		}
 	}
 	return nil
 }

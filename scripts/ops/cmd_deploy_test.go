@@ -1,0 +1,512 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	functions "github.com/innerjourney/functions"
+	"github.com/innerjourney/functions/functions/payments"
+	"github.com/innerjourney/functions/functions/payouts"
+	"github.com/innerjourney/functions/shared/config"
+)
+
+// testDeployer is the deployer's environment in this package's tests: the
+// emulator harness sets emulator hosts in the test process, which the
+// deploy rightly refuses, and the full plan needs FORTNOX_CLIENT_ID.
+var testDeployer = map[string]string{
+	"FORTNOX_CLIENT_ID": "fortnox-client-id",
+	"FORTNOX_TENANT_ID": "4711",
+}
+
+func init() { deployLookupEnv = lookupIn(testDeployer) }
+
+func lookupIn(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// withDeployer runs the rest of the test with env as the deployer's
+// environment.
+func withDeployer(t *testing.T, env map[string]string) {
+	t.Helper()
+	prev := deployLookupEnv
+	deployLookupEnv = lookupIn(env)
+	t.Cleanup(func() { deployLookupEnv = prev })
+}
+
+// testDeployment is a deployment of every function with the env-vars
+// file written to a temporary directory.
+func testDeployment(t *testing.T, envFile string, env map[string]string) *deployment {
+	t.Helper()
+	d, err := newDeployment("ij-prod", "europe-north1", envFile, nil, lookupIn(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.envFile = filepath.Join(t.TempDir(), "env.yaml")
+	if err := os.WriteFile(d.envFile, envVarsYAML(d.vars), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// readEnvVarsFile decodes a file written by envVarsYAML: "KEY: value"
+// lines whose values are double-quoted scalars, as YAML reads them (a
+// JSON string is a YAML double-quoted scalar).
+func readEnvVarsFile(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok || !strings.HasPrefix(v, `"`) {
+			t.Fatalf("env-vars file line %q is not KEY: \"value\"", line)
+		}
+		var s string
+		if err := json.Unmarshal([]byte(v), &s); err != nil {
+			t.Fatalf("env-vars file line %q: %v", line, err)
+		}
+		out[k] = s
+	}
+	return out
+}
+
+// prodEnv is the environment a deployed function starts with: exactly
+// what its `gcloud functions deploy` line gives it (the env-vars file
+// replaces every variable the function had before; --set-secrets mounts
+// the named secrets, given plausible values here).
+func prodEnv(t *testing.T, d *deployment, name string) map[string]string {
+	t.Helper()
+	for _, f := range d.funcs {
+		if f.Name != name {
+			continue
+		}
+		env := map[string]string{}
+		dummy := map[string]string{"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRETS": "whsec_x"}
+		for _, a := range d.deployFunction(f) {
+			switch {
+			case strings.HasPrefix(a, "--set-env-vars=") || strings.HasPrefix(a, "--update-env-vars="):
+				t.Errorf("%s: env vars passed on the command line (commas break, values print): %s", name, a)
+			case strings.HasPrefix(a, "--env-vars-file="):
+				for k, v := range readEnvVarsFile(t, strings.TrimPrefix(a, "--env-vars-file=")) {
+					env[k] = v
+				}
+			case strings.HasPrefix(a, "--set-secrets="):
+				for _, kv := range strings.Split(strings.TrimPrefix(a, "--set-secrets="), ",") {
+					k, _, _ := strings.Cut(kv, "=")
+					v := dummy[k]
+					if v == "" {
+						v = "secret-value"
+					}
+					env[k] = v
+				}
+			}
+		}
+		return env
+	}
+	t.Fatalf("%s is not deployed", name)
+	return nil
+}
+
+// TestFortnoxSyncGetsItsConfiguration: fortnoxSync, deployed by the plan
+// with the deployer's non-secret Fortnox settings, builds its Fortnox
+// client (payouts.NewFortnoxClient requires FORTNOX_CLIENT_ID, a plain
+// variable), and a value with commas reaches the function whole.
+func TestFortnoxSyncGetsItsConfiguration(t *testing.T) {
+	d := testDeployment(t, "", map[string]string{
+		"FORTNOX_CLIENT_ID":   "fortnox-client-id",
+		"FORTNOX_TENANT_ID":   "4711",
+		"IJ_CORS_ORIGINS":     "https://app.example.com,https://admin.example.com",
+		"PAYOUTS_PERIOD_DAYS": "7",
+	})
+	env := prodEnv(t, d, "fortnoxSync")
+	lookup := lookupIn(env)
+	cfg, err := config.Load(lookup)
+	if err != nil {
+		t.Fatalf("config.Load in fortnoxSync's production environment: %v", err)
+	}
+	st, err := payouts.LoadSettings(lookup)
+	if err != nil {
+		t.Fatalf("payouts.LoadSettings: %v", err)
+	}
+	if _, err := payouts.NewFortnoxClient(cfg, st, nil, time.Now); err != nil {
+		t.Errorf("fortnoxSync as deployed cannot create its Fortnox client: %v", err)
+	}
+	if cfg.Env != "production" || cfg.ProjectID != "ij-prod" || cfg.Region != "europe-north1" || cfg.FortnoxTenantID != "4711" {
+		t.Errorf("config = env %s, project %s, region %s, tenant %s", cfg.Env, cfg.ProjectID, cfg.Region, cfg.FortnoxTenantID)
+	}
+	if len(cfg.CORSOrigins) != 2 || st.PeriodDays != 7 {
+		t.Errorf("CORS origins %q, period %d days: values lost on the way", cfg.CORSOrigins, st.PeriodDays)
+	}
+}
+
+// TestDeployCommandsAreOnPath: the deploy runs each planned command by
+// name; every one must be found on a machine that scripts/install.sh
+// prepared (firebase-tools in .tools/node_modules/.bin only).
+func TestDeployCommandsAreOnPath(t *testing.T) {
+	d := testDeployment(t, "", testDeployer)
+	d.firebase = firebaseBin()
+	if err := checkExecutables(d.plan()); err != nil {
+		t.Error(err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := filepath.Join(moduleRoot(wd), ".tools", "node_modules", ".bin", "firebase")
+	if _, err := os.Stat(local); err == nil && d.firebase != local {
+		t.Errorf("deploy uses %s, not the repository's %s", d.firebase, local)
+	}
+}
+
+// TestParseEnvFile checks the env file's syntax and that only non-secret
+// variables the functions read, and the deploy does not set itself, pass.
+func TestParseEnvFile(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		want       map[string]string
+		err        string // part of the error; "" for none
+	}{
+		{name: "values, comments, quotes", file: "# prod\n\nFORTNOX_CLIENT_ID=abc\nIJ_CORS_ORIGINS=\"https://a.example,https://b.example\"\nexport LOG_LEVEL='warn'\nFORTNOX_TENANT_ID = 12 \n",
+			want: map[string]string{"FORTNOX_CLIENT_ID": "abc", "IJ_CORS_ORIGINS": "https://a.example,https://b.example", "LOG_LEVEL": "warn", "FORTNOX_TENANT_ID": "12"}},
+		{name: "value with equals sign", file: "IJ_STORAGE_BUCKET=a=b\n", want: map[string]string{"IJ_STORAGE_BUCKET": "a=b"}},
+		{name: "unknown key", file: "FORTNOX_CLIENTID=abc\n", err: "x.env:1: unknown variable FORTNOX_CLIENTID"},
+		{name: "secret key", file: "LOG_LEVEL=info\nSTRIPE_SECRET_KEY=sk_live_topsecret\n", err: "x.env:2: STRIPE_SECRET_KEY is a secret: keep it in Secret Manager as stripe-secret-key"},
+		{name: "managed key", file: "GOOGLE_CLOUD_PROJECT=other\n", err: "set by the deploy from --project"},
+		{name: "local key", file: "FIRESTORE_EMULATOR_HOST=127.0.0.1:8080\n", err: "local development only"},
+		{name: "duplicate", file: "LOG_LEVEL=info\nLOG_LEVEL=warn\n", err: "x.env:2: LOG_LEVEL is set twice"},
+		{name: "no equals sign", file: "LOG_LEVEL\n", err: "x.env:1: want KEY=VALUE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseEnvFile(strings.NewReader(tc.file), "x.env")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				if strings.Contains(err.Error(), "topsecret") {
+					t.Errorf("error prints a secret value: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Errorf("%s = %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+// TestDeployVars checks where the functions' non-secret variables come
+// from (flags, env file over environment) and what is refused.
+func TestDeployVars(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		file, env map[string]string
+		want      map[string]string // variable → value; "" means absent
+		err       string
+	}{
+		{name: "flags and defaults", want: map[string]string{"GOOGLE_CLOUD_PROJECT": "ij-prod", "IJ_REGION": "europe-north1", "IJ_ENV": "production", "LOG_LEVEL": ""}},
+		{name: "environment passes non-secret variables only",
+			env:  map[string]string{"FORTNOX_CLIENT_ID": "env-id", "GEMINI_VERTEX_PROJECT": "vx", "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_API_URL": "http://127.0.0.1:12111", "GOOGLE_CLOUD_PROJECT": "other", "IJ_REGION": "us-central1"},
+			want: map[string]string{"FORTNOX_CLIENT_ID": "env-id", "GEMINI_VERTEX_PROJECT": "vx", "STRIPE_SECRET_KEY": "", "STRIPE_API_URL": "", "GOOGLE_CLOUD_PROJECT": "ij-prod", "IJ_REGION": "europe-north1"}},
+		{name: "env file over environment",
+			file: map[string]string{"FORTNOX_CLIENT_ID": "file-id", "IJ_ENV": "staging"},
+			env:  map[string]string{"FORTNOX_CLIENT_ID": "env-id", "LOG_LEVEL": "warn"},
+			want: map[string]string{"FORTNOX_CLIENT_ID": "file-id", "IJ_ENV": "staging", "LOG_LEVEL": "warn"}},
+		{name: "local stack environment", env: map[string]string{"FIRESTORE_EMULATOR_HOST": "127.0.0.1:8080", "IJ_ENV": "development"},
+			err: "set up for the local stack (FIRESTORE_EMULATOR_HOST)"},
+		{name: "development", env: map[string]string{"IJ_ENV": "development"}, err: "IJ_ENV=development (environment)"},
+		{name: "bad log level", file: map[string]string{"LOG_LEVEL": "loud"}, err: "LOG_LEVEL must be"},
+		{name: "bad payout period", env: map[string]string{"PAYOUTS_PERIOD_DAYS": "two weeks"}, err: "PAYOUTS_PERIOD_DAYS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := deployVars("ij-prod", "europe-north1", tc.file, "prod.env", lookupIn(tc.env))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.want {
+				if got[k].Value != v {
+					t.Errorf("%s = %q (%s), want %q", k, got[k].Value, got[k].Source, v)
+				}
+			}
+			for k := range got {
+				if v, ok := configVar(k); !ok || v.Secret || localVars[k] {
+					t.Errorf("%s passed to the functions", k)
+				}
+			}
+		})
+	}
+}
+
+// TestDeployRefusesMissingRequiredVars: without FORTNOX_CLIENT_ID the
+// deploy of fortnoxSync (and so of everything) stops before any command,
+// naming the function and the variable; a function that does not need it
+// deploys.
+func TestDeployRefusesMissingRequiredVars(t *testing.T) {
+	withDeployer(t, map[string]string{})
+	for _, args := range [][]string{{}, {"fortnoxSync", "stripeWebhook"}} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), &cmdEnv{stdout: &out, stderr: &errb},
+			append([]string{"deploy", "--dry-run", "--project", "ij-prod"}, args...))
+		if code == 0 || !strings.Contains(errb.String(), "fortnoxSync needs FORTNOX_CLIENT_ID") {
+			t.Errorf("deploy %v: exit %d, %s", args, code, errb.String())
+		}
+		if strings.Contains(out.String(), "gcloud") {
+			t.Errorf("deploy %v printed commands before refusing: %s", args, out.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), &cmdEnv{stdout: &out, stderr: &errb},
+		[]string{"deploy", "--dry-run", "--project", "ij-prod", "stripeWebhook"}); code != 0 {
+		t.Errorf("stripeWebhook alone: exit %d, %s", code, errb.String())
+	}
+	// The same variable from an env file.
+	f := filepath.Join(t.TempDir(), "prod.env")
+	if err := os.WriteFile(f, []byte("FORTNOX_CLIENT_ID=from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run(context.Background(), &cmdEnv{stdout: &out, stderr: &errb},
+		[]string{"deploy", "--dry-run", "--project", "ij-prod", "--env-file", f, "fortnoxSync"}); code != 0 ||
+		!strings.Contains(out.String(), `FORTNOX_CLIENT_ID: "from-file"   (`+f+`)`) {
+		t.Errorf("fortnoxSync with --env-file: exit %d, %s %s", code, out.String(), errb.String())
+	}
+}
+
+// requireCall matches a Require call's arguments.
+var requireCall = regexp.MustCompile(`\.Require\(([^)]*)\)`)
+
+// TestRequiredVarsMatchRequireCalls keeps requiredVars in step with the
+// code: every non-secret variable that the functions' code (not the ops
+// CLI) requires is required of a function at deploy time, except what the
+// deploy always sets; every required variable is a non-secret one some
+// code requires; every function named exists.
+func TestRequiredVarsMatchRequireCalls(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	required := map[string][]string{} // variable → files
+	err = filepath.WalkDir(root, func(path string, e os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if e.IsDir() {
+			if strings.HasPrefix(e.Name(), ".") || rel == "scripts" || e.Name() == "testenv" || e.Name() == "node_modules" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range requireCall.FindAllStringSubmatch(string(b), -1) {
+			for _, arg := range strings.Split(m[1], ",") {
+				if name := strings.Trim(strings.TrimSpace(arg), `"`); name != "" {
+					required[name] = append(required[name], rel)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(required) == 0 {
+		t.Fatal("no cfg.Require call found: the scan is broken")
+	}
+	inTable := map[string]bool{}
+	registered := map[string]bool{}
+	for _, f := range functions.Registry() {
+		registered[f.Name] = true
+	}
+	for fn, vars := range requiredVars {
+		if !registered[fn] {
+			t.Errorf("requiredVars names %s, which is not registered", fn)
+		}
+		for _, v := range vars {
+			inTable[v] = true
+			if d, ok := configVar(v); !ok || d.Secret {
+				t.Errorf("requiredVars[%s] lists %s, not a non-secret variable", fn, v)
+			}
+			if len(required[v]) == 0 {
+				t.Errorf("requiredVars[%s] lists %s, which no code requires", fn, v)
+			}
+		}
+	}
+	for v, files := range required {
+		d, ok := configVar(v)
+		if !ok {
+			t.Errorf("%v require %s, which config.Vars does not list", files, v)
+			continue
+		}
+		if d.Secret || managedVars[v] != "" || inTable[v] {
+			continue
+		}
+		t.Errorf("%v require the non-secret %s: add the functions that need it to requiredVars", files, v)
+	}
+}
+
+// TestOptionalSecretsMountedWhenPresent: each optional secret is a
+// secret some function mounts; the dry run prints its check; an absent one
+// is left out of the mounts (with --clear-secrets when nothing is left)
+// while the function's other secrets stay; a required secret is always
+// mounted.
+func TestOptionalSecretsMountedWhenPresent(t *testing.T) {
+	d := testDeployment(t, "", testDeployer)
+	mounted := map[string]bool{}
+	for _, f := range d.funcs {
+		for _, s := range f.Secrets {
+			mounted[s] = true
+		}
+	}
+	for s := range optionalSecrets {
+		if v, ok := configVar(s); !ok || !v.Secret {
+			t.Errorf("optional secret %s is not a secret of config.Vars", s)
+		}
+		if !mounted[s] {
+			t.Errorf("optional secret %s is mounted by no function", s)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), &cmdEnv{stdout: &out, stderr: &errb}, []string{"deploy", "--dry-run", "--project", "ij-prod"}); code != 0 {
+		t.Fatalf("dry run: exit %d, %s", code, errb.String())
+	}
+	for _, s := range optionalSecretsOf(d.funcs) {
+		if !strings.Contains(out.String(), shellQuote(secretProbe("ij-prod", s))) {
+			t.Errorf("dry run does not print the check of %s", s)
+		}
+	}
+
+	d.absent = map[string]bool{"GEMINI_API_KEY": true, "FORTNOX_REFRESH_TOKEN": true, "IJ_ONCALL_WEBHOOK_URL": true}
+	lines := map[string]string{}
+	for _, f := range d.funcs {
+		lines[f.Name] = strings.Join(d.deployFunction(f), " ")
+	}
+	for _, tc := range []struct {
+		fn             string
+		want, unwanted []string
+	}{
+		{"onUserActivationWritten", []string{"--clear-secrets"}, []string{"GEMINI_API_KEY", "--set-secrets"}},
+		{"deliverWellbeingAlert", []string{"--clear-secrets"}, []string{"IJ_ONCALL_WEBHOOK_URL"}},
+		{"fortnoxSync", []string{"--set-secrets=FORTNOX_CLIENT_SECRET=fortnox-client-secret:latest,IJ_PSEUDONYM_KEY=ij-pseudonym-key:latest,STRIPE_SECRET_KEY=stripe-secret-key:latest"},
+			[]string{"FORTNOX_REFRESH_TOKEN", "--clear-secrets"}},
+		{"stripeWebhook", []string{"STRIPE_WEBHOOK_SECRETS=stripe-webhook-secrets:latest"}, []string{"--clear-secrets"}},
+	} {
+		for _, w := range tc.want {
+			if !strings.Contains(lines[tc.fn], w) {
+				t.Errorf("%s lacks %s: %s", tc.fn, w, lines[tc.fn])
+			}
+		}
+		for _, u := range tc.unwanted {
+			if strings.Contains(lines[tc.fn], u) {
+				t.Errorf("%s has %s: %s", tc.fn, u, lines[tc.fn])
+			}
+		}
+	}
+}
+
+// TestDeployDryRunPrintsNoSecretValue: secrets in the deployer's
+// environment are neither passed as plain variables nor printed; the dry
+// run names secrets only.
+func TestDeployDryRunPrintsNoSecretValue(t *testing.T) {
+	env := map[string]string{}
+	for k, v := range testDeployer {
+		env[k] = v
+	}
+	for _, v := range config.Vars {
+		if v.Secret {
+			env[v.Name] = "sk_live_VALUE_OF_" + v.Name
+		}
+	}
+	env["STRIPE_WEBHOOK_SECRETS"] = "whsec_VALUE_OF_STRIPE_WEBHOOK_SECRETS"
+	withDeployer(t, env)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), &cmdEnv{stdout: &out, stderr: &errb}, []string{"deploy", "--dry-run", "--project", "ij-prod"}); code != 0 {
+		t.Fatalf("dry run: exit %d, %s", code, errb.String())
+	}
+	if strings.Contains(out.String()+errb.String(), "VALUE_OF_") {
+		t.Errorf("dry run printed a secret value:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "STRIPE_SECRET_KEY=stripe-secret-key:latest") {
+		t.Error("dry run does not mount STRIPE_SECRET_KEY by name")
+	}
+}
+
+// TestEnvVarsYAMLRoundTrip: values with YAML's special characters come
+// back whole.
+func TestEnvVarsYAMLRoundTrip(t *testing.T) {
+	vars := map[string]deployVar{
+		"IJ_CORS_ORIGINS":   {Value: "https://a.example,https://b.example"},
+		"FORTNOX_CLIENT_ID": {Value: `id: with "quotes", #hash & <tags> 'single' \back`},
+		"LOG_LEVEL":         {Value: "true"},
+		"PAYOUTS_ZONE":      {Value: "Europe/Stockholm\nsecond line ü"},
+	}
+	path := filepath.Join(t.TempDir(), "env.yaml")
+	if err := os.WriteFile(path, envVarsYAML(vars), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := readEnvVarsFile(t, path)
+	for k, v := range vars {
+		if got[k] != v.Value {
+			t.Errorf("%s = %q, want %q", k, got[k], v.Value)
+		}
+	}
+	if py, err := exec.LookPath("python3"); err == nil {
+		// A real YAML parser, when this machine has one.
+		cmd := exec.Command(py, "-c", "import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", path)
+		if b, err := cmd.Output(); err == nil {
+			var parsed map[string]string
+			if err := json.Unmarshal(b, &parsed); err != nil {
+				t.Fatalf("PyYAML read %s: %v", b, err)
+			}
+			for k, v := range vars {
+				if parsed[k] != v.Value {
+					t.Errorf("PyYAML: %s = %q, want %q", k, parsed[k], v.Value)
+				}
+			}
+		}
+	}
+}
+
+// TestStripeReconcileTimeoutCoversItsBudget: stripeReconcile deploys with
+// a timeout that leaves Replay's budget room to save its checkpoint.
+func TestStripeReconcileTimeoutCoversItsBudget(t *testing.T) {
+	for _, f := range functions.Registry() {
+		if f.Name != "stripeReconcile" {
+			continue
+		}
+		if f.Timeout < payments.ReconcileBudget+time.Minute || f.Timeout > 540*time.Second {
+			t.Errorf("timeout %s, want at least the budget %s + 1 min and at most 540 s", f.Timeout, payments.ReconcileBudget)
+		}
+		return
+	}
+	t.Fatal("stripeReconcile is not registered")
+}
