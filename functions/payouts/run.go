@@ -337,11 +337,7 @@ func (s *Service) load(ctx context.Context, p *plan) error {
 		if !snap.Exists() {
 			return nil
 		}
-		prog, err := decodeProgram(snap)
-		if err != nil {
-			return nil // reported as "program not found" below; a bad document cannot be paid from
-		}
-		p.programs[snap.Ref.ID] = prog
+		p.programs[snap.Ref.ID] = decodeProgram(snap)
 		return nil
 	}); err != nil {
 		return err
@@ -409,13 +405,45 @@ func addPayment(p *plan, snap *firestore.DocumentSnapshot) error {
 	return nil
 }
 
-func decodeProgram(snap *firestore.DocumentSnapshot) (*model.Program, error) {
-	var prog model.Program
-	if err := snap.DataTo(&prog); err != nil {
-		return nil, err
+// decodeProgram reads the fields of a program the payouts use: the coaches
+// (the string elements of createdBy), coachSplits and commissionBps. The
+// rest of the document is written by its coaches and bounded by the rules
+// only in size, so a malformed field the payouts do not use (tags: [1])
+// must not keep a sale from being paid, as it does not keep the webhook
+// from recording it. A split or commission of the wrong type is kept as
+// an out-of-range value, so that Weights and CommissionBps reject it and
+// the payment is skipped with that reason. It never fails.
+func decodeProgram(snap *firestore.DocumentSnapshot) *model.Program {
+	data := snap.Data()
+	prog := &model.Program{ProgramID: snap.Ref.ID}
+	list, _ := data["createdBy"].([]any)
+	for _, v := range list {
+		if c, ok := v.(string); ok {
+			prog.CreatedBy = append(prog.CreatedBy, c)
+		}
 	}
-	prog.ProgramID = snap.Ref.ID
-	return &prog, nil
+	if splits, ok := data["coachSplits"].(map[string]any); ok {
+		prog.CoachSplits = make(map[string]int, len(splits))
+		for c, v := range splits {
+			prog.CoachSplits[c] = bpsOf(v)
+		}
+	} else if data["coachSplits"] != nil {
+		prog.CoachSplits = map[string]int{"": -1} // not a map: rejected by Weights
+	}
+	if v, ok := data["commissionBps"]; ok && v != nil {
+		b := bpsOf(v)
+		prog.CommissionBps = &b
+	}
+	return prog
+}
+
+// bpsOf is a stored basis-point value as an int, or -1 (out of range) when
+// it is not an integer.
+func bpsOf(v any) int {
+	if n, ok := v.(int64); ok && n >= 0 && n <= MaxBps {
+		return int(n)
+	}
+	return -1
 }
 
 // getEach reads refs in batches and calls fn for each snapshot.
@@ -567,7 +595,7 @@ func (s *Service) settleOne(ctx context.Context, p *plan, k key, id string, ids 
 				}
 				if pr := pm.ProgramID; pr != nil {
 					if j, ok := progIdx[*pr]; ok && snaps[j].Exists() {
-						c.program, _ = decodeProgram(snaps[j])
+						c.program = decodeProgram(snaps[j])
 					}
 				}
 			}
