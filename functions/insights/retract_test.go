@@ -141,7 +141,8 @@ func TestErasedAfterFanoutLeavesNoDocuments(t *testing.T) {
 }
 
 // TestRetractFailureIsRetryable: a clean-up that cannot delete returns a
-// retryable error (so the shard is redelivered and the clean-up repeated).
+// retryable error (for an erased user, the shard is then redelivered and
+// the clean-up repeated; see settle).
 func TestRetractFailureIsRetryable(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithCancel(h.ctx())
@@ -292,5 +293,92 @@ func TestOldShardSnapshotNotOfTheShardIgnored(t *testing.T) {
 	st, err := h.worker(data, MaxSnapshotAge+time.Minute)
 	if err != nil || st.Created != 1 {
 		t.Errorf("old message with a foreign snapshot: %+v %v", st, err)
+	}
+}
+
+// TestOptOutCleanupNotRepeatedOnRedelivery: an opted-out user's clean-up
+// is best-effort (service.go write, README "Erased or opted out
+// meanwhile"). A redelivery cannot tell what an earlier attempt wrote and
+// failed to delete from an insight delivered before the opt-out, which
+// must stay, so it deletes only what it created itself and succeeds.
+// Here the first attempt's clean-up deleted the insight and failed on the
+// notification: the fresh redelivery recreates the insight and retracts
+// it, and the notification stays.
+func TestOptOutCleanupNotRepeatedOnRedelivery(t *testing.T) {
+	h := newHarness(t)
+	h.put("u", user{zone: "Europe/Stockholm", optIn: true, due: atp("2026-11-21T06:00:00Z"), birth: "1990-05-15", focus: model.FocusCreativity})
+	data := h.fanoutOne()
+	// The first worker attempt's writes (same user, date and history:
+	// the same documents the worker writes).
+	if _, err := h.s.RunDate(h.ctx(), "2026-11-21", []string{"u"}); err != nil {
+		t.Fatal(err)
+	}
+	// The user opts out; the first attempt's clean-up deleted the insight,
+	// then failed on the notification.
+	if _, err := h.c.Doc("users/u").Update(h.ctx(), []firestore.Update{{Path: "insightsOptIn", Value: false}, {Path: "insightDueAt", Value: firestore.Delete}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.c.Doc("users/u/" + model.SubColInsights + "/2026-11-21").Delete(h.ctx()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := h.worker(data, 3*time.Minute)
+	if err != nil {
+		t.Fatalf("fresh redelivery: %v", err)
+	}
+	if st.Retracted != 1 || st.Created != 0 || st.Existing != 0 || st.Failed != 0 {
+		t.Errorf("stats %+v, want the recreated insight retracted", st)
+	}
+	if n := len(h.insights("u")); n != 0 {
+		t.Errorf("%d insights of the opted-out user left", n)
+	}
+	if _, err := h.c.Doc("users/u/" + model.SubColNotes + "/" + NotificationID("2026-11-21")).Get(h.ctx()); err != nil {
+		t.Errorf("the earlier attempt's notification: %v; a redelivery deletes only what it created", err)
+	}
+}
+
+// TestSettleOptOutCleanupFailureNotRetried: an opted-out user's failed
+// clean-up is logged, not returned (a redelivery would not repeat it): the
+// run's error stays nil and the user counts as delivered, not failed.
+func TestSettleOptOutCleanupFailureNotRetried(t *testing.T) {
+	rs := []retraction{{uid: "u", date: "2026-11-21", why: whyOptedOut, insight: true, note: true}}
+	ts := []*target{{uid: "u", created: true, noted: true}}
+	st := Stats{Users: 1, Created: 1}
+	var re runError
+	settle(rs, ts, []error{fault.Wrap(context.DeadlineExceeded, fault.Unavailable, "retract")}, &st, &re)
+	if re.err != nil {
+		t.Errorf("run error %v, want none", re.err)
+	}
+	if want := (Stats{Users: 1, Created: 1}); st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+	settle(rs, ts, []error{nil}, &st, &re)
+	if want := (Stats{Users: 1, Retracted: 1}); st != want || re.err != nil {
+		t.Errorf("after a successful clean-up: stats %+v, error %v; want %+v", st, re.err, want)
+	}
+}
+
+// TestErasedCleanupFailureRetryableAfterPermanentError: an erased user's
+// failed clean-up makes the run's error retryable even when an unrelated
+// user of the shard failed permanently first (only the first error used
+// to be kept, and a permanent one is not returned, so the shard was not
+// redelivered and the erased user's documents stayed).
+func TestErasedCleanupFailureRetryableAfterPermanentError(t *testing.T) {
+	var re runError
+	re.add(fault.Invalid("an unrelated user's permanent failure"))
+	rs := []retraction{erasedRetraction("gone", "2026-11-21"), {uid: "out", date: "2026-11-21", why: whyOptedOut, insight: true}}
+	ts := []*target{{uid: "gone", created: true}, {uid: "out", created: true}}
+	st := Stats{Users: 3, Created: 2, Failed: 1}
+	failed := fault.Wrap(context.DeadlineExceeded, fault.Unavailable, "retract")
+	settle(rs, ts, []error{failed, failed}, &st, &re)
+	if !fault.Retryable(re.err) {
+		t.Errorf("run error %v, want the erased user's retryable one", re.err)
+	}
+	if want := (Stats{Users: 3, Created: 1, Failed: 2}); st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+	// A later permanent error does not hide it either.
+	re.add(fault.Invalid("another permanent failure"))
+	if !fault.Retryable(re.err) {
+		t.Errorf("run error %v after a later permanent one", re.err)
 	}
 }

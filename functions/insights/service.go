@@ -629,7 +629,7 @@ func (s *Service) run(ctx context.Context, uids []string, known, old map[string]
 	}
 	s.generate(ctx, lib, targets)
 	st, err = s.write(ctx, targets, st)
-	if err == nil && goneErr != nil {
+	if goneErr != nil && !fault.Retryable(err) {
 		err = fault.Wrap(goneErr, fault.Unavailable, "insights: erased users not cleaned up")
 	}
 	return st, err
@@ -745,8 +745,13 @@ func (s *Service) generate(ctx context.Context, lib *Library, targets []*target)
 //     notification this run created are deleted; still opted in, all
 //     stays and the next tick finishes the advance.
 //
-// A clean-up that fails makes the run return a retryable error, so the
-// shard is redelivered and the clean-up repeated.
+// An erased user's clean-up that fails makes the run return a retryable
+// error (whatever else failed), so the shard is redelivered and the
+// clean-up repeated: a redelivery deletes the date's documents of an
+// erased user whoever wrote them. An opted-out user's clean-up is
+// best-effort: a redelivery cannot tell what an earlier attempt wrote and
+// failed to delete from an insight delivered before the opt-out (which
+// stays), so a failure is logged (ids only) and not retried.
 func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats, error) {
 	if len(targets) == 0 {
 		return st, nil
@@ -755,16 +760,14 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 	bw := s.Firestore.BulkWriter(ctx)
 	users := s.Firestore.Collection(model.ColUsers)
 	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
+		mu   sync.Mutex
+		errs runError
+		wg   sync.WaitGroup
 	)
 	fail := func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if firstErr == nil {
-			firstErr = err
-		}
+		errs.add(err)
 	}
 	advance := make([]*firestore.BulkWriterJob, len(targets))
 	for i, t := range targets {
@@ -863,8 +866,41 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 		}
 		undo, undone = append(undo, rs...), append(undone, ts...)
 	}
-	for i, err := range s.retract(ctx, undo) {
-		t := undone[i]
+	settle(undo, undone, s.retract(ctx, undo), &st, &errs)
+	if firstErr := errs.err; firstErr != nil {
+		slog.WarnContext(ctx, "insights: some writes failed", "failed", st.Failed, "error", firstErr.Error())
+		if fault.Retryable(firstErr) {
+			return st, fault.Wrap(firstErr, fault.Unavailable, fmt.Sprintf("insights: %d users not delivered", st.Failed))
+		}
+	}
+	return st, nil
+}
+
+// runError keeps the error a run returns: the first retryable one, else
+// the first one. A retryable failure (a transient write error, an erased
+// user's failed clean-up) must make the run return a retryable error even
+// when a permanent error came first, or the shard is not redelivered.
+type runError struct{ err error }
+
+func (e *runError) add(err error) {
+	if err != nil && (e.err == nil || !fault.Retryable(e.err) && fault.Retryable(err)) {
+		e.err = err
+	}
+}
+
+// settle counts the retractions of write's rare paths (rs, of targets ts,
+// with retract's errors errs) in st and keeps their errors in re. A
+// retracted user counts as Retracted instead of Created or Existing. An
+// erased user's failed clean-up counts as Failed and is kept (retryable:
+// the redelivery repeats it). An opted-out user's failed clean-up is
+// best-effort: retract logged it (ids only); it is neither kept nor
+// counted as Failed, and the user stays counted as delivered.
+func settle(rs []retraction, ts []*target, errs []error, st *Stats, re *runError) {
+	for i, err := range errs {
+		r, t := rs[i], ts[i]
+		if err != nil && r.why != whyErased {
+			continue // logged by retract
+		}
 		if t.existed {
 			st.Existing--
 		} else {
@@ -872,18 +908,11 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 		}
 		if err != nil {
 			st.Failed++
-			fail(err)
+			re.add(err)
 			continue
 		}
 		st.Retracted++
 	}
-	if firstErr != nil {
-		slog.WarnContext(ctx, "insights: some writes failed", "failed", st.Failed, "error", firstErr.Error())
-		if fault.Retryable(firstErr) {
-			return st, fault.Wrap(firstErr, fault.Unavailable, fmt.Sprintf("insights: %d users not delivered", st.Failed))
-		}
-	}
-	return st, nil
 }
 
 // recordDelivered is write's path for an insight that already existed (a
@@ -973,8 +1002,9 @@ func erasedRetraction(uid, date string) retraction {
 // retract deletes the documents of the retractions with one BulkWriter and
 // returns each one's error, nil when all its deletes succeeded (deleting a
 // missing document succeeds, so it can be repeated). The errors are
-// retryable: orphaned personal data must not stay because one attempt
-// failed. Only ids are logged.
+// retryable (fault.Unavailable): an erased user's orphaned personal data
+// must not stay because one attempt failed (see settle for the opted-out
+// users'). Only ids are logged.
 func (s *Service) retract(ctx context.Context, rs []retraction) []error {
 	if len(rs) == 0 {
 		return nil
@@ -1013,7 +1043,8 @@ func (s *Service) retract(ctx context.Context, rs []retraction) []error {
 		}
 		if errs[i] != nil {
 			errs[i] = fault.Wrap(errs[i], fault.Unavailable, "insights retract delivery")
-			slog.WarnContext(ctx, "insights: retracting a delivery failed", "uid", r.uid, "date", r.date, "reason", r.why, "error", errs[i].Error())
+			slog.WarnContext(ctx, "insights: retracting a delivery failed", "uid", r.uid, "date", r.date, "reason", r.why,
+				"repeated", r.why == whyErased, "error", errs[i].Error())
 			continue
 		}
 		slog.InfoContext(ctx, "insights: delivery retracted", "uid", r.uid, "date", r.date, "reason", r.why)

@@ -510,3 +510,163 @@ func TestStripeReconcileTimeoutCoversItsBudget(t *testing.T) {
 	}
 	t.Fatal("stripeReconcile is not registered")
 }
+
+// stubDeployRepo returns a copy of scripts/deploy.sh in a temporary
+// repository whose scripts/install.sh only records that it ran (in the
+// returned marker file), and a bin directory holding bash, dirname and a
+// stub go that records its working directory and arguments (in the
+// returned args file), for running deploy.sh with PATH=bin alone.
+func stubDeployRepo(t *testing.T) (repo, bin, marker, argsFile string) {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join(moduleRoot(wd), "scripts", "deploy.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	tmp := t.TempDir()
+	repo, bin = filepath.Join(tmp, "repo"), filepath.Join(tmp, "bin")
+	marker, argsFile = filepath.Join(tmp, "installed"), filepath.Join(tmp, "args")
+	for _, d := range []string{filepath.Join(repo, "scripts"), bin} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string]string{
+		filepath.Join(repo, "scripts", "deploy.sh"):  string(src),
+		filepath.Join(repo, "scripts", "install.sh"): "#!" + bash + "\necho \"$*\" > " + marker + "\n",
+		filepath.Join(bin, "go"):                     "#!" + bash + "\nprintf '%s\\n' \"$PWD\" \"$@\" > " + argsFile + "\n",
+	}
+	for p, s := range files {
+		if err := os.WriteFile(p, []byte(s), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tool := range []string{"bash", "dirname"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skipf("no %s", tool)
+		}
+		if err := os.Symlink(p, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return repo, bin, marker, argsFile
+}
+
+// TestDeployScriptArguments runs scripts/deploy.sh (with stubs for go and
+// scripts/install.sh) from a directory other than the repository: a
+// relative --env-file (both forms) reaches ops as an absolute path against
+// the caller's directory, and firebase-tools is installed only for a full
+// deploy (no function named) that is not a dry run and finds no firebase
+// (neither the repository's .tools/ one nor one on PATH).
+func TestDeployScriptArguments(t *testing.T) {
+	cases := []struct {
+		name     string
+		args     []string
+		firebase string // "tools": .tools/node_modules/.bin/firebase; "path": on PATH
+		want     []string
+		install  bool
+	}{
+		{"relative env file, dry run", []string{"--project", "p", "--env-file", "prod.env", "--dry-run"}, "",
+			[]string{"--project", "p", "--env-file", "{cwd}/prod.env", "--dry-run"}, false},
+		{"relative env file with =", []string{"--env-file=conf/prod.env", "-project=p", "-dry-run"}, "",
+			[]string{"--env-file={cwd}/conf/prod.env", "-project=p", "-dry-run"}, false},
+		{"absolute env file", []string{"-env-file", "/etc/ij.env", "--dry-run", "insightsWorker"}, "",
+			[]string{"-env-file", "/etc/ij.env", "--dry-run", "insightsWorker"}, false},
+		{"a name that looks like a path is not touched", []string{"--dry-run", "--project", "p", "--", "prod.env"}, "",
+			[]string{"--dry-run", "--project", "p", "--", "prod.env"}, false},
+		{"full deploy without firebase", []string{"--project", "p", "--env-file", "prod.env"}, "",
+			[]string{"--project", "p", "--env-file", "{cwd}/prod.env"}, true},
+		{"full deploy, dry-run=false", []string{"--dry-run=false", "--project", "p", "--"}, "",
+			[]string{"--dry-run=false", "--project", "p", "--"}, true},
+		{"named functions need no firebase", []string{"--project", "p", "insightsWorker", "insightsFanout"}, "",
+			[]string{"--project", "p", "insightsWorker", "insightsFanout"}, false},
+		{"named after --", []string{"--project", "p", "--", "insightsWorker"}, "",
+			[]string{"--project", "p", "--", "insightsWorker"}, false},
+		{"full deploy with the repository's firebase", []string{"--project", "p"}, "tools", []string{"--project", "p"}, false},
+		{"full deploy with firebase on PATH", []string{"--project", "p"}, "path", []string{"--project", "p"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			repo, bin, marker, argsFile := stubDeployRepo(t)
+			path := bin
+			switch c.firebase {
+			case "tools":
+				dir := filepath.Join(repo, ".tools", "node_modules", ".bin")
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "firebase"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			case "path":
+				dir := t.TempDir()
+				if err := os.WriteFile(filepath.Join(dir, "firebase"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				path = bin + string(os.PathListSeparator) + dir
+			}
+			cwd := t.TempDir()
+			cmd := exec.Command(filepath.Join(bin, "bash"), append([]string{filepath.Join(repo, "scripts", "deploy.sh")}, c.args...)...)
+			cmd.Dir, cmd.Env = cwd, []string{"PATH=" + path}
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("deploy.sh: %v\n%s", err, out)
+			}
+			got, err := os.ReadFile(argsFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{repo, "run", "./scripts/ops", "deploy"}
+			for _, a := range c.want {
+				want = append(want, strings.ReplaceAll(a, "{cwd}", cwd))
+			}
+			if g := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n"); strings.Join(g, "\x00") != strings.Join(want, "\x00") {
+				t.Errorf("go ran in and with %q, want %q", g, want)
+			}
+			_, err = os.Stat(marker)
+			if installed := err == nil; installed != c.install {
+				t.Errorf("firebase-tools installed: %v, want %v", installed, c.install)
+			}
+		})
+	}
+}
+
+// TestDeployScriptDryRunFromAnotherDirectory runs the real scripts/deploy.sh
+// (go run ./scripts/ops) from a temporary directory with a relative env
+// file: the dry run reads it.
+func TestDeployScriptDryRunFromAnotherDirectory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds ops")
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(moduleRoot(wd), "scripts", "deploy.sh")
+	cwd := t.TempDir()
+	if err := os.WriteFile(filepath.Join(cwd, "prod.env"), []byte("FORTNOX_CLIENT_ID=abc\nLOG_LEVEL=debug\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", script, "--project", "ij-prod", "--env-file=prod.env", "--dry-run")
+	cmd.Dir = cwd
+	for _, kv := range os.Environ() {
+		// The deploy refuses a shell set up for the local stack.
+		if k, _, _ := strings.Cut(kv, "="); !strings.HasSuffix(k, "_EMULATOR_HOST") && k != "FORTNOX_CLIENT_ID" && k != "LOG_LEVEL" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("deploy.sh --dry-run: %v\n%s", err, out)
+	}
+	if want := `LOG_LEVEL: "debug"   (` + filepath.Join(cwd, "prod.env") + `)`; !strings.Contains(string(out), want) {
+		t.Errorf("dry run output lacks %q:\n%s", want, out)
+	}
+}
