@@ -283,9 +283,13 @@ func grantedIn(tx *firestore.Transaction, c *firestore.Client, uid string) (bool
 // SourceKey returns the wellbeing source key of a journal entry's crisis
 // signal: "ua_" + the first 32 hex digits of the SHA-256 of the entry id,
 // ":" and the analysed content hash. The same entry with the same content
-// gives the same key (a replay never raises twice), and the key stays
-// short (< 120 bytes) and free of the entry id (which may embed a uid)
-// whatever the id's length.
+// gives the same key, and the protocol treats a reflection key it has seen
+// in any episode, even one acknowledged or expired, as a duplicate
+// (wellbeing.SourceReflection never reopens; only screening does), so a
+// replay never raises twice: not a redelivered event, and not one that
+// arrives after an ai_analysis revocation removed the stored analysis. The
+// key stays short (< 120 bytes) and free of the entry id (which may embed
+// a uid) whatever the id's length.
 func SourceKey(entryID, contentHash string) string {
 	sum := sha256.Sum256([]byte(entryID))
 	return "ua_" + hex.EncodeToString(sum[:16]) + ":" + contentHash

@@ -46,7 +46,11 @@ type GeminiConfig struct {
 // the offline analyzer; a response blocked for safety is treated as a
 // possible crisis. The offline analyzer always runs as well: its mood
 // shift is used as is, and its crisis detector is ORed with the model's
-// judgement. Safe for concurrent use.
+// judgement. A "crisis": true from the model is never dropped: not when
+// the answer that said it was malformed (a partial answer, asked again
+// and then answered offline), and not when a later attempt answers
+// "crisis": false (ReasonProviderFlag either way). Safe for concurrent
+// use.
 type Gemini struct {
 	cfg     GeminiConfig
 	offline *Offline
@@ -132,14 +136,22 @@ func (g *Gemini) Analyze(ctx context.Context, e Entry) (Result, error) {
 	if strings.TrimSpace(e.Text) == "" {
 		return base, nil // nothing for the model to read
 	}
-	out, modelVersion, err := g.generate(ctx, e, base.Language)
+	out, modelVersion, flagged, err := g.generate(ctx, e, base.Language)
 	switch {
 	case errors.Is(err, errSafetyBlock):
 		base.Fallback = "gemini_safety_block"
 		markCrisis(&base, ReasonProviderSafetyBlock)
+		if flagged {
+			markCrisis(&base, ReasonProviderFlag)
+		}
 		return base, nil
 	case err != nil:
 		base.Fallback = "gemini_error"
+		if flagged {
+			// A malformed answer said crisis: true. The rest of it is not
+			// used, but that flag is kept: err on the side of safety.
+			markCrisis(&base, ReasonProviderFlag)
+		}
 		return base, nil
 	}
 	res := base
@@ -156,7 +168,9 @@ func (g *Gemini) Analyze(ctx context.Context, e Entry) (Result, error) {
 	if themes := knownThemes(*out.KeyThemes); len(themes) > 0 {
 		res.KeyThemes = themes
 	}
-	if *out.Crisis {
+	if *out.Crisis || flagged {
+		// flagged: an earlier, malformed attempt said crisis: true. Once
+		// the model has flagged the text, a later "false" does not clear it.
 		markCrisis(&res, ReasonProviderFlag)
 	}
 	return res, nil
@@ -165,7 +179,9 @@ func (g *Gemini) Analyze(ctx context.Context, e Entry) (Result, error) {
 // geminiOutput is the JSON the model is asked for. Every field is required
 // (responseSchema); pointers tell a missing or null field from a zero
 // value, and parseOutput rejects an answer that lacks one, so that a
-// partial answer is never taken for a score of 0 or "no crisis".
+// partial answer is never taken for a score of 0 or "no crisis". The one
+// field read from a rejected answer is a crisis flag set to true (see
+// flagsCrisis).
 type geminiOutput struct {
 	SentimentScore *float64  `json:"sentimentScore"`
 	Magnitude      *float64  `json:"magnitude"`
@@ -195,14 +211,21 @@ func (o geminiOutput) missing() []string {
 	return m
 }
 
+// flagsCrisis reports whether the answer, complete or not, says
+// "crisis": true.
+func (o geminiOutput) flagsCrisis() bool { return o.Crisis != nil && *o.Crisis }
+
 var errSafetyBlock = errors.New("gemini: response blocked for safety")
 
 // generate asks the model, with per-attempt timeouts and bounded retries.
 // It returns errSafetyBlock when the prompt or the answer was blocked.
-func (g *Gemini) generate(ctx context.Context, e Entry, lang string) (geminiOutput, string, error) {
+// flagged reports that some attempt's answer, even a malformed one that
+// was asked again, said "crisis": true; it is meaningful with an error
+// too, and the caller keeps it whatever the final answer says.
+func (g *Gemini) generate(ctx context.Context, e Entry, lang string) (out geminiOutput, modelVersion string, flagged bool, err error) {
 	client, err := g.getClient(ctx)
 	if err != nil {
-		return geminiOutput{}, "", err
+		return geminiOutput{}, "", false, err
 	}
 	input, _ := json.Marshal(map[string]any{
 		"text": e.Text, "moodBefore": e.MoodBefore, "moodAfter": e.MoodAfter,
@@ -223,7 +246,7 @@ func (g *Gemini) generate(ctx context.Context, e Entry, lang string) (geminiOutp
 		if attempt > 1 {
 			jitter := time.Duration(float64(delay) * (0.75 + 0.5*rand.Float64()))
 			if err := g.sleep(ctx, jitter); err != nil {
-				return geminiOutput{}, "", err
+				return geminiOutput{}, "", flagged, err
 			}
 			delay = min(delay*2, 8*time.Second)
 		}
@@ -233,25 +256,26 @@ func (g *Gemini) generate(ctx context.Context, e Entry, lang string) (geminiOutp
 		if err != nil {
 			lastErr = fmt.Errorf("gemini: generate (attempt %d): %w", attempt, err)
 			if ctx.Err() != nil || !retryableGenAI(err) {
-				return geminiOutput{}, "", lastErr
+				return geminiOutput{}, "", flagged, lastErr
 			}
 			continue
 		}
 		if blocked(resp) {
-			return geminiOutput{}, "", errSafetyBlock
+			return geminiOutput{}, "", flagged, errSafetyBlock
 		}
 		out, err := parseOutput(resp)
+		flagged = flagged || out.flagsCrisis()
 		if err != nil {
-			lastErr = err // malformed answer: ask again
+			lastErr = err // malformed answer: ask again (its crisis flag is kept)
 			continue
 		}
 		mv := resp.ModelVersion
 		if mv == "" {
 			mv = g.cfg.Model
 		}
-		return out, mv, nil
+		return out, mv, flagged, nil
 	}
-	return geminiOutput{}, "", lastErr
+	return geminiOutput{}, "", flagged, lastErr
 }
 
 // blocked reports a prompt blocked by the safety filters or an answer
@@ -274,7 +298,9 @@ func blocked(resp *genai.GenerateContentResponse) bool {
 // parseOutput decodes the model's answer. It returns an error (a malformed
 // answer: generate asks again, then the offline analyzer answers) when
 // there is no candidate, the text is not a JSON object of the schema, or a
-// required field is missing or null.
+// required field is missing or null. With the error it returns what was
+// decoded, so that the caller can keep a "crisis": true (flagsCrisis) from
+// an answer it otherwise rejects; nothing else of it may be used.
 func parseOutput(resp *genai.GenerateContentResponse) (geminiOutput, error) {
 	var out geminiOutput
 	if len(resp.Candidates) == 0 || resp.Candidates[0].Content == nil {
@@ -292,7 +318,7 @@ func parseOutput(resp *genai.GenerateContentResponse) (geminiOutput, error) {
 		return out, fmt.Errorf("gemini: malformed answer: %w", err)
 	}
 	if m := out.missing(); len(m) > 0 {
-		return geminiOutput{}, fmt.Errorf("gemini: malformed answer: missing required %s", strings.Join(m, ", "))
+		return out, fmt.Errorf("gemini: malformed answer: missing required %s", strings.Join(m, ", "))
 	}
 	return out, nil
 }

@@ -278,6 +278,86 @@ func TestGeminiPartialAnswerFallsBack(t *testing.T) {
 	}
 }
 
+// TestGeminiMalformedAnswerKeepsCrisisFlag: an answer that says
+// "crisis": true is malformed when another field is missing (keyThemes
+// here), so it is asked again and then answered offline, but its crisis
+// flag is kept (ReasonProviderFlag) on whatever result is returned. Once
+// the model has flagged the text, a later complete "crisis": false does
+// not clear it: err on the side of safety. A partial "crisis": false adds
+// nothing. The text is one the offline rules do not catch. Regression:
+// after d5686a2 such an entry raised no wellbeing protocol.
+func TestGeminiMalformedAnswerKeepsCrisisFlag(t *testing.T) {
+	const text = "I'm at the bridge now."
+	partial := func(crisis any) fakeReply { // keyThemes missing
+		return answer(t, map[string]any{"sentimentScore": -0.8, "magnitude": 1, "label": "negative", "crisis": crisis})
+	}
+	complete := func(crisis bool) fakeReply {
+		return answer(t, map[string]any{"sentimentScore": -0.8, "magnitude": 1, "label": "negative",
+			"keyThemes": []string{"stress"}, "crisis": crisis})
+	}
+	badRequest := fakeReply{status: 400, body: `{"error":{"code":400,"message":"x","status":"INVALID_ARGUMENT"}}`}
+	tests := []struct {
+		name         string
+		replies      []fakeReply
+		wantProvider string
+		wantFallback string
+		wantCrisis   bool
+		wantReasons  []string
+		wantCalls    int32
+	}{
+		{"partial crisis true on every attempt", []fakeReply{partial(true)},
+			ProviderOffline, "gemini_error", true, []string{ReasonProviderFlag}, 3},
+		{"partial crisis true, then a complete crisis false", []fakeReply{partial(true), complete(false)},
+			ProviderGemini, "", true, []string{ReasonProviderFlag}, 2},
+		{"partial crisis true, then partial crisis false", []fakeReply{partial(true), partial(false)},
+			ProviderOffline, "gemini_error", true, []string{ReasonProviderFlag}, 3},
+		{"partial crisis true, then a non-retryable error", []fakeReply{partial(true), badRequest},
+			ProviderOffline, "gemini_error", true, []string{ReasonProviderFlag}, 2},
+		{"partial crisis true, then a safety block", []fakeReply{partial(true), {status: 200, body: `{"promptFeedback":{"blockReason":"SAFETY"}}`}},
+			ProviderOffline, "gemini_safety_block", true, []string{ReasonProviderSafetyBlock, ReasonProviderFlag}, 2},
+		{"crisis true beside a field of the wrong type", []fakeReply{answer(t, map[string]any{"sentimentScore": "very low",
+			"magnitude": 1, "label": "negative", "keyThemes": []string{}, "crisis": true})},
+			ProviderOffline, "gemini_error", true, []string{ReasonProviderFlag}, 3},
+		{"partial crisis false", []fakeReply{partial(false)},
+			ProviderOffline, "gemini_error", false, nil, 3},
+		{"partial crisis null", []fakeReply{partial(nil)},
+			ProviderOffline, "gemini_error", false, nil, 3},
+		{"partial crisis false, then a complete crisis false", []fakeReply{partial(false), complete(false)},
+			ProviderGemini, "", false, nil, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, f := newTestGemini(t, tt.replies...)
+			res, err := g.Analyze(context.Background(), Entry{Text: text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Provider != tt.wantProvider || res.Fallback != tt.wantFallback {
+				t.Errorf("provider %q fallback %q, want %q %q", res.Provider, res.Fallback, tt.wantProvider, tt.wantFallback)
+			}
+			if res.Crisis != tt.wantCrisis {
+				t.Fatalf("crisis %v (details %+v), want %v", res.Crisis, res.CrisisDetails, tt.wantCrisis)
+			}
+			if tt.wantCrisis {
+				if res.CrisisDetails == nil {
+					t.Fatal("crisis without details")
+				}
+				for _, r := range tt.wantReasons {
+					if !contains(res.CrisisDetails.Reasons, r) {
+						t.Errorf("reasons %v lack %s", res.CrisisDetails.Reasons, r)
+					}
+				}
+				if contains(res.CrisisDetails.Reasons, ReasonRules) {
+					t.Errorf("reasons %v: the offline rules caught the text; the test needs one they miss", res.CrisisDetails.Reasons)
+				}
+			}
+			if got := f.calls.Load(); got != tt.wantCalls {
+				t.Errorf("calls = %d, want %d", got, tt.wantCalls)
+			}
+		})
+	}
+}
+
 // TestGeminiGetsDetectedLanguage: the language sent to the model is the
 // one detected from the text, not the user's locale hint. Regression: an
 // en-SE user's Swedish entry was sent as "language": "en".

@@ -9,7 +9,8 @@
 //     wellbeing_events/{id}, where id is derived from the user, the source,
 //     Signal.SourceKey and the episode number (EpisodeEventID), so a
 //     duplicated or replayed source event never creates a second record
-//     while its episode is open. The record holds the trigger (instrument,
+//     while its episode is open, and a replayed reflection never creates
+//     one at all (see Episodes). The record holds the trigger (instrument,
 //     item values, rule ids, rule version), never text: a trigger value
 //     that is not id-like is redacted (SanitizeTrigger), never a reason to
 //     drop the signal. Its episodeId ("ep_<time>_<hash>") holds no uid.
@@ -39,9 +40,17 @@
 // whichever comes first. Signals during an open episode, from any source,
 // are folded into it (counted in users/{uid}/private/wellbeing) and raise no
 // new record, notification or alert. A signal after acknowledgment, or
-// after the window, opens a new episode — even the very signal that opened
-// an earlier one (the same answers given again weeks later): a human has
-// seen the first one, or has not seen it for a day and must be told again.
+// after the window, opens a new episode: a human has seen the first one,
+// or has not seen it for a day and must be told again. For screening that
+// holds even for the very signal that opened an earlier one (the same
+// answers given again weeks later: a new answer by the user). A
+// reflection signal whose source key was raised before, in any episode,
+// as its opener or folded into it, is a Duplicate instead: the key is the
+// entry id and its exact content hash, so it is the same text replayed
+// (a late redelivered event, say after a consent revocation removed the
+// stored analysis that guards the handler), never a new statement. The
+// reflection keys are remembered across episodes in the state document
+// (the newest 200).
 //
 // Only the server writes wellbeing_events, crisis_resources, notifications
 // and users/{uid}/private (the security rules deny clients).

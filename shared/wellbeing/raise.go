@@ -40,6 +40,10 @@ const StateDoc = "wellbeing"
 // maxSourceKeys bounds the source keys remembered per episode.
 const maxSourceKeys = 20
 
+// maxReflectionKeys bounds the reflection source keys remembered across
+// episodes (the newest are kept; about 100 bytes each).
+const maxReflectionKeys = 200
+
 // Source says what raised a signal.
 type Source string
 
@@ -59,10 +63,14 @@ type Signal struct {
 	// Source is screening or reflection (required).
 	Source Source
 	// SourceKey identifies the input that raised the signal, so that a
-	// duplicated or replayed source event maps to the same record while
-	// its episode is open (required, at most 256 bytes, no uid).
-	// Screening: the profile's inputHash. Reflection: the hash of the
-	// user_activations id and the content hash (reflections.SourceKey).
+	// duplicated or replayed source event is recognised (required, at most
+	// 256 bytes, no uid). Screening: the profile's inputHash; the same key
+	// is a duplicate while its episode is open, and opens a new episode
+	// once that one is acknowledged or expired (the same answers given
+	// again). Reflection: the hash of the user_activations id and the
+	// content hash (reflections.SourceKey); the same key is always the same
+	// entry text again, so it is a duplicate for good, whichever episode
+	// it opened or was folded into.
 	SourceKey string
 	// Trigger says what fired: instrument, item values, rule ids, rule
 	// version. Values are numbers, booleans, short id-like strings (see
@@ -90,8 +98,10 @@ const (
 	Opened Status = "opened"
 	// Folded: an episode was open; the signal was counted in it.
 	Folded Status = "folded"
-	// Duplicate: this exact signal opened the episode that is still open
-	// (a redelivered source event).
+	// Duplicate: this exact signal was raised already: it opened the
+	// episode that is still open (a redelivered source event), or, for a
+	// reflection signal, it opened or was folded into any earlier episode
+	// (the same entry text again: a replay never raises twice).
 	Duplicate Status = "duplicate"
 )
 
@@ -144,6 +154,10 @@ type episodeState struct {
 	Signals      int        `firestore:"signals"`
 	SourceKeys   []string   `firestore:"sourceKeys"`
 	Episodes     int        `firestore:"episodes"`
+	// ReflectionKeys are the reflection source keys raised in any episode
+	// (opened or folded; the newest maxReflectionKeys), carried from one
+	// episode to the next: such a key seen again is a Duplicate.
+	ReflectionKeys []string `firestore:"reflectionKeys"`
 }
 
 func (s *episodeState) open(now time.Time) bool {
@@ -233,8 +247,15 @@ func (p *Protocol) Raise(ctx context.Context, c *firestore.Client, sig Signal) (
 // While the user's episode is open (not acknowledged, inside
 // EpisodeWindow), the signal that opened it is a Duplicate and any other
 // signal is Folded into it. Otherwise the signal opens a new episode, with
-// an event id of its own (EpisodeEventID), even when the same signal
-// opened an earlier one.
+// an event id of its own (EpisodeEventID). A screening signal does so even
+// when the same signal opened an earlier one (the same answers given
+// again weeks later). A reflection signal never does: its key is the entry
+// id and the exact content hash, so the same key again is a replay of the
+// same text (a late redelivered event, say after the analysis that guarded
+// the handler was removed), and a reflection key raised in any earlier
+// episode, as its opener or folded into it, is a Duplicate. The
+// Duplicate's EventID and EpisodeID are those of the matched record when
+// it is known (the key opened it), empty otherwise.
 //
 // A Trigger or RuleVersion that is not made of id-like values never stops
 // the protocol: it is sanitized (see SanitizeTrigger).
@@ -290,20 +311,37 @@ func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firesto
 			return out, nil
 		}
 		out.Status = Folded
-		for _, k := range state.SourceKeys {
-			if k == sig.SourceKey {
-				return out, nil // the same signal again: already counted
-			}
+		if contains(state.SourceKeys, sig.SourceKey) {
+			return out, nil // the same signal again: already counted
 		}
-		keys := append(state.SourceKeys, sig.SourceKey)
-		if len(keys) > maxSourceKeys {
-			keys = keys[len(keys)-maxSourceKeys:]
+	}
+	if sig.Source == SourceReflection {
+		seen, evID, epID, err := seenReflection(tx, events, state, sig)
+		if err != nil {
+			return Outcome{}, err
 		}
-		return out, tx.Update(stateRef, []firestore.Update{
+		if seen {
+			out.Status, out.EventID, out.EpisodeID = Duplicate, evID, epID
+			return out, nil
+		}
+	}
+	var reflectionKeys []string
+	if state != nil {
+		reflectionKeys = state.ReflectionKeys
+	}
+	if sig.Source == SourceReflection {
+		reflectionKeys = appendBounded(reflectionKeys, sig.SourceKey, maxReflectionKeys)
+	}
+	if state.open(now) {
+		ups := []firestore.Update{
 			{Path: "signals", Value: firestore.Increment(1)},
 			{Path: "lastSignalAt", Value: now},
-			{Path: "sourceKeys", Value: keys},
-		})
+			{Path: "sourceKeys", Value: appendBounded(state.SourceKeys, sig.SourceKey, maxSourceKeys)},
+		}
+		if sig.Source == SourceReflection {
+			ups = append(ups, firestore.Update{Path: "reflectionKeys", Value: reflectionKeys})
+		}
+		return out, tx.Update(stateRef, ups)
 	}
 
 	// No open episode: open the next one, under an event id not taken yet.
@@ -328,7 +366,8 @@ func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firesto
 		if err := evSnap.DataTo(&ev); err != nil {
 			return Outcome{}, fmt.Errorf("decode wellbeing event: %w", err)
 		}
-		if (ev.AckedAt == nil && now.Before(ev.CreatedAt.Add(EpisodeWindow))) || probe >= maxEpisodeProbe {
+		if (ev.AckedAt == nil && now.Before(ev.CreatedAt.Add(EpisodeWindow))) || probe >= maxEpisodeProbe ||
+			sig.Source == SourceReflection {
 			out.Status, out.EventID, out.EpisodeID, out.ResourcesRef = Duplicate, cand, ev.EpisodeID, ev.ResourcesRef
 			return out, nil
 		}
@@ -356,6 +395,7 @@ func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firesto
 	if err := tx.Set(stateRef, episodeState{
 		EpisodeID: out.EpisodeID, EventID: id, OpenedAt: now, ClosesAt: now.Add(EpisodeWindow),
 		LastSignalAt: now, Signals: 1, SourceKeys: []string{sig.SourceKey}, Episodes: episodes,
+		ReflectionKeys: reflectionKeys,
 	}); err != nil {
 		return Outcome{}, err
 	}
@@ -373,6 +413,59 @@ func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firesto
 		}
 	}
 	return out, nil
+}
+
+// seenReflection reports whether the reflection signal sig was raised in
+// an earlier episode: its key is among the state's reflection keys, or
+// among the source keys of the state's last episode (a state written
+// before reflectionKeys existed), or it opened the user's first episode
+// (EventID: an event written before episodes were numbered, or a lost
+// state document). It returns the ids of the event and episode the key
+// opened when it knows them, "" otherwise (a folded key).
+func seenReflection(tx *firestore.Transaction, events *firestore.CollectionRef, state *episodeState, sig Signal) (seen bool, eventID, episodeID string, err error) {
+	if state != nil && (contains(state.ReflectionKeys, sig.SourceKey) || contains(state.SourceKeys, sig.SourceKey)) {
+		if state.EventID == EpisodeEventID(sig.UserID, sig.Source, sig.SourceKey, state.Episodes) {
+			return true, state.EventID, state.EpisodeID, nil // it opened the last episode
+		}
+		return true, "", "", nil
+	}
+	snap, err := tx.Get(events.Doc(EventID(sig.UserID, sig.Source, sig.SourceKey)))
+	if err != nil && !store.IsNotFound(err) {
+		return false, "", "", err
+	}
+	if !exists(snap) {
+		return false, "", "", nil
+	}
+	var ev Event
+	if err := snap.DataTo(&ev); err != nil {
+		return false, "", "", fmt.Errorf("decode wellbeing event: %w", err)
+	}
+	return true, ev.EventID, ev.EpisodeID, nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// appendBounded returns a new slice of xs and x, without x's earlier
+// occurrence, holding the newest limit elements.
+func appendBounded(xs []string, x string, limit int) []string {
+	out := make([]string, 0, len(xs)+1)
+	for _, v := range xs {
+		if v != x {
+			out = append(out, v)
+		}
+	}
+	out = append(out, x)
+	if len(out) > limit {
+		out = out[len(out)-limit:]
+	}
+	return out
 }
 
 // exists reports whether a snapshot (possibly nil after NotFound) holds a

@@ -134,3 +134,113 @@ func TestRaiseSanitizesTrigger(t *testing.T) {
 		})
 	}
 }
+
+// TestRaiseReflectionReplayNeverReopens: a reflection source key is an
+// entry id and its exact content hash, so the same key again is a replay
+// of the same entry text. Unlike screening (TestRaiseSameSignalNewEpisode),
+// it never opens a new episode: not after its episode was acknowledged,
+// not after the window, not after further episodes, and not when it had
+// only been folded into an episode. Regression: after d7fcb40 a late
+// redelivery of an acknowledged entry's event raised a second alert.
+func TestRaiseReflectionReplayNeverReopens(t *testing.T) {
+	fs := testenv.FirestoreEmulator(t)
+	p := fs.NewProject(t)
+	c := fs.Client(t, p)
+	ctx := context.Background()
+	clk := newClock()
+	pr := &Protocol{Now: clk.Now}
+	const uid = "user-reflection-replay"
+	reflection := func(key string) Signal {
+		s := signal(uid, key)
+		s.Source, s.RuleVersion = SourceReflection, "crisis-rules-2026.11.1"
+		s.Trigger = map[string]any{"rules": []string{"en.active.kill_myself"}}
+		return s
+	}
+	raise := func(name string, sig Signal, want Status) Outcome {
+		t.Helper()
+		o, err := pr.Raise(ctx, c, sig)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if o.Status != want {
+			t.Errorf("%s: status %s, want %s (%+v)", name, o.Status, want, o)
+		}
+		return o
+	}
+	ack := func(eventID string) {
+		t.Helper()
+		if _, err := Acknowledge(ctx, c, clk.Now(), eventID, "admin-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Entry A opens episode 1; B is folded into it.
+	a := raise("A first", reflection("ua_a:hash-a"), Opened)
+	clk.Add(time.Hour)
+	raise("B folded", reflection("ua_b:hash-b"), Folded)
+	// Acknowledged, then A is redelivered 30 days later: a duplicate of
+	// the event it opened.
+	ack(a.EventID)
+	clk.Add(30 * 24 * time.Hour)
+	if o := raise("A after acknowledgment", reflection("ua_a:hash-a"), Duplicate); o.EventID != a.EventID || o.EpisodeID != a.EpisodeID {
+		t.Errorf("A after acknowledgment: ids %s %s, want %s %s", o.EventID, o.EpisodeID, a.EventID, a.EpisodeID)
+	}
+	raise("B after acknowledgment", reflection("ua_b:hash-b"), Duplicate)
+	// A screening signal opens episode 2 and expires; the old keys are
+	// still known, in and after it; a new entry C opens episode 3.
+	s := raise("screening", signal(uid, "answers-hash"), Opened)
+	clk.Add(time.Minute)
+	raise("A inside another episode", reflection("ua_a:hash-a"), Duplicate)
+	clk.Add(EpisodeWindow)
+	raise("B after another episode", reflection("ua_b:hash-b"), Duplicate)
+	cc := raise("C new entry text", reflection("ua_a:hash-a2"), Opened)
+	if cc.EventID == a.EventID || cc.EventID == s.EventID {
+		t.Errorf("C reused an event id: %s", cc.EventID)
+	}
+	ack(cc.EventID)
+	raise("A after episode 3", reflection("ua_a:hash-a"), Duplicate)
+	raise("C after acknowledgment", reflection("ua_a:hash-a2"), Duplicate)
+	// Screening still reopens after acknowledgment.
+	ack(s.EventID)
+	raise("same screening answers again", signal(uid, "answers-hash"), Opened)
+
+	if got := countDocs(t, c.Collection(model.ColWellbeingEvents).Where("userId", "==", uid)); got != 4 {
+		t.Errorf("%d events, want 4 (A, screening, C, screening again)", got)
+	}
+	if got := countDocs(t, c.Collection("users/"+uid+"/notifications").Query); got != 4 {
+		t.Errorf("%d notifications, want 4", got)
+	}
+}
+
+// TestRaiseReflectionReplayWithoutState: a reflection key that opened the
+// user's first episode is a duplicate even when the episode state document
+// is gone (lost or reset) or predates reflectionKeys.
+func TestRaiseReflectionReplayWithoutState(t *testing.T) {
+	fs := testenv.FirestoreEmulator(t)
+	p := fs.NewProject(t)
+	c := fs.Client(t, p)
+	ctx := context.Background()
+	clk := newClock()
+	pr := &Protocol{Now: clk.Now}
+	const uid = "user-reflection-nostate"
+	sig := signal(uid, "ua_x:hash-x")
+	sig.Source = SourceReflection
+	o, err := pr.Raise(ctx, c, sig)
+	if err != nil || o.Status != Opened {
+		t.Fatalf("first: %+v %v", o, err)
+	}
+	if _, err := Acknowledge(ctx, c, clk.Now(), o.EventID, "admin-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Doc("users/" + uid + "/private/" + StateDoc).Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(48 * time.Hour)
+	again, err := pr.Raise(ctx, c, sig)
+	if err != nil || again.Status != Duplicate || again.EventID != o.EventID {
+		t.Errorf("replay without state: %+v %v, want a duplicate of %s", again, err, o.EventID)
+	}
+	if got := countDocs(t, c.Collection(model.ColWellbeingEvents).Where("userId", "==", uid)); got != 1 {
+		t.Errorf("%d events, want 1", got)
+	}
+}
