@@ -62,9 +62,9 @@ type Service struct {
 //
 // List order decides, not agreedAt: the history is append-only (the rules
 // allow no rewrite or delete), so the last entry is what the user did
-// last, whereas agreedAt comes from the client's clock and, in histories
-// written before the rules kept it from decreasing, a revocation can be
-// dated before the grant it revoked.
+// last, whereas agreedAt comes from the client's clock and need not
+// increase along the list (the rules check only that it is within minutes
+// of the write), so a revocation can be dated before the grant it revoked.
 func Current(history []model.ConsentEntry) map[string]model.ConsentEntry {
 	cur := map[string]model.ConsentEntry{}
 	for _, e := range history {
@@ -106,28 +106,7 @@ func (s *Service) OnConsentsWritten(ctx context.Context, ev *events.FirestoreEve
 	if !ev.Changed("consentsGiven") && ev.Before != nil {
 		return nil // our own write of current, or an unrelated field
 	}
-	ref := s.Firestore.Collection(model.ColConsents).Doc(uid)
-	var wrote bool
-	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		wrote = false
-		snap, err := tx.Get(ref)
-		if store.IsNotFound(err) {
-			return nil // deleted since (erasure)
-		}
-		if err != nil {
-			return err
-		}
-		var c model.Consents
-		if err := snap.DataTo(&c); err != nil {
-			return fmt.Errorf("decode consents: %w", err)
-		}
-		cur := Current(c.ConsentsGiven)
-		if equalCurrent(cur, c.Current) {
-			return nil
-		}
-		wrote = true
-		return tx.Update(ref, []firestore.Update{{Path: "current", Value: cur}})
-	})
+	wrote, err := RecomputeCurrent(ctx, s.Firestore, uid)
 	if err != nil {
 		return store.Classify("OnConsentsWritten", err)
 	}
@@ -199,6 +178,44 @@ func grantChanged(ev *events.FirestoreEvent, t model.ConsentType) bool {
 	before, okB := granted(ev.Before)
 	after, okA := granted(ev.After)
 	return !okB || !okA || before != after
+}
+
+// CurrentUpToDate reports whether c.Current is Current(c.ConsentsGiven),
+// what onConsentsWritten keeps it.
+func CurrentUpToDate(c *model.Consents) bool {
+	return equalCurrent(Current(c.ConsentsGiven), c.Current)
+}
+
+// RecomputeCurrent brings consents/{uid}.current in step with the history
+// (Current), as onConsentsWritten does: in a transaction that re-reads the
+// document, writing current only when it would change. It reports whether
+// it wrote; a missing document writes nothing. It writes current alone, so
+// the onConsentsWritten its write causes changes nothing (consentsGiven
+// did not change). Errors are Firestore's, unclassified, or a document
+// that does not decode.
+func RecomputeCurrent(ctx context.Context, fs *firestore.Client, uid string) (bool, error) {
+	ref := fs.Collection(model.ColConsents).Doc(uid)
+	var wrote bool
+	err := fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		wrote = false
+		snap, err := tx.Get(ref)
+		if store.IsNotFound(err) {
+			return nil // deleted since (erasure)
+		}
+		if err != nil {
+			return err
+		}
+		var c model.Consents
+		if err := snap.DataTo(&c); err != nil {
+			return fmt.Errorf("decode consents: %w", err)
+		}
+		if CurrentUpToDate(&c) {
+			return nil
+		}
+		wrote = true
+		return tx.Update(ref, []firestore.Update{{Path: "current", Value: Current(c.ConsentsGiven)}})
+	})
+	return wrote, err
 }
 
 func equalCurrent(a, b map[string]model.ConsentEntry) bool {

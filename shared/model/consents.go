@@ -67,9 +67,10 @@ func (s ConsentStatus) Valid() bool { return s == ConsentGranted || s == Consent
 //
 // List order, not agreedAt, decides: the rules let clients only append, so
 // the last entry is what the user did last, while agreedAt comes from the
-// client's clock. (The rules also keep agreedAt from decreasing along the
-// list, but older histories may hold a revocation dated before the grant
-// it followed, and it must still count.)
+// client's clock: two devices' clocks can differ by minutes, so a
+// revocation may be dated before the grant it follows, and it must still
+// count. (The rules do not order agreedAt: a withdrawal must never be
+// refused for its date.)
 func (c *Consents) Granted(t ConsentType) bool {
 	if c == nil {
 		return false

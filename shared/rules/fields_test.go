@@ -535,8 +535,11 @@ func fieldCases() []rcase {
 		{"entry with ip", []any{with(consentEntry("privacy_policy", "granted"), "ip", "1.2.3.4")}, nil, deny},
 		{"entry without status", []any{with(consentEntry("privacy_policy", "granted"), "status", deleteField)}, nil, deny},
 		{"second entry bad", []any{consentEntry("privacy_policy", "granted"), consentEntry("spam", "granted")}, nil, deny},
+		// list order decides, not agreedAt (TestConsentCreateAcrossTypesInTickOrder)
 		{"second entry dated before the first", []any{consentEntry("ai_analysis", "granted"),
-			with(consentEntry("ai_analysis", "revoked"), "agreedAt", time.Now().Add(-2*time.Minute))}, nil, deny},
+			with(consentEntry("ai_analysis", "revoked"), "agreedAt", time.Now().Add(-2*time.Minute))}, nil, allow},
+		{"second type dated before the first", []any{consentEntry("terms_of_service", "granted"),
+			with(consentEntry("privacy_policy", "granted"), "agreedAt", time.Now().Add(-20*time.Second))}, nil, allow},
 		{"second entry dated after the first", []any{with(consentEntry("ai_analysis", "granted"), "agreedAt", time.Now().Add(-2*time.Minute)),
 			consentEntry("ai_analysis", "revoked")}, nil, allow},
 		{"two entries dated alike", []any{with(consentEntry("ai_analysis", "granted"), "agreedAt", sameTime),
@@ -556,6 +559,8 @@ func fieldCases() []rcase {
 		ok   bool
 	}{
 		{"append a revocation", patch("consentsGiven", []any{old, consentEntry("terms_of_service", "revoked")}), allow},
+		{"append dated 4 min ago", patch("consentsGiven", []any{old, with(consentEntry("terms_of_service", "revoked"), "agreedAt", time.Now().Add(-4*time.Minute))}), allow},
+		{"append dated 6 min ago", patch("consentsGiven", []any{old, with(consentEntry("terms_of_service", "revoked"), "agreedAt", time.Now().Add(-6*time.Minute))}), deny},
 		{"append ai_analysis", patch("consentsGiven", []any{old, consentEntry("ai_analysis", "granted")}), allow},
 		{"append unknown type", patch("consentsGiven", []any{old, consentEntry("spam", "granted")}), deny},
 		{"append with a past time", patch("consentsGiven", []any{old, with(consentEntry("ai_analysis", "granted"), "agreedAt", past)}), deny},

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/innerjourney/functions/functions/consents"
 	"github.com/innerjourney/functions/shared/model"
 )
 
@@ -71,12 +72,29 @@ func TestCoachesCannotDeleteProgramsToDropTheirTerms(t *testing.T) {
 	w.play(t, []step{{"admin deletes", admin, del(path), allow}})
 }
 
-// TestConsentAppendNotDatedBeforeLastEntry: a consent entry appended after
-// another is never dated before it, so a revocation sent from a device
-// whose clock is behind the one that granted cannot end up looking older
-// than the grant. The client retries with the last entry's agreedAt, and
-// the server then sees the consent revoked.
-func TestConsentAppendNotDatedBeforeLastEntry(t *testing.T) {
+// consentsOf reads the consents document at path back as the server
+// would.
+func (w *world) consentsOf(t *testing.T, path string) model.Consents {
+	t.Helper()
+	snap, err := w.c.Doc(path).Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c model.Consents
+	if err := snap.DataTo(&c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestConsentAppendAllowedWhateverItsDate: an appended consent entry is
+// allowed whatever its agreedAt says relative to the entries before it
+// (within ±5 minutes of request.time), and the server follows list order:
+// a revocation sent from a device whose clock is behind the one that
+// granted, or stamped with the last entry's agreedAt cut to milliseconds
+// (a web client: Firestore keeps microseconds), is the current choice.
+// Withdrawing a consent must be as easy as giving it (GDPR Art. 7(3)).
+func TestConsentAppendAllowedWhateverItsDate(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	path := "consents/bob"
@@ -85,6 +103,9 @@ func TestConsentAppendNotDatedBeforeLastEntry(t *testing.T) {
 		return doc{"type": "ai_analysis", "version": "v1", "agreedAt": at, "status": status}
 	}
 	grant := entry("granted", now.Add(4*time.Minute)) // a phone 4 min fast
+	revokeSlow := entry("revoked", now.Add(-3*time.Minute))
+	regrant := entry("granted", now)
+	revokeMs := entry("revoked", now.Add(-time.Millisecond))
 	history := func(e ...doc) doc {
 		l := []any{seedConsent()}
 		for _, x := range e {
@@ -92,33 +113,109 @@ func TestConsentAppendNotDatedBeforeLastEntry(t *testing.T) {
 		}
 		return patch("consentsGiven", l)
 	}
-	w.play(t, []step{
-		{"grant from a fast clock", other, update(path, history(grant)), allow},
-		{"revoke from a slow clock", other, update(path, history(grant, entry("revoked", now.Add(-3*time.Minute)))), deny},
-		{"revoke dated a millisecond before the grant", other,
-			update(path, history(grant, entry("revoked", grant["agreedAt"].(time.Time).Add(-time.Millisecond)))), deny},
-		{"revoke dated as the grant", other, update(path, history(grant, entry("revoked", grant["agreedAt"].(time.Time)))), allow},
-	})
-	snap, err := w.c.Doc(path).Get(ctx)
-	if err != nil {
+	for _, tt := range []struct {
+		step    step
+		granted bool // ai_analysis, by list order, after the step
+	}{
+		{step{"grant from a fast clock", other, update(path, history(grant)), allow}, true},
+		{step{"revoke from a slow clock (dated 7 min before the grant)", other,
+			update(path, history(grant, revokeSlow)), allow}, false},
+		{step{"grant again", other, update(path, history(grant, revokeSlow, regrant)), allow}, true},
+		{step{"revoke dated a millisecond before the grant", other,
+			update(path, history(grant, revokeSlow, regrant, revokeMs)), allow}, false},
+	} {
+		w.play(t, []step{tt.step})
+		c := w.consentsOf(t, path)
+		if got := c.Granted(model.ConsentAIAnalysis); got != tt.granted {
+			t.Errorf("after %q: ai_analysis granted = %v, want %v (list order): %+v", tt.step.what, got, tt.granted, c.ConsentsGiven)
+		}
+		if cur := consents.Current(c.ConsentsGiven)[string(model.ConsentAIAnalysis)]; (cur.Status == model.ConsentGranted) != tt.granted {
+			t.Errorf("after %q: consents.Current ai_analysis = %+v, want granted = %v", tt.step.what, cur, tt.granted)
+		}
+	}
+
+	// A last entry written with microseconds (an iOS or Go client, a
+	// device 3 min fast) and a revocation stamped with it read back at
+	// millisecond precision (a JS Date, Timestamp.toMillis()/fromMillis).
+	if _, err := w.c.Doc(path).Delete(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var c model.Consents
-	if err := snap.DataTo(&c); err != nil {
+	last := now.Add(3*time.Minute + 456*time.Microsecond)
+	micro := entry("granted", last)
+	if _, err := w.c.Doc(path).Set(ctx, doc{"userId": "bob", "consentsGiven": []any{micro}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(c.ConsentsGiven) != 3 || c.Granted(model.ConsentAIAnalysis) {
-		t.Errorf("after grant and revocation, ai_analysis granted = %v: %+v", c.Granted(model.ConsentAIAnalysis), c.ConsentsGiven)
+	w.play(t, []step{{"revoke stamped with the last entry's agreedAt in milliseconds", other,
+		update(path, patch("consentsGiven", []any{micro, entry("revoked", last.Truncate(time.Millisecond))})), allow}})
+	if c := w.consentsOf(t, path); c.Granted(model.ConsentAIAnalysis) {
+		t.Errorf("after the millisecond-stamped revocation ai_analysis is granted: %+v", c.ConsentsGiven)
 	}
 
 	// A last entry without a timestamp (no client could write one) does
-	// not block a revocation.
+	// not block a revocation either.
 	undated := doc{"type": "ai_analysis", "version": "v1", "status": "granted"}
 	if _, err := w.c.Doc(path).Set(ctx, doc{"userId": "bob", "consentsGiven": []any{undated}}); err != nil {
 		t.Fatal(err)
 	}
 	w.play(t, []step{{"revoke after an undated entry", other,
 		update(path, patch("consentsGiven", []any{undated, entry("revoked", now)})), allow}})
+
+	// What stays denied: an entry outside request.time ± 5 min, and a
+	// rewrite of the history.
+	w.play(t, []step{
+		{"append dated 10 min ago", other, update(path, patch("consentsGiven",
+			[]any{undated, entry("revoked", now), entry("granted", time.Now().Add(-10*time.Minute))})), deny},
+		{"rewrite the last entry", other, update(path, patch("consentsGiven",
+			[]any{undated, entry("granted", now), entry("revoked", now)})), deny},
+	})
+}
+
+// TestConsentCreateAcrossTypesInTickOrder: a client that creates its
+// consents document at onboarding with one entry per type in a fixed type
+// order, each dated when the user ticked it (the spec: "agreedAt: when
+// this specific consent was given"), is allowed when the user ticked a
+// later type first; a create holding a grant and a revocation of one type
+// is allowed whatever their dates, and the later in the list is current.
+func TestConsentCreateAcrossTypesInTickOrder(t *testing.T) {
+	w := newWorld(t)
+	path := "consents/alice"
+	now := time.Now().UTC()
+	for _, tt := range []struct {
+		what    string
+		entries []any
+		granted map[model.ConsentType]bool
+	}{
+		{"onboarding create, entries in type order, privacy ticked 20 s before the terms", []any{
+			doc{"type": "terms_of_service", "version": "v1", "agreedAt": now, "status": "granted"},
+			doc{"type": "privacy_policy", "version": "v1", "agreedAt": now.Add(-20 * time.Second), "status": "granted"},
+		}, map[model.ConsentType]bool{model.ConsentTermsOfService: true, model.ConsentPrivacyPolicy: true}},
+		{"grant then revocation dated 2 min before it", []any{
+			doc{"type": "ai_analysis", "version": "v1", "agreedAt": now, "status": "granted"},
+			doc{"type": "ai_analysis", "version": "v1", "agreedAt": now.Add(-2 * time.Minute), "status": "revoked"},
+		}, map[model.ConsentType]bool{model.ConsentAIAnalysis: false}},
+		{"revocation then grant dated 2 min before it", []any{
+			doc{"type": "sensitive_data", "version": "v1", "agreedAt": now, "status": "revoked"},
+			doc{"type": "sensitive_data", "version": "v1", "agreedAt": now.Add(-2 * time.Minute), "status": "granted"},
+		}, map[model.ConsentType]bool{model.ConsentSensitiveData: true}},
+	} {
+		t.Run(tt.what, func(t *testing.T) {
+			if _, err := w.c.Doc(path).Delete(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer w.restore(t, path)
+			w.play(t, []step{{tt.what, owner, create(path, doc{"userId": "alice", "consentsGiven": tt.entries}), allow}})
+			c := w.consentsOf(t, path)
+			cur := consents.Current(c.ConsentsGiven)
+			for typ, want := range tt.granted {
+				if got := c.Granted(typ); got != want {
+					t.Errorf("%s granted = %v, want %v (list order)", typ, got, want)
+				}
+				if got := cur[string(typ)].Status == model.ConsentGranted; got != want {
+					t.Errorf("consents.Current %s = %+v, want granted = %v", typ, cur[string(typ)], want)
+				}
+			}
+		})
+	}
 }
 
 // TestCoachWithdrawsOnlyUntouchedAssignments: the assigning coach may
