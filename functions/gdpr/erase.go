@@ -827,17 +827,73 @@ func verifyStep(ctx context.Context, r *run) error {
 		return err
 	}
 	if left := t.Leftovers(); left > 0 {
-		slog.WarnContext(ctx, "gdpr erasure leftovers", "requestId", r.req.RequestID, "pass", r.pass, "leftovers", left)
-		if r.pass+1 < MaxPasses {
-			if err := r.setStatus(ctx, StatusRunning); err != nil {
-				return err
-			}
-			return errAgain
-		}
-		return fault.New(fault.FailedPrecondition, "%d records left after %d passes", left, r.pass+1)
+		return r.leftovers(ctx, "verify", left)
 	}
 	r.proof = t.Proof()
 	return r.guarded(ctx, []firestore.Update{{Path: "proof", Value: r.proof}})
+}
+
+// leftovers sends the run through every step once more (errAgain), or,
+// after MaxPasses, fails the request: left records were found by the
+// verification at step when.
+func (r *run) leftovers(ctx context.Context, when string, left int64) error {
+	slog.WarnContext(ctx, "gdpr erasure leftovers", "requestId", r.req.RequestID, "pass", r.pass, "at", when, "leftovers", left)
+	if r.pass+1 < MaxPasses {
+		if err := r.setStatus(ctx, StatusRunning); err != nil {
+			return err
+		}
+		return errAgain
+	}
+	return fault.New(fault.FailedPrecondition, "%d records left after %d passes", left, r.pass+1)
+}
+
+// errLeftAtDone: the final check inside the transaction that marks an
+// erasure done found a document still linked to the subject.
+var errLeftAtDone = errors.New("gdpr: records left at the final check")
+
+// finalCheck runs inside the transaction that marks an erasure done: every
+// finder a transactional writer can match (the exact-match queries on the
+// uid and the documents named by it) reads at most one document (the
+// request itself, still named by its own userId and requestedBy, does not
+// count). The payments webhook reads the request's status in the
+// transaction of its write and stands back only once it is done; so a
+// write it commits before done is read here (or conflicts with this
+// transaction, which then runs again), and a write it attempts after done
+// sees done. errLeftAtDone when something is found.
+func (r *run) finalCheck(tx *firestore.Transaction) error {
+	fs := r.s.Firestore
+	for _, p := range Policies {
+		for _, rule := range p.Rules {
+			if rule.Kind == KindKeep || rule.ByPseudonym {
+				continue
+			}
+			switch rule.Match {
+			case MatchDocID:
+				_, err := tx.Get(fs.Collection(p.Collection).Doc(r.uid))
+				if err == nil {
+					return errLeftAtDone
+				}
+				if !store.IsNotFound(err) {
+					return err
+				}
+			case MatchQuery:
+				q, err := rule.Query.Build(fs, r.uid)
+				if err != nil {
+					return fault.Wrap(err, fault.Internal, "gdpr: query "+rule.ID)
+				}
+				docs, err := tx.Documents(q.Select().Limit(2)).GetAll()
+				if err != nil {
+					return err
+				}
+				for _, d := range docs {
+					if !r.isSelf(d.Ref) {
+						return errLeftAtDone
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (r *run) setStatus(ctx context.Context, st string) error {
@@ -890,7 +946,30 @@ func auditStep(ctx context.Context, r *run) error {
 
 // finishStep ends the request: done, with the proof; an erasure request
 // is pseudonymised and kept under its own hold.
+//
+// An erasure is done only after a verification that leaves no write
+// window: every finder runs again here (whatever was written after
+// verifyStep's counts, during audit, or while the run was parked at a
+// checkpoint past verify), and the transaction that writes done reads
+// every exact-match finder once more (finalCheck). Anything found sends
+// the run through all steps again (MaxPasses, then failed + alert); the
+// next pass's verifyStep and auditStep rewrite the proof and the audit
+// record.
 func finishStep(ctx context.Context, r *run) error {
+	var check func(*firestore.Transaction) error
+	if r.req.Kind == KindErasure {
+		t, err := r.s.counts(ctx, r.uid, r.req.RequestID)
+		if err != nil {
+			return err
+		}
+		if left := t.Leftovers(); left > 0 {
+			return r.leftovers(ctx, "finish", left)
+		}
+		if r.s.beforeDone != nil {
+			r.s.beforeDone(r.req.RequestID)
+		}
+		check = r.finalCheck
+	}
 	now := r.s.now()
 	ups := []firestore.Update{{Path: "status", Value: StatusDone}, {Path: "doneAt", Value: now},
 		{Path: "checkpoint", Value: map[string]any{"step": "done", "pass": r.pass}}, {Path: "progress", Value: r.progress},
@@ -913,7 +992,10 @@ func finishStep(ctx context.Context, r *run) error {
 			firestore.Update{Path: "exportSha256", Value: r.export.SHA256},
 			firestore.Update{Path: "expiresAt", Value: exp})
 	}
-	if err := r.guarded(ctx, ups); err != nil {
+	if err := r.guardedIf(ctx, ups, check); err != nil {
+		if errors.Is(err, errLeftAtDone) {
+			return r.leftovers(ctx, "done", 1)
+		}
 		if errors.Is(err, errLeaseLost) && r.export != nil {
 			// The request went away (an erasure deleted it): so does the archive.
 			_, _ = r.s.deleteObjects(ctx, []string{r.export.Path})

@@ -32,12 +32,17 @@ var (
 	qWellbeingHoldOver   = olderThan("retention_wellbeing_hold", model.ColWellbeingEvents, "legalHoldUntil")
 	qRequestsHoldOver    = olderThan("retention_gdpr_requests_hold", model.ColGDPRRequests, "legalHoldUntil")
 	qAllocationsHoldOver = olderThan("retention_payout_allocations_hold", model.ColPayoutAllocations, "legalHoldUntil")
+
+	// Migration (RepairHeldWellbeing, ops migrate): held wellbeing events.
+	qWellbeingHeld = indexes.Query{Name: "migrate_wellbeing_events_pseudonymised", Collection: model.ColWellbeingEvents, Caller: "gdpr",
+		Purpose: "ops migrate: held (pseudonymised) wellbeing events, by document id, to rewrite those held before episode ids carried no uid",
+		Filters: []indexes.Filter{{Field: "pseudonymised", Op: indexes.Eq}}, Example: []any{true}}
 )
 
 var exampleCutoff = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 // ExtraQueries are this area's queries missing from shared/indexes.Catalog.
-var ExtraQueries = []indexes.Query{qAllocationsOpen, qAckedBy, qRequestedBy, qAuditSubject, qAuditActor, qCoachAssignments,
+var ExtraQueries = []indexes.Query{qAllocationsOpen, qAckedBy, qRequestedBy, qAuditSubject, qAuditActor, qCoachAssignments, qWellbeingHeld,
 	qWebhookEventsOld, qProcessedEventsOld, qAuditLogOld, qExportsExpired, qPaymentsHoldOver, qPayoutsHoldOver,
 	qWellbeingHoldOver, qRequestsHoldOver, qAllocationsHoldOver}
 

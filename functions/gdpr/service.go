@@ -155,6 +155,10 @@ type Service struct {
 	// afterWrite, when set (tests), is called after each write the
 	// erasure queues, with the run's write count.
 	afterWrite func(n int64)
+	// beforeDone, when set (tests), is called by an erasure's finishStep
+	// after its final counts, just before the transaction that marks the
+	// request done.
+	beforeDone func(requestID string)
 	// runBudget overrides RunBudget (tests).
 	runBudget time.Duration
 }

@@ -344,6 +344,13 @@ func (r *run) beat(ctx context.Context, force bool) error {
 // guarded applies updates (and updatedAt) to the request if this run still
 // holds its lease; errLeaseLost otherwise.
 func (r *run) guarded(ctx context.Context, ups []firestore.Update) error {
+	return r.guardedIf(ctx, ups, nil)
+}
+
+// guardedIf is guarded with check, when not nil, run inside the same
+// transaction before the write: its error (errLeftAtDone) is returned
+// as is and nothing is written.
+func (r *run) guardedIf(ctx context.Context, ups []firestore.Update, check func(*firestore.Transaction) error) error {
 	err := r.s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(r.ref)
 		if store.IsNotFound(err) {
@@ -355,10 +362,18 @@ func (r *run) guarded(ctx context.Context, ups []firestore.Update) error {
 		if owner, _ := snap.DataAt("leaseOwner"); owner != r.owner {
 			return errLeaseLost
 		}
+		if check != nil {
+			if err := check(tx); err != nil {
+				return err
+			}
+		}
 		return tx.Update(r.ref, append(ups, firestore.Update{Path: "updatedAt", Value: r.s.now()}))
 	})
-	if errors.Is(err, errLeaseLost) {
+	switch {
+	case errors.Is(err, errLeaseLost):
 		return errLeaseLost
+	case errors.Is(err, errLeftAtDone):
+		return errLeftAtDone
 	}
 	return store.Classify("gdpr: update request", err)
 }

@@ -12,6 +12,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/innerjourney/functions/functions/consents"
+	"github.com/innerjourney/functions/functions/gdpr"
 	"github.com/innerjourney/functions/functions/profile"
 	"github.com/innerjourney/functions/functions/reflections"
 	"github.com/innerjourney/functions/shared/fault"
@@ -24,7 +25,7 @@ import (
 func init() {
 	register(&command{
 		name:    "migrate",
-		summary: "once after deploying: bring every user's consents.current, profile and AI analyses in line with their consents",
+		summary: "once after deploying: bring every user's consents.current, profile and AI analyses in line with their consents; take the uid out of wellbeing records held before episode ids carried none",
 		run:     runMigrate,
 	})
 }
@@ -40,6 +41,10 @@ const migrateUsage = `migrate [--project P] [--dry-run] [--start-after UID] [--p
       scores removed without the consent);
     - when ai_analysis is not currently granted, log.aiAnalysis is removed from the user's
       journal entries as onConsentsWritten does on a revocation.
+  Then, for every held (pseudonymised) wellbeing_events record, in document-id order: a record
+  held by an erasure before episode ids stopped embedding the uid ("{uid}:{time}"), or that still
+  has a sourceKey, loses its sourceKey and gets the uid-free episode id of its event id and time
+  (gdpr.RepairHeldWellbeing; every run does this whole step, --start-after applies to users).
   It prints counts per kind, never personal data. --dry-run writes nothing and counts what a
   run would change. Resumable: each page prints "resume with --start-after UID" on stderr;
   rerun with it after an interruption (starting over is harmless, only slower).
@@ -56,6 +61,8 @@ type migrateCounts struct {
 	AnalysisUsers      int // users without an ai_analysis grant whose entries held analyses
 	AnalysesRemoved    int // entries whose log.aiAnalysis was removed
 	Skipped            int // users with a document that does not decode (ids on stderr)
+	WellbeingHeld      int // held wellbeing events scanned
+	WellbeingRewritten int // of those, rewritten without the uid (episodeId, sourceKey)
 }
 
 func (c migrateCounts) print(w io.Writer, dryRun bool) {
@@ -74,6 +81,8 @@ func (c migrateCounts) print(w io.Writer, dryRun bool) {
 		{"users without ai_analysis holding analyses", c.AnalysisUsers},
 		{"ai analyses removed", c.AnalysesRemoved},
 		{"users skipped (documents that do not decode)", c.Skipped},
+		{"held wellbeing records scanned", c.WellbeingHeld},
+		{"held wellbeing records rewritten without the uid", c.WellbeingRewritten},
 	} {
 		fmt.Fprintf(tw, "%s\t%d\n", r.what, r.n)
 	}
@@ -109,8 +118,23 @@ func runMigrate(ctx context.Context, env *cmdEnv, args []string) error {
 	defer client.Close()
 	m := newMigrator(client, *dryRun, *page, env.stderr)
 	counts, err := m.run(ctx, *startAfter)
+	if err == nil {
+		err = m.heldWellbeing(ctx, &counts)
+	}
 	counts.print(env.stdout, *dryRun)
 	return err
+}
+
+// heldWellbeing rewrites the wellbeing records held before episode ids
+// stopped embedding the uid (gdpr.RepairHeldWellbeing): the erasure's
+// finder (userId == uid) no longer reaches them.
+func (m *migrator) heldWellbeing(ctx context.Context, counts *migrateCounts) error {
+	r, err := gdpr.RepairHeldWellbeing(ctx, m.fs, m.dryRun, m.page)
+	counts.WellbeingHeld, counts.WellbeingRewritten = r.Scanned, r.Rewritten
+	if err != nil {
+		return fmt.Errorf("held wellbeing records: %w (every user is done; rerun: --start-after with the last user id skips them)", err)
+	}
+	return nil
 }
 
 // migrator runs ops migrate with the areas' own code: consents.

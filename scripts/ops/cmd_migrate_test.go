@@ -226,3 +226,67 @@ func equalJSON(t *testing.T, a, b any) bool {
 	}
 	return string(x) == string(y)
 }
+
+// TestMigrateRewritesLegacyHeldWellbeing: a wellbeing event held by an
+// erasure before episode ids stopped embedding the uid (episodeId
+// "{uid}:{time}", a sourceKey embedding the entry id) is rewritten by ops
+// migrate so that no field holds the uid; the dry run writes nothing, the
+// output names no id, and a second run changes nothing.
+func TestMigrateRewritesLegacyHeldWellbeing(t *testing.T) {
+	fe := testenv.FirestoreEmulator(t)
+	project := fe.NewProject(t)
+	fs := fe.Client(t, project)
+	ctx := context.Background()
+	at := time.Date(2026, 10, 2, 3, 4, 5, 0, time.UTC)
+	const (
+		erased  = "erased-uid-7f3a"
+		eventID = "wb_00112233445566778899aabbccddeeff"
+	)
+	path := "wellbeing_events/" + eventID
+	if _, err := fs.Doc(path).Set(ctx, map[string]any{
+		"eventId": eventID, "userId": "ps_0123456789abcdef0123456789abcdef", "source": "reflection",
+		"episodeId": erased + ":" + at.Format("20060102T150405Z"), "createdAt": at,
+		"sourceKey": "journal-" + erased + "-1:sha256:abc", "notificationId": eventID, "acked": true,
+		"pseudonymised": true, "legalHoldUntil": at.AddDate(3, 0, 0),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--project", project}
+	noIDs := func(out string) {
+		t.Helper()
+		for _, w := range []string{erased, eventID, "ps_0123"} {
+			if strings.Contains(out, w) {
+				t.Errorf("ops migrate printed %q:\n%s", w, out)
+			}
+		}
+	}
+
+	got, out := runMigrateOps(t, append(common, "--dry-run")...)
+	checkCounts(t, "dry run", got, out, map[string]int{"held wellbeing records scanned": 1,
+		"held wellbeing records rewritten without the uid": 1})
+	noIDs(out)
+	if d := migrateData(t, fs, path); d["sourceKey"] == nil || !strings.Contains(d["episodeId"].(string), erased) {
+		t.Errorf("the dry run wrote: %v", d)
+	}
+
+	got, out = runMigrateOps(t, common...)
+	checkCounts(t, "run", got, out, map[string]int{"held wellbeing records scanned": 1,
+		"held wellbeing records rewritten without the uid": 1})
+	noIDs(out)
+	d := migrateData(t, fs, path)
+	for k, v := range d {
+		if s, ok := v.(string); ok && strings.Contains(s, erased) {
+			t.Errorf("%s.%s = %q still holds the erased uid", path, k, s)
+		}
+	}
+	if _, ok := d["sourceKey"]; ok || d["episodeId"] != "ep_20261002T030405Z_001122334455" || d["pseudonymised"] != true {
+		t.Errorf("after the migration: %v", d)
+	}
+
+	got, out = runMigrateOps(t, common...)
+	checkCounts(t, "second run", got, out, map[string]int{"held wellbeing records scanned": 1,
+		"held wellbeing records rewritten without the uid": 0})
+	if again := migrateData(t, fs, path); !equalJSON(t, again, d) {
+		t.Errorf("the second run changed the record:\n%v\n%v", d, again)
+	}
+}

@@ -1,0 +1,135 @@
+package gdpr
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/innerjourney/functions/shared/fault"
+	"github.com/innerjourney/functions/shared/store"
+)
+
+// heldEpisodeFormat is the shape of an episode id that holds no uid
+// (shared/wellbeing episodeID): "ep_<time>_<12 hex of the event id>".
+var heldEpisodeFormat = regexp.MustCompile(`^ep_\d{8}T\d{6}Z_[0-9a-f]{12}$`)
+
+var hex12 = regexp.MustCompile(`^[0-9a-f]{12}`)
+
+// HeldWellbeingRepair is what RepairHeldWellbeing found.
+type HeldWellbeingRepair struct {
+	// Scanned: held (pseudonymised) wellbeing events read.
+	Scanned int
+	// Rewritten: of those, records in the old shape rewritten (in a dry
+	// run: that a run would rewrite).
+	Rewritten int
+}
+
+// RepairHeldWellbeing is the one-off migration of wellbeing events held
+// by erasures that ran before episode ids stopped embedding the uid: they
+// were pseudonymised in userId only, so their episodeId is still
+// "{uid}:{time}" and their sourceKey may embed a journal entry id holding
+// the uid, and no finder reaches them again (userId is the pseudonym).
+// It pages by document id through wellbeing_events with pseudonymised ==
+// true (one equality query, qWellbeingHeld) and, for each record whose
+// episodeId is not in the uid-free format or that still has a sourceKey,
+// removes sourceKey and sets episodeId to HeldEpisodeID of the event id
+// and its createdAt, in a transaction per record that reads it again.
+// Deterministic, so a second run changes nothing; dryRun writes nothing
+// and counts what a run would rewrite. page is the query's page size.
+func RepairHeldWellbeing(ctx context.Context, fs *firestore.Client, dryRun bool, page int) (HeldWellbeingRepair, error) {
+	var out HeldWellbeingRepair
+	if page < 1 {
+		page = 300
+	}
+	base, err := qWellbeingHeld.Build(fs, true)
+	if err != nil {
+		return out, fault.Wrap(err, fault.Internal, "gdpr: held wellbeing query")
+	}
+	base = base.Select("episodeId", "sourceKey", "createdAt").OrderBy(firestore.DocumentID, firestore.Asc).Limit(page)
+	cursor := ""
+	for {
+		q := base
+		if cursor != "" {
+			q = base.StartAfter(cursor)
+		}
+		docs, err := q.Documents(ctx).GetAll()
+		if err != nil {
+			return out, store.Classify("gdpr: held wellbeing events", err)
+		}
+		for _, d := range docs {
+			out.Scanned++
+			if heldWellbeingUpdates(d) == nil {
+				continue
+			}
+			if dryRun {
+				out.Rewritten++
+				continue
+			}
+			wrote := false
+			err := fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+				wrote = false
+				snap, err := tx.Get(d.Ref)
+				if store.IsNotFound(err) {
+					return nil // deleted meanwhile (retention)
+				}
+				if err != nil {
+					return err
+				}
+				if v, _ := snap.DataAt("pseudonymised"); v != true {
+					return nil
+				}
+				ups := heldWellbeingUpdates(snap)
+				if ups == nil {
+					return nil
+				}
+				wrote = true
+				return tx.Update(d.Ref, ups)
+			})
+			if err != nil {
+				return out, store.Classify("gdpr: rewrite held wellbeing event", err)
+			}
+			if wrote {
+				out.Rewritten++
+			}
+		}
+		if len(docs) < page {
+			return out, nil
+		}
+		cursor = docs[len(docs)-1].Ref.ID
+	}
+}
+
+// heldWellbeingUpdates returns what a held wellbeing event in the old
+// shape needs (nil when it has none): sourceKey removed, and an episodeId
+// that is not in the uid-free format replaced.
+func heldWellbeingUpdates(snap *firestore.DocumentSnapshot) []firestore.Update {
+	var ups []firestore.Update
+	if _, err := snap.DataAt("sourceKey"); err == nil {
+		ups = append(ups, firestore.Update{Path: "sourceKey", Value: firestore.Delete})
+	}
+	if v, err := snap.DataAt("episodeId"); err == nil {
+		if ep, _ := v.(string); !heldEpisodeFormat.MatchString(ep) {
+			ups = append(ups, firestore.Update{Path: "episodeId", Value: HeldEpisodeID(snap.Ref.ID, dateOf(snap, "createdAt"))})
+		}
+	}
+	return ups
+}
+
+// HeldEpisodeID is the uid-free episode id of a held wellbeing event that
+// opened its episode at at (legacy episode ids were "{uid}:{time}" of the
+// opening event, one event per episode): the format of shared/wellbeing's
+// episode ids, "ep_<time>_" and the first 12 hex digits of the event id
+// ("wb_" + 32 hex), or of its SHA-256 for an id of another shape.
+func HeldEpisodeID(eventID string, at time.Time) string {
+	h := strings.TrimPrefix(eventID, "wb_")
+	if !hex12.MatchString(h) {
+		sum := sha256.Sum256([]byte(eventID))
+		h = hex.EncodeToString(sum[:])
+	}
+	return "ep_" + at.UTC().Format("20060102T150405Z") + "_" + h[:12]
+}
