@@ -13,6 +13,7 @@
 package profile
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/innerjourney/functions/shared/astro"
 	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/geo"
+	"github.com/innerjourney/functions/shared/geo/zonemap"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/numerology"
 	"github.com/innerjourney/functions/shared/screening"
@@ -29,7 +31,7 @@ import (
 
 // RulesVersion versions this package's rules (which inputs, completeness,
 // birth-data fallbacks). Bump it when a change can move a stored value.
-const RulesVersion = "profile-2"
+const RulesVersion = "profile-3"
 
 // DefaultInsightHour is the local hour of the daily insight when the user
 // has not chosen one.
@@ -130,9 +132,11 @@ type BirthData struct {
 	// PlaceCandidates is the number of matching places when ambiguous.
 	PlaceCandidates int `firestore:"placeCandidates,omitempty" json:"placeCandidates,omitempty"`
 	// Zone is the IANA zone the birth time was read in; ZoneSource says
-	// where it came from: birthplace, ambiguous_birthplace (every candidate
-	// shares it), user_time_zone (the user's current zone, a fallback) or
-	// none.
+	// where it came from: birthplace, birthplace_coordinates (the zone at
+	// the resolved place's coordinates, when the zone listed for the place
+	// gives the birth time another offset: see Notes), ambiguous_birthplace
+	// (every candidate shares it), user_time_zone (the user's current zone,
+	// a fallback) or none.
 	Zone       string `firestore:"zone,omitempty" json:"zone,omitempty"`
 	ZoneSource string `firestore:"zoneSource" json:"zoneSource"`
 	// Resolution of the local birth time: exact, gap or overlap (see
@@ -336,7 +340,13 @@ func chartOf(u *model.User, bd *BirthData) (*astro.Chart, *model.BirthPlace) {
 		r, err := geo.Lookup(q)
 		switch {
 		case err == nil && !r.Ambiguous:
-			bd.Place, place, zone, bd.ZoneSource = PlaceResolved, &r.Best, r.Best.TimeZone, "birthplace"
+			p := r.Best
+			bd.Place, place, zone, bd.ZoneSource = PlaceResolved, &p, p.TimeZone, "birthplace"
+			if z := coordinateZone(&p, u.BirthDate, u.BirthTime); z != "" {
+				bd.Notes = append(bd.Notes, fmt.Sprintf("the birthplace's listed time zone %s is not the one in force there: "+
+					"birth day and time read in %s, the time zone at its coordinates", p.TimeZone, z))
+				zone, bd.ZoneSource, p.TimeZone = z, "birthplace_coordinates", z
+			}
 		case err == nil:
 			bd.Place, bd.PlaceCandidates = PlaceAmbig, r.Matches
 			bd.Notes = append(bd.Notes, fmt.Sprintf("birthplace is ambiguous (%d places match): no ascendant or houses until it is made precise (e.g. add the country)", r.Matches))
@@ -432,6 +442,90 @@ func chartOf(u *model.User, bd *BirthData) (*astro.Chart, *model.BirthPlace) {
 	return &ch, birthPlaceOf(place)
 }
 
+// zoneProbeKm is how far from a place its listed zone is still accepted:
+// the boundary polygons are simplified, and a place on a border may lie
+// on either side of them.
+const zoneProbeKm = 5
+
+// nestedZones are listed zones that timezone-boundary-builder (the data
+// of zonemap) draws inside another zone, by design, because both are in
+// use there: ZoneAt reports only the enclosing one. A place in the given
+// country and division keeps such a listed zone. Xinjiang keeps both
+// Beijing time (Asia/Shanghai) and Xinjiang time (Asia/Urumqi, UTC+6),
+// which the tz database and GeoNames give its places.
+var nestedZones = map[string]struct{ countryCode, admin1 string }{
+	"Asia/Urumqi": {"CN", "Xinjiang"},
+}
+
+// coordinateZone returns the zone to read the birth data of place p in
+// when its listed zone (from GeoNames, which has errors: Zhanjiang and
+// Maoming in Guangdong carry Asia/Urumqi, Lévis in Québec
+// America/Blanc-Sablon) is wrong, else "". The listed zone is wrong when
+// the zone at the place's coordinates (zonemap.ZoneAt) gives the birth
+// time another UTC offset (the whole local day when the time is unknown
+// or unusable), and so does every zone within zoneProbeKm of them: a
+// listed zone in force that close is kept (a border town), and so is one
+// of nestedZones in its own division. Nautical zones (Etc/…, at sea) and
+// lookup failures never replace it; a date that does not parse keeps it
+// too (there is no chart), without loading the boundary data.
+func coordinateZone(p *geo.Place, date, clock string) string {
+	if n, ok := nestedZones[p.TimeZone]; ok && p.CountryCode == n.countryCode && p.Admin1 == n.admin1 {
+		return ""
+	}
+	var moments []geo.Civil
+	if c, err := geo.ParseCivil(date, clock); err == nil && clock != "" {
+		moments = []geo.Civil{c}
+	} else {
+		for _, hm := range []string{"00:00", "12:00", "23:59"} {
+			c, err := geo.ParseCivil(date, hm)
+			if err != nil {
+				return ""
+			}
+			moments = append(moments, c)
+		}
+	}
+	at, err := zonemap.ZoneAt(p.Latitude, p.Longitude)
+	if err != nil || at == p.TimeZone || strings.HasPrefix(at, "Etc/") {
+		return ""
+	}
+	if sameOffsets(p.TimeZone, at, moments) {
+		return ""
+	}
+	dLat := zoneProbeKm / 111.2
+	dLon := dLat / math.Max(math.Cos(p.Latitude*math.Pi/180), 0.1)
+	for _, d := range [][2]float64{{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {1, -1}, {-1, 1}, {-1, -1}} {
+		lat, lon := p.Latitude+d[0]*dLat, p.Longitude+d[1]*dLon
+		if lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+			continue
+		}
+		z, err := zonemap.ZoneAt(lat, lon)
+		if err == nil && !strings.HasPrefix(z, "Etc/") && sameOffsets(p.TimeZone, z, moments) {
+			return ""
+		}
+	}
+	if _, err := geo.LoadZone(at); err != nil {
+		return ""
+	}
+	return at
+}
+
+// sameOffsets reports whether zones a and b read every wall time of
+// moments as the same instant (an unknown zone or an invalid wall time
+// counts as a difference).
+func sameOffsets(a, b string, moments []geo.Civil) bool {
+	if a == b {
+		return true
+	}
+	for _, c := range moments {
+		x, errA := geo.LocalToUTC(c, a)
+		y, errB := geo.LocalToUTC(c, b)
+		if errA != nil || errB != nil || !x.UTC.Equal(y.UTC) {
+			return false
+		}
+	}
+	return true
+}
+
 // sharedZone returns the time zone all candidates share, or "".
 func sharedZone(ps []geo.Place) string {
 	if len(ps) == 0 {
@@ -453,7 +547,12 @@ func birthPlaceOf(p *geo.Place) *model.BirthPlace {
 }
 
 // numerologyOf computes numerology from the birth date and the display
-// name; a name without Latin letters gives the date numbers only.
+// name. A display name holding an e-mail address ("anna.svensson@gmail.com",
+// as many sign-up flows set it) counts only the text before its first '@'
+// ("anna.svensson" → ANNA SVENSSON): the mail domain is not part of the
+// person's name. A name the name numbers cannot use (no Latin letters, or
+// more than numerology.MaxNameLetters letters) gives the date numbers only,
+// with a note saying which.
 func numerologyOf(u *model.User, bd *BirthData) *numerology.Result {
 	if bd.Date != StateGiven {
 		return nil
@@ -462,9 +561,19 @@ func numerologyOf(u *model.User, bd *BirthData) *numerology.Result {
 	if err != nil {
 		return nil
 	}
-	r, err := numerology.Calculate(b, u.DisplayName)
+	name := u.DisplayName
+	if i := strings.IndexByte(name, '@'); i >= 0 && strings.TrimSpace(name[:i]) != "" {
+		name = name[:i]
+		bd.Notes = append(bd.Notes, "display name is an e-mail address: name numbers from the part before the @ only")
+	}
+	r, err := numerology.Calculate(b, name)
 	if err != nil {
-		bd.Notes = append(bd.Notes, "display name has no usable Latin letters: numerology name numbers left out")
+		switch {
+		case errors.Is(err, numerology.ErrNameTooLong):
+			bd.Notes = append(bd.Notes, fmt.Sprintf("display name has more than %d letters: numerology name numbers left out", numerology.MaxNameLetters))
+		default:
+			bd.Notes = append(bd.Notes, "display name has no usable Latin letters: numerology name numbers left out")
+		}
 		if r, err = numerology.Calculate(b, ""); err != nil {
 			return nil
 		}

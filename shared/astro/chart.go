@@ -11,7 +11,7 @@ import (
 // CalculationVersion identifies the algorithms and tables behind a Chart.
 // Bump it whenever a change can move a stored value, so that stored charts
 // can be recomputed.
-const CalculationVersion = "astro-1"
+const CalculationVersion = "astro-2"
 
 // Confidence grades a chart by the completeness of its birth data.
 type Confidence string
@@ -50,19 +50,59 @@ type LocalDay struct {
 }
 
 // DayIn returns the local civil day year-month-day in zone as a UTC
-// interval, with zone's historical offsets (days with a DST change last 23
-// or 25 hours). zone nil means UTC.
+// interval, with zone's historical offsets: Start is the first instant at
+// which the clock in zone reads that date and End the instant after the
+// last one. A day with a daylight-saving change lasts 23 or 25 hours, and
+// a day whose midnight the clocks skip (Chile each September, Brazil until
+// 2019: 00:00 → 01:00) starts at the jump, at 01:00 local time; the day
+// before it then ends at that same instant. zone nil means UTC.
 //
-// Errors: fault.Invalid for a date that does not exist (2023-02-30).
+// Errors: fault.Invalid for a date that does not exist on the calendar
+// (2023-02-30) or in zone (Samoa skipped 2011-12-30 in Pacific/Apia).
 func DayIn(year int, month time.Month, day int, zone *time.Location) (LocalDay, error) {
 	if zone == nil {
 		zone = time.UTC
 	}
-	start := time.Date(year, month, day, 0, 0, 0, 0, zone)
-	if start.Year() != year || start.Month() != month || start.Day() != day {
+	// wall is the local midnight written as if it were UTC: an instant u
+	// reads as date d in a stretch of constant offset off exactly when
+	// u+off is in [wall, wall+24h).
+	wall := time.Date(year, month, day, 0, 0, 0, 0, time.UTC)
+	if wall.Year() != year || wall.Month() != month || wall.Day() != day {
 		return LocalDay{}, fault.Invalid("date %04d-%02d-%02d does not exist", year, int(month), day)
 	}
-	end := time.Date(year, month, day+1, 0, 0, 0, 0, zone)
+	var start, end time.Time
+	// Offsets stay within ±26 h, and no zone changes its offset more than
+	// a few times in four days: the stretches from two days before to two
+	// days after hold every instant of the day.
+	t := wall.Add(-48 * time.Hour)
+	for range 16 {
+		l := t.In(zone)
+		_, off := l.Zone()
+		from, to := l.ZoneBounds() // zero: unbounded
+		lo := wall.Add(-time.Duration(off) * time.Second)
+		hi := lo.Add(24 * time.Hour)
+		if !from.IsZero() && from.After(lo) {
+			lo = from
+		}
+		if !to.IsZero() && to.Before(hi) {
+			hi = to
+		}
+		if lo.Before(hi) {
+			if start.IsZero() || lo.Before(start) {
+				start = lo
+			}
+			if end.IsZero() || hi.After(end) {
+				end = hi
+			}
+		}
+		if to.IsZero() || to.After(wall.Add(72*time.Hour)) {
+			break
+		}
+		t = to
+	}
+	if start.IsZero() {
+		return LocalDay{}, fault.Invalid("date %04d-%02d-%02d does not exist in %s", year, int(month), day, zone)
+	}
 	return LocalDay{Start: start.UTC(), End: end.UTC()}, nil
 }
 

@@ -3,6 +3,7 @@ package astro
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -193,6 +194,82 @@ func TestChartLocalDayZone(t *testing.T) {
 	}
 	if _, err := DayIn(2023, 2, 29, tokyo); fault.CodeOf(err) != fault.InvalidArgument {
 		t.Errorf("DayIn 2023-02-29: %v", err)
+	}
+}
+
+// TestDayInClockChangeAtMidnight: a day's bounds are the first and last
+// instants whose local date is that day, also when the clocks skip or
+// repeat midnight (time.Date moves a skipped midnight into the day
+// before).
+func TestDayInClockChangeAtMidnight(t *testing.T) {
+	utc := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		name       string
+		zone       string
+		y          int
+		m          time.Month
+		d          int
+		start, end string
+	}{
+		// Santiago, 2019-09-08: 00:00 −04 → 01:00 −03 (a 23-hour day
+		// that starts at 01:00); the day before lasts a full 24 hours.
+		{"Santiago gap day", "America/Santiago", 2019, 9, 8, "2019-09-08T04:00:00Z", "2019-09-09T03:00:00Z"},
+		{"Santiago day before gap", "America/Santiago", 2019, 9, 7, "2019-09-07T04:00:00Z", "2019-09-08T04:00:00Z"},
+		// São Paulo, 2018-11-04: 00:00 −03 → 01:00 −02.
+		{"São Paulo gap day", "America/Sao_Paulo", 2018, 11, 4, "2018-11-04T03:00:00Z", "2018-11-05T02:00:00Z"},
+		{"São Paulo day before gap", "America/Sao_Paulo", 2018, 11, 3, "2018-11-03T03:00:00Z", "2018-11-04T03:00:00Z"},
+		// Havana, 2012-04-01: 00:00 −05 → 01:00 −04.
+		{"Havana gap day", "America/Havana", 2012, 4, 1, "2012-04-01T05:00:00Z", "2012-04-02T04:00:00Z"},
+		// Santiago, 2019-04-07: 24:00 −03 → 23:00 −04 on the 6th, which
+		// lasts 25 hours, until its second 23:59.
+		{"Santiago repeated hour before midnight", "America/Santiago", 2019, 4, 6, "2019-04-06T03:00:00Z", "2019-04-07T04:00:00Z"},
+		{"Santiago day after repeated hour", "America/Santiago", 2019, 4, 7, "2019-04-07T04:00:00Z", "2019-04-08T04:00:00Z"},
+		// Havana, 2012-11-04: 01:00 −04 → 00:00 −05, midnight occurs
+		// twice; the day starts at the first.
+		{"Havana repeated midnight", "America/Havana", 2012, 11, 4, "2012-11-04T04:00:00Z", "2012-11-05T05:00:00Z"},
+		// Ordinary days and changes away from midnight.
+		{"Stockholm summer", "Europe/Stockholm", 1990, 5, 15, "1990-05-14T22:00:00Z", "1990-05-15T22:00:00Z"},
+		{"New York DST starts", "America/New_York", 2024, 3, 10, "2024-03-10T05:00:00Z", "2024-03-11T04:00:00Z"},
+		{"New York DST ends", "America/New_York", 2024, 11, 3, "2024-11-03T04:00:00Z", "2024-11-04T05:00:00Z"},
+		// Samoa crossed the date line: 2011-12-29 24:00 −10 → 2011-12-31 00:00 +14.
+		{"Apia before the skipped day", "Pacific/Apia", 2011, 12, 29, "2011-12-29T10:00:00Z", "2011-12-30T10:00:00Z"},
+		{"Apia after the skipped day", "Pacific/Apia", 2011, 12, 31, "2011-12-30T10:00:00Z", "2011-12-31T10:00:00Z"},
+		{"UTC", "UTC", 2000, 1, 1, "2000-01-01T00:00:00Z", "2000-01-02T00:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			loc, err := time.LoadLocation(tt.zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			day, err := DayIn(tt.y, tt.m, tt.d, loc)
+			if err != nil {
+				t.Fatalf("DayIn: %v", err)
+			}
+			if !day.Start.Equal(utc(tt.start)) || !day.End.Equal(utc(tt.end)) {
+				t.Errorf("DayIn = %v – %v, want %s – %s", day.Start, day.End, tt.start, tt.end)
+			}
+			if got := day.Start.In(loc).Format("2006-01-02"); got != fmt.Sprintf("%04d-%02d-%02d", tt.y, int(tt.m), tt.d) {
+				t.Errorf("the day starts on local date %s", got)
+			}
+			if got := day.End.Add(-time.Nanosecond).In(loc).Format("2006-01-02"); got != fmt.Sprintf("%04d-%02d-%02d", tt.y, int(tt.m), tt.d) {
+				t.Errorf("the day ends on local date %s", got)
+			}
+			if _, err := ComputeChart(ChartInput{TimeUnknown: true, Day: day}); err != nil {
+				t.Errorf("date-only chart: %v", err)
+			}
+		})
+	}
+	apia, _ := time.LoadLocation("Pacific/Apia")
+	if d, err := DayIn(2011, 12, 30, apia); fault.CodeOf(err) != fault.InvalidArgument {
+		t.Errorf("Apia 2011-12-30 (skipped) = %v – %v, %v; want INVALID_ARGUMENT", d.Start, d.End, err)
 	}
 }
 

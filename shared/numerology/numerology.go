@@ -68,8 +68,21 @@ import (
 // recomputed.
 const CalculationVersion = "numerology-1.0.0"
 
-// maxNameLen bounds a name's length in bytes.
-const maxNameLen = 300
+// Name limits: MaxNameLetters bounds the letters that count (the Latin
+// letters after folding), maxNameBytes the text handed in, so that emoji,
+// other scripts or punctuation around a name do not make it "too long"
+// while the work stays bounded.
+const (
+	MaxNameLetters = 300
+	maxNameBytes   = 4096
+)
+
+// Errors of Name and Calculate for a name they cannot use; both are
+// fault.InvalidArgument errors, to be told apart with errors.Is.
+var (
+	ErrNoLatinLetters = fault.Invalid("numerology: name has no Latin letters")
+	ErrNameTooLong    = fault.Invalid("numerology: name longer than %d letters or %d bytes", MaxNameLetters, maxNameBytes)
+)
 
 // Date is a calendar date without time or zone (a birth date, or the local
 // date of a person's day).
@@ -152,8 +165,8 @@ type Cycles struct {
 
 // Calculate returns the numerology of a birth date and, when name is not
 // blank, of the full birth name. It returns a fault.InvalidArgument error
-// for an invalid date, or for a name that is too long or has no Latin
-// letter.
+// for an invalid date, or Name's error (ErrNoLatinLetters, ErrNameTooLong)
+// for a name it cannot use.
 func Calculate(birth Date, name string) (Result, error) {
 	if err := birth.Validate(); err != nil {
 		return Result{}, err
@@ -279,15 +292,24 @@ type NameNumbers struct {
 }
 
 // Name returns the numbers of a full name (see the package documentation for
-// the letter rules). It returns a fault.InvalidArgument error for a name
-// longer than 300 bytes or with no Latin letter.
+// the letter rules). It returns ErrNoLatinLetters for a name with no Latin
+// letter, and ErrNameTooLong for one with more than MaxNameLetters letters
+// (after folding: "ß" is two) or longer than 4096 bytes; characters that
+// are not Latin letters count only towards the byte limit.
 func Name(name string) (NameNumbers, error) {
-	if len(name) > maxNameLen {
-		return NameNumbers{}, fault.Invalid("numerology: name longer than %d bytes", maxNameLen)
+	if len(name) > maxNameBytes {
+		return NameNumbers{}, ErrNameTooLong
 	}
 	words := Letters(name)
 	if len(words) == 0 {
-		return NameNumbers{}, fault.Invalid("numerology: name has no Latin letters")
+		return NameNumbers{}, ErrNoLatinLetters
+	}
+	letters := 0
+	for _, w := range words {
+		letters += len(w)
+	}
+	if letters > MaxNameLetters {
+		return NameNumbers{}, ErrNameTooLong
 	}
 	var all, vow, con int
 	var seen [10]bool

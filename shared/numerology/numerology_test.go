@@ -2,6 +2,7 @@ package numerology
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -281,6 +282,37 @@ func TestInvalid(t *testing.T) {
 	for name, err := range checks {
 		if fault.CodeOf(err) != fault.InvalidArgument {
 			t.Errorf("%s: error = %v, want INVALID_ARGUMENT", name, err)
+		}
+	}
+}
+
+// TestNameLimitCountsLetters: the length limit is on the letters that
+// count, so emoji or other scripts around a Latin name do not make it too
+// long, and the two errors can be told apart.
+func TestNameLimitCountsLetters(t *testing.T) {
+	decorated := "Anna Svensson " + strings.Repeat("🌸", 86) // 100 characters, 358 bytes
+	got, err := Name(decorated)
+	want, _ := Name("Anna Svensson")
+	if err != nil || !slices.Equal(got.KarmicLessons, want.KarmicLessons) || got.Expression != want.Expression ||
+		got.SoulUrge != want.SoulUrge || got.Personality != want.Personality {
+		t.Errorf("Name(%d bytes of name and emoji) = %+v, %v; want %+v", len(decorated), got, err, want)
+	}
+	if _, err := Name(strings.Repeat("a", MaxNameLetters)); err != nil {
+		t.Errorf("%d letters: %v", MaxNameLetters, err)
+	}
+	for name, n := range map[string]string{
+		"301 letters":             strings.Repeat("a", MaxNameLetters+1),
+		"301 letters with spaces": strings.Repeat("ab ", 150) + "c",
+		"150 ß fold to 300 + 1":   strings.Repeat("ß", 150) + "a",
+		"4097 bytes":              "Anna " + strings.Repeat("🌸", 1023),
+	} {
+		if _, err := Name(n); !errors.Is(err, ErrNameTooLong) || fault.CodeOf(err) != fault.InvalidArgument {
+			t.Errorf("%s: error %v, want ErrNameTooLong", name, err)
+		}
+	}
+	for _, n := range []string{"🌸🌸", "Дмитрий", "12345", "山田"} {
+		if _, err := Calculate(Date{1990, 5, 15}, n); !errors.Is(err, ErrNoLatinLetters) || fault.CodeOf(err) != fault.InvalidArgument {
+			t.Errorf("%q: error %v, want ErrNoLatinLetters", n, err)
 		}
 	}
 }
