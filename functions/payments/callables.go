@@ -110,7 +110,7 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 	if err != nil {
 		return nil, store.Classify("createCheckoutSession", err)
 	}
-	prog := readCheckoutProgram(snap)
+	prog := readProgramInfo(snap)
 	en, err := s.Firestore.Collection(model.ColEnrollments).Doc(EnrollmentID(uid, in.ProgramID)).Get(ctx)
 	if err != nil && !store.IsNotFound(err) {
 		return nil, store.Classify("createCheckoutSession", err)
@@ -152,37 +152,6 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 	}
 	p.SetIdempotencyKey(s.idemKey("checkout", uid, "program", in.ProgramID, fmt.Sprint(*prog.price), cur, cus, ret, s.requestKey(in.RequestID)))
 	return s.newCheckout(ctx, p, uid)
-}
-
-// checkoutProgramInfo is what createCheckoutSession needs of programs/{id}.
-type checkoutProgramInfo struct {
-	// free: price absent, null or 0 (enrolment without payment).
-	free bool
-	// price is the price in minor units; nil when the field holds
-	// something other than an integer (no valid price, never free).
-	price    *int64
-	currency string
-	title    string
-}
-
-// readCheckoutProgram takes price, currency and title of a program
-// document field by field, like readProgramInfo for the webhook: the
-// program is written by its coaches, and a malformed field checkout does
-// not use (tags, modules, …) must not make checkout fail. A price of the
-// wrong type (a string, a float) is no valid price, not a free program;
-// a currency or title of the wrong type is treated as absent.
-func readCheckoutProgram(snap *firestore.DocumentSnapshot) checkoutProgramInfo {
-	data := snap.Data()
-	var p checkoutProgramInfo
-	switch v := data["price"].(type) {
-	case nil:
-		p.free = true
-	case int64:
-		p.free, p.price = v == 0, &v
-	}
-	p.currency, _ = data["currency"].(string)
-	p.title, _ = data["title"].(string)
-	return p
 }
 
 func (s *Service) checkoutPlan(ctx context.Context, uid string, in CheckoutRequest, ret string) (any, error) {

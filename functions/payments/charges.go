@@ -250,8 +250,9 @@ func (s *Service) holdPayment(p *model.Payment, ps string) {
 	}
 }
 
-// readProgram reads what a payment's description needs of programs/{id}
-// (nil when the program does not exist), tolerantly (readProgramInfo).
+// readProgram reads programs/{id} inside tx, tolerantly (readProgramInfo):
+// nil when the id is not a valid document id or the program does not
+// exist.
 func (s *Service) readProgram(tx *firestore.Transaction, programID string) (*programInfo, error) {
 	if !validID(programID) {
 		return nil, nil

@@ -45,48 +45,58 @@ type enrollmentTx struct {
 	keepers map[string]string
 }
 
-// programInfo is what enrolments and payment descriptions need of
-// programs/{id}. It is read field by field (readProgramInfo) because the
-// program is written by its coaches and the rules bound only the size of
-// some fields: a malformed field the webhook does not use (tags, modules,
-// …) must not block payment, refund and dispute events.
+// programInfo is what enrolments, payment descriptions and
+// createCheckoutSession need of programs/{id}. It is read field by field
+// (readProgramInfo) because the program is written by its coaches and the
+// rules bound only the size of some fields: a malformed field the payments
+// do not use (tags, modules, …) must not block payment, refund and
+// dispute events, nor make checkout fail.
 type programInfo struct {
 	title     string
 	createdBy []string
+	// free: price absent, null or 0 (enrolment without payment).
+	free bool
+	// price is the price in minor units; nil when the field holds
+	// something other than an integer (no valid price, never free).
+	price    *int64
+	currency string
 }
 
-// readProgramInfo takes the title and the coach ids (string elements of
-// createdBy) of a program document, ignoring every other field and any
-// value of the wrong type.
+// readProgramInfo takes the title, the coach ids (model.ProgramCoachIDs),
+// the price and the currency of a program document, ignoring every other
+// field. A price of the wrong type (a string, a float) is no valid price,
+// not a free program; a title or currency of the wrong type is treated as
+// absent.
 func readProgramInfo(snap *firestore.DocumentSnapshot) *programInfo {
 	data := snap.Data()
-	p := &programInfo{}
+	p := &programInfo{createdBy: model.ProgramCoachIDs(data)}
 	p.title, _ = data["title"].(string)
-	list, _ := data["createdBy"].([]any)
-	for _, v := range list {
-		if c, ok := v.(string); ok {
-			p.createdBy = append(p.createdBy, c)
-		}
+	switch v := data["price"].(type) {
+	case nil:
+		p.free = true
+	case int64:
+		p.free, p.price = v == 0, &v
 	}
+	p.currency, _ = data["currency"].(string)
 	return p
 }
 
 // readEnrollment does the reads of an enrolment change.
 func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID string) (*enrollmentTx, error) {
 	e := &enrollmentTx{s: s, uid: uid, programID: programID, assigned: map[string]*model.CoachAssignment{}}
-	if !validID(uid) || !validID(programID) {
+	if !validID(uid) {
 		return e, nil
 	}
-	snap, err := tx.Get(s.Firestore.Collection(model.ColPrograms).Doc(programID))
-	if store.IsNotFound(err) {
-		return e, nil
-	}
+	prog, err := s.readProgram(tx, programID)
 	if err != nil {
 		return nil, err
 	}
-	e.program = readProgramInfo(snap)
+	if prog == nil {
+		return e, nil
+	}
+	e.program = prog
 	e.ref = s.Firestore.Collection(model.ColEnrollments).Doc(EnrollmentID(uid, programID))
-	snap, err = tx.Get(e.ref)
+	snap, err := tx.Get(e.ref)
 	switch {
 	case err == nil:
 		var old model.Enrollment

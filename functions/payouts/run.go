@@ -406,7 +406,7 @@ func addPayment(p *plan, snap *firestore.DocumentSnapshot) error {
 }
 
 // decodeProgram reads the fields of a program the payouts use: the coaches
-// (the string elements of createdBy), coachSplits and commissionBps. The
+// (model.ProgramCoachIDs), coachSplits and commissionBps. The
 // rest of the document is written by its coaches and bounded by the rules
 // only in size, so a malformed field the payouts do not use (tags: [1])
 // must not keep a sale from being paid, as it does not keep the webhook
@@ -415,13 +415,7 @@ func addPayment(p *plan, snap *firestore.DocumentSnapshot) error {
 // the payment is skipped with that reason. It never fails.
 func decodeProgram(snap *firestore.DocumentSnapshot) *model.Program {
 	data := snap.Data()
-	prog := &model.Program{ProgramID: snap.Ref.ID}
-	list, _ := data["createdBy"].([]any)
-	for _, v := range list {
-		if c, ok := v.(string); ok {
-			prog.CreatedBy = append(prog.CreatedBy, c)
-		}
-	}
+	prog := &model.Program{ProgramID: snap.Ref.ID, CreatedBy: model.ProgramCoachIDs(data)}
 	if splits, ok := data["coachSplits"].(map[string]any); ok {
 		prog.CoachSplits = make(map[string]int, len(splits))
 		for c, v := range splits {

@@ -85,6 +85,24 @@ type Program struct {
 	UpdatedAt     *time.Time `firestore:"updatedAt,omitempty" json:"updatedAt,omitempty"`
 }
 
+// ProgramCoachIDs returns the coaches of a program document's data: the
+// string elements of createdBy, in order, ignoring elements of another
+// type and a createdBy that is not a list. Programs are written by their
+// coaches and the rules bound most of their fields only in size, so the
+// payments webhook (whom an enrolment assigns) and the payouts (whom a
+// sale pays) read programs field by field, and read the coaches this one
+// way.
+func ProgramCoachIDs(data map[string]any) []string {
+	list, _ := data["createdBy"].([]any)
+	var out []string
+	for _, v := range list {
+		if c, ok := v.(string); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Module is one entry of programs.modules.
 type Module struct {
 	ModuleID    string             `firestore:"moduleId" json:"moduleId"`
