@@ -340,18 +340,18 @@ func TestOptOutCleanupNotRepeatedOnRedelivery(t *testing.T) {
 // clean-up is logged, not returned (a redelivery would not repeat it): the
 // run's error stays nil and the user counts as delivered, not failed.
 func TestSettleOptOutCleanupFailureNotRetried(t *testing.T) {
-	rs := []retraction{{uid: "u", date: "2026-11-21", why: whyOptedOut, insight: true, note: true}}
-	ts := []*target{{uid: "u", created: true, noted: true}}
+	rs := []retraction{{uid: "u", date: "2026-11-21", why: whyOptedOut, insight: true, note: true,
+		delivered: &target{uid: "u", created: true, noted: true}}}
 	st := Stats{Users: 1, Created: 1}
 	var re runError
-	settle(rs, ts, []error{fault.Wrap(context.DeadlineExceeded, fault.Unavailable, "retract")}, &st, &re)
+	settle(rs, []error{fault.Wrap(context.DeadlineExceeded, fault.Unavailable, "retract")}, &st, &re)
 	if re.err != nil {
 		t.Errorf("run error %v, want none", re.err)
 	}
 	if want := (Stats{Users: 1, Created: 1}); st != want {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}
-	settle(rs, ts, []error{nil}, &st, &re)
+	settle(rs, []error{nil}, &st, &re)
 	if want := (Stats{Users: 1, Retracted: 1}); st != want || re.err != nil {
 		t.Errorf("after a successful clean-up: stats %+v, error %v; want %+v", st, re.err, want)
 	}
@@ -365,11 +365,12 @@ func TestSettleOptOutCleanupFailureNotRetried(t *testing.T) {
 func TestErasedCleanupFailureRetryableAfterPermanentError(t *testing.T) {
 	var re runError
 	re.add(fault.Invalid("an unrelated user's permanent failure"))
-	rs := []retraction{erasedRetraction("gone", "2026-11-21"), {uid: "out", date: "2026-11-21", why: whyOptedOut, insight: true}}
-	ts := []*target{{uid: "gone", created: true}, {uid: "out", created: true}}
+	gone := erasedRetraction("gone", "2026-11-21")
+	gone.delivered = &target{uid: "gone", created: true}
+	rs := []retraction{gone, {uid: "out", date: "2026-11-21", why: whyOptedOut, insight: true, delivered: &target{uid: "out", created: true}}}
 	st := Stats{Users: 3, Created: 2, Failed: 1}
 	failed := fault.Wrap(context.DeadlineExceeded, fault.Unavailable, "retract")
-	settle(rs, ts, []error{failed, failed}, &st, &re)
+	settle(rs, []error{failed, failed}, &st, &re)
 	if !fault.Retryable(re.err) {
 		t.Errorf("run error %v, want the erased user's retryable one", re.err)
 	}

@@ -16,13 +16,33 @@ func utc(s string) time.Time {
 	return t
 }
 
+// deliveryCase is a case of Delivery: a user of zone and hour due at tick
+// gets the insight of date and is next due at next.
+type deliveryCase struct {
+	name, zone string
+	hour       int
+	tick       string
+	date, next string
+}
+
+// check checks Delivery's date and next due time (in UTC) for c, and
+// returns the zone and the next due time.
+func (c deliveryCase) check(t *testing.T) (loc *time.Location, next time.Time) {
+	t.Helper()
+	loc = Zone(c.zone)
+	d, next := Delivery(utc(c.tick), loc, c.hour)
+	if d.String() != c.date || !next.Equal(utc(c.next)) {
+		t.Errorf("Delivery = %s, %s (%s local); want %s, %s", d, next.Format(time.RFC3339),
+			next.In(loc).Format("2006-01-02 15:04 MST"), c.date, c.next)
+	}
+	if next.Location() != time.UTC {
+		t.Errorf("next not in UTC")
+	}
+	return loc, next
+}
+
 func TestDelivery(t *testing.T) {
-	cases := []struct {
-		name, zone string
-		hour       int
-		tick       string
-		date, next string
-	}{
+	cases := []deliveryCase{
 		{"on time", "Europe/Stockholm", 7, "2026-11-21T06:00:04Z", "2026-11-21", "2026-11-22T06:00:00Z"},
 		{"caught up two hours late", "Europe/Stockholm", 7, "2026-11-21T08:00:00Z", "2026-11-21", "2026-11-22T06:00:00Z"},
 		{"yesterday's, caught up before today's hour", "Europe/Stockholm", 7, "2026-11-21T05:00:00Z", "2026-11-20", "2026-11-21T06:00:00Z"},
@@ -36,15 +56,7 @@ func TestDelivery(t *testing.T) {
 		{"after summer time ends", "Europe/Stockholm", 7, "2026-10-24T05:00:00Z", "2026-10-24", "2026-10-25T06:00:00Z"},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			d, next := Delivery(utc(c.tick), Zone(c.zone), c.hour)
-			if d.String() != c.date || !next.Equal(utc(c.next)) {
-				t.Errorf("Delivery = %s, %s; want %s, %s", d, next.Format(time.RFC3339), c.date, c.next)
-			}
-			if next.Location() != time.UTC {
-				t.Errorf("next not in UTC")
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { c.check(t) })
 	}
 }
 
@@ -118,12 +130,7 @@ func TestZone(t *testing.T) {
 // 01:00 the same date, not the evening before); an hour that occurs
 // twice is its first occurrence.
 func TestDeliveryAroundClockChanges(t *testing.T) {
-	cases := []struct {
-		name, zone string
-		hour       int
-		tick       string
-		date, next string
-	}{
+	cases := []deliveryCase{
 		{"spring gap in New York: 02:00 is 03:00 EDT", "America/New_York", 2, "2026-03-07T07:00:00Z", "2026-03-07", "2026-03-08T07:00:00Z"},
 		{"the gap's delivery in New York", "America/New_York", 2, "2026-03-08T07:00:00Z", "2026-03-08", "2026-03-09T06:00:00Z"},
 		{"midnight gap in Santiago: 00:00 is 01:00 the same date", "America/Santiago", 0, "2026-09-05T04:00:00Z", "2026-09-05", "2026-09-06T04:00:00Z"},
@@ -135,12 +142,7 @@ func TestDeliveryAroundClockChanges(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			loc := Zone(c.zone)
-			d, next := Delivery(utc(c.tick), loc, c.hour)
-			if d.String() != c.date || !next.Equal(utc(c.next)) {
-				t.Errorf("Delivery = %s, %s (%s local); want %s, %s", d, next.Format(time.RFC3339),
-					next.In(loc).Format("2006-01-02 15:04 MST"), c.date, c.next)
-			}
+			loc, next := c.check(t)
 			// A user opting in an hour after the tick gets the same next due.
 			if got := NextDue(utc(c.tick).Add(time.Hour), loc, c.hour); !got.Equal(next) {
 				t.Errorf("NextDue = %s, want %s", got.Format(time.RFC3339), next.Format(time.RFC3339))

@@ -616,21 +616,12 @@ func (s *Service) run(ctx context.Context, uids []string, known, old map[string]
 		}
 		targets = append(targets, t)
 	}
-	var goneErr error
-	for _, err := range s.retract(ctx, gone) {
-		if err != nil {
-			st.Failed++
-			if goneErr == nil {
-				goneErr = err
-			}
-			continue
-		}
-		st.Retracted++
-	}
+	var goneErr runError
+	settle(gone, s.retract(ctx, gone), &st, &goneErr)
 	s.generate(ctx, lib, targets)
 	st, err = s.write(ctx, targets, st)
-	if goneErr != nil && !fault.Retryable(err) {
-		err = fault.Wrap(goneErr, fault.Unavailable, "insights: erased users not cleaned up")
+	if goneErr.err != nil && !fault.Retryable(err) {
+		err = fault.Wrap(goneErr.err, fault.Unavailable, "insights: erased users not cleaned up")
 	}
 	return st, err
 }
@@ -855,18 +846,17 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 	}
 	// The rare paths: users erased or changed since they were read.
 	var undo []retraction
-	var undone []*target
 	for _, t := range erased {
-		undo, undone = append(undo, erasedRetraction(t.uid, t.doc.Date)), append(undone, t)
+		undo = append(undo, erasedDelivery(t))
 	}
 	if len(changed) > 0 {
-		rs, ts, err := s.recheck(ctx, changed)
+		rs, err := s.recheck(ctx, changed)
 		if err != nil {
 			fail(err)
 		}
-		undo, undone = append(undo, rs...), append(undone, ts...)
+		undo = append(undo, rs...)
 	}
-	settle(undo, undone, s.retract(ctx, undo), &st, &errs)
+	settle(undo, s.retract(ctx, undo), &st, &errs)
 	if firstErr := errs.err; firstErr != nil {
 		slog.WarnContext(ctx, "insights: some writes failed", "failed", st.Failed, "error", firstErr.Error())
 		if fault.Retryable(firstErr) {
@@ -888,22 +878,24 @@ func (e *runError) add(err error) {
 	}
 }
 
-// settle counts the retractions of write's rare paths (rs, of targets ts,
-// with retract's errors errs) in st and keeps their errors in re. A
-// retracted user counts as Retracted instead of Created or Existing. An
-// erased user's failed clean-up counts as Failed and is kept (retryable:
-// the redelivery repeats it). An opted-out user's failed clean-up is
+// settle counts the retractions rs (with retract's errors errs) in st and
+// keeps their errors in re. A retracted user counts as Retracted, instead
+// of Created or Existing when write counted them (r.delivered). An erased
+// user's failed clean-up counts as Failed and is kept (retryable: the
+// redelivery repeats it). An opted-out user's failed clean-up is
 // best-effort: retract logged it (ids only); it is neither kept nor
 // counted as Failed, and the user stays counted as delivered.
-func settle(rs []retraction, ts []*target, errs []error, st *Stats, re *runError) {
+func settle(rs []retraction, errs []error, st *Stats, re *runError) {
 	for i, err := range errs {
-		r, t := rs[i], ts[i]
+		r := rs[i]
 		if err != nil && r.why != whyErased {
 			continue // logged by retract
 		}
-		if t.existed {
+		switch {
+		case r.delivered == nil: // not counted as delivered
+		case r.delivered.existed:
 			st.Existing--
-		} else {
+		default:
 			st.Created--
 		}
 		if err != nil {
@@ -945,9 +937,9 @@ func (s *Service) recordDelivered(ctx context.Context, u *firestore.DocumentRef,
 // recheck is write's path for users whose advance failed its
 // precondition (changed since they were read): it reads them again and
 // returns the retractions of those erased (everything of the date) or no
-// longer opted in (the insight and the notification this run created),
-// with their targets. Users still opted in keep their insight.
-func (s *Service) recheck(ctx context.Context, changed []*target) ([]retraction, []*target, error) {
+// longer opted in (the insight and the notification this run created).
+// Users still opted in keep their insight.
+func (s *Service) recheck(ctx context.Context, changed []*target) ([]retraction, error) {
 	users := s.Firestore.Collection(model.ColUsers)
 	refs := make([]*firestore.DocumentRef, len(changed))
 	for i, t := range changed {
@@ -955,25 +947,23 @@ func (s *Service) recheck(ctx context.Context, changed []*target) ([]retraction,
 	}
 	snaps, err := s.Firestore.GetAll(ctx, refs)
 	if err != nil {
-		return nil, nil, store.Classify("insights read changed users", err)
+		return nil, store.Classify("insights read changed users", err)
 	}
 	var rs []retraction
-	var ts []*target
 	for i, t := range changed {
 		us := snaps[i]
 		if !us.Exists() {
-			rs, ts = append(rs, erasedRetraction(t.uid, t.doc.Date)), append(ts, t)
+			rs = append(rs, erasedDelivery(t))
 			continue
 		}
 		if v, err := us.DataAt("insightsOptIn"); err == nil && v == true {
 			continue
 		}
 		if t.created || t.noted {
-			rs = append(rs, retraction{uid: t.uid, date: t.doc.Date, why: whyOptedOut, insight: t.created, note: t.noted})
-			ts = append(ts, t)
+			rs = append(rs, retraction{uid: t.uid, date: t.doc.Date, why: whyOptedOut, insight: t.created, note: t.noted, delivered: t})
 		}
 	}
-	return rs, ts, nil
+	return rs, nil
 }
 
 // Reasons of a retraction (logged).
@@ -990,6 +980,9 @@ type retraction struct {
 	// The documents to delete: the insight of date, its notification, the
 	// state.
 	insight, note, state bool
+	// delivered is the target write delivered date to (counted as Created
+	// or Existing); nil for an erased user run found before delivering.
+	delivered *target
 }
 
 // erasedRetraction deletes everything the pipeline writes for the date
@@ -997,6 +990,13 @@ type retraction struct {
 // nothing there belongs to anyone.
 func erasedRetraction(uid, date string) retraction {
 	return retraction{uid: uid, date: date, why: whyErased, insight: true, note: true, state: true}
+}
+
+// erasedDelivery is the erasedRetraction of what write delivered to t.
+func erasedDelivery(t *target) retraction {
+	r := erasedRetraction(t.uid, t.doc.Date)
+	r.delivered = t
+	return r
 }
 
 // retract deletes the documents of the retractions with one BulkWriter and

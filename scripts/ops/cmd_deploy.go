@@ -486,11 +486,12 @@ func runDeploy(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	defer os.RemoveAll(tmp)
 	d.envFile = filepath.Join(tmp, "env.yaml")
-	if err := os.WriteFile(d.envFile, envVarsYAML(d.vars), 0o600); err != nil {
+	yaml := envVarsYAML(d.vars)
+	if err := os.WriteFile(d.envFile, yaml, 0o600); err != nil {
 		return fmt.Errorf("env-vars file: %w", err)
 	}
 	fmt.Fprintf(env.stdout, "# %s (written for this run, removed after it): the non-secret variables of every function deployed\n", d.envFile)
-	for _, line := range strings.Split(strings.TrimSpace(string(envVarsYAML(d.vars))), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(string(yaml)), "\n") {
 		k, _, _ := strings.Cut(line, ":")
 		fmt.Fprintf(env.stdout, "#   %s   (%s)\n", line, d.vars[k].Source)
 	}

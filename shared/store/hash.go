@@ -85,15 +85,23 @@ var (
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-// enter marks a reference value as being encoded; it reports false (and
-// writes the cycle token) when it already is.
-func (e *canonicalEncoder) enter(k visit) bool {
+// encodeRef encodes the pointer, map or slice v (of length n, 0 but for
+// a slice) with content: null when v is nil, the cycle token when v is
+// already being encoded, else content's output, with v marked as being
+// encoded meanwhile.
+func (e *canonicalEncoder) encodeRef(v reflect.Value, n int, content func()) {
+	if v.IsNil() {
+		e.buf.WriteString("null")
+		return
+	}
+	k := visit{v.Type(), v.Pointer(), n}
 	if e.onPath[k] {
 		e.buf.WriteString("<cycle>")
-		return false
+		return
 	}
 	e.onPath[k] = true
-	return true
+	content()
+	delete(e.onPath, k)
 }
 
 func (e *canonicalEncoder) encode(v reflect.Value) {
@@ -112,16 +120,7 @@ func (e *canonicalEncoder) encode(v reflect.Value) {
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
-		if v.IsNil() {
-			e.buf.WriteString("null")
-			return
-		}
-		k := visit{t, v.Pointer(), 0}
-		if !e.enter(k) {
-			return
-		}
-		e.encode(v.Elem())
-		delete(e.onPath, k)
+		e.encodeRef(v, 0, func() { e.encode(v.Elem()) })
 	case reflect.Interface:
 		if v.IsNil() {
 			e.buf.WriteString("null")
@@ -147,29 +146,11 @@ func (e *canonicalEncoder) encode(v reflect.Value) {
 	case reflect.String:
 		e.buf.WriteString(strconv.Quote(v.String()))
 	case reflect.Slice:
-		if v.IsNil() {
-			e.buf.WriteString("null")
-			return
-		}
-		k := visit{t, v.Pointer(), v.Len()}
-		if !e.enter(k) {
-			return
-		}
-		e.encodeList(v)
-		delete(e.onPath, k)
+		e.encodeRef(v, v.Len(), func() { e.encodeList(v) })
 	case reflect.Array:
 		e.encodeList(v)
 	case reflect.Map:
-		if v.IsNil() {
-			e.buf.WriteString("null")
-			return
-		}
-		k := visit{t, v.Pointer(), 0}
-		if !e.enter(k) {
-			return
-		}
-		e.encodeMap(v)
-		delete(e.onPath, k)
+		e.encodeRef(v, 0, func() { e.encodeMap(v) })
 	case reflect.Struct:
 		e.encodeStruct(v)
 	default: // Chan, Func, UnsafePointer
