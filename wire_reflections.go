@@ -11,18 +11,11 @@ import (
 	"github.com/innerjourney/functions/shared/wellbeing"
 )
 
-// The Gemini call budget of reflection analysis, stated here (rather than
-// left to the provider's defaults) so that the function's timeout is
-// checked against it: see geminiWorstCase and reflectionsTimeout.
-const (
-	geminiAttemptTimeout = 20 * time.Second
-	geminiMaxAttempts    = 3
-	geminiBackoff        = 500 * time.Millisecond
-	// geminiMaxBackoff and geminiJitter are the provider's cap on a wait
-	// and its jitter (±25 %), see analysis.GeminiConfig.Backoff.
-	geminiMaxBackoff = 8 * time.Second
-	geminiJitter     = 1.25
-)
+// geminiBudget is the Gemini call budget of reflection analysis, stated
+// here (rather than left to the provider's defaults) so that the
+// function's timeout is checked against it: see geminiWorstCase and
+// reflectionsTimeout.
+var geminiBudget = analysis.GeminiConfig{Timeout: 20 * time.Second, MaxAttempts: 3, Backoff: 500 * time.Millisecond}
 
 // reflectionsTimeout is onUserActivationWritten's timeout: the Gemini
 // worst case (≈ 62 s) plus ample room for the offline analysis, the
@@ -33,17 +26,8 @@ const (
 const reflectionsTimeout = 180 * time.Second
 
 // geminiWorstCase is the longest the Gemini provider can take for one
-// entry with the budget above: every attempt times out and every wait
-// between attempts is at its maximum (doubling, capped, +25 % jitter).
-func geminiWorstCase() time.Duration {
-	total := time.Duration(geminiMaxAttempts) * geminiAttemptTimeout
-	delay := geminiBackoff
-	for attempt := 2; attempt <= geminiMaxAttempts; attempt++ {
-		total += time.Duration(float64(delay) * geminiJitter)
-		delay = min(delay*2, geminiMaxBackoff)
-	}
-	return total
-}
+// entry with geminiBudget (analysis.GeminiConfig.WorstCase).
+func geminiWorstCase() time.Duration { return geminiBudget.WorstCase() }
 
 // newAnalyzer returns the offline analyzer, or Gemini (falling back to it)
 // when a Gemini API key or Vertex project is configured.
@@ -55,7 +39,7 @@ func newAnalyzer(cfg *config.Config) (analysis.Analyzer, error) {
 	return analysis.NewGemini(analysis.GeminiConfig{
 		Model: cfg.GeminiModel, APIKey: cfg.GeminiAPIKey.Reveal(),
 		Project: cfg.GeminiVertexProject, Location: cfg.GeminiVertexLocation, BaseURL: cfg.GeminiBaseURL,
-		Timeout: geminiAttemptTimeout, MaxAttempts: geminiMaxAttempts, Backoff: geminiBackoff,
+		Timeout: geminiBudget.Timeout, MaxAttempts: geminiBudget.MaxAttempts, Backoff: geminiBudget.Backoff,
 	}, off)
 }
 

@@ -75,19 +75,46 @@ func NewGemini(cfg GeminiConfig, offline *Offline) (*Gemini, error) {
 	if cfg.Project != "" && cfg.Location == "" && cfg.APIKey == "" {
 		return nil, invalid("gemini: a Vertex AI location is required with a project")
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 20 * time.Second
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 3
-	}
-	if cfg.Backoff <= 0 {
-		cfg.Backoff = 500 * time.Millisecond
-	}
 	if offline == nil {
 		offline = NewOffline(nil)
 	}
-	return &Gemini{cfg: cfg, offline: offline, sleep: sleepCtx}, nil
+	return &Gemini{cfg: cfg.withDefaults(), offline: offline, sleep: sleepCtx}, nil
+}
+
+// maxBackoff caps the wait between attempts; a wait is the current delay
+// times a jitter factor in [1-backoffJitter, 1+backoffJitter).
+const (
+	maxBackoff    = 8 * time.Second
+	backoffJitter = 0.25
+)
+
+// withDefaults returns c with its zero budget fields at their defaults.
+func (c GeminiConfig) withDefaults() GeminiConfig {
+	if c.Timeout <= 0 {
+		c.Timeout = 20 * time.Second
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 3
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = 500 * time.Millisecond
+	}
+	return c
+}
+
+// WorstCase returns the longest the model calls for one entry can take
+// under c's budget (defaults filled in): every attempt times out and every
+// wait between attempts is at its maximum (doubling, capped at 8 s, +25 %
+// jitter). A function that analyses entries needs a longer timeout.
+func (c GeminiConfig) WorstCase() time.Duration {
+	c = c.withDefaults()
+	total := time.Duration(c.MaxAttempts) * c.Timeout
+	delay := c.Backoff
+	for attempt := 2; attempt <= c.MaxAttempts; attempt++ {
+		total += time.Duration(float64(delay) * (1 + backoffJitter))
+		delay = min(delay*2, maxBackoff)
+	}
+	return total
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -137,40 +164,33 @@ func (g *Gemini) Analyze(ctx context.Context, e Entry) (Result, error) {
 		return base, nil // nothing for the model to read
 	}
 	out, modelVersion, flagged, err := g.generate(ctx, e, base.Language)
+	res := base
 	switch {
 	case errors.Is(err, errSafetyBlock):
-		base.Fallback = "gemini_safety_block"
-		markCrisis(&base, ReasonProviderSafetyBlock)
-		if flagged {
-			markCrisis(&base, ReasonProviderFlag)
-		}
-		return base, nil
+		res.Fallback = "gemini_safety_block"
+		markCrisis(&res, ReasonProviderSafetyBlock)
 	case err != nil:
-		base.Fallback = "gemini_error"
-		if flagged {
-			// A malformed answer said crisis: true. The rest of it is not
-			// used, but that flag is kept: err on the side of safety.
-			markCrisis(&base, ReasonProviderFlag)
-		}
-		return base, nil
-	}
-	res := base
-	res.Provider = ProviderGemini
-	res.ModelVersion = modelVersion
-	res.SentimentScore = round3(math.Max(-1, math.Min(1, *out.SentimentScore)))
-	res.Magnitude = round3(math.Max(0, *out.Magnitude))
-	switch l := Label(strings.ToLower(*out.Label)); l {
-	case Positive, Negative, Neutral:
-		res.Label = l
+		res.Fallback = "gemini_error"
 	default:
-		res.Label = labelOf(res.SentimentScore)
+		res.Provider = ProviderGemini
+		res.ModelVersion = modelVersion
+		res.SentimentScore = round3(math.Max(-1, math.Min(1, *out.SentimentScore)))
+		res.Magnitude = round3(math.Max(0, *out.Magnitude))
+		switch l := Label(strings.ToLower(*out.Label)); l {
+		case Positive, Negative, Neutral:
+			res.Label = l
+		default:
+			res.Label = labelOf(res.SentimentScore)
+		}
+		if themes := knownThemes(*out.KeyThemes); len(themes) > 0 {
+			res.KeyThemes = themes
+		}
 	}
-	if themes := knownThemes(*out.KeyThemes); len(themes) > 0 {
-		res.KeyThemes = themes
-	}
-	if *out.Crisis || flagged {
-		// flagged: an earlier, malformed attempt said crisis: true. Once
-		// the model has flagged the text, a later "false" does not clear it.
+	if flagged {
+		// Some answer said crisis: true: the final one, or an earlier,
+		// malformed one whose rest is not used (even when the call then
+		// failed or a later answer said false). Once the model has flagged
+		// the text, the flag is kept: err on the side of safety.
 		markCrisis(&res, ReasonProviderFlag)
 	}
 	return res, nil
@@ -244,11 +264,11 @@ func (g *Gemini) generate(ctx context.Context, e Entry, lang string) (out gemini
 	delay := g.cfg.Backoff
 	for attempt := 1; attempt <= g.cfg.MaxAttempts; attempt++ {
 		if attempt > 1 {
-			jitter := time.Duration(float64(delay) * (0.75 + 0.5*rand.Float64()))
+			jitter := time.Duration(float64(delay) * (1 - backoffJitter + 2*backoffJitter*rand.Float64()))
 			if err := g.sleep(ctx, jitter); err != nil {
 				return geminiOutput{}, "", flagged, err
 			}
-			delay = min(delay*2, 8*time.Second)
+			delay = min(delay*2, maxBackoff)
 		}
 		actx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 		resp, err := client.Models.GenerateContent(actx, g.cfg.Model, contents, config)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -311,7 +312,7 @@ func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firesto
 			return out, nil
 		}
 		out.Status = Folded
-		if contains(state.SourceKeys, sig.SourceKey) {
+		if slices.Contains(state.SourceKeys, sig.SourceKey) {
 			return out, nil // the same signal again: already counted
 		}
 	}
@@ -423,7 +424,7 @@ func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firesto
 // state document). It returns the ids of the event and episode the key
 // opened when it knows them, "" otherwise (a folded key).
 func seenReflection(tx *firestore.Transaction, events *firestore.CollectionRef, state *episodeState, sig Signal) (seen bool, eventID, episodeID string, err error) {
-	if state != nil && (contains(state.ReflectionKeys, sig.SourceKey) || contains(state.SourceKeys, sig.SourceKey)) {
+	if state != nil && (slices.Contains(state.ReflectionKeys, sig.SourceKey) || slices.Contains(state.SourceKeys, sig.SourceKey)) {
 		if state.EventID == EpisodeEventID(sig.UserID, sig.Source, sig.SourceKey, state.Episodes) {
 			return true, state.EventID, state.EpisodeID, nil // it opened the last episode
 		}
@@ -441,15 +442,6 @@ func seenReflection(tx *firestore.Transaction, events *firestore.CollectionRef, 
 		return false, "", "", fmt.Errorf("decode wellbeing event: %w", err)
 	}
 	return true, ev.EventID, ev.EpisodeID, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // appendBounded returns a new slice of xs and x, without x's earlier
@@ -584,25 +576,9 @@ func sanitizeValue(v any, depth int, n *int) any {
 		}
 		return x
 	case []string:
-		out := make([]any, 0, min(len(x), maxTriggerItems))
-		for i, e := range x {
-			if i >= maxTriggerItems {
-				*n += len(x) - i
-				break
-			}
-			out = append(out, sanitizeValue(e, depth+1, n))
-		}
-		return out
+		return sanitizeList(x, depth, n)
 	case []any:
-		out := make([]any, 0, min(len(x), maxTriggerItems))
-		for i, e := range x {
-			if i >= maxTriggerItems {
-				*n += len(x) - i
-				break
-			}
-			out = append(out, sanitizeValue(e, depth+1, n))
-		}
-		return out
+		return sanitizeList(x, depth, n)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -621,4 +597,18 @@ func sanitizeValue(v any, depth int, n *int) any {
 	}
 	*n++
 	return Redacted
+}
+
+// sanitizeList sanitizes the elements of a list at depth, keeping the
+// first maxTriggerItems and counting the rest as redacted.
+func sanitizeList[T any](x []T, depth int, n *int) []any {
+	out := make([]any, 0, min(len(x), maxTriggerItems))
+	for i, e := range x {
+		if i >= maxTriggerItems {
+			*n += len(x) - i
+			break
+		}
+		out = append(out, sanitizeValue(e, depth+1, n))
+	}
+	return out
 }
