@@ -23,17 +23,10 @@ const backfillPage = 300
 // clients write: arrayUnion commutes with their appends (which add their
 // own uid the same way), so no write is lost and none needs a guard.
 func (s *Service) BackfillReflectionUserIDs(ctx context.Context) (int, error) {
-	col := s.Firestore.Collection(model.ColLiveSessions)
-	changed, cursor := 0, ""
-	for {
-		q := col.OrderBy(firestore.DocumentID, firestore.Asc).Select("reflections", "reflectionUserIds").Limit(backfillPage)
-		if cursor != "" {
-			q = q.StartAfter(cursor)
-		}
-		docs, err := q.Documents(ctx).GetAll()
-		if err != nil {
-			return changed, store.Classify("gdpr: backfill reflectionUserIds", err)
-		}
+	const op = "gdpr: backfill reflectionUserIds"
+	changed := 0
+	q := s.Firestore.Collection(model.ColLiveSessions).Select("reflections", "reflectionUserIds")
+	err := store.PageByID(ctx, q, backfillPage, "", op, func(docs []*firestore.DocumentSnapshot) error {
 		bw := s.Firestore.BulkWriter(ctx)
 		var jobs []*firestore.BulkWriterJob
 		for _, d := range docs {
@@ -44,7 +37,7 @@ func (s *Service) BackfillReflectionUserIDs(ctx context.Context) (int, error) {
 			j, err := bw.Update(d.Ref, []firestore.Update{{Path: "reflectionUserIds", Value: firestore.ArrayUnion(missing...)}})
 			if err != nil {
 				bw.End()
-				return changed, store.Classify("gdpr: backfill reflectionUserIds", err)
+				return store.Classify(op, err)
 			}
 			jobs = append(jobs, j)
 		}
@@ -54,15 +47,13 @@ func (s *Service) BackfillReflectionUserIDs(ctx context.Context) (int, error) {
 				if benign(err) {
 					continue // deleted meanwhile
 				}
-				return changed, store.Classify("gdpr: backfill reflectionUserIds", err)
+				return store.Classify(op, err)
 			}
 			changed++
 		}
-		if len(docs) < backfillPage {
-			return changed, nil
-		}
-		cursor = docs[len(docs)-1].Ref.ID
-	}
+		return nil
+	})
+	return changed, err
 }
 
 // missingReflectionUserIDs returns the authors of a live session's

@@ -50,17 +50,8 @@ func RepairHeldWellbeing(ctx context.Context, fs *firestore.Client, dryRun bool,
 	if err != nil {
 		return out, fault.Wrap(err, fault.Internal, "gdpr: held wellbeing query")
 	}
-	base = base.Select("episodeId", "sourceKey", "createdAt").OrderBy(firestore.DocumentID, firestore.Asc).Limit(page)
-	cursor := ""
-	for {
-		q := base
-		if cursor != "" {
-			q = base.StartAfter(cursor)
-		}
-		docs, err := q.Documents(ctx).GetAll()
-		if err != nil {
-			return out, store.Classify("gdpr: held wellbeing events", err)
-		}
+	base = base.Select("episodeId", "sourceKey", "createdAt")
+	err = store.PageByID(ctx, base, page, "", "gdpr: held wellbeing events", func(docs []*firestore.DocumentSnapshot) error {
 		for _, d := range docs {
 			out.Scanned++
 			if heldWellbeingUpdates(d) == nil {
@@ -70,38 +61,44 @@ func RepairHeldWellbeing(ctx context.Context, fs *firestore.Client, dryRun bool,
 				out.Rewritten++
 				continue
 			}
-			wrote := false
-			err := fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-				wrote = false
-				snap, err := tx.Get(d.Ref)
-				if store.IsNotFound(err) {
-					return nil // deleted meanwhile (retention)
-				}
-				if err != nil {
-					return err
-				}
-				if v, _ := snap.DataAt("pseudonymised"); v != true {
-					return nil
-				}
-				ups := heldWellbeingUpdates(snap)
-				if ups == nil {
-					return nil
-				}
-				wrote = true
-				return tx.Update(d.Ref, ups)
-			})
+			wrote, err := rewriteHeldWellbeing(ctx, fs, d.Ref)
 			if err != nil {
-				return out, store.Classify("gdpr: rewrite held wellbeing event", err)
+				return store.Classify("gdpr: rewrite held wellbeing event", err)
 			}
 			if wrote {
 				out.Rewritten++
 			}
 		}
-		if len(docs) < page {
-			return out, nil
+		return nil
+	})
+	return out, err
+}
+
+// rewriteHeldWellbeing applies heldWellbeingUpdates to the held wellbeing
+// event ref in a transaction that reads it again, and reports whether it
+// wrote: not for a record deleted meanwhile (retention), no longer held,
+// or already in the new shape.
+func rewriteHeldWellbeing(ctx context.Context, fs *firestore.Client, ref *firestore.DocumentRef) (wrote bool, err error) {
+	err = fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		wrote = false
+		snap, err := tx.Get(ref)
+		if store.IsNotFound(err) {
+			return nil // deleted meanwhile (retention)
 		}
-		cursor = docs[len(docs)-1].Ref.ID
-	}
+		if err != nil {
+			return err
+		}
+		if v, _ := snap.DataAt("pseudonymised"); v != true {
+			return nil
+		}
+		ups := heldWellbeingUpdates(snap)
+		if ups == nil {
+			return nil
+		}
+		wrote = true
+		return tx.Update(ref, ups)
+	})
+	return wrote, err
 }
 
 // heldWellbeingUpdates returns what a held wellbeing event in the old

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/innerjourney/functions/shared/indexes"
+	"github.com/innerjourney/functions/shared/pseudonym"
 	"github.com/innerjourney/functions/shared/testenv"
 )
 
@@ -239,8 +240,8 @@ func TestPseudonymAndIDs(t *testing.T) {
 	if id := s.ErasureID("alice"); id != s.ErasureID("alice") || id == s.ErasureID("bob") || strings.Contains(id, "alice") {
 		t.Errorf("erasureID %q", id)
 	}
-	if got := holdUntil(time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)); !got.Equal(time.Date(2034, 1, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("holdUntil = %v", got)
+	if got := pseudonym.BookkeepingHoldUntil(time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)); !got.Equal(time.Date(2034, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("BookkeepingHoldUntil = %v", got)
 	}
 }
 

@@ -100,28 +100,28 @@ func (s *Service) Retain(ctx context.Context) (map[string]int64, error) {
 	}
 	_, jobErr := s.Firestore.Collection(model.ColJobs).Doc("retentionCleanup").Set(ctx, model.Job{Name: "retentionCleanup",
 		Checkpoint: checkpoint, UpdatedAt: now})
-	if len(errs) > 0 {
-		return counts, retentionError(names, errs)
+	if err := joinFailures("gdpr: retention: rules failed: "+strings.Join(names, ", "), errs); err != nil {
+		return counts, err
 	}
 	return counts, store.Classify("gdpr: retention", jobErr)
 }
 
-// retentionError joins the failures of the rules names (see joinedCode).
-func retentionError(names []string, errs []error) error {
-	return &fault.Error{Code: joinedCode(errs), Message: "gdpr: retention: rules failed: " + strings.Join(names, ", "),
-		Err: errors.Join(errs...)}
-}
-
-// joinedCode is the code of a set of failures (at least one): that of the
-// first retryable one, so that the whole is retried when a retry can help,
-// else that of the first one.
-func joinedCode(errs []error) fault.Code {
+// joinFailures returns nil for no failures, else one fault error with
+// message wrapping them all, whose code is that of the first retryable one
+// (so that the whole is retried when a retry can help), else that of the
+// first one.
+func joinFailures(message string, errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	code := fault.CodeOf(errs[0])
 	for _, err := range errs {
 		if fault.Retryable(err) {
-			return fault.CodeOf(err)
+			code = fault.CodeOf(err)
+			break
 		}
 	}
-	return fault.CodeOf(errs[0])
+	return &fault.Error{Code: code, Message: message, Err: errors.Join(errs...)}
 }
 
 // retainRule runs one rule page by page until a page is not full, the run
@@ -185,8 +185,8 @@ func (s *Service) deletePage(ctx context.Context, q firestore.Query) (int, error
 // stop the page; a failed query or update does.
 //
 // Errors: the Firestore error of the query or an update, else the archive
-// deletion failures of the page joined (retryable if any is, see
-// deleteObjects), with n the requests expired.
+// deletion failures of the page joined (joinFailures; retryable if any
+// is, see deleteObjects), with n the requests expired.
 func (s *Service) expireExports(ctx context.Context, q firestore.Query, now time.Time) (int, error) {
 	it := q.Documents(ctx)
 	defer it.Stop()
@@ -195,7 +195,7 @@ func (s *Service) expireExports(ctx context.Context, q firestore.Query, now time
 	for {
 		d, err := it.Next()
 		if err == iterator.Done {
-			return n, joinStorageFailures(failures)
+			return n, joinFailures(fmt.Sprintf("gdpr: retention: %d export archives not deleted", len(failures)), failures)
 		}
 		if err != nil {
 			return n, store.Classify("gdpr: retention query", err)
@@ -216,14 +216,4 @@ func (s *Service) expireExports(ctx context.Context, q firestore.Query, now time
 		}
 		n++
 	}
-}
-
-// joinStorageFailures returns nil for no failures, else one error wrapping
-// them all, with their joinedCode.
-func joinStorageFailures(errs []error) error {
-	if len(errs) == 0 {
-		return nil
-	}
-	return &fault.Error{Code: joinedCode(errs), Message: fmt.Sprintf("gdpr: retention: %d export archives not deleted", len(errs)),
-		Err: errors.Join(errs...)}
 }

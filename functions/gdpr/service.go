@@ -75,8 +75,9 @@ const (
 	// DownloadTTL is the lifetime of one signed download URL.
 	DownloadTTL = 15 * time.Minute
 	// BookkeepingYears: payments and payouts are kept 7 years after the end
-	// of their calendar year (Bokföringslagen 7 kap. 2 §).
-	BookkeepingYears = 7
+	// of their calendar year (Bokföringslagen 7 kap. 2 §); the hold ends at
+	// pseudonym.BookkeepingHoldUntil, the rule the payments webhook shares.
+	BookkeepingYears = pseudonym.BookkeepingYears
 	// WellbeingHoldYears: pseudonymised safety records.
 	WellbeingHoldYears = 3
 	// ErasureRecordYears: pseudonymised erasure requests (proof of erasure).
@@ -224,10 +225,4 @@ func (s *Service) budget() time.Duration {
 
 func (s *Service) requests() *firestore.CollectionRef {
 	return s.Firestore.Collection(model.ColGDPRRequests)
-}
-
-// holdUntil is the end of the bookkeeping hold of a record dated t: the
-// start of the year after 7 full calendar years after t's year.
-func holdUntil(t time.Time) time.Time {
-	return time.Date(t.UTC().Year()+BookkeepingYears+1, 1, 1, 0, 0, 0, 0, time.UTC)
 }

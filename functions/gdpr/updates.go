@@ -10,6 +10,7 @@ import (
 	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/indexes"
 	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/pseudonym"
 	"github.com/innerjourney/functions/shared/store"
 )
 
@@ -127,7 +128,7 @@ func replaceProgramCreator(r *run, snap *firestore.DocumentSnapshot) ([]firestor
 // identifiers.
 func pseudonymisePayment(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
 	ups := []firestore.Update{{Path: "userId", Value: r.ps}, {Path: "pseudonymised", Value: true},
-		{Path: "legalHoldUntil", Value: holdUntil(dateOf(snap, "paymentDate", "createdAt"))},
+		{Path: "legalHoldUntil", Value: pseudonym.BookkeepingHoldUntil(dateOf(snap, "paymentDate", "createdAt"))},
 		{Path: "invoiceUrl", Value: firestore.Delete}}
 	if v, _ := snap.DataAt("customerId"); v != nil {
 		if c, ok := v.(string); ok && c != "" {
@@ -140,7 +141,7 @@ func pseudonymisePayment(r *run, snap *firestore.DocumentSnapshot) ([]firestore.
 // pseudonymisePayout keeps a payout for bookkeeping without the coach's uid.
 func pseudonymisePayout(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
 	return []firestore.Update{{Path: "coachId", Value: r.ps}, {Path: "pseudonymised", Value: true},
-		{Path: "legalHoldUntil", Value: holdUntil(dateOf(snap, "payoutDate", "createdAt"))}}, nil
+		{Path: "legalHoldUntil", Value: pseudonym.BookkeepingHoldUntil(dateOf(snap, "payoutDate", "createdAt"))}}, nil
 }
 
 // pseudonymiseWellbeing keeps a safety record without the uid and without
@@ -232,7 +233,7 @@ func pseudonymiseAllocation(r *run, snap *firestore.DocumentSnapshot) ([]firesto
 		return nil, nil
 	}
 	return append(ups, firestore.Update{Path: "pseudonymisedCoaches", Value: firestore.ArrayUnion(r.ps)},
-		firestore.Update{Path: "legalHoldUntil", Value: holdUntil(dateOf(snap, "createdAt"))}), nil
+		firestore.Update{Path: "legalHoldUntil", Value: pseudonym.BookkeepingHoldUntil(dateOf(snap, "createdAt"))}), nil
 }
 
 // allocationsViaPayouts resolves the allocations of the payments in the

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
 
 	"github.com/innerjourney/functions/functions/consents"
 	"github.com/innerjourney/functions/shared/fault"
@@ -51,38 +52,35 @@ func (s *Service) AIAnalysisChanged(ctx context.Context, uid string) error {
 		return fault.Permanent(fmt.Errorf("remove AI analyses: %w", err))
 	}
 	// Only the analysis is read, never the journal text.
-	base = base.Select("log.aiAnalysis").OrderBy(firestore.DocumentID, firestore.Asc).Limit(revocationPageSize)
-	removed, last := 0, ""
-	for {
-		q := base
-		if last != "" {
-			q = base.StartAfter(last)
-		}
-		snaps, err := q.Documents(ctx).GetAll()
-		if err != nil {
-			return store.Classify("remove AI analyses: list entries", err)
-		}
+	base = base.Select("log.aiAnalysis")
+	removed, regranted := 0, false
+	err = store.PageByID(ctx, base, revocationPageSize, "", "remove AI analyses: list entries", func(snaps []*firestore.DocumentSnapshot) error {
 		var refs []*firestore.DocumentRef
 		for _, snap := range snaps {
 			if v, err := snap.DataAt("log.aiAnalysis"); err == nil && v != nil {
 				refs = append(refs, snap.Ref)
 			}
 		}
-		if len(refs) > 0 {
-			n, regranted, err := s.removeAnalyses(ctx, uid, refs)
-			removed += n
-			if err != nil {
-				return store.Classify("remove AI analyses", err)
-			}
-			if regranted {
-				slog.InfoContext(ctx, "AI analysis removal stopped: ai_analysis granted again", "uid", uid, "removed", removed)
-				return nil
-			}
+		if len(refs) == 0 {
+			return nil
 		}
-		if len(snaps) < revocationPageSize {
-			break
+		n, again, err := s.removeAnalyses(ctx, uid, refs)
+		removed += n
+		if err != nil {
+			return store.Classify("remove AI analyses", err)
 		}
-		last = snaps[len(snaps)-1].Ref.ID
+		if again {
+			regranted = true
+			return iterator.Done
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if regranted {
+		slog.InfoContext(ctx, "AI analysis removal stopped: ai_analysis granted again", "uid", uid, "removed", removed)
+		return nil
 	}
 	slog.InfoContext(ctx, "AI analyses removed after ai_analysis revocation", "uid", uid, "removed", removed)
 	return nil

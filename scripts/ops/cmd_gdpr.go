@@ -119,17 +119,27 @@ func opsPseudonymKey(cfg *config.Config) ([]byte, error) {
 	return []byte(gdpr.DevPseudonymKey), nil
 }
 
+// opsProject is the project of an ops command that reads or writes user
+// data: project when given; otherwise, only against the emulators
+// (FIRESTORE_EMULATOR_HOST set), $GOOGLE_CLOUD_PROJECT or demo-innerjourney.
+func opsProject(project string) (string, error) {
+	if project != "" {
+		return project, nil
+	}
+	if os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
+		return "", errors.New("--project is required against a real project")
+	}
+	return envOr("GOOGLE_CLOUD_PROJECT", "demo-innerjourney"), nil
+}
+
 // gdprService builds the area's service from the environment, as the
 // functions do, with a publisher that records instead of publishing: the
 // CLI runs the request itself (a request left unfinished is picked up by
 // the sweeper).
 func gdprService(ctx context.Context, project, bucket string) (*gdpr.Service, func(), error) {
-	emulated := os.Getenv("FIRESTORE_EMULATOR_HOST") != ""
-	if project == "" {
-		if !emulated {
-			return nil, nil, errors.New("--project is required against a real project")
-		}
-		project = envOr("GOOGLE_CLOUD_PROJECT", "demo-innerjourney")
+	project, err := opsProject(project)
+	if err != nil {
+		return nil, nil, err
 	}
 	lookup := func(k string) (string, bool) {
 		if k == "GOOGLE_CLOUD_PROJECT" {

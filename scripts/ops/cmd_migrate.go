@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
@@ -105,13 +104,11 @@ func runMigrate(ctx context.Context, env *cmdEnv, args []string) error {
 	if *page < 1 || *page > 500 {
 		return errors.New("--page must be 1..500")
 	}
-	if *project == "" {
-		if os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
-			return errors.New("--project is required against a real project")
-		}
-		*project = envOr("GOOGLE_CLOUD_PROJECT", "demo-innerjourney")
+	proj, err := opsProject(*project)
+	if err != nil {
+		return err
 	}
-	client, err := firestore.NewClient(ctx, *project)
+	client, err := firestore.NewClient(ctx, proj)
 	if err != nil {
 		return err
 	}
@@ -167,33 +164,23 @@ func newMigrator(fs *firestore.Client, dryRun bool, page int, log io.Writer) *mi
 func (m *migrator) run(ctx context.Context, startAfter string) (migrateCounts, error) {
 	var counts migrateCounts
 	// Only what decides whether the profile is outdated is read.
-	base := m.fs.Collection(model.ColUsers).
-		Select("profile.calculationVersion", "profile.screening.sensitiveDataConsent").
-		OrderBy(firestore.DocumentID, firestore.Asc).Limit(m.page)
+	q := m.fs.Collection(model.ColUsers).Select("profile.calculationVersion", "profile.screening.sensitiveDataConsent")
 	last := startAfter
-	for {
-		q := base
-		if last != "" {
-			q = base.StartAfter(last)
-		}
-		snaps, err := q.Documents(ctx).GetAll()
-		if err != nil {
-			return counts, m.stopped(last, store.Classify("list users", err))
-		}
+	err := store.PageByID(ctx, q, m.page, startAfter, "list users", func(snaps []*firestore.DocumentSnapshot) error {
 		for _, snap := range snaps {
 			if err := m.user(ctx, snap, &counts); err != nil {
-				return counts, m.stopped(last, err)
+				return err
 			}
 			counts.Users++
 			last = snap.Ref.ID
 		}
-		if len(snaps) > 0 {
-			fmt.Fprintf(m.log, "%d users done; resume with --start-after %s\n", counts.Users, last)
-		}
-		if len(snaps) < m.page {
-			return counts, nil
-		}
+		fmt.Fprintf(m.log, "%d users done; resume with --start-after %s\n", counts.Users, last)
+		return nil
+	})
+	if err != nil {
+		return counts, m.stopped(last, err)
 	}
+	return counts, nil
 }
 
 func (m *migrator) stopped(last string, err error) error {
@@ -334,26 +321,17 @@ func (m *migrator) analysed(ctx context.Context, uid string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	const page = 500
-	base = base.Select("log.aiAnalysis").OrderBy(firestore.DocumentID, firestore.Asc).Limit(page)
-	n, last := 0, ""
-	for {
-		q := base
-		if last != "" {
-			q = base.StartAfter(last)
-		}
-		snaps, err := q.Documents(ctx).GetAll()
-		if err != nil {
-			return 0, store.Classify("journal entries of "+uid, err)
-		}
+	n := 0
+	err = store.PageByID(ctx, base.Select("log.aiAnalysis"), 500, "", "journal entries of "+uid, func(snaps []*firestore.DocumentSnapshot) error {
 		for _, s := range snaps {
 			if v, err := s.DataAt("log.aiAnalysis"); err == nil && v != nil {
 				n++
 			}
 		}
-		if len(snaps) < page {
-			return n, nil
-		}
-		last = snaps[len(snaps)-1].Ref.ID
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
+	return n, nil
 }

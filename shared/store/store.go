@@ -1,7 +1,8 @@
 // Package store holds what every function needs around Firestore:
 // document paths, "process once" markers written in the same transaction as
 // an effect, change detection that keeps triggers from looping on their own
-// writes, a cut-off for stale events, and content hashes.
+// writes, a cut-off for stale events, content hashes, and paging a query
+// by document id (PageByID).
 package store
 
 import (
