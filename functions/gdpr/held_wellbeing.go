@@ -2,23 +2,19 @@ package gdpr
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"regexp"
-	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
 
 	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/store"
+	"github.com/innerjourney/functions/shared/wellbeing"
 )
 
 // heldEpisodeFormat is the shape of an episode id that holds no uid
-// (shared/wellbeing episodeID): "ep_<time>_<12 hex of the event id>".
+// (wellbeing.EpisodeID): "ep_<time>_<12 hex of the event id>".
 var heldEpisodeFormat = regexp.MustCompile(`^ep_\d{8}T\d{6}Z_[0-9a-f]{12}$`)
-
-var hex12 = regexp.MustCompile(`^[0-9a-f]{12}`)
 
 // HeldWellbeingRepair is what RepairHeldWellbeing found.
 type HeldWellbeingRepair struct {
@@ -119,14 +115,6 @@ func heldWellbeingUpdates(snap *firestore.DocumentSnapshot) []firestore.Update {
 
 // HeldEpisodeID is the uid-free episode id of a held wellbeing event that
 // opened its episode at at (legacy episode ids were "{uid}:{time}" of the
-// opening event, one event per episode): the format of shared/wellbeing's
-// episode ids, "ep_<time>_" and the first 12 hex digits of the event id
-// ("wb_" + 32 hex), or of its SHA-256 for an id of another shape.
-func HeldEpisodeID(eventID string, at time.Time) string {
-	h := strings.TrimPrefix(eventID, "wb_")
-	if !hex12.MatchString(h) {
-		sum := sha256.Sum256([]byte(eventID))
-		h = hex.EncodeToString(sum[:])
-	}
-	return "ep_" + at.UTC().Format("20060102T150405Z") + "_" + h[:12]
-}
+// opening event, one event per episode): shared/wellbeing's own episode id
+// (wellbeing.EpisodeID).
+func HeldEpisodeID(eventID string, at time.Time) string { return wellbeing.EpisodeID(eventID, at) }

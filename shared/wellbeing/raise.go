@@ -208,12 +208,23 @@ func EpisodeEventID(userID string, source Source, sourceKey string, episode int)
 	return "wb_" + hex.EncodeToString(sum[:16])
 }
 
-// episodeID returns the id of the episode opened by event eventID at now.
-// It holds no uid (events are held pseudonymised after an erasure): the
-// hash of the opening event's id, unique per user episode, and the time.
-func episodeID(eventID string, now time.Time) string {
-	return "ep_" + now.Format("20060102T150405Z") + "_" + strings.TrimPrefix(eventID, "wb_")[:12]
+// EpisodeID returns the id of the episode opened by event eventID at at:
+// "ep_", the UTC time and the first 12 hex digits of the event id ("wb_" and
+// 32 hex, see EventID), or of its SHA-256 for an id of another shape. It
+// holds no uid (events are held pseudonymised after an erasure), and is
+// unique per user episode. The GDPR repair of held records written before
+// episode ids had this form uses it too.
+func EpisodeID(eventID string, at time.Time) string {
+	h := strings.TrimPrefix(eventID, "wb_")
+	if !hex12.MatchString(h) {
+		sum := sha256.Sum256([]byte(eventID))
+		h = hex.EncodeToString(sum[:])
+	}
+	return "ep_" + at.UTC().Format("20060102T150405Z") + "_" + h[:12]
 }
+
+// hex12 matches an event id's hash part: at least 12 hex digits.
+var hex12 = regexp.MustCompile(`^[0-9a-f]{12}`)
 
 // maxEpisodeProbe bounds how many episode numbers RaiseIn tries past the
 // state's count when their event ids are taken already (a lost or reset
@@ -381,7 +392,7 @@ func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firesto
 
 	// Writes.
 	out.Status, out.EventID = Opened, id
-	out.EpisodeID = episodeID(id, now)
+	out.EpisodeID = EpisodeID(id, now)
 	ev := Event{
 		WellbeingEvent: model.WellbeingEvent{
 			EventID: id, UserID: sig.UserID, Source: string(sig.Source), Trigger: sig.Trigger,
