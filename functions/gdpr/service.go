@@ -32,11 +32,11 @@ const (
 	KindExport  = "export"
 	KindErasure = "erasure"
 
-	StatusPending   = "pending"
-	StatusRunning   = "running"
-	StatusVerifying = "verifying"
-	StatusDone      = "done"
-	StatusFailed    = "failed"
+	StatusPending   = model.GDPRPending
+	StatusRunning   = model.GDPRRunning
+	StatusVerifying = model.GDPRVerifying
+	StatusDone      = model.GDPRDone
+	StatusFailed    = model.GDPRFailed
 )
 
 // Request sources (gdpr_requests.source).

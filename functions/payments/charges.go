@@ -190,11 +190,6 @@ func (p *paymentTx) write(tx *firestore.Transaction, now time.Time) error {
 	return nil
 }
 
-// erasureStatusDone is gdpr.StatusDone: the status of a finished request
-// in gdpr_requests (functions/gdpr is not imported here: it is the bigger
-// area and may come to depend on this one).
-const erasureStatusDone = "done"
-
 // errNoPseudonymKey fails an event that needs the GDPR pseudonym key when
 // none is configured; Stripe retries it after the fix.
 var errNoPseudonymKey = fault.New(fault.FailedPrecondition, "payments: the pseudonym key (IJ_PSEUDONYM_KEY) is not configured")
@@ -219,7 +214,7 @@ func (s *Service) erasureDone(tx *firestore.Transaction, uid string) (bool, erro
 		return false, fmt.Errorf("read erasure request: %w", err)
 	}
 	st, _ := snap.DataAt("status")
-	return st == erasureStatusDone, nil
+	return st == model.GDPRDone, nil
 }
 
 // holdPayment makes a payment what the GDPR erasure leaves of it

@@ -168,7 +168,7 @@ func TestLateEventsAfterErasureWriteNoPersonalData(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.seed()
-			h.eraseUser(erasedUID, erasureStatusDone)
+			h.eraseUser(erasedUID, model.GDPRDone)
 			if tc.held {
 				h.heldPayment(erasedUID, "pi_g", "cus_g")
 			}
@@ -235,7 +235,7 @@ func TestErasureCheckLeavesOtherUsersAlone(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.seed()
-			h.eraseUser(erasedUID, erasureStatusDone) // another user's finished erasure
+			h.eraseUser(erasedUID, model.GDPRDone) // another user's finished erasure
 			if tc.erasure != "" {
 				h.eraseUser("u2", tc.erasure)
 			}

@@ -137,6 +137,17 @@ type Notification struct {
 	ReadAt    *time.Time `firestore:"readAt" json:"readAt"`
 }
 
+// gdpr_requests statuses (GDPRRequest.Status): functions/gdpr sets them,
+// and the payments webhook reads GDPRDone to hold the records of an erased
+// user.
+const (
+	GDPRPending   = "pending"
+	GDPRRunning   = "running"
+	GDPRVerifying = "verifying"
+	GDPRDone      = "done"
+	GDPRFailed    = "failed"
+)
+
 // GDPRRequest is gdpr_requests/{id}.
 type GDPRRequest struct {
 	RequestID   string           `firestore:"requestId" json:"requestId"`
