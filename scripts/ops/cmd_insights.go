@@ -183,7 +183,8 @@ type benchRound struct {
 // pipelineRun is the pipeline's part of a round.
 type pipelineRun struct {
 	benchRate
-	FanoutSecs     float64        `json:"fanoutSeconds"` // until the last shard was published
+	FanoutSecs     float64        `json:"fanoutSeconds"`     // until the last shard was published
+	FirstShardSecs float64        `json:"firstShardSeconds"` // until the first shard was published
 	Shards         int            `json:"shards"`
 	Stats          insights.Stats `json:"stats"`
 	InsightsPerSec float64        `json:"insightsPerSec"`
@@ -465,6 +466,7 @@ func (b *insightsBench) pipeline(ctx context.Context, c *firestore.Client, n int
 	}
 	_, err := s.Fanout(ctx, b.tick)
 	run.FanoutSecs = time.Since(start).Seconds()
+	run.FirstShardSecs = time.Unix(0, q.first.Load()).Sub(start).Seconds()
 	close(q.ch)
 	wg.Wait()
 	run.benchRate = rateOf(benchWritesPerUser*(run.Stats.Created+run.Stats.Existing), time.Since(start))
@@ -562,10 +564,14 @@ func benchRaw(ctx context.Context, env *cmdEnv, c *firestore.Client, users bench
 
 // benchQueue is an in-process queue.Publisher: shard messages go straight
 // to the benchmark's workers while the fan-out is still paging.
-type benchQueue struct{ ch chan []byte }
+type benchQueue struct {
+	ch    chan []byte
+	first atomic.Int64 // UnixNano of the first publish
+}
 
 // Publish implements queue.Publisher.
 func (q *benchQueue) Publish(ctx context.Context, _ string, data []byte, _ map[string]string) (string, error) {
+	q.first.CompareAndSwap(0, time.Now().UnixNano())
 	select {
 	case q.ch <- data:
 		return "", nil
