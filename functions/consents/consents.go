@@ -191,23 +191,21 @@ func CurrentUpToDate(c *model.Consents) bool {
 // document, writing current only when it would change. It reports whether
 // it wrote; a missing document writes nothing. It writes current alone, so
 // the onConsentsWritten its write causes changes nothing (consentsGiven
-// did not change). Errors are Firestore's, unclassified, or a document
-// that does not decode.
+// did not change). A document that does not decode is read as
+// model.ConsentsOf reads it (logged, granting nothing) and left as it is: a
+// retry cannot fix it. Errors are Firestore's, unclassified.
 func RecomputeCurrent(ctx context.Context, fs *firestore.Client, uid string) (bool, error) {
 	ref := fs.Collection(model.ColConsents).Doc(uid)
 	var wrote bool
 	err := fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		wrote = false
+		// Missing (erased since) or undecodable (logged, granting
+		// nothing): an empty history, whose current is up to date, so
+		// nothing is written.
 		snap, err := tx.Get(ref)
-		if store.IsNotFound(err) {
-			return nil // deleted since (erasure)
-		}
+		c, err := model.ConsentsOf(ctx, snap, err)
 		if err != nil {
 			return err
-		}
-		var c model.Consents
-		if err := snap.DataTo(&c); err != nil {
-			return fmt.Errorf("decode consents: %w", err)
 		}
 		if CurrentUpToDate(&c) {
 			return nil
@@ -232,18 +230,17 @@ func equalCurrent(a, b map[string]model.ConsentEntry) bool {
 }
 
 // Granted reads consents/{uid} and reports whether consent t is granted
-// now. A missing document means no consent.
+// now (model.Consents.Granted). The document is read as model.ConsentsOf
+// reads it: a missing document grants nothing, and so does one that does
+// not decode (fail closed, with a nil error: a retry cannot fix it; logged
+// with the uid and alert model.AlertConsentsUndecodable). A read error is
+// classified with store.Classify as "consents.Granted", so a transient one
+// is retryable (fault.Retryable).
 func Granted(ctx context.Context, c *firestore.Client, uid string, t model.ConsentType) (bool, error) {
 	snap, err := c.Collection(model.ColConsents).Doc(uid).Get(ctx)
-	if store.IsNotFound(err) {
-		return false, nil
-	}
+	cs, err := model.ConsentsOf(ctx, snap, err)
 	if err != nil {
 		return false, store.Classify("consents.Granted", err)
-	}
-	var cs model.Consents
-	if err := snap.DataTo(&cs); err != nil {
-		return false, fmt.Errorf("consents.Granted: %w", err)
 	}
 	return cs.Granted(t), nil
 }

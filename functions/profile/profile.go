@@ -106,29 +106,27 @@ func UpToDate(u *model.User, consent Consent, now time.Time) bool {
 	return u.Profile != nil && u.Profile.InputHash == InputsOf(u, consent).Hash() && sameTime(u.InsightDueAt, InsightDue(u, now))
 }
 
-// ReadConsent reads the consent state of uid from consents/{uid}; a
-// missing document is no consent. A document that does not decode is no
-// consent either (fail closed).
+// ReadConsent reads the consent state of uid from consents/{uid}, as
+// model.ConsentsOf reads it: a missing document is no consent, and so is a
+// document that does not decode (fail closed; logged with the uid and
+// alert model.AlertConsentsUndecodable). A read error is classified with
+// store.Classify (retryable when transient).
 func ReadConsent(ctx context.Context, c *firestore.Client, uid string) (Consent, error) {
-	consent, err := consentOfSnapshot(c.Collection(model.ColConsents).Doc(uid).Get(ctx))
+	snap, err := c.Collection(model.ColConsents).Doc(uid).Get(ctx)
+	consent, err := consentOfSnapshot(ctx, snap, err)
 	if err != nil {
 		return Consent{}, store.Classify("profile.ReadConsent", err)
 	}
 	return consent, nil
 }
 
-// consentOfSnapshot is the consent state of a read of consents/{uid}: a
-// missing document is no consent; a read error is returned as it is.
-func consentOfSnapshot(snap *firestore.DocumentSnapshot, err error) (Consent, error) {
-	if store.IsNotFound(err) {
-		return Consent{}, nil
-	}
+// consentOfSnapshot is the consent state of a read of consents/{uid}
+// (model.ConsentsOf): a missing or undecodable document is no consent; a
+// read error is returned as it is.
+func consentOfSnapshot(ctx context.Context, snap *firestore.DocumentSnapshot, err error) (Consent, error) {
+	cs, err := model.ConsentsOf(ctx, snap, err)
 	if err != nil {
 		return Consent{}, err
-	}
-	var cs model.Consents
-	if err := snap.DataTo(&cs); err != nil {
-		return Consent{}, nil
 	}
 	return ConsentOf(&cs), nil
 }
@@ -195,7 +193,8 @@ func (s *Service) Recompute(ctx context.Context, uid string, force bool) (*Profi
 		if err != nil {
 			return fault.Wrap(err, fault.InvalidArgument, "user document does not decode")
 		}
-		consent, err := consentOfSnapshot(tx.Get(consentRef))
+		consentSnap, err := tx.Get(consentRef)
+		consent, err := consentOfSnapshot(ctx, consentSnap, err)
 		if err != nil {
 			return err
 		}

@@ -39,6 +39,13 @@ func TestEntryLanguageWinsOverLocale(t *testing.T) {
 		{"mixed, mostly English, sv-SE locale", "sv-SE", "I felt calm and happy after the walk, men det var kallt.", "en", ""},
 		{"no evidence, sv-SE locale breaks the tie", "sv-SE", "Ok.", "sv", ""},
 		{"no evidence, en-SE locale breaks the tie", "en-SE", "Ok.", "en", ""},
+		// The locale is read with analysis.LanguageOf, as the analyzer reads
+		// hints: "_" as well as "-", and only the language code itself.
+		{"Swedish entry, en_US locale", "en_US", sv, "sv", "positive"},
+		{"English entry, sv_SE locale", "sv_SE", en, "en", "positive"},
+		{"no evidence, sv_SE locale breaks the tie", "sv_SE", "Ok.", "sv", ""},
+		{"no evidence, EN_us locale breaks the tie", "EN_us", "Ok.", "en", ""},
+		{"no evidence, \"svenska\" is no locale", "svenska", "Ok.", "en", ""},
 	}
 	f := newFixture(t)
 	for i, tt := range tests {

@@ -18,7 +18,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -77,18 +76,6 @@ func entryOf(l *model.JournalLog) analysis.Entry {
 	}
 	e.Rating = l.Rating
 	return e
-}
-
-// langOf returns the language hint of a locale ("en-SE" → "en"): "en",
-// "sv", or "" for other languages.
-func langOf(locale string) string {
-	if len(locale) >= 2 {
-		switch l := strings.ToLower(locale[:2]); l {
-		case "sv", "en":
-			return l
-		}
-	}
-	return ""
 }
 
 func empty(e analysis.Entry) bool {
@@ -158,7 +145,7 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 		}
 		// The locale is a hint only: the language is detected from the
 		// text, the locale breaks the tie when the text is unclear.
-		entry.Lang = langOf(locale)
+		entry.Lang = analysis.LanguageOf(locale)
 		r, err := s.Analyzer.Analyze(ctx, entry)
 		if err != nil {
 			return NothingToDo, err // fault.Invalid: permanent, dropped and logged
@@ -207,7 +194,7 @@ func (s *Service) commit(ctx context.Context, id, uid, hash string, emptied bool
 			outcome = Unchanged
 			return nil
 		}
-		granted, err := grantedIn(tx, s.Firestore, uid)
+		granted, err := grantedIn(ctx, tx, s.Firestore, uid)
 		if err != nil {
 			return err
 		}
@@ -262,20 +249,18 @@ func sameInputsBefore(ev *events.FirestoreEvent, hash string) bool {
 }
 
 // grantedIn reads consents/{uid} in tx and reports whether ai_analysis is
-// granted now (model.Consents.Granted); a missing document grants nothing.
-// Reading it in the transaction orders the write after or before a
-// revocation, never across it.
-func grantedIn(tx *firestore.Transaction, c *firestore.Client, uid string) (bool, error) {
+// granted now (model.Consents.Granted), the document read as
+// model.ConsentsOf reads it: a missing document grants nothing, and so
+// does one that does not decode (fail closed, no error: a retry cannot
+// fix it; logged with the uid and alert model.AlertConsentsUndecodable).
+// A read error is returned as Firestore gave it, for the transaction and
+// the caller's store.Classify. Reading it in the transaction orders the
+// write after or before a revocation, never across it.
+func grantedIn(ctx context.Context, tx *firestore.Transaction, c *firestore.Client, uid string) (bool, error) {
 	snap, err := tx.Get(c.Collection(model.ColConsents).Doc(uid))
-	if store.IsNotFound(err) {
-		return false, nil
-	}
+	cs, err := model.ConsentsOf(ctx, snap, err)
 	if err != nil {
 		return false, err
-	}
-	var cs model.Consents
-	if err := snap.DataTo(&cs); err != nil {
-		return false, fault.Permanent(fmt.Errorf("decode consents: %w", err))
 	}
 	return cs.Granted(model.ConsentAIAnalysis), nil
 }

@@ -36,9 +36,10 @@ var _ consents.AnalysisRemover = (*Service)(nil)
 // re-reads the consent and the entries, so an analysis written after a
 // re-grant is never removed and a concurrent edit is not lost. It is
 // idempotent and resumable: a redelivered or retried call finds the
-// cleared entries without an analysis and skips them. It returns a
-// retryable error (fault.Retryable) when Firestore fails transiently, and
-// a permanent one otherwise (a consents document that does not decode).
+// cleared entries without an analysis and skips them. A consents document
+// that does not decode grants nothing (model.ConsentsOf), so the analyses
+// are removed. It returns a retryable error (fault.Retryable) when
+// Firestore fails transiently, and a permanent one otherwise.
 func (s *Service) AIAnalysisChanged(ctx context.Context, uid string) error {
 	granted, err := consents.Granted(ctx, s.Firestore, uid, model.ConsentAIAnalysis)
 	if err != nil {
@@ -92,7 +93,7 @@ func (s *Service) AIAnalysisChanged(ctx context.Context, uid string) error {
 func (s *Service) removeAnalyses(ctx context.Context, uid string, refs []*firestore.DocumentRef) (removed int, regranted bool, err error) {
 	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		removed, regranted = 0, false
-		granted, err := grantedIn(tx, s.Firestore, uid)
+		granted, err := grantedIn(ctx, tx, s.Firestore, uid)
 		if err != nil {
 			return err
 		}

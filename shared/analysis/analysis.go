@@ -22,7 +22,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -38,9 +37,10 @@ type Entry struct {
 	// optional.
 	Rating *int
 	// Lang is an optional language hint ("en", "sv", or a locale such as
-	// "sv-SE"), typically the user's app locale. The language is detected
-	// from the text; the hint only breaks the tie when the text's evidence
-	// is unclear (very short or evenly mixed text). Empty means no hint.
+	// "sv-SE" or "en_US", read with LanguageOf), typically the user's app
+	// locale. The language is detected from the text; the hint only breaks
+	// the tie when the text's evidence is unclear (very short or evenly
+	// mixed text). Empty means no hint.
 	Lang string
 }
 
@@ -49,7 +49,8 @@ const MaxTextBytes = 64 << 10
 
 // Validate reports whether the entry can be analyzed: it returns a
 // fault.Invalid error for text over MaxTextBytes, a rating outside 0–10 or
-// an unsupported language hint.
+// a language hint that is not empty and that LanguageOf does not read as
+// "en" or "sv".
 func (e Entry) Validate() error {
 	if len(e.Text) > MaxTextBytes {
 		return invalid("text is longer than %d bytes", MaxTextBytes)
@@ -57,12 +58,8 @@ func (e Entry) Validate() error {
 	if e.Rating != nil && (*e.Rating < 0 || *e.Rating > 10) {
 		return invalid("rating %d is outside 0–10", *e.Rating)
 	}
-	switch strings.ToLower(e.Lang) {
-	case "", "en", "sv":
-	default:
-		if !strings.HasPrefix(strings.ToLower(e.Lang), "en-") && !strings.HasPrefix(strings.ToLower(e.Lang), "sv-") {
-			return invalid("unsupported language %q", e.Lang)
-		}
+	if e.Lang != "" && LanguageOf(e.Lang) == "" {
+		return invalid("unsupported language %q", e.Lang)
 	}
 	return nil
 }

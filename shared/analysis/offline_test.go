@@ -117,7 +117,7 @@ func TestLanguageFromTextNotLocale(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.hint == "de-DE" {
 				// Validate rejects an unsupported hint; the trigger passes
-				// only en/sv (reflections.langOf). Check the detector alone.
+				// only en/sv (LanguageOf). Check the detector alone.
 				toks := tokenize(tt.text)
 				if got := detectLanguage(tt.text, toks, tt.hint); got != tt.wantLang {
 					t.Errorf("language %s, want %s", got, tt.wantLang)

@@ -193,9 +193,9 @@ func detectLanguage(text string, toks []token, hint string) string {
 // and å/ä/ö) and whether the evidence was clear: a margin of at least two
 // marker words. The text decides whenever it is clear, whatever the hint:
 // a user's locale says which language the app speaks, not which one the
-// entry is written in. When it is unclear, hint ("en", "sv", "en-…",
-// "sv-…"; anything else is no hint) breaks the tie; without one the side
-// with more markers wins (English on equal counts).
+// entry is written in. When it is unclear, hint (read with LanguageOf:
+// "en", "sv", "en-…", "sv_…"; anything else is no hint) breaks the tie;
+// without one the side with more markers wins (English on equal counts).
 func detectLanguageConf(text string, toks []token, hint string) (string, bool) {
 	sv, en := 0.0, 0.0
 	for _, t := range toks {
@@ -216,7 +216,7 @@ func detectLanguageConf(text string, toks []token, hint string) (string, bool) {
 	}
 	clear := sv-en >= 2 || en-sv >= 2
 	if !clear {
-		if h := hintLang(hint); h != "" {
+		if h := LanguageOf(hint); h != "" {
 			return h, false
 		}
 	}
@@ -226,12 +226,18 @@ func detectLanguageConf(text string, toks []token, hint string) (string, bool) {
 	return "en", clear
 }
 
-// hintLang returns "sv" or "en" for a language hint or locale of that
-// language ("sv", "sv-SE", "en-GB", any case), "" otherwise.
-func hintLang(hint string) string {
-	h := strings.ToLower(hint)
+// LanguageOf returns the language of a language hint or locale: "sv" or
+// "en" when localeOrHint is that language alone or followed by "-" or "_"
+// and a region ("sv", "sv-SE", "en-GB", "en_US", any case), "" for
+// anything else (another language, "english", "", a string with
+// surrounding spaces). It never fails; "" means no usable hint. The
+// reflection trigger turns a user's locale into Entry.Lang with it, and
+// Entry.Validate and the offline language detector read Entry.Lang with
+// it.
+func LanguageOf(localeOrHint string) string {
+	h := strings.ToLower(localeOrHint)
 	for _, l := range []string{"sv", "en"} {
-		if h == l || strings.HasPrefix(h, l+"-") {
+		if h == l || strings.HasPrefix(h, l+"-") || strings.HasPrefix(h, l+"_") {
 			return l
 		}
 	}

@@ -1,6 +1,14 @@
 package model
 
-import "time"
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
 
 // Consents is consents/{uid}: the user's consent history. Entries are only
 // ever appended (a revocation is a new entry with status "revoked"), so the
@@ -81,4 +89,44 @@ func (c *Consents) Granted(t ConsentType) bool {
 		}
 	}
 	return false
+}
+
+// AlertConsentsUndecodable is the "alert" attribute of the log line
+// ConsentsOf writes for a consents/{uid} document that does not decode, a
+// stable value operators alert on.
+const AlertConsentsUndecodable = "consents_undecodable"
+
+// ConsentsOf returns the consent history of a read of consents/{uid}: the
+// snapshot and error that DocumentRef.Get or Transaction.Get returned. It
+// is the one reading of a consents document that every reader of consent
+// shares:
+//
+//   - a missing document (a NotFound error, or a snapshot that does not
+//     exist) is an empty history, granting nothing, and a nil error;
+//   - any other read error is returned unchanged, for the caller to
+//     classify (store.Classify keeps a transient error retryable, and
+//     inside a transaction Firestore sees its own error);
+//   - a document that does not decode as Consents is an empty history too,
+//     granting nothing (fail closed for privacy), and a nil error, since a
+//     retry would find it as undecodable as now. It is logged at ERROR
+//     level with the uid (the document id) and "alert" set to
+//     AlertConsentsUndecodable, and nothing else: neither the document's
+//     contents nor the decode error, which can quote them.
+func ConsentsOf(ctx context.Context, snap *firestore.DocumentSnapshot, err error) (Consents, error) {
+	if status.Code(err) == codes.NotFound {
+		return Consents{}, nil
+	}
+	if err != nil {
+		return Consents{}, err
+	}
+	if snap == nil || !snap.Exists() {
+		return Consents{}, nil
+	}
+	var c Consents
+	if err := snap.DataTo(&c); err != nil {
+		slog.ErrorContext(ctx, "consents document does not decode; treated as granting no consent",
+			"alert", AlertConsentsUndecodable, "uid", snap.Ref.ID)
+		return Consents{}, nil
+	}
+	return c, nil
 }

@@ -1,0 +1,166 @@
+package reflections_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/innerjourney/functions/functions/reflections"
+	"github.com/innerjourney/functions/shared/analysis"
+	"github.com/innerjourney/functions/shared/model"
+)
+
+// secretMarker is written into undecodable consents documents; it must
+// never reach a log line.
+const secretMarker = "private-consent-text-7f3a"
+
+const crisisText = "I can't do this anymore. I want to kill myself."
+
+// captureLogs sends the default logger's records, as JSON lines, to the
+// returned buffer until the test ends.
+func captureLogs(t *testing.T) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return &buf
+}
+
+// undecodableAlerts returns the uids of the records of buf whose "alert"
+// is model.AlertConsentsUndecodable, and fails the test when the logs
+// quote the document.
+func undecodableAlerts(t *testing.T, buf *bytes.Buffer) []any {
+	t.Helper()
+	if strings.Contains(buf.String(), secretMarker) {
+		t.Errorf("consents document contents logged:\n%s", buf)
+	}
+	var uids []any
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		if line == "" || json.Unmarshal([]byte(line), &rec) != nil {
+			continue
+		}
+		if rec["alert"] == model.AlertConsentsUndecodable {
+			uids = append(uids, rec["uid"])
+		}
+	}
+	return uids
+}
+
+// withdraw takes uid's ai_analysis consent away: a revoked consent (the
+// control) or a consents document that does not decode as model.Consents
+// (consentsGiven is a string).
+func (f *fixture) withdraw(uid string, undecodable bool) {
+	f.t.Helper()
+	if !undecodable {
+		f.consent(uid, model.ConsentRevoked)
+		return
+	}
+	if _, err := f.fs.Doc("consents/"+uid).Set(context.Background(),
+		map[string]any{"userId": uid, "consentsGiven": secretMarker}); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// hookAnalyzer runs before, then the fixture's analyzer.
+type hookAnalyzer struct {
+	inner  analysis.Analyzer
+	before func()
+}
+
+func (h hookAnalyzer) Analyze(ctx context.Context, e analysis.Entry) (analysis.Result, error) {
+	h.before()
+	return h.inner.Analyze(ctx, e)
+}
+
+// TestUndecodableConsentIsNoConsent: a consents document that does not
+// decode grants nothing, at every read of the consent (the handler's first
+// read, the re-read in its write transaction, the revocation removal), and
+// the handler does exactly what it does without the ai_analysis consent,
+// crisis handling included (no analysis, so no crisis detection and no
+// wellbeing event), with no error; each read logs it with the uid and the
+// alert attribute. Regression: consents.Granted returned a plain error (the
+// event was redelivered forever) and the transaction's re-read a permanent
+// one (the event was dropped with an error).
+func TestUndecodableConsentIsNoConsent(t *testing.T) {
+	scenarios := []struct {
+		name string
+		run  func(t *testing.T, f *fixture, uid string, undecodable bool)
+	}{
+		{"new crisis entry", func(t *testing.T, f *fixture, uid string, undecodable bool) {
+			f.withdraw(uid, undecodable)
+			if out := f.handle(f.event("e", nil, f.entry("e", uid, crisisText))); out != reflections.NoConsent {
+				t.Errorf("outcome %s, want %s", out, reflections.NoConsent)
+			}
+		}},
+		{"analysed entry edited to crisis text", func(t *testing.T, f *fixture, uid string, undecodable bool) {
+			f.consent(uid, model.ConsentGranted)
+			if out := f.handle(f.event("e", nil, f.entry("e", uid, "A calm walk by the sea."))); out != reflections.Analyzed {
+				t.Fatalf("create: %s", out)
+			}
+			f.withdraw(uid, undecodable)
+			if out := f.handle(f.edit("e", crisisText)); out != reflections.Withdrawn {
+				t.Errorf("outcome %s, want %s", out, reflections.Withdrawn)
+			}
+		}},
+		{"consent lost during the analysis of a crisis entry", func(t *testing.T, f *fixture, uid string, undecodable bool) {
+			f.consent(uid, model.ConsentGranted)
+			svc := *f.svc
+			svc.Analyzer = hookAnalyzer{inner: f.svc.Analyzer, before: func() { f.withdraw(uid, undecodable) }}
+			out, err := svc.Handle(context.Background(), f.event("e", nil, f.entry("e", uid, crisisText)))
+			if err != nil || out != reflections.NoConsent {
+				t.Errorf("Handle = %s, %v; want %s, nil", out, err, reflections.NoConsent)
+			}
+		}},
+		{"revocation removal", func(t *testing.T, f *fixture, uid string, undecodable bool) {
+			f.consent(uid, model.ConsentGranted)
+			if out := f.handle(f.event("e", nil, f.entry("e", uid, "A calm walk by the sea."))); out != reflections.Analyzed {
+				t.Fatalf("create: %s", out)
+			}
+			f.withdraw(uid, undecodable)
+			if err := f.svc.AIAnalysisChanged(context.Background(), uid); err != nil {
+				t.Errorf("AIAnalysisChanged: %v, want nil", err)
+			}
+		}},
+	}
+	for _, sc := range scenarios {
+		for _, undecodable := range []bool{false, true} {
+			state := "revoked"
+			if undecodable {
+				state = "undecodable"
+			}
+			t.Run(fmt.Sprintf("%s, %s", sc.name, state), func(t *testing.T) {
+				f := newFixture(t)
+				uid := "u-" + state
+				logs := captureLogs(t)
+				sc.run(t, f, uid, undecodable)
+				if a := analysisOf(t, f.current("e")); a != nil {
+					t.Errorf("analysis stored without a readable grant: label %v, crisis %v", a["label"], a["crisis"])
+				}
+				if n := len(f.wellbeingEvents(uid)); n != 0 {
+					t.Errorf("%d wellbeing events, want 0 (as without consent)", n)
+				}
+				alerts := undecodableAlerts(t, logs)
+				if !undecodable {
+					if len(alerts) != 0 {
+						t.Errorf("alerts %v for a readable document", alerts)
+					}
+					return
+				}
+				if len(alerts) == 0 {
+					t.Errorf("undecodable consents not logged; logs:\n%s", logs)
+				}
+				for _, u := range alerts {
+					if u != uid {
+						t.Errorf("alert for uid %v, want %s", u, uid)
+					}
+				}
+			})
+		}
+	}
+}
