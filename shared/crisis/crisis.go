@@ -68,7 +68,7 @@ import (
 // RuleSetVersion identifies the rules and the embedded model; it changes
 // whenever a rule or model.bin changes so that stored results say which
 // detector produced them.
-const RuleSetVersion = "crisis-rules-2026.11.9"
+const RuleSetVersion = "crisis-rules-2026.11.10"
 
 // Result is the outcome of one detection.
 type Result struct {
