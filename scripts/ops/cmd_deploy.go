@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,8 +38,9 @@ func secretName(env string) string { return strings.ReplaceAll(strings.ToLower(e
 // cannot do its work (its service's cfg.Require): the deploy stops before
 // deploying anything when one of the functions it deploys lacks one.
 // TestRequiredVarsMatchRequireCalls keeps the table in step with the
-// cfg.Require calls of the functions' code. (Secrets need no entry: a
-// missing secret fails its mount.)
+// cfg.Require calls of the functions' code. (Secrets need no entry: every
+// secret a function mounts that is not in optionalSecrets is required, and
+// checkSecrets refuses the deploy when one is missing.)
 var requiredVars = map[string][]string{
 	// payouts.NewFortnoxClient: cfg.Require("FORTNOX_CLIENT_ID", …).
 	"fortnoxSync": {"FORTNOX_CLIENT_ID"},
@@ -46,8 +48,9 @@ var requiredVars = map[string][]string{
 
 // optionalSecrets are the secrets a function works without, with what
 // happens then. The deploy mounts each one only when its latest version
-// exists in Secret Manager, so that a project without one still deploys
-// every function, the rules and the indexes.
+// exists and is enabled in Secret Manager, so that a project without one
+// still deploys every function, the rules and the indexes. Every other
+// secret a function mounts is required (see checkSecrets).
 var optionalSecrets = map[string]string{
 	"GEMINI_API_KEY":        "reflection analysis uses the offline analyzer (or Vertex AI with GEMINI_VERTEX_PROJECT)",
 	"IJ_ONCALL_WEBHOOK_URL": "wellbeing alerts are logged at CRITICAL instead of delivered",
@@ -76,6 +79,19 @@ var localVars = map[string]bool{
 // deployLookupEnv reads the deployer's environment (tests replace it:
 // the emulator harness sets emulator hosts in the test process).
 var deployLookupEnv = os.LookupEnv
+
+// deployRun runs one command of the deploy, a secret probe or a step of
+// the plan, with the given output streams (tests replace it with a fake
+// gcloud that records what ran).
+var deployRun = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return cmd.Run()
+}
+
+// deployLookPath finds an executable the deploy runs (tests replace it
+// along with deployRun).
+var deployLookPath = exec.LookPath
 
 // deployVar is one non-secret variable given to the deployed functions.
 type deployVar struct {
@@ -299,26 +315,139 @@ func firebaseBin() string {
 
 // optionalSecretsOf returns the optional secrets that funcs mount, sorted.
 func optionalSecretsOf(funcs []functions.Function) []string {
-	seen := map[string]bool{}
 	var out []string
-	for _, f := range funcs {
-		for _, s := range f.Secrets {
-			if optionalSecrets[s] != "" && !seen[s] {
-				seen[s] = true
-				out = append(out, s)
-			}
+	for _, u := range secretsOf(funcs) {
+		if u.optional {
+			out = append(out, u.env)
 		}
 	}
-	sort.Strings(out)
 	return out
 }
 
-// secretProbe is the command that succeeds when the secret of variable
-// env has a latest version in Secret Manager (what --set-secrets …:latest
-// mounts).
+// secretUse is a secret that planned functions mount.
+type secretUse struct {
+	env      string   // the variable, e.g. STRIPE_SECRET_KEY (secret stripe-secret-key)
+	funcs    []string // the functions that mount it, in the plan's order
+	optional bool     // in optionalSecrets
+}
+
+// secretsOf returns every secret that funcs mount, sorted by variable,
+// each with the functions that mount it.
+func secretsOf(funcs []functions.Function) []secretUse {
+	byEnv := map[string]*secretUse{}
+	var envs []string
+	for _, f := range funcs {
+		for _, s := range f.Secrets {
+			u := byEnv[s]
+			if u == nil {
+				u = &secretUse{env: s, optional: optionalSecrets[s] != ""}
+				byEnv[s] = u
+				envs = append(envs, s)
+			}
+			if !slices.Contains(u.funcs, f.Name) {
+				u.funcs = append(u.funcs, f.Name)
+			}
+		}
+	}
+	sort.Strings(envs)
+	out := make([]secretUse, 0, len(envs))
+	for _, e := range envs {
+		out = append(out, *byEnv[e])
+	}
+	return out
+}
+
+// secretProbe is the command that prints the state of the latest version
+// of variable env's secret in Secret Manager (the version that
+// --set-secrets …:latest mounts); it fails when the secret does not exist
+// or has no version. It reads metadata only, never the secret's value.
 func secretProbe(project, env string) []string {
 	return []string{"gcloud", "secrets", "versions", "describe", "latest",
-		"--secret=" + secretName(env), "--project=" + project, "--format=value(name)"}
+		"--secret=" + secretName(env), "--project=" + project, "--format=value(state)"}
+}
+
+// probeSecret runs secretProbe and returns "" when the latest version of
+// env's secret is enabled, else why it cannot be mounted (gcloud's error,
+// without its prefix, or the version's state). Its error is ctx's only.
+func probeSecret(ctx context.Context, project, env string) (string, error) {
+	var out, errb bytes.Buffer
+	err := deployRun(ctx, secretProbe(project, env), &out, &errb)
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	if err != nil {
+		// gcloud's error is its first "ERROR: (command) …" line, followed
+		// at times by advice over several lines.
+		reason := err.Error()
+		for _, line := range strings.Split(errb.String(), "\n") {
+			if line = strings.TrimSpace(line); strings.HasPrefix(line, "ERROR: ") {
+				reason = strings.TrimPrefix(line, "ERROR: ")
+				if _, rest, ok := strings.Cut(reason, ") "); ok && strings.HasPrefix(reason, "(") {
+					reason = rest
+				}
+				break
+			}
+		}
+		if r := []rune(reason); len(r) > 240 {
+			reason = string(r[:240]) + "…"
+		}
+		if strings.Contains(reason, "NOT_FOUND") {
+			return "not in Secret Manager, or without a version (" + reason + ")", nil
+		}
+		return "could not be checked: " + reason, nil
+	}
+	if state := strings.TrimSpace(out.String()); state != "ENABLED" {
+		if state == "" {
+			state = "unknown"
+		}
+		return "its latest version is " + state + ", not ENABLED", nil
+	}
+	return "", nil
+}
+
+// checkSecrets checks, before anything is deployed, every secret that the
+// planned functions mount, printing each check (probe) to out. An optional
+// secret whose latest version is missing or not enabled is left out of
+// the mounts (d.absent) with a notice, as the functions work without it.
+// A missing required one refuses the deploy: the error lists every such
+// secret with the functions that need it and how to create it, since
+// gcloud would otherwise fail on the first function that mounts it, after
+// the functions before it were deployed. When probe is false (a dry run
+// without gcloud) the checks are only printed.
+func checkSecrets(ctx context.Context, d *deployment, out io.Writer, probe bool) error {
+	d.absent = map[string]bool{}
+	var missing []string
+	for _, u := range secretsOf(d.funcs) {
+		note := "required by " + strings.Join(u.funcs, ", ")
+		if u.optional {
+			note = "optional " + u.env + ": mounted only if this prints ENABLED"
+		}
+		fmt.Fprintf(out, "%s   # %s\n", shellQuote(secretProbe(d.project, u.env)), note)
+		if !probe {
+			continue
+		}
+		problem, err := probeSecret(ctx, d.project, u.env)
+		if err != nil {
+			return fmt.Errorf("check secret %s: %w", secretName(u.env), err)
+		}
+		switch {
+		case problem == "":
+		case u.optional:
+			d.absent[u.env] = true
+			fmt.Fprintf(out, "# %s is not mounted (%s): %s\n", secretName(u.env), optionalSecrets[u.env], problem)
+		default:
+			missing = append(missing, fmt.Sprintf("  - %s (%s) for %s: %s", secretName(u.env), u.env, strings.Join(u.funcs, ", "), problem))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("check secrets: nothing deployed: gcloud would fail on every function that mounts one of these required secrets of project %s:\n%s\n"+
+		"create a missing secret with its value on stdin (never as an argument):\n"+
+		"  gcloud secrets create NAME --data-file=- --project=%s\n"+
+		"or give an existing one an enabled version:\n"+
+		"  gcloud secrets versions add NAME --data-file=- --project=%s",
+		d.project, strings.Join(missing, "\n"), d.project, d.project)
 }
 
 // plan returns the commands of the deployment: per function its topic,
@@ -466,7 +595,7 @@ func runDeploy(ctx context.Context, env *cmdEnv, args []string) error {
 	project := fs.String("project", os.Getenv("GOOGLE_CLOUD_PROJECT"), "target project (required)")
 	region := fs.String("region", envOr("IJ_REGION", "europe-north1"), "region")
 	envFile := fs.String("env-file", "", "KEY=VALUE lines of non-secret variables for the functions (they take precedence over the environment)")
-	dry := fs.Bool("dry-run", false, "print the commands instead of running them")
+	dry := fs.Bool("dry-run", false, "print the commands instead of running them (the secrets are still checked, read-only, when gcloud is installed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -496,38 +625,31 @@ func runDeploy(ctx context.Context, env *cmdEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "#   %s   (%s)\n", line, d.vars[k].Source)
 	}
 
-	// Optional secrets: mounted only when present.
-	d.absent = map[string]bool{}
-	for _, s := range optionalSecretsOf(d.funcs) {
-		probe := secretProbe(d.project, s)
-		fmt.Fprintf(env.stdout, "%s   # optional %s: mounted only if this succeeds\n", shellQuote(probe), s)
-		if *dry {
-			continue
-		}
-		cmd := exec.CommandContext(ctx, probe[0], probe[1:]...)
-		if err := cmd.Run(); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			d.absent[s] = true
-			fmt.Fprintf(env.stdout, "# %s is not in Secret Manager: not mounted (%s)\n", secretName(s), optionalSecrets[s])
-		}
-	}
-
-	cmds := d.plan()
+	// Every command must be installed, and every secret the functions mount
+	// present, before the first function is deployed. A dry run checks the
+	// secrets too (read-only), when gcloud is installed.
 	if !*dry {
-		if err := checkExecutables(cmds); err != nil {
+		if err := checkExecutables(d.plan()); err != nil {
 			return err
 		}
 	}
-	for _, c := range cmds {
+	probe := true
+	if *dry {
+		if _, err := deployLookPath("gcloud"); err != nil {
+			probe = false
+			fmt.Fprintln(env.stdout, "# gcloud is not installed: the secrets are not checked (a deploy checks them before deploying anything)")
+		}
+	}
+	if err := checkSecrets(ctx, d, env.stdout, probe); err != nil {
+		return err
+	}
+
+	for _, c := range d.plan() {
 		fmt.Fprintln(env.stdout, shellQuote(c))
 		if *dry {
 			continue
 		}
-		cmd := exec.CommandContext(ctx, c[0], c[1:]...)
-		cmd.Stdout, cmd.Stderr = env.stdout, env.stderr
-		if err := cmd.Run(); err != nil {
+		if err := deployRun(ctx, c, env.stdout, env.stderr); err != nil {
 			return fmt.Errorf("%s: %w", c[0], err)
 		}
 	}
@@ -586,7 +708,7 @@ func checkExecutables(cmds [][]string) error {
 			continue
 		}
 		seen[c[0]] = true
-		if _, err := exec.LookPath(c[0]); err != nil {
+		if _, err := deployLookPath(c[0]); err != nil {
 			return fmt.Errorf("nothing deployed: %s is not installed (scripts/install.sh installs firebase-tools into .tools/; gcloud must be preinstalled): %w", c[0], err)
 		}
 	}

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +31,74 @@ var testDeployer = map[string]string{
 	"FORTNOX_TENANT_ID": "4711",
 }
 
-func init() { deployLookupEnv = lookupIn(testDeployer) }
+func init() {
+	deployLookupEnv = lookupIn(testDeployer)
+	// Secret probes (dry runs check secrets too) answer from a fake gcloud
+	// in which every secret is present, not from the machine's gcloud.
+	deployRun = (&fakeGcloud{}).run
+}
+
+// fakeGcloud stands in for gcloud (and every other command the deploy
+// runs): it records each command and answers secret probes from states.
+type fakeGcloud struct {
+	// states maps a secret's name to what its probe finds: absent means an
+	// enabled latest version; "NOT_FOUND" and "PERMISSION_DENIED" fail as
+	// gcloud does; anything else is the latest version's state.
+	states map[string]string
+
+	mu  sync.Mutex
+	ran [][]string
+}
+
+func (f *fakeGcloud) run(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	f.mu.Lock()
+	f.ran = append(f.ran, slices.Clone(args))
+	f.mu.Unlock()
+	if !isSecretProbe(args) {
+		return nil
+	}
+	var name string
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--secret="); ok {
+			name = v
+		}
+	}
+	switch state := f.states[name]; state {
+	case "":
+		fmt.Fprintln(stdout, "ENABLED")
+	case "NOT_FOUND":
+		fmt.Fprintf(stderr, "ERROR: (gcloud.secrets.versions.describe) NOT_FOUND: Secret [projects/4711/secrets/%s] not found or has no versions.\n", name)
+		return errors.New("exit status 1")
+	case "PERMISSION_DENIED":
+		fmt.Fprintf(stderr, "ERROR: (gcloud.secrets.versions.describe) PERMISSION_DENIED: Permission 'secretmanager.versions.get' denied for resource 'projects/ij-prod/secrets/%s/versions/latest'.\n", name)
+		return errors.New("exit status 1")
+	default:
+		fmt.Fprintln(stdout, state)
+	}
+	return nil
+}
+
+// commands returns what ran.
+func (f *fakeGcloud) commands() [][]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.ran)
+}
+
+// isSecretProbe reports whether args is a secretProbe.
+func isSecretProbe(args []string) bool {
+	return len(args) > 4 && args[0] == "gcloud" && strings.Join(args[1:4], " ") == "secrets versions describe"
+}
+
+// withFakeGcloud runs the rest of the test with f as every command the
+// deploy runs, and every executable installed.
+func withFakeGcloud(t *testing.T, f *fakeGcloud) {
+	t.Helper()
+	prevRun, prevLook := deployRun, deployLookPath
+	deployRun = f.run
+	deployLookPath = func(name string) (string, error) { return "/fake/bin/" + name, nil }
+	t.Cleanup(func() { deployRun, deployLookPath = prevRun, prevLook })
+}
 
 func lookupIn(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
@@ -433,6 +505,206 @@ func TestOptionalSecretsMountedWhenPresent(t *testing.T) {
 	}
 }
 
+// TestDeployChecksSecretsBeforeDeploying: before the first command of the
+// plan runs, the deploy probes every secret that a planned function
+// mounts. A required one that is missing, not enabled or unreadable
+// refuses the deploy (and the dry run) with one error that lists each such
+// secret with the functions that need it and how to create it, so that no
+// function is left on the new version while others stay on the old; an
+// optional one is left out of the mounts with a notice and the deploy
+// goes on.
+func TestDeployChecksSecretsBeforeDeploying(t *testing.T) {
+	needs := map[string][]string{} // secret variable → the functions that mount it, in plan order
+	for _, f := range functions.Registry() {
+		for _, s := range f.Secrets {
+			needs[s] = append(needs[s], f.Name)
+		}
+	}
+	for _, tc := range []struct {
+		name       string
+		dry        bool
+		states     map[string]string // secret name → fakeGcloud state
+		refused    []string          // required secrets the error lists; none: the deploy goes on
+		notMounted []string          // optional secrets left out
+	}{
+		{name: "all present"},
+		{name: "dry run all present", dry: true},
+		{name: "required webhook secret missing",
+			states: map[string]string{"stripe-webhook-secrets": "NOT_FOUND"}, refused: []string{"STRIPE_WEBHOOK_SECRETS"}},
+		{name: "required secrets missing, disabled and unreadable, an optional one missing",
+			states: map[string]string{"stripe-secret-key": "NOT_FOUND", "ij-pseudonym-key": "DISABLED",
+				"fortnox-client-secret": "PERMISSION_DENIED", "gemini-api-key": "NOT_FOUND"},
+			refused: []string{"FORTNOX_CLIENT_SECRET", "IJ_PSEUDONYM_KEY", "STRIPE_SECRET_KEY"}},
+		{name: "dry run refuses the same", dry: true,
+			states: map[string]string{"stripe-webhook-secrets": "NOT_FOUND"}, refused: []string{"STRIPE_WEBHOOK_SECRETS"}},
+		{name: "optional secrets missing or not enabled",
+			states:     map[string]string{"gemini-api-key": "NOT_FOUND", "ij-oncall-webhook-url": "DESTROYED"},
+			notMounted: []string{"GEMINI_API_KEY", "IJ_ONCALL_WEBHOOK_URL"}},
+		{name: "dry run, optional secret missing", dry: true,
+			states: map[string]string{"gemini-api-key": "NOT_FOUND"}, notMounted: []string{"GEMINI_API_KEY"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := &fakeGcloud{states: tc.states}
+			withFakeGcloud(t, fake)
+			args := []string{"deploy", "--project", "ij-prod"}
+			if tc.dry {
+				args = append(args, "--dry-run")
+			}
+			var out, errb bytes.Buffer
+			code := run(context.Background(), &cmdEnv{stdout: &out, stderr: &errb}, args)
+			ran := fake.commands()
+
+			probed := map[string]bool{}
+			firstStep := len(ran)
+			for i, c := range ran {
+				if !isSecretProbe(c) {
+					firstStep = min(firstStep, i)
+				} else if i > firstStep {
+					t.Errorf("secret probed after the deploy began: %q", c)
+				} else {
+					probed[c[5]] = true
+				}
+			}
+			for s := range needs {
+				if !probed["--secret="+secretName(s)] {
+					t.Errorf("%s (mounted by %s) not checked", s, strings.Join(needs[s], ", "))
+				}
+			}
+
+			if len(tc.refused) > 0 {
+				if code == 0 {
+					t.Fatalf("deploy went on: %s", out.String())
+				}
+				if firstStep < len(ran) {
+					t.Errorf("ran %q before refusing", ran[firstStep])
+				}
+				if strings.Contains(out.String(), "gcloud functions deploy") {
+					t.Errorf("printed the plan before refusing:\n%s", out.String())
+				}
+				msg := errb.String()
+				for s := range needs {
+					line := "  - " + secretName(s) + " (" + s + ") for " + strings.Join(needs[s], ", ") + ": "
+					if want := slices.Contains(tc.refused, s); strings.Contains(msg, line) != want {
+						t.Errorf("error lists %s: %v, want %v (line %q):\n%s", s, !want, want, line, msg)
+					}
+				}
+				for _, want := range []string{"nothing deployed", "gcloud secrets create NAME --data-file=- --project=ij-prod"} {
+					if !strings.Contains(msg, want) {
+						t.Errorf("error lacks %q:\n%s", want, msg)
+					}
+				}
+				return
+			}
+
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			steps := map[string]string{} // function → its deploy command, as run or printed
+			for _, c := range ran[firstStep:] {
+				if len(c) > 3 && strings.Join(c[:3], " ") == "gcloud functions deploy" {
+					steps[c[3]] = strings.Join(c, " ")
+				}
+			}
+			if tc.dry {
+				if firstStep < len(ran) {
+					t.Errorf("dry run ran %q", ran[firstStep])
+				}
+				for _, line := range strings.Split(out.String(), "\n") {
+					if f, ok := strings.CutPrefix(line, "gcloud functions deploy "); ok {
+						name, _, _ := strings.Cut(f, " ")
+						steps[name] = line
+					}
+				}
+			}
+			for s, fns := range needs {
+				absent := slices.Contains(tc.notMounted, s)
+				for _, fn := range fns {
+					if step, ok := steps[fn]; !ok {
+						t.Errorf("%s not deployed", fn)
+					} else if mounted := strings.Contains(step, s+"="+secretName(s)+":latest"); mounted == absent {
+						t.Errorf("%s mounts %s: %v, want %v: %s", fn, s, mounted, !absent, step)
+					}
+				}
+				if notice := "# " + secretName(s) + " is not mounted (" + optionalSecrets[s] + "): "; strings.Contains(out.String(), notice) != absent {
+					t.Errorf("notice %q printed: %v, want %v", notice, !absent, absent)
+				}
+			}
+		})
+	}
+}
+
+// TestDeployDryRunWithoutGcloud: a dry run on a machine without gcloud
+// prints the secret checks without running them, says so, and prints the
+// plan with every secret mounted.
+func TestDeployDryRunWithoutGcloud(t *testing.T) {
+	fake := &fakeGcloud{states: map[string]string{"stripe-webhook-secrets": "NOT_FOUND"}}
+	withFakeGcloud(t, fake)
+	deployLookPath = func(string) (string, error) { return "", exec.ErrNotFound }
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), &cmdEnv{stdout: &out, stderr: &errb}, []string{"deploy", "--dry-run", "--project", "ij-prod", "stripeWebhook"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if ran := fake.commands(); len(ran) > 0 {
+		t.Errorf("ran %q", ran)
+	}
+	for _, want := range []string{"# gcloud is not installed: the secrets are not checked",
+		shellQuote(secretProbe("ij-prod", "STRIPE_WEBHOOK_SECRETS")), "STRIPE_WEBHOOK_SECRETS=stripe-webhook-secrets:latest"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestProbeSecret: what a secret probe makes of gcloud's answers: an
+// enabled latest version is fine; otherwise the reason is the version's
+// state or gcloud's one-line error, without the advice that follows it.
+func TestProbeSecret(t *testing.T) {
+	for _, tc := range []struct {
+		name, stdout, stderr string
+		fail                 bool
+		want                 string // "" for fine; else a part of the reason
+	}{
+		{name: "enabled", stdout: "ENABLED\n"},
+		{name: "disabled", stdout: "DISABLED\n", want: "its latest version is DISABLED, not ENABLED"},
+		{name: "no output", want: "its latest version is unknown"},
+		{name: "not found", fail: true,
+			stderr: "ERROR: (gcloud.secrets.versions.describe) NOT_FOUND: Secret [projects/1/secrets/stripe-secret-key] not found or has no versions.\n",
+			want:   "not in Secret Manager, or without a version (NOT_FOUND: Secret [projects/1/secrets/stripe-secret-key] not found or has no versions.)"},
+		{name: "not logged in", fail: true,
+			stderr: "ERROR: (gcloud.secrets.versions.describe) You do not currently have an active account selected.\nPlease run:\n\n  $ gcloud auth login\n\nto obtain new credentials.\n",
+			want:   "could not be checked: You do not currently have an active account selected."},
+		{name: "no message", fail: true, want: "could not be checked: exit status 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prev := deployRun
+			t.Cleanup(func() { deployRun = prev })
+			var got []string
+			deployRun = func(_ context.Context, args []string, stdout, stderr io.Writer) error {
+				got = args
+				io.WriteString(stdout, tc.stdout)
+				io.WriteString(stderr, tc.stderr)
+				if tc.fail {
+					return errors.New("exit status 1")
+				}
+				return nil
+			}
+			reason, err := probeSecret(context.Background(), "ij-prod", "STRIPE_SECRET_KEY")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == "" && reason != "" || !strings.Contains(reason, tc.want) {
+				t.Errorf("reason %q, want %q", reason, tc.want)
+			}
+			if strings.Contains(reason, "gcloud auth login") {
+				t.Errorf("reason %q carries gcloud's advice", reason)
+			}
+			if !slices.Equal(got, secretProbe("ij-prod", "STRIPE_SECRET_KEY")) {
+				t.Errorf("ran %q", got)
+			}
+		})
+	}
+}
+
 // TestDeployDryRunPrintsNoSecretValue: secrets in the deployer's
 // environment are neither passed as plain variables nor printed; the dry
 // run names secrets only.
@@ -640,7 +912,8 @@ func TestDeployScriptArguments(t *testing.T) {
 
 // TestDeployScriptDryRunFromAnotherDirectory runs the real scripts/deploy.sh
 // (go run ./scripts/ops) from a temporary directory with a relative env
-// file: the dry run reads it.
+// file: the dry run reads it. A stub gcloud first on PATH finds every
+// secret enabled (the dry run checks them).
 func TestDeployScriptDryRunFromAnotherDirectory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds ops")
@@ -654,11 +927,20 @@ func TestDeployScriptDryRunFromAnotherDirectory(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(cwd, "prod.env"), []byte("FORTNOX_CLIENT_ID=abc\nLOG_LEVEL=debug\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	bin := t.TempDir()
+	stub := "#!/bin/sh\n[ \"$1 $2 $3\" = \"secrets versions describe\" ] && echo ENABLED && exit 0\necho \"stub gcloud: $*\" >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "gcloud"), []byte(stub), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command("bash", script, "--project", "ij-prod", "--env-file=prod.env", "--dry-run")
 	cmd.Dir = cwd
 	for _, kv := range os.Environ() {
 		// The deploy refuses a shell set up for the local stack.
-		if k, _, _ := strings.Cut(kv, "="); !strings.HasSuffix(k, "_EMULATOR_HOST") && k != "FORTNOX_CLIENT_ID" && k != "LOG_LEVEL" {
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "PATH":
+			cmd.Env = append(cmd.Env, "PATH="+bin+string(os.PathListSeparator)+v)
+		case !strings.HasSuffix(k, "_EMULATOR_HOST") && k != "FORTNOX_CLIENT_ID" && k != "LOG_LEVEL":
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
@@ -666,7 +948,9 @@ func TestDeployScriptDryRunFromAnotherDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deploy.sh --dry-run: %v\n%s", err, out)
 	}
-	if want := `LOG_LEVEL: "debug"   (` + filepath.Join(cwd, "prod.env") + `)`; !strings.Contains(string(out), want) {
-		t.Errorf("dry run output lacks %q:\n%s", want, out)
+	for _, want := range []string{`LOG_LEVEL: "debug"   (` + filepath.Join(cwd, "prod.env") + `)`, "gcloud functions deploy stripeWebhook "} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, out)
+		}
 	}
 }
