@@ -133,6 +133,7 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 	}
 	p.doc = mergePayment(p.old, f, uid)
 	var prog *programInfo
+	progRead := false // prog is what programs/{pid} holds now (nil: none)
 	pid := deref(p.doc.ProgramID)
 	switch {
 	case p.held:
@@ -141,17 +142,26 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 			if prog, err = s.readProgram(tx, pid); err != nil {
 				return nil, err
 			}
+			progRead = true
 		}
 	case pid != "" && p.doc.UserID != "":
 		if p.enroll, err = s.readEnrollment(tx, p.doc.UserID, pid); err != nil {
 			return nil, err
 		}
-		prog = p.enroll.program
+		prog, progRead = p.enroll.program, p.enroll.programRead
 		if lostAccess(p.doc) {
 			if err := p.enroll.readRevocation(tx, p.doc.PaymentID); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if freezesTerms(p.old, p.doc) {
+		if !progRead {
+			if prog, err = s.readProgram(tx, pid); err != nil {
+				return nil, err
+			}
+		}
+		p.doc.ProgramTerms = frozenTerms(prog, s.now())
 	}
 	p.doc.Description = describe(p.doc, prog)
 	p.changed = p.old == nil || store.Hash(*p.old) != store.Hash(p.doc)
@@ -243,6 +253,51 @@ func (s *Service) holdPayment(p *model.Payment, ps string) {
 	if hold := pseudonym.BookkeepingHoldUntil(at); p.LegalHoldUntil == nil || hold.After(*p.LegalHoldUntil) {
 		p.LegalHoldUntil = &hold
 	}
+}
+
+// paid reports whether a payment's status says the customer paid (also
+// when refunds followed): the statuses the payouts pay out.
+func paid(p model.Payment) bool {
+	switch p.Status {
+	case model.PaymentSucceeded, model.PaymentPartiallyRefunded, model.PaymentRefunded:
+		return true
+	}
+	return false
+}
+
+// freezesTerms reports whether this recording of a payment (old → doc)
+// freezes its program's terms (payments.programTerms): doc is paid, names
+// a program and has no terms yet, and the payment is not a legacy one.
+// Terms, once frozen, are never replaced: mergePayment keeps the stored
+// ones, so a refund, a dispute, a redelivery or a replay of any event
+// leaves them as the first successful recording wrote them. A legacy
+// payment is one stored as paid for a program without terms: it was
+// recorded before terms were frozen (every later recording freezes them
+// with the success, also when the program is missing), and a later event
+// does not freeze the program's present terms as if they had been in
+// force when the customer paid; the payouts read the program for it, as
+// before.
+func freezesTerms(old *model.Payment, doc model.Payment) bool {
+	if doc.ProgramTerms != nil || doc.ProgramID == nil || *doc.ProgramID == "" || !paid(doc) {
+		return false
+	}
+	legacy := old != nil && old.ProgramTerms == nil && old.ProgramID != nil && *old.ProgramID != "" && paid(*old)
+	return !legacy
+}
+
+// frozenTerms are the terms a payment records of its program (nil: the
+// program does not exist, or its id is not a document id), frozen at now.
+func frozenTerms(prog *programInfo, now time.Time) *model.ProgramTerms {
+	t := model.ProgramTerms{}
+	if prog != nil {
+		t = prog.terms
+		t.CoachIDs = append([]string{}, prog.terms.CoachIDs...)
+	}
+	if t.CoachIDs == nil {
+		t.CoachIDs = []string{}
+	}
+	t.FrozenAt = now.UTC()
+	return &t
 }
 
 // readProgram reads programs/{id} inside tx, tolerantly (readProgramInfo):

@@ -32,10 +32,14 @@ type enrollmentTx struct {
 	uid       string
 	programID string
 	program   *programInfo
-	ref       *firestore.DocumentRef
-	old       *model.Enrollment
-	coaches   []string
-	assigned  map[string]*model.CoachAssignment
+	// programRead is set when programs/{programID} was read (program nil:
+	// it does not exist); a user id that cannot be a document id reads
+	// nothing.
+	programRead bool
+	ref         *firestore.DocumentRef
+	old         *model.Enrollment
+	coaches     []string
+	assigned    map[string]*model.CoachAssignment
 	// altPayment is another payment of the user for the program that
 	// still grants access ("" when none), read by readRevocation.
 	altPayment string
@@ -60,16 +64,27 @@ type programInfo struct {
 	// something other than an integer (no valid price, never free).
 	price    *int64
 	currency string
+	// terms are the program's coaches, splits and commission with the
+	// document's create and update times, what a payment recorded as paid
+	// freezes (payments.programTerms, model.ProgramTerms).
+	terms model.ProgramTerms
 }
 
 // readProgramInfo takes the title, the coach ids (model.ProgramCoachIDs),
-// the price and the currency of a program document, ignoring every other
-// field. A price of the wrong type (a string, a float) is no valid price,
-// not a free program; a title or currency of the wrong type is treated as
-// absent.
+// the price, the currency and the payout terms (model.ProgramTermsOf:
+// createdBy, coachSplits, commissionBps, and the document's create and
+// update times) of a program document, ignoring every other field. A price
+// of the wrong type (a string, a float) is no valid price, not a free
+// program; a title or currency of the wrong type is treated as absent.
 func readProgramInfo(snap *firestore.DocumentSnapshot) *programInfo {
 	data := snap.Data()
-	p := &programInfo{createdBy: model.ProgramCoachIDs(data)}
+	p := &programInfo{createdBy: model.ProgramCoachIDs(data), terms: model.ProgramTermsOf(data)}
+	if !snap.CreateTime.IsZero() {
+		p.terms.ProgramCreateTime = ptr(snap.CreateTime.UTC())
+	}
+	if !snap.UpdateTime.IsZero() {
+		p.terms.ProgramUpdateTime = ptr(snap.UpdateTime.UTC())
+	}
 	p.title, _ = data["title"].(string)
 	switch v := data["price"].(type) {
 	case nil:
@@ -91,6 +106,7 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 	if err != nil {
 		return nil, err
 	}
+	e.programRead = true
 	if prog == nil {
 		return e, nil
 	}

@@ -8,12 +8,12 @@ import (
 )
 
 // candidate is the state of one payment as a payout transaction (or a dry
-// run) sees it: the payment, its allocation (nil when none) and its
-// program (nil when missing).
+// run) sees it: the payment, its allocation (nil when none) and the terms
+// it is allocated by (saleTerms).
 type candidate struct {
 	payment *model.Payment
 	alloc   *model.PayoutAllocation
-	program *model.Program
+	terms   terms
 
 	allocChanged bool // alloc created or modified: write it
 	markPayment  bool // set payments/{id}.payoutId
@@ -23,17 +23,66 @@ type candidate struct {
 const (
 	skipNoProgram      = "no programId"
 	skipProgramMissing = "program not found"
-	skipBadSplit       = "invalid coachSplits or createdBy"
-	skipBadCommission  = "invalid commissionBps"
-	skipBadCurrency    = "unsupported currency"
-	skipForeignPayout  = "payoutId set without allocation"
+	// skipNoTermsWhenPaid: the payment's frozen terms say its program did
+	// not exist when it was paid; a program created later under the id
+	// does not make it payable.
+	skipNoTermsWhenPaid = "program not found when paid"
+	skipBadSplit        = "invalid coachSplits or createdBy"
+	skipBadCommission   = "invalid commissionBps"
+	skipBadCurrency     = "unsupported currency"
+	skipForeignPayout   = "payoutId set without allocation"
 )
 
+// Sources of the terms an allocation was made by
+// (payout_allocations.termsSource).
+const (
+	// TermsFromPayment: the terms frozen on the payment when it was
+	// recorded as paid (payments.programTerms).
+	TermsFromPayment = "payment"
+	// TermsFromProgram: the program as read at allocation time, for a
+	// legacy payment recorded before terms were frozen.
+	TermsFromProgram = "program"
+)
+
+// terms are what an unallocated payment is allocated by: its coaches,
+// their splits and the commission, as a program (nil when there are none),
+// and where they come from (TermsFromPayment or TermsFromProgram).
+type terms struct {
+	program *model.Program
+	source  string
+}
+
+// saleTerms returns the terms payment p is allocated by. Terms frozen on
+// the payment by the webhook (payments.programTerms) are the ones in force
+// when the customer paid, and always win: the program as it is now (prog)
+// is not consulted, so neither a change of its split or commission nor a
+// program deleted and created again under the same id by someone else
+// changes who is paid for the sale. Only a legacy payment, recorded before
+// terms were frozen, falls back to prog (nil when the program does not
+// exist or was not read).
+func saleTerms(p *model.Payment, prog *model.Program) terms {
+	t := p.ProgramTerms
+	if t == nil {
+		return terms{program: prog, source: TermsFromProgram}
+	}
+	if !t.ProgramFound {
+		return terms{source: TermsFromPayment}
+	}
+	frozen := &model.Program{CreatedBy: t.CoachIDs, CoachSplits: t.CoachSplits, CommissionBps: t.CommissionBps}
+	if p.ProgramID != nil {
+		frozen.ProgramID = *p.ProgramID
+	}
+	if t.CoachSplitsInvalid {
+		frozen.CoachSplits = map[string]int{"": -1} // rejected by Weights, as decodeProgram does
+	}
+	return terms{program: frozen, source: TermsFromPayment}
+}
+
 // eligibility decides whether an unallocated payment can be allocated for
-// a period ending at end: its net amount, weights and commission, or the
-// reason it cannot ("" with ok=false means "nothing to pay", not a
-// problem; held means an open dispute).
-func (s *Service) eligibility(p *model.Payment, prog *model.Program, end time.Time) (net int64, weights map[string]int64, bps int, held bool, reason string, ok bool) {
+// a period ending at end by its terms (saleTerms): its net amount, weights
+// and commission, or the reason it cannot ("" with ok=false means "nothing
+// to pay", not a problem; held means an open dispute).
+func (s *Service) eligibility(p *model.Payment, t terms, end time.Time) (net int64, weights map[string]int64, bps int, held bool, reason string, ok bool) {
 	if p.PayoutID != "" {
 		return 0, nil, 0, false, skipForeignPayout, false
 	}
@@ -53,7 +102,11 @@ func (s *Service) eligibility(p *model.Payment, prog *model.Program, end time.Ti
 	if !model.ValidCurrency(model.NormalizeCurrency(p.Currency)) {
 		return 0, nil, 0, false, skipBadCurrency, false
 	}
-	if prog == nil {
+	prog := t.program
+	switch {
+	case prog == nil && t.source == TermsFromPayment:
+		return 0, nil, 0, false, skipNoTermsWhenPaid, false
+	case prog == nil:
 		return 0, nil, 0, false, skipProgramMissing, false
 	}
 	w, err := Weights(prog)
@@ -79,13 +132,13 @@ func (s *Service) claim(c *candidate, coach, currency, payoutID string, end, now
 		if model.NormalizeCurrency(p.Currency) != currency {
 			return nil
 		}
-		net, weights, bps, _, _, ok := s.eligibility(p, c.program, end)
+		net, weights, bps, _, _, ok := s.eligibility(p, c.terms, end)
 		if !ok || weights[coach] <= 0 {
 			return nil
 		}
 		a := &model.PayoutAllocation{
 			PaymentID: p.PaymentID, ProgramID: *p.ProgramID, Currency: currency, PaymentDate: p.PaymentDate,
-			CommissionBps: bps, Weights: weights, CreatedAt: now,
+			CommissionBps: bps, Weights: weights, TermsSource: c.terms.source, CreatedAt: now,
 		}
 		s.addEvent(a, "allocation", net, now)
 		c.alloc, c.allocChanged = a, true
@@ -195,11 +248,11 @@ func openCoaches(a *model.PayoutAllocation) []string {
 }
 
 // needsWork reports whether a payment may give coach something now:
-// unallocated and eligible with coach among its weights, or allocated
-// with the coach's entry untaken or the net amount changed.
-func (s *Service) needsWork(p *model.Payment, a *model.PayoutAllocation, prog *model.Program, coach string, end time.Time) bool {
+// unallocated and eligible by its terms with coach among its weights, or
+// allocated with the coach's entry untaken or the net amount changed.
+func (s *Service) needsWork(p *model.Payment, a *model.PayoutAllocation, t terms, coach string, end time.Time) bool {
 	if a == nil {
-		_, w, _, _, _, ok := s.eligibility(p, prog, end)
+		_, w, _, _, _, ok := s.eligibility(p, t, end)
 		return ok && w[coach] > 0
 	}
 	if net, countable, _ := NetAmount(p); countable && net != a.Net {

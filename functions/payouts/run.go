@@ -312,13 +312,8 @@ func (s *Service) load(ctx context.Context, p *plan) error {
 	}
 
 	var allocRefs, progRefs []*firestore.DocumentRef
-	seenProg := map[string]bool{}
-	for id, pm := range p.payments {
+	for id := range p.payments {
 		allocRefs = append(allocRefs, fs.Collection(model.ColPayoutAllocations).Doc(id))
-		if pm.ProgramID != nil && *pm.ProgramID != "" && !seenProg[*pm.ProgramID] && safeID.MatchString(*pm.ProgramID) {
-			seenProg[*pm.ProgramID] = true
-			progRefs = append(progRefs, fs.Collection(model.ColPrograms).Doc(*pm.ProgramID))
-		}
 	}
 	if err := getEach(ctx, fs, allocRefs, func(snap *firestore.DocumentSnapshot) error {
 		if !snap.Exists() {
@@ -332,6 +327,15 @@ func (s *Service) load(ctx context.Context, p *plan) error {
 		return nil
 	}); err != nil {
 		return err
+	}
+	// Programs are read only for the legacy payments among the
+	// unallocated ones (readsProgram); the others carry their terms.
+	seenProg := map[string]bool{}
+	for id, pm := range p.payments {
+		if p.allocs[id] == nil && readsProgram(pm) && !seenProg[*pm.ProgramID] {
+			seenProg[*pm.ProgramID] = true
+			progRefs = append(progRefs, fs.Collection(model.ColPrograms).Doc(*pm.ProgramID))
+		}
 	}
 	if err := getEach(ctx, fs, progRefs, func(snap *firestore.DocumentSnapshot) error {
 		if !snap.Exists() {
@@ -349,10 +353,11 @@ func (s *Service) load(ctx context.Context, p *plan) error {
 		if pm.ProgramID != nil {
 			prog = p.programs[*pm.ProgramID]
 		}
+		t := saleTerms(pm, prog)
 		var coaches []string
 		cur := model.NormalizeCurrency(pm.Currency)
 		if a == nil {
-			_, w, _, held, reason, ok := s.eligibility(pm, prog, p.end)
+			_, w, _, held, reason, ok := s.eligibility(pm, t, p.end)
 			switch {
 			case held:
 				p.held++
@@ -372,7 +377,7 @@ func (s *Service) load(ctx context.Context, p *plan) error {
 			}
 		}
 		for _, c := range coaches {
-			if s.needsWork(pm, a, prog, c, p.end) {
+			if s.needsWork(pm, a, t, c, p.end) {
 				k := key{c, cur}
 				p.work[k] = append(p.work[k], id)
 			}
@@ -405,39 +410,30 @@ func addPayment(p *plan, snap *firestore.DocumentSnapshot) error {
 	return nil
 }
 
-// decodeProgram reads the fields of a program the payouts use: the coaches
-// (model.ProgramCoachIDs), coachSplits and commissionBps. The
-// rest of the document is written by its coaches and bounded by the rules
-// only in size, so a malformed field the payouts do not use (tags: [1])
-// must not keep a sale from being paid, as it does not keep the webhook
-// from recording it. A split or commission of the wrong type is kept as
-// an out-of-range value, so that Weights and CommissionBps reject it and
-// the payment is skipped with that reason. It never fails.
-func decodeProgram(snap *firestore.DocumentSnapshot) *model.Program {
-	data := snap.Data()
-	prog := &model.Program{ProgramID: snap.Ref.ID, CreatedBy: model.ProgramCoachIDs(data)}
-	if splits, ok := data["coachSplits"].(map[string]any); ok {
-		prog.CoachSplits = make(map[string]int, len(splits))
-		for c, v := range splits {
-			prog.CoachSplits[c] = bpsOf(v)
-		}
-	} else if data["coachSplits"] != nil {
-		prog.CoachSplits = map[string]int{"": -1} // not a map: rejected by Weights
-	}
-	if v, ok := data["commissionBps"]; ok && v != nil {
-		b := bpsOf(v)
-		prog.CommissionBps = &b
-	}
-	return prog
+// readsProgram reports whether allocating payment pm needs its program
+// read: a legacy payment (no frozen programTerms) with a program id that
+// can be a document id. Every other payment is allocated by the terms it
+// carries (saleTerms), whatever the program says now.
+func readsProgram(pm *model.Payment) bool {
+	return pm.ProgramTerms == nil && pm.ProgramID != nil && *pm.ProgramID != "" && safeID.MatchString(*pm.ProgramID)
 }
 
-// bpsOf is a stored basis-point value as an int, or -1 (out of range) when
-// it is not an integer.
-func bpsOf(v any) int {
-	if n, ok := v.(int64); ok && n >= 0 && n <= MaxBps {
-		return int(n)
+// decodeProgram reads the terms of a program document for a legacy
+// payment: the coaches (model.ProgramCoachIDs), coachSplits and
+// commissionBps, by model.ProgramTermsOf, the reading the webhook freezes
+// on payments. The rest of the document is written by its coaches and
+// bounded by the rules only in size, so a malformed field the payouts do
+// not use (tags: [1]) must not keep a sale from being paid, as it does not
+// keep the webhook from recording it. A split or commission of the wrong
+// type is kept as an out-of-range value, so that Weights and CommissionBps
+// reject it and the payment is skipped with that reason. It never fails.
+func decodeProgram(snap *firestore.DocumentSnapshot) *model.Program {
+	t := model.ProgramTermsOf(snap.Data())
+	prog := &model.Program{ProgramID: snap.Ref.ID, CreatedBy: t.CoachIDs, CoachSplits: t.CoachSplits, CommissionBps: t.CommissionBps}
+	if t.CoachSplitsInvalid {
+		prog.CoachSplits = map[string]int{"": -1} // not a map: rejected by Weights
 	}
-	return -1
+	return prog
 }
 
 // getEach reads refs in batches and calls fn for each snapshot.
@@ -528,12 +524,14 @@ func (s *Service) settleOne(ctx context.Context, p *plan, k key, id string, ids 
 	for _, pid := range ids {
 		refs = append(refs, fs.Collection(model.ColPayments).Doc(pid), fs.Collection(model.ColPayoutAllocations).Doc(pid))
 	}
+	// The programs of the legacy payments not yet allocated; the others
+	// are allocated by their frozen terms (saleTerms) or already are.
 	progIdx := map[string]int{}
 	for _, pid := range ids {
-		if pr := p.payments[pid].ProgramID; pr != nil && *pr != "" && safeID.MatchString(*pr) {
-			if _, ok := progIdx[*pr]; !ok {
-				progIdx[*pr] = len(refs)
-				refs = append(refs, fs.Collection(model.ColPrograms).Doc(*pr))
+		if pm := p.payments[pid]; p.allocs[pid] == nil && readsProgram(pm) {
+			if _, ok := progIdx[*pm.ProgramID]; !ok {
+				progIdx[*pm.ProgramID] = len(refs)
+				refs = append(refs, fs.Collection(model.ColPrograms).Doc(*pm.ProgramID))
 			}
 		}
 	}
@@ -587,11 +585,13 @@ func (s *Service) settleOne(ctx context.Context, p *plan, k key, id string, ids 
 					}
 					c.alloc = &a
 				}
-				if pr := pm.ProgramID; pr != nil {
+				var prog *model.Program
+				if pr := pm.ProgramID; pr != nil && pm.ProgramTerms == nil {
 					if j, ok := progIdx[*pr]; ok && snaps[j].Exists() {
-						c.program = decodeProgram(snaps[j])
+						prog = decodeProgram(snaps[j])
 					}
 				}
+				c.terms = saleTerms(&pm, prog)
 			}
 			cands[i] = c
 			taken := s.claim(c, k.coach, k.currency, id, p.end, now)

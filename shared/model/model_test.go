@@ -19,6 +19,7 @@ var allTypes = []any{
 	CrisisResources{}, CrisisResource{}, DailyInsight{}, Transit{}, Notification{}, GDPRRequest{},
 	AuditEntry{}, ProcessedEvent{}, Job{}, BillingPlan{}, BillingAccount{},
 	FortnoxBooking{}, PayoutAllocation{}, AllocationEvent{}, AllocationEntry{}, CoachPayoutState{},
+	ProgramTerms{},
 }
 
 // TestTagsAgree checks that every field has a firestore tag and that its

@@ -37,6 +37,11 @@ type Payment struct {
 	// retention (7 years after the end of the payment's calendar year),
 	// after which the retention job deletes the record (functions/gdpr).
 	LegalHoldUntil *time.Time `firestore:"legalHoldUntil,omitempty" json:"legalHoldUntil,omitempty"`
+	// ProgramTerms are the program's terms (coaches, splits, commission)
+	// frozen when the payment was first recorded as paid; nil for a
+	// payment without a program and for payments recorded before the
+	// field existed. See ProgramTerms.
+	ProgramTerms *ProgramTerms `firestore:"programTerms,omitempty" json:"programTerms,omitempty"`
 }
 
 // PaymentStatus is payments.status.

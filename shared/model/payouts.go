@@ -51,6 +51,12 @@ type PayoutAllocation struct {
 	// Weights are the coaches' split weights (basis points of
 	// program.coachSplits, or 1 each for an equal split).
 	Weights map[string]int64 `firestore:"weights" json:"weights"`
+	// TermsSource says where the coaches, weights and commission came
+	// from: "payment" (the terms frozen on the payment when it was paid,
+	// payments.programTerms) or "program" (a legacy payment without
+	// frozen terms: the program as read at allocation). Empty for
+	// allocations made before the field existed (from the program).
+	TermsSource string `firestore:"termsSource,omitempty" json:"termsSource,omitempty"`
 	// Events are the allocation (seq 1) and its adjustments, in order.
 	Events []AllocationEvent `firestore:"events" json:"events"`
 	// Entries are the per-coach shares of the events.

@@ -169,6 +169,12 @@ var accessMatrix = []access{
 	{"payments: list a user's", list(indexes.QMyPayments, "alice"), who(owner, admin)},
 	{"payments: create", create("payments/pay-new", doc{"paymentId": "pay-new", "userId": "alice", "amount": 1, "status": "succeeded"}), nobody},
 	{"payments: update", update("payments/pay-alice", patch("status", "refunded")), nobody},
+	// programTerms: the program's terms frozen when the payment was
+	// recorded (the payouts pay by them); server-only like every field.
+	{"payments: set programTerms", update("payments/pay-alice", patch("programTerms",
+		doc{"programFound": true, "coachIds": []any{"dave"}, "coachSplits": doc{"dave": 10000}, "commissionBps": 0})), nobody},
+	{"payments: create with programTerms", create("payments/pay-new", doc{"paymentId": "pay-new", "userId": "alice", "amount": 1,
+		"status": "succeeded", "programId": "prog-carol", "programTerms": doc{"programFound": true, "coachIds": []any{"dave"}}}), nobody},
 	{"payments: delete", del("payments/pay-alice"), nobody},
 	{"payouts: read", get("payouts/po-carol"), who(coach, admin)},
 	{"payouts: list a coach's", list(indexes.QMyPayouts, "carol"), who(coach, admin)},
