@@ -2,6 +2,7 @@ package functions
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/innerjourney/functions/shared/callable"
@@ -30,7 +31,8 @@ var clients = cloud.Default
 // configuration fix, say) rather than dropped, and is retried on the next
 // call.
 func service[T any](build func(ctx context.Context, c *cloud.Clients, cfg *config.Config) (T, error)) *cloud.Lazy[T] {
-	return &cloud.Lazy[T]{New: func(ctx context.Context) (T, error) {
+	var name T
+	return &cloud.Lazy[T]{Name: fmt.Sprintf("%T", name), New: func(ctx context.Context) (T, error) {
 		var zero T
 		cfg, err := clients.Config.Get(ctx)
 		if err != nil {

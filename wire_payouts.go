@@ -39,7 +39,7 @@ func NewPayoutsService(ctx context.Context, c *cloud.Clients, cfg *config.Config
 	} else {
 		slog.WarnContext(ctx, "STRIPE_SECRET_KEY is not set: payouts stay pending")
 	}
-	fc := &cloud.Lazy[*fortnox.Client]{New: func(context.Context) (*fortnox.Client, error) {
+	fc := &cloud.Lazy[*fortnox.Client]{Name: "fortnox client", New: func(context.Context) (*fortnox.Client, error) {
 		return payouts.NewFortnoxClient(cfg, st, fs, now)
 	}}
 	svc.Fortnox = fc.Get

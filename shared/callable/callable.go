@@ -21,7 +21,9 @@
 // Check rejects a missing or invalid token (UNAUTHENTICATED) and answers
 // UNAVAILABLE while its verifier cannot be built; one that does not
 // enforce only logs an invalid token or an unavailable verifier and
-// serves the call without an app id.
+// serves the call without an app id. Either way the App Check step takes
+// at most Options.AppCheckTimeout, so a slow or unreachable App Check key
+// set delays a call by that much at most.
 package callable
 
 import (
@@ -35,6 +37,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"firebase.google.com/go/v4/auth"
 
@@ -45,6 +48,16 @@ import (
 // DefaultMaxBodyBytes bounds a request body (the protocol itself allows
 // 10 MB; our callables take small JSON).
 const DefaultMaxBodyBytes = 1 << 20
+
+// DefaultAppCheckTimeout bounds the App Check step of a call: getting the
+// verifier, which may mean waiting for the App Check key set to be
+// fetched (the first verifier of an instance downloads it), and
+// verifying the token. It is kept above the key fetch's own bound
+// (cloud.AppCheckKeyFetchTimeout) so that a fetch gets its full time and,
+// when it fails, fails by itself for every call waiting for it. Past it,
+// a callable that does not enforce App Check serves the call without an
+// app id and one that enforces answers UNAVAILABLE.
+const DefaultAppCheckTimeout = 5 * time.Second
 
 // Auth is the verified caller.
 type Auth struct {
@@ -154,6 +167,9 @@ type Options struct {
 	RequireCoach bool
 	// EnforceAppCheck rejects calls without a valid App Check token.
 	EnforceAppCheck bool
+	// AppCheckTimeout bounds the App Check step of a call
+	// (DefaultAppCheckTimeout when 0).
+	AppCheckTimeout time.Duration
 	// MaxBodyBytes bounds the body (DefaultMaxBodyBytes when 0).
 	MaxBodyBytes int64
 	// AllowedOrigins for CORS; empty or "*" allows every origin.
@@ -163,6 +179,8 @@ type Options struct {
 // Deps resolve the verifiers on first use (they are created lazily). They
 // are called on every call that needs them, so a factory that failed is
 // tried again on the next call (cloud.Lazy does not cache failures).
+// They must return once their ctx is done: AppCheck's ctx ends after
+// Options.AppCheckTimeout.
 type Deps struct {
 	Verifier func(ctx context.Context) (IDTokenVerifier, error)
 	AppCheck func(ctx context.Context) (AppCheckVerifier, error)
@@ -175,6 +193,9 @@ type Deps struct {
 func New(h Handler, opts Options, deps Deps) http.HandlerFunc {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.AppCheckTimeout == 0 {
+		opts.AppCheckTimeout = DefaultAppCheckTimeout
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := logging.FromRequest(r)
@@ -282,11 +303,12 @@ func idTokenFault(err error) error {
 
 // verifyAppCheck returns the app id of the App Check token tok ("" when
 // the callable does not enforce App Check and the token is invalid or
-// cannot be checked).
+// cannot be checked). It returns within opts.AppCheckTimeout.
 //
 // Errors, only when opts.EnforceAppCheck: UNAUTHENTICATED for a missing or
 // invalid token; UNAVAILABLE when the verifier cannot be built (its
-// creation fetches Google's JWKS); INTERNAL when no verifier is wired.
+// creation fetches Google's JWKS) or the step runs out of time; INTERNAL
+// when no verifier is wired.
 func verifyAppCheck(ctx context.Context, tok string, opts Options, deps Deps) (string, error) {
 	if tok == "" {
 		return "", fault.New(fault.Unauthenticated, "App Check token required")
@@ -298,6 +320,8 @@ func verifyAppCheck(ctx context.Context, tok string, opts Options, deps Deps) (s
 		slog.WarnContext(ctx, "no App Check verifier on a non-enforcing callable; serving without app id", "function", opts.Name)
 		return "", nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, opts.AppCheckTimeout)
+	defer cancel()
 	v, err := deps.AppCheck(ctx)
 	if err != nil {
 		if opts.EnforceAppCheck {
@@ -307,6 +331,15 @@ func verifyAppCheck(ctx context.Context, tok string, opts Options, deps Deps) (s
 		return "", nil
 	}
 	appID, err := v.VerifyAppCheck(ctx, tok)
+	if err != nil && ctx.Err() != nil {
+		// Out of time: the token could not be checked, which does not
+		// make it invalid.
+		if opts.EnforceAppCheck {
+			return "", fault.Wrap(fmt.Errorf("verify App Check token: %w", err), fault.Unavailable, "App Check verifier unavailable")
+		}
+		slog.WarnContext(ctx, "App Check token not verified in time on a non-enforcing callable; serving without app id", "function", opts.Name, "error", err.Error())
+		return "", nil
+	}
 	if err != nil {
 		if opts.EnforceAppCheck {
 			return "", &fault.Error{Code: fault.Unauthenticated, Message: "invalid App Check token", Err: err}
