@@ -73,6 +73,7 @@ var omissions = []Omission{
 	{"users/{uid}/private fields named like secrets, tokens, codes", "security material"},
 	{"live_sessions: other participants and their reflections", "other people's personal data"},
 	{"programs: other creators and their revenue splits", "other people's personal data"},
+	{"sales of the subject's programs (payments found by programTerms.coachIds): the customer (userId, customerId, invoice), amounts, refunds, disputes, and the other coaches and their shares", "other people's personal data"},
 	{"wellbeing_events.ackedBy, audit_log.actor, gdpr_requests.requestedBy (staff)", "staff identities (shown as \"staff\")"},
 	{"webhook_events, processed_events, jobs, crisis_resources, billing_plans", "not linked to a person"},
 }
@@ -522,6 +523,26 @@ func exportProgram(x *exportCtx, snap *firestore.DocumentSnapshot) (map[string]a
 		m["coachSplits"] = pick(splits, x.uid)
 	}
 	return m, true
+}
+
+// exportSaleTerms exports a sale of a program the subject coaches (rule
+// payments.programTerms.coachIds) as far as it concerns them, the way
+// exportProgram exports a program and exportAllocation their share: the
+// payment's id, program, date, currency and status, and the terms frozen
+// when it was paid with coachIds reduced to the subject and coachSplits
+// to the subject's share. The customer (userId, customerId, invoiceUrl),
+// the amounts, refunds and disputes, and the other coaches are left out.
+func exportSaleTerms(x *exportCtx, snap *firestore.DocumentSnapshot) (map[string]any, bool) {
+	d := snap.Data()
+	out := pick(d, "paymentId", "programId", "paymentDate", "currency", "status")
+	t, _ := d["programTerms"].(map[string]any)
+	terms := pick(t, "programFound", "commissionBps", "coachSplitsInvalid", "programCreateTime", "programUpdateTime", "frozenAt")
+	terms["coachIds"] = []any{x.uid}
+	if splits, ok := t["coachSplits"].(map[string]any); ok {
+		terms["coachSplits"] = pick(splits, x.uid)
+	}
+	out["programTerms"] = terms
+	return out, true
 }
 
 func exportWellbeing(_ *exportCtx, snap *firestore.DocumentSnapshot) (map[string]any, bool) {

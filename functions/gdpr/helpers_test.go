@@ -342,6 +342,13 @@ func (e *env) seed(n int) fixture {
 	own("activations/act-s1", model.Activation{ActivationID: "act-s1", Title: "Breathe", CreatedBy: u})
 	own("programs/prog-s1", model.Program{ProgramID: "prog-s1", Title: "P", CreatedBy: []string{u, c},
 		CoachSplits: map[string]int{u: 6000, c: 4000}})
+	// A sale of that program to the other user, with the program's terms
+	// frozen on the payment when it was paid (payments.programTerms):
+	// exported as it concerns the subject, without the customer.
+	own("payments/pay-sale1", model.Payment{PaymentID: "pay-sale1", UserID: o, Amount: 30000, Currency: "SEK",
+		PaymentDate: now, Status: model.PaymentSucceeded, Processor: "stripe", ProcessorPaymentID: "pi_sale1",
+		CustomerID: "cus_" + o, ProgramID: str("prog-s1"), ProgramTerms: &model.ProgramTerms{ProgramFound: true,
+			CoachIDs: []string{u, c}, CoachSplits: map[string]int{u: 6000, c: 4000}, FrozenAt: now}})
 	own("live_sessions/ls-hosted", model.LiveSession{LiveSessionID: "ls-hosted", Title: "Hosted", CoachID: u,
 		Participants: []string{o}, StartTime: now, EndTime: now.Add(time.Hour), Status: model.LiveCompleted})
 	own("payouts/po-s1", model.Payout{PayoutID: "po-s1", CoachID: u, Amount: 1000, Currency: "SEK", PayoutDate: now,

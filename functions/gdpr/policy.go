@@ -209,12 +209,24 @@ var Policies = []Policy{
 		Rules: []Rule{{ID: "programs.createdBy", Match: MatchQuery, Query: q(indexes.QGDPRPrograms), Kind: KindAnonymise, NeedsData: true, Guard: true,
 			Erase: "uid → " + ErasedRef + " in createdBy and coachSplits", update: replaceProgramCreator, export: exportProgram}}},
 	{Collection: model.ColPayments, Kind: KindLegalHold,
-		Export:    "the subject's payments in full",
-		Why:       "accounting records: Bokföringslagen (1999:1078) 7 kap. 2 § keeps them 7 years after the end of the calendar year",
+		Export: "the subject's payments in full; as a coach, the sales of their programs: payment id, program, date, currency, status and the terms frozen when paid as they concern the subject (their own share; not the customer, not the other coaches)",
+		Why: "accounting records: Bokföringslagen (1999:1078) 7 kap. 2 § keeps them 7 years after the end of the calendar year; " +
+			"a sale stays its customer's record, and the coach's uid in the terms frozen on it (programTerms, by which the payouts allocate it) is replaced as in programs",
 		Retention: "deleted by retentionCleanup at legalHoldUntil",
-		Rules: []Rule{{ID: "payments.userId", Match: MatchQuery, Query: q(indexes.QGDPRPayments), Kind: KindLegalHold, NeedsData: true,
-			Erase:  "userId and customerId → keyed pseudonym, invoiceUrl removed, pseudonymised: true, legalHoldUntil; amounts, dates and Stripe references kept",
-			update: pseudonymisePayment, export: exportAll}}},
+		Rules: []Rule{
+			{ID: "payments.userId", Match: MatchQuery, Query: q(indexes.QGDPRPayments), Kind: KindLegalHold, NeedsData: true,
+				Erase:  "userId and customerId → keyed pseudonym, invoiceUrl removed, pseudonymised: true, legalHoldUntil; amounts, dates and Stripe references kept",
+				update: pseudonymisePayment, export: exportAll},
+			// The terms frozen on a sale name its program's coaches as the
+			// program did when the customer paid; the payouts allocate a
+			// sale not yet allocated by them. Same replacement as
+			// programs.createdBy (replaceCoach), guarded like it.
+			{ID: "payments.programTerms.coachIds", Match: MatchQuery, Query: qSaleTermsCoach, Kind: KindAnonymise, NeedsData: true, Guard: true,
+				Erase: "sales of the subject's programs (the terms frozen on the payment when paid): uid → " + ErasedRef +
+					" in programTerms.coachIds and as a key of programTerms.coachSplits (its share added to " + ErasedRef + "'s), as in programs; " +
+					"the rest of the payment unchanged; the payouts then allocate that share to " + ErasedRef + " as for a program",
+				update: replaceTermsCoach, export: exportSaleTerms},
+		}},
 	{Collection: model.ColPayoutAllocations, Kind: KindLegalHold,
 		Export:    "the subject's shares of payments as a coach (other coaches' shares left out)",
 		Why:       "the split of each payment among its coaches is the basis of the payouts' vouchers (Bokföringslagen, 7 years)",

@@ -22,6 +22,12 @@ var (
 		Purpose: "erasure of a coach: every client's users/{uid}/coaches/{coachUid} assignment to them",
 		Filters: []indexes.Filter{{Field: "coachId", Op: indexes.Eq}}, Example: []any{"carol"}}
 
+	// A coach's sales, by the coaches of the program terms frozen on the
+	// payment when it was paid. A field of a map: the automatic
+	// single-field index serves it as long as firestore.indexes.json
+	// exempts nothing under payments.programTerms.
+	qSaleTermsCoach = gdprQuery("gdpr_payments_programTerms_coachIds", model.ColPayments, "programTerms.coachIds", indexes.ArrayContains)
+
 	// Retention.
 	qWebhookEventsOld    = olderThan("retention_webhook_events", model.ColWebhookEvents, "receivedAt")
 	qProcessedEventsOld  = olderThan("retention_processed_events", model.ColProcessedEvents, "processedAt")
@@ -42,7 +48,7 @@ var (
 var exampleCutoff = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 // ExtraQueries are this area's queries missing from shared/indexes.Catalog.
-var ExtraQueries = []indexes.Query{qAllocationsOpen, qAckedBy, qRequestedBy, qAuditSubject, qAuditActor, qCoachAssignments, qWellbeingHeld,
+var ExtraQueries = []indexes.Query{qAllocationsOpen, qSaleTermsCoach, qAckedBy, qRequestedBy, qAuditSubject, qAuditActor, qCoachAssignments, qWellbeingHeld,
 	qWebhookEventsOld, qProcessedEventsOld, qAuditLogOld, qExportsExpired, qPaymentsHoldOver, qPayoutsHoldOver,
 	qWellbeingHoldOver, qRequestsHoldOver, qAllocationsHoldOver}
 

@@ -94,34 +94,95 @@ func ownReflections(snap *firestore.DocumentSnapshot, uid string) []any {
 func replaceProgramCreator(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
 	data := snap.Data()
 	list, _ := data["createdBy"].([]any)
-	out := []any{}
+	ids, splits := replaceCoach(r.uid, list, data["coachSplits"])
+	ups := []firestore.Update{{Path: "createdBy", Value: ids}}
+	if splits != nil {
+		ups = append(ups, firestore.Update{Path: "coachSplits", Value: splits})
+	}
+	return ups, nil
+}
+
+// replaceTermsCoach replaces the subject by ErasedRef in the program terms
+// frozen on a payment when it was paid (payments.programTerms: coachIds
+// and the keys of coachSplits), exactly as replaceProgramCreator does in
+// the program itself (replaceCoach). The payment stays its customer's
+// accounting record; the payouts allocate a sale not yet allocated by
+// these terms, so the erased coach's share goes to ErasedRef, as it does
+// for a legacy payment allocated from the erased coach's program. Nothing
+// else of the payment or its terms changes.
+func replaceTermsCoach(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error) {
+	v, _ := snap.DataAt("programTerms")
+	terms, ok := v.(map[string]any)
+	if !ok {
+		return nil, nil
+	}
+	list, _ := terms["coachIds"].([]any)
+	ids, splits := replaceCoach(r.uid, list, terms["coachSplits"])
+	ups := []firestore.Update{{FieldPath: firestore.FieldPath{"programTerms", "coachIds"}, Value: ids}}
+	if splits != nil {
+		ups = append(ups, firestore.Update{FieldPath: firestore.FieldPath{"programTerms", "coachSplits"}, Value: splits})
+	}
+	return ups, nil
+}
+
+// maxSplitBps is 100 % in basis points, the upper bound of a coach's share
+// in coachSplits.
+const maxSplitBps = 10000
+
+// replaceCoach replaces uid by ErasedRef in the coaches of a program or of
+// a sale's frozen terms: in ids (createdBy, programTerms.coachIds; order
+// kept, duplicates dropped, so an erased coach already there stays once)
+// and as a key of splits (coachSplits, programTerms.coachSplits: coach →
+// basis points), where uid's share is added to ErasedRef's. The split
+// keeps its sum, so the payouts pay the erased coach's share to ErasedRef
+// (and the shares of every coach erased from the program together). A
+// share that is not an integer in 0–10000, or a share added to one, is
+// kept as -1: the payouts reject such a split (model.ProgramTermsOf) and
+// must still reject it after the merge. outSplits is nil when splits is
+// not a map naming uid (nothing to write).
+func replaceCoach(uid string, ids []any, splits any) (outIDs []any, outSplits map[string]any) {
+	outIDs = []any{}
 	seen := map[string]bool{}
-	for _, v := range list {
+	for _, v := range ids {
 		s, _ := v.(string)
-		if s == r.uid {
+		if s == uid {
 			s = ErasedRef
 		}
 		if !seen[s] {
 			seen[s] = true
-			out = append(out, s)
+			outIDs = append(outIDs, s)
 		}
 	}
-	ups := []firestore.Update{{Path: "createdBy", Value: out}}
-	if splits, ok := data["coachSplits"].(map[string]any); ok {
-		if share, ok := splits[r.uid]; ok {
-			ns := map[string]any{}
-			for k, v := range splits {
-				if k != r.uid {
-					ns[k] = v
-				}
-			}
-			prev, _ := ns[ErasedRef].(int64)
-			sh, _ := share.(int64)
-			ns[ErasedRef] = prev + sh
-			ups = append(ups, firestore.Update{Path: "coachSplits", Value: ns})
+	m, ok := splits.(map[string]any)
+	if !ok {
+		return outIDs, nil
+	}
+	share, ok := m[uid]
+	if !ok {
+		return outIDs, nil
+	}
+	outSplits = make(map[string]any, len(m))
+	for k, v := range m {
+		if k != uid {
+			outSplits[k] = v
 		}
 	}
-	return ups, nil
+	merged, valid := splitBps(share)
+	if prev, has := outSplits[ErasedRef]; has {
+		p, ok := splitBps(prev)
+		merged, valid = merged+p, valid && ok
+	}
+	if !valid {
+		merged = -1
+	}
+	outSplits[ErasedRef] = merged
+	return outIDs, outSplits
+}
+
+// splitBps reads a stored share of a split: an integer in 0–10000.
+func splitBps(v any) (int64, bool) {
+	n, ok := v.(int64)
+	return n, ok && n >= 0 && n <= maxSplitBps
 }
 
 // pseudonymisePayment keeps a payment for bookkeeping without direct
