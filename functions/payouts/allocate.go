@@ -162,6 +162,11 @@ func (s *Service) claim(c *candidate, coach, currency, payoutID string, end, now
 			c.allocChanged = true
 		}
 	}
+	if len(taken) > 0 && p.PayoutID == "" {
+		// The payout that named the payment failed and was released
+		// (ReleaseFailed): the payout paying it now takes its place.
+		p.PayoutID, c.markPayment = payoutID, true
+	}
 	if c.allocChanged {
 		c.alloc.Open = openCoaches(c.alloc)
 		c.alloc.HasOpen = len(c.alloc.Open) > 0

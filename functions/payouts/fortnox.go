@@ -136,7 +136,15 @@ type PlannedVoucher struct {
 const (
 	notBookedZero     = "nothing to book (zero amount)"
 	notBookedCurrency = "currency other than the books' (book manually)"
+	notBookedReleased = "released to another payout (never booked)"
 )
+
+// isReleased reports whether the payout's sales were released to another
+// payout (payouts.release, see ReleaseFailed).
+func isReleased(snap *firestore.DocumentSnapshot) bool {
+	v, err := snap.DataAt("release")
+	return err == nil && v != nil
+}
 
 // SyncFortnox books every completed payout without a fortnoxReference as
 // one voucher (and, with Settings.BookSales, every allocation event as a
@@ -211,6 +219,14 @@ func (s *Service) syncPayouts(ctx context.Context, c *fortnox.Client, req SyncRe
 		}
 		po.PayoutID = snap.Ref.ID
 		switch {
+		case isReleased(snap):
+			// Its sales were released to another payout (ReleaseFailed),
+			// which is booked: a released payout is never booked.
+			rep.NotBooked[notBookedReleased]++
+			if !req.DryRun && po.FortnoxError == "" {
+				slog.ErrorContext(ctx, "released payout is completed: not booked, check by hand", "payoutId", po.PayoutID)
+				_ = s.payoutBookingError(ctx, po.PayoutID, "released to another payout: not booked; check the transfer by hand")
+			}
 		case po.Amount <= 0:
 			rep.NotBooked[notBookedZero]++
 		case po.Currency != st.AccountingCurrency:
@@ -434,6 +450,9 @@ func (s *Service) payoutBooking(po *model.Payout) booking {
 				if p.FortnoxBooking != nil {
 					cur, resumed = p.FortnoxBooking, true
 					return nil
+				}
+				if isReleased(snap) {
+					return fault.New(fault.FailedPrecondition, "payout was released to another payout: not booked")
 				}
 				cur = m
 				return tx.Update(ref, []firestore.Update{{Path: "fortnoxBooking", Value: m}, {Path: "updatedAt", Value: s.now()}})

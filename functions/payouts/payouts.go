@@ -12,7 +12,9 @@
 // coach's share is taken by exactly one payout: reruns and concurrent runs
 // cannot pay a payment twice. The Fortnox sync (SyncFortnox) books every
 // completed payout as one voucher, exactly once, under a lease on
-// jobs/fortnox-sync.
+// jobs/fortnox-sync. A failed payout stays failed; an operator pays its
+// sales again by releasing them to the next run (ReleaseFailed, `ops
+// payouts retry`).
 //
 // Money is integer minor units throughout; see calc.go for the rounding
 // rules and README.md in this directory for the accounting.

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,11 +14,12 @@ import (
 	functions "github.com/innerjourney/functions"
 	"github.com/innerjourney/functions/functions/payouts"
 	"github.com/innerjourney/functions/shared/cloud"
+	"github.com/innerjourney/functions/shared/config"
 	"github.com/innerjourney/functions/shared/fortnox/fortnoxfake"
 )
 
 func init() {
-	register(&command{name: "payouts", summary: "coach payouts: run [--period START..END] [--dry-run]", run: runPayouts})
+	register(&command{name: "payouts", summary: "coach payouts: run [--period START..END] [--dry-run]; retry --payout ID [--project P] [--dry-run] (pay a failed payout's sales again)", run: runPayouts})
 	register(&command{name: "fortnox", summary: "Fortnox booking: sync [--dry-run]; fake --port N (local fake API)", run: runFortnox})
 }
 
@@ -67,13 +70,23 @@ func payoutsService(ctx context.Context, env *cmdEnv) (*payouts.Service, error) 
 	return svc, nil
 }
 
+const payoutsUsage = `payouts run [--period START..END] [--dry-run]
+      compute the period's payouts and transfer the pending ones (JSON report on stdout)
+  payouts retry --payout ID [--project P] [--dry-run] [--by NAME] [--voucher-reversed]
+      pay a failed payout's sales again: once the coach's Stripe account can receive payouts,
+      release the payout's sales so that the next payout run pays them in a new payout
+      (the failed payout stays failed, with an audit record); idempotent`
+
 func runPayouts(ctx context.Context, env *cmdEnv, args []string) error {
-	if len(args) == 0 || args[0] != "run" {
-		fmt.Fprintln(env.stderr, "usage: ops payouts run [--period START..END] [--dry-run]")
+	if len(args) == 0 || (args[0] != "run" && args[0] != "retry") {
+		fmt.Fprintf(env.stderr, "usage: ops %s\n", payoutsUsage)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 			return nil
 		}
-		return fmt.Errorf("unknown or missing subcommand")
+		return fmt.Errorf("unknown or missing subcommand (run, retry)")
+	}
+	if args[0] == "retry" {
+		return runPayoutsRetry(ctx, env, args[1:])
 	}
 	fs := newFlags(env, "payouts run", "payouts run [--period START..END] [--dry-run]   (dates YYYY-MM-DD; END exclusive, default today)")
 	period := fs.String("period", "", "period START..END (or ..END); default: from the last period's end to today")
@@ -102,6 +115,108 @@ func runPayouts(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 	}
 	return err
+}
+
+const payoutsRetryUsage = `payouts retry --payout ID [--project P] [--dry-run] [--by NAME] [--voucher-reversed]
+
+  Pays a failed payout's sales again. Refused (nothing written) unless the payout is failed, its
+  coach's connected account can receive payouts again (coach_profiles/{coach}/private/connect:
+  stripeAccountId and payoutsEnabled), and Stripe shows no transfer of it that stands (none, or
+  fully reversed). It releases the payout's allocation entries and restores the balance the payout
+  had absorbed, in one transaction; the failed payout stays failed, never transferred nor booked,
+  and records who released it, when, and which attempt it was (payouts.release). The next payout
+  run pays the sales in a new payout with its own id and Stripe idempotency key; to pay them now
+  without moving the fortnightly schedule: ops payouts run --period ..LAST_PERIOD_END (printed).
+  Running it again changes nothing and reports which payouts hold the sales now.
+  Against a real project (no FIRESTORE_EMULATOR_HOST) --project must be given explicitly; Stripe
+  (STRIPE_SECRET_KEY) and IJ_PSEUDONYM_KEY come from the environment as for ops payouts run.`
+
+// runPayoutsRetry is `ops payouts retry`: payouts.Service.ReleaseFailed
+// for one failed payout, its report (ids and amounts only) on stdout.
+func runPayoutsRetry(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlags(env, "payouts retry", payoutsRetryUsage)
+	project := fs.String("project", "", "project id (default $GOOGLE_CLOUD_PROJECT or demo-innerjourney on the emulators)")
+	payoutID := fs.String("payout", "", "the failed payout's id (payouts/{id})")
+	dry := fs.Bool("dry-run", false, "make every check and print what would be released; write nothing")
+	by := fs.String("by", os.Getenv("USER"), "who releases it, for the payout's audit record (default $USER)")
+	voucherReversed := fs.Bool("voucher-reversed", false,
+		"the payout was booked in Fortnox before its transfer was reversed, and that voucher has been reversed by hand")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("payouts retry: unexpected argument %q", fs.Arg(0))
+	case *payoutID == "":
+		return errors.New("payouts retry: --payout is required")
+	case strings.TrimSpace(*by) == "":
+		return errors.New("payouts retry: --by is required ($USER is not set)")
+	}
+	proj, err := opsProject(*project)
+	if err != nil {
+		return fmt.Errorf("payouts retry: %w", err)
+	}
+	svc, closeFn, err := payoutsServiceIn(ctx, env, proj)
+	if err != nil {
+		return fmt.Errorf("payouts retry: %w", err)
+	}
+	defer closeFn()
+	rep, err := svc.ReleaseFailed(ctx, *payoutID, payouts.ReleaseOptions{By: "ops:" + strings.TrimSpace(*by), DryRun: *dry, VoucherReversed: *voucherReversed})
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(env.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return err
+	}
+	pay := "the next due payout run pays them in a new payout"
+	if rep.LastPeriodEnd != "" {
+		pay += "; to pay them now without moving the schedule: ops payouts run --period .." + rep.LastPeriodEnd
+	}
+	switch {
+	case rep.DryRun && rep.AlreadyReleased:
+		fmt.Fprintln(env.stderr, "dry run: the payout was released before; nothing to do")
+	case rep.DryRun:
+		fmt.Fprintf(env.stderr, "dry run: nothing written; without --dry-run %d sales would be released (%d minor units %s)\n",
+			rep.Entries, rep.EntriesAmount, rep.Currency)
+	case rep.AlreadyReleased && rep.Waiting > 0:
+		fmt.Fprintf(env.stderr, "already released; %d sales still wait: %s\n", rep.Waiting, pay)
+	case rep.AlreadyReleased:
+		fmt.Fprintf(env.stderr, "already released; its sales are in %s\n", strings.Join(rep.TakenBy, ", "))
+	default:
+		fmt.Fprintf(env.stderr, "released %d sales (attempt %d): %s\n", rep.Entries, rep.Attempt, pay)
+	}
+	return nil
+}
+
+// payoutsServiceIn builds the payouts service for project, as
+// payoutsService does from the environment (an ops command that writes
+// payouts names its project explicitly, see opsProject). closeFn closes
+// its Firestore client.
+func payoutsServiceIn(ctx context.Context, env *cmdEnv, project string) (svc *payouts.Service, closeFn func(), err error) {
+	lookup := func(k string) (string, bool) {
+		if k == "GOOGLE_CLOUD_PROJECT" {
+			return project, true
+		}
+		return os.LookupEnv(k)
+	}
+	c := cloud.New(func() (*config.Config, error) { return config.Load(lookup) })
+	cfg, err := c.Config.Get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The payout ids hold the coaches' pseudonyms: refuse the development
+	// key against a real project.
+	if _, err := opsPseudonymKey(cfg); err != nil {
+		return nil, nil, fmt.Errorf("payouts: %w", err)
+	}
+	svc, err = functions.NewPayoutsService(ctx, c, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc.Progress = progressBars(env)
+	return svc, func() { svc.Firestore.Close() }, nil
 }
 
 func runFortnox(ctx context.Context, env *cmdEnv, args []string) error {
