@@ -84,7 +84,7 @@ func paymentFunctions() []Function {
 	// A first run lists and replays up to 30 days; Replay stops within
 	// payments.ReconcileBudget and saves its checkpoint before this limit.
 	reconcile.Timeout = 540 * time.Second
-	reconcile.Doc = "Daily: lists Stripe events since the checkpoint (at most 30 days) and replays those missing from the inbox, oldest first, for at most 7 minutes a run; the next run resumes at the checkpoint."
+	reconcile.Doc = "Daily: lists Stripe events since the checkpoint (at most 30 days) and replays those missing from the inbox, oldest first; then fetches every coach's Connect account and corrects a stale payoutsEnabled/payoutsReason; at most 7 minutes a run, resumed at the checkpoint."
 
 	return []Function{webhook, checkout, portal, connect, reconcile}
 }

@@ -44,6 +44,38 @@ func (s *Service) connectRef(coach string) *firestore.DocumentRef {
 	return s.Firestore.Doc(model.CoachConnectPath(coach))
 }
 
+// connectUpdate is what one account.updated event, or one state of the
+// account fetched by the reconciliation (reconcileAccounts), says about a
+// coach's Connect account.
+type connectUpdate struct {
+	coach          string // the coach's uid
+	account        string // the account's id (acct_…)
+	payoutsEnabled bool
+	reason         string // payoutsReason ("" when enabled)
+	// at is the order guard's time: the event's creation second, or the
+	// second the reconciliation sent its request for the account.
+	at time.Time
+	// fetched marks a state fetched by the reconciliation: it updates only
+	// an existing Connect document that records this account (it never
+	// creates one), and writes only when payoutsEnabled or payoutsReason
+	// would change.
+	fetched bool
+}
+
+// accountUpdate is the update an account object makes for coach at at.
+func accountUpdate(a *stripe.Account, coach string, at time.Time) connectUpdate {
+	return connectUpdate{coach: coach, account: a.ID, payoutsEnabled: a.PayoutsEnabled, reason: payoutsReason(a), at: at}
+}
+
+// Reasons of a Connect update that writes nothing.
+const (
+	// reasonOlderState: the stored state is newer than the update.
+	reasonOlderState = "older than the stored state"
+	// reasonSameState: the stored state already says what the (fetched)
+	// update says.
+	reasonSameState = "stored state unchanged"
+)
+
 // accountEffect handles account.updated: the coach's payout eligibility
 // in coach_profiles/{coachUid}/private/connect. The coach is found through
 // the account's metadata coachUid (set when the account was created) and
@@ -58,14 +90,27 @@ func (s *Service) accountEffect(a *stripe.Account, at time.Time) effect {
 	if !validID(coach) {
 		return ignoreEffect("unknown account")
 	}
-	reason := payoutsReason(a)
+	return s.connectEffectOf(accountUpdate(a, coach, at))
+}
+
+// connectEffectOf applies a Connect update to the coach's Connect state:
+// the effect of account.updated (accountEffect) and of the
+// reconciliation's accounts pass, so that both order their updates by the
+// same guard (see accountEffect). It returns processed when it wrote,
+// processed with reasonOlderState or reasonSameState when it had nothing
+// to write, and ignored (with the reason) for an account that is not the
+// coach's or a coach it may not create state for. Errors are Firestore's.
+func (s *Service) connectEffectOf(u connectUpdate) effect {
 	return effect{apply: func(ctx context.Context, tx *firestore.Transaction) (Result, error) {
-		ref := s.connectRef(coach)
+		ref := s.connectRef(u.coach)
 		snap, err := tx.Get(ref)
 		var cc model.CoachConnect
 		switch {
 		case store.IsNotFound(err):
-			known, err := s.coachExists(tx, coach)
+			if u.fetched {
+				return ignored("no Connect state"), nil
+			}
+			known, err := s.coachExists(tx, u.coach)
 			if err != nil {
 				return Result{}, err
 			}
@@ -77,18 +122,21 @@ func (s *Service) accountEffect(a *stripe.Account, at time.Time) effect {
 		default:
 			cc = model.DecodeCoachConnect(snap.Data())
 		}
-		if cc.StripeAccountID != "" && cc.StripeAccountID != a.ID {
+		if (cc.StripeAccountID != "" || u.fetched) && cc.StripeAccountID != u.account {
 			return ignored("account not linked to the coach"), nil
 		}
 		if cc.AccountUpdated != nil {
 			prev := *cc.AccountUpdated
-			if at.Before(prev) || at.Equal(prev) && (!a.PayoutsEnabled || cc.PayoutsEnabled) {
-				return Result{Status: StatusProcessed, Reason: "older than the stored state"}, nil
+			if u.at.Before(prev) || u.at.Equal(prev) && (!u.payoutsEnabled || cc.PayoutsEnabled) {
+				return Result{Status: StatusProcessed, Reason: reasonOlderState}, nil
 			}
 		}
+		if u.fetched && cc.PayoutsEnabled == u.payoutsEnabled && cc.PayoutsReason == u.reason {
+			return Result{Status: StatusProcessed, Reason: reasonSameState}, nil
+		}
 		err = tx.Set(ref, map[string]any{
-			"coachId": coach, "stripeAccountId": a.ID, "payoutsEnabled": a.PayoutsEnabled,
-			"payoutsReason": reason, "accountUpdatedAt": at,
+			"coachId": u.coach, "stripeAccountId": u.account, "payoutsEnabled": u.payoutsEnabled,
+			"payoutsReason": u.reason, "accountUpdatedAt": u.at,
 		}, firestore.MergeAll)
 		if err != nil {
 			return Result{}, err

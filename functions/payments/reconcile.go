@@ -26,10 +26,18 @@ const (
 	// ReconcileWindow is how far back the reconciliation looks at most
 	// (Stripe lists events of the last 30 days).
 	ReconcileWindow = 30 * 24 * time.Hour
-	// ReconcileBudget is how long one run lists and replays before it
-	// saves its checkpoint at the first event it did not get to and stops;
-	// the next run resumes there. stripeReconcile's timeout is 540 s.
+	// ReconcileBudget is how long one run works: the event replay lists
+	// and replays for at most 6/7 of it (reconcileEventsShare) before it
+	// saves its checkpoint at the first event it did not get to; the
+	// Connect accounts pass (reconcileAccounts) has the rest, at least a
+	// seventh, and saves its cursor at the first coach it did not get to.
+	// The next run resumes at both. stripeReconcile's timeout is 540 s.
 	ReconcileBudget = 7 * time.Minute
+	// reconcileEventsShare is the share, in sevenths, of the run budget the
+	// event replay may use, so that a backlog of events (a first run, a
+	// long outage) never starves the accounts pass, on which the payouts'
+	// choice of who can be paid depends.
+	reconcileEventsShare = 6
 	// reconcileOverlap is re-read on the next run (Stripe's event list is
 	// eventually consistent).
 	reconcileOverlap = time.Hour
@@ -56,6 +64,22 @@ type ReplayReport struct {
 	// the next run resumes at Checkpoint.
 	Done       bool      `json:"done"`
 	Checkpoint time.Time `json:"checkpoint"`
+
+	// The Connect accounts pass (reconcileAccounts). AccountsChecked
+	// accounts were retrieved from Stripe (or found missing) and applied;
+	// AccountsUpdated of them corrected the stored state; AccountsMissing
+	// of them Stripe says do not exist (recorded as not payable);
+	// AccountsFailed could not be checked (logged), AccountsRetry coaches
+	// are checked first by the next run (transient failures).
+	AccountsChecked int `json:"accountsChecked"`
+	AccountsUpdated int `json:"accountsUpdated"`
+	AccountsMissing int `json:"accountsMissing"`
+	AccountsFailed  int `json:"accountsFailed"`
+	AccountsRetry   int `json:"accountsRetry"`
+	// AccountsDone is true when the pass got through the last coach: the
+	// next run starts a new pass; false when the budget ran out first (the
+	// next run resumes at the stored cursor).
+	AccountsDone bool `json:"accountsDone"`
 }
 
 // ReconcileRequest is the optional body of a stripe-reconcile message.
@@ -66,9 +90,10 @@ type ReconcileRequest struct {
 
 // Reconcile is the daily job (Pub/Sub topic stripe-reconcile): it lists
 // Stripe's events since its checkpoint and replays those that never
-// reached the inbox, for at most ReconcileBudget. Errors: INVALID_ARGUMENT
-// for a malformed body (dropped); UNAVAILABLE when Stripe or Firestore
-// fail (redelivered).
+// reached the inbox, then brings the coaches' Connect state in line with
+// their accounts at Stripe, for at most ReconcileBudget (see Replay).
+// Errors: INVALID_ARGUMENT for a malformed body (dropped); UNAVAILABLE when
+// Stripe's event list or Firestore fail (redelivered).
 func (s *Service) Reconcile(ctx context.Context, msg *events.PubSubMessage) error {
 	var in ReconcileRequest
 	if len(bytes.TrimSpace(msg.Data)) > 0 {
@@ -85,52 +110,67 @@ func (s *Service) Reconcile(ctx context.Context, msg *events.PubSubMessage) erro
 		return err
 	}
 	level := slog.LevelInfo
-	if !rep.Done {
+	if !rep.Done || !rep.AccountsDone || rep.AccountsFailed > 0 {
 		// The rest waits for the next run (daily): worth a look when it
-		// happens outside a first run or a long outage.
+		// happens outside a first run or a long outage, or when accounts
+		// could not be checked.
 		level = slog.LevelWarn
 	}
 	slog.Log(ctx, level, "stripe reconciliation", "since", rep.Since, "listed", rep.Listed, "present", rep.Present,
-		"replayed", rep.Replayed, "skipped", rep.Skipped, "failed", rep.Failed, "done", rep.Done, "checkpoint", rep.Checkpoint)
+		"replayed", rep.Replayed, "skipped", rep.Skipped, "failed", rep.Failed, "done", rep.Done, "checkpoint", rep.Checkpoint,
+		"accountsChecked", rep.AccountsChecked, "accountsUpdated", rep.AccountsUpdated, "accountsMissing", rep.AccountsMissing,
+		"accountsFailed", rep.AccountsFailed, "accountsRetry", rep.AccountsRetry, "accountsDone", rep.AccountsDone)
 	return nil
 }
 
 // Replay lists Stripe's events created since since (the stored checkpoint
 // when zero; never more than ReconcileWindow back) and processes each one
 // missing from the inbox exactly as the webhook would, oldest first, for
-// at most ReconcileBudget. It then stores the checkpoint: an hour before
-// the run when it got through the window, else the creation time of the
-// first event it did not get to; never later than the oldest failed event.
+// at most 6/7 of ReconcileBudget. It then checks the coaches' Connect
+// accounts at Stripe (reconcileAccounts: the coaches whose check failed
+// transiently in the last run first, then from the stored cursor) for the
+// rest of the budget. It then stores the checkpoint: an hour before the
+// run when it got through the window, else the creation time of the first
+// event it did not get to; never later than the oldest failed event; and
+// the accounts pass's cursor and retry list.
+//
+// Errors (wrapped, with their fault code): reading the checkpoint, listing
+// the events, listing the coaches' Connect documents, storing the
+// checkpoint. The report says what was done before the error, and the
+// checkpoint is stored whenever it can be. A failure on one account is
+// counted (AccountsFailed) and logged, never an error.
 func (s *Service) Replay(ctx context.Context, since time.Time) (ReplayReport, error) {
 	return s.replayWithin(ctx, since, ReconcileBudget)
 }
 
 // replayWithin is Replay with a run budget, measured on the service's
 // clock. A run stops only at a slice or an event created after since, so
-// even a budget shorter than one event advances the checkpoint.
+// even a budget shorter than one event advances the checkpoint; likewise
+// the accounts pass checks at least one account a run.
 func (s *Service) replayWithin(ctx context.Context, since time.Time, budget time.Duration) (ReplayReport, error) {
 	now := s.now()
 	jobRef := s.Firestore.Collection(model.ColJobs).Doc(ReconcileJob)
-	if since.IsZero() {
-		snap, err := jobRef.Get(ctx)
-		switch {
-		case err == nil:
-			var j model.Job
-			if err := snap.DataTo(&j); err == nil {
-				if t, ok := j.Checkpoint["since"].(time.Time); ok {
-					since = t
-				}
-			}
-		case !store.IsNotFound(err):
-			return ReplayReport{}, store.Classify("reconcile", err)
+	var stored map[string]any
+	snap, err := jobRef.Get(ctx)
+	switch {
+	case err == nil:
+		var j model.Job
+		if err := snap.DataTo(&j); err == nil {
+			stored = j.Checkpoint
 		}
+	case !store.IsNotFound(err):
+		return ReplayReport{}, store.Classify("reconcile", err)
+	}
+	if t, ok := stored["since"].(time.Time); ok && since.IsZero() {
+		since = t
 	}
 	if floor := now.Add(-ReconcileWindow); since.Before(floor) {
 		since = floor
 	}
 	rep := ReplayReport{Since: since.UTC()}
 	var oldestFailed, resume time.Time
-	spent := func(at time.Time) bool { return at.After(since) && s.now().Sub(now) >= budget }
+	eventsBudget := budget * reconcileEventsShare / 7
+	spent := func(at time.Time) bool { return at.After(since) && s.now().Sub(now) >= eventsBudget }
 	stop := func(ev *stripe.Event) bool { return spent(unix(ev.Created)) }
 	// Stripe never lists an event in two slices; stripe-mock answers every
 	// list with the same one.
@@ -192,14 +232,29 @@ slices:
 	}
 	rep.Done = resume.IsZero()
 	rep.Checkpoint = cp
-	_, err := jobRef.Set(ctx, model.Job{Name: ReconcileJob, Checkpoint: map[string]any{
-		"since": cp, "listed": rep.Listed, "replayed": rep.Replayed, "failed": rep.Failed, "done": rep.Done,
-	}, UpdatedAt: now})
-	if listErr != nil {
-		return rep, listErr
+
+	// The Connect accounts, whatever happened to the event list: they are
+	// read from another endpoint.
+	acc, accErr := s.reconcileAccounts(ctx, accountsStateOf(stored),
+		func() bool { return s.now().Sub(now) >= budget }, &rep)
+	rep.AccountsRetry = len(acc.retry)
+	retry := acc.retry
+	if retry == nil {
+		retry = []string{}
 	}
-	if err != nil {
+
+	_, err = jobRef.Set(ctx, model.Job{Name: ReconcileJob, Checkpoint: map[string]any{
+		"since": cp, "listed": rep.Listed, "replayed": rep.Replayed, "failed": rep.Failed, "done": rep.Done,
+		"accountsCursor": acc.cursor, "accountsRetry": retry, "accountsChecked": rep.AccountsChecked,
+		"accountsUpdated": rep.AccountsUpdated, "accountsFailed": rep.AccountsFailed, "accountsDone": rep.AccountsDone,
+	}, UpdatedAt: now})
+	switch {
+	case listErr != nil:
+		return rep, listErr
+	case err != nil:
 		return rep, store.Classify("reconcile checkpoint", err)
+	case accErr != nil:
+		return rep, accErr
 	}
 	return rep, nil
 }

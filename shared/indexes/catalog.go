@@ -53,6 +53,7 @@ const (
 	QSessionsExpired       = "sessions_expired"
 	QWebhookEventsSince    = "webhook_events_since"
 	QWebhookEventsFailed   = "webhook_events_failed"
+	QConnectAccounts       = "connect_accounts"
 
 	// GDPR export and erasure: everything linked to a user (a subject) or
 	// to a coach. Names are "gdpr_<collection>[_<field>]".
@@ -264,6 +265,11 @@ var Catalog = []Query{
 		Purpose: "failed inbox events to retry, newest first",
 		Filters: []Filter{{"status", Eq}}, OrderBy: []Order{{"created", true}}, Limit: 100,
 		Example: []any{"failed"}},
+	{Name: QConnectAccounts, Collection: model.SubColPrivate, Group: true, Caller: "stripe",
+		Purpose: "reconciliation: coaches' Connect state (coach_profiles/{uid}/private/connect) in coachId order after a " +
+			"cursor; users/{uid}/private/payouts also carries coachId and is skipped by the reader",
+		Filters: []Filter{{"coachId", Gt}}, OrderBy: []Order{{"coachId", false}}, Limit: 100,
+		Example: []any{""}},
 
 	// ---------------- GDPR: everything linked to one user ----------------
 	gdpr(QGDPRUserActivations, model.ColUserActivations, "userId", Eq),

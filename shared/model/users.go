@@ -233,8 +233,10 @@ type CoachConnect struct {
 	// PayoutsReason is why payouts are disabled (Stripe's disabled reason
 	// or due requirement names; "" when enabled).
 	PayoutsReason string `firestore:"payoutsReason,omitempty" json:"payoutsReason,omitempty"`
-	// AccountUpdated is the time of the account.updated event last
-	// applied (the webhook's order guard).
+	// AccountUpdated is the time of the account state last applied (the
+	// webhook's order guard): an account.updated event's creation time,
+	// or the second in which the daily reconciliation fetched the account
+	// (functions/payments, Reconciliation).
 	AccountUpdated *time.Time `firestore:"accountUpdatedAt,omitempty" json:"accountUpdatedAt,omitempty"`
 }
 
