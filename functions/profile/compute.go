@@ -22,7 +22,6 @@ import (
 	"github.com/innerjourney/functions/shared/astro"
 	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/geo"
-	"github.com/innerjourney/functions/shared/geo/zonemap"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/numerology"
 	"github.com/innerjourney/functions/shared/screening"
@@ -31,7 +30,15 @@ import (
 
 // RulesVersion versions this package's rules (which inputs, completeness,
 // birth-data fallbacks). Bump it when a change can move a stored value.
-const RulesVersion = "profile-3"
+//
+// profile-4: a birthplace's zone is the one shared/geo's table lists, where
+// the generator has already replaced GeoNames zones that are wrong for the
+// place's coordinates, for every birth date alike; profile-3 checked the
+// zone at compute time, per birth moment (zoneSource
+// birthplace_coordinates, with a note). Zone names, zoneSource and notes
+// change for about 450 places, and the birth instant for a dozen border
+// places on some dates.
+const RulesVersion = "profile-4"
 
 // DefaultInsightHour is the local hour of the daily insight when the user
 // has not chosen one.
@@ -132,11 +139,12 @@ type BirthData struct {
 	// PlaceCandidates is the number of matching places when ambiguous.
 	PlaceCandidates int `firestore:"placeCandidates,omitempty" json:"placeCandidates,omitempty"`
 	// Zone is the IANA zone the birth time was read in; ZoneSource says
-	// where it came from: birthplace, birthplace_coordinates (the zone at
-	// the resolved place's coordinates, when the zone listed for the place
-	// gives the birth time another offset: see Notes), ambiguous_birthplace
-	// (every candidate shares it), user_time_zone (the user's current zone,
-	// a fallback) or none.
+	// where it came from: birthplace (the resolved place's zone, which
+	// shared/geo's table carries already checked against the place's
+	// coordinates), ambiguous_birthplace (every candidate shares it),
+	// user_time_zone (the user's current zone, a fallback) or none.
+	// Profiles computed before profile-4 may say birthplace_coordinates
+	// (the zone at the place's coordinates, then chosen at compute time).
 	Zone       string `firestore:"zone,omitempty" json:"zone,omitempty"`
 	ZoneSource string `firestore:"zoneSource" json:"zoneSource"`
 	// Resolution of the local birth time: exact, gap or overlap (see
@@ -342,11 +350,6 @@ func chartOf(u *model.User, bd *BirthData) (*astro.Chart, *model.BirthPlace) {
 		case err == nil && !r.Ambiguous:
 			p := r.Best
 			bd.Place, place, zone, bd.ZoneSource = PlaceResolved, &p, p.TimeZone, "birthplace"
-			if z := coordinateZone(&p, u.BirthDate, u.BirthTime); z != "" {
-				bd.Notes = append(bd.Notes, fmt.Sprintf("the birthplace's listed time zone %s is not the one in force there: "+
-					"birth day and time read in %s, the time zone at its coordinates", p.TimeZone, z))
-				zone, bd.ZoneSource, p.TimeZone = z, "birthplace_coordinates", z
-			}
 		case err == nil:
 			bd.Place, bd.PlaceCandidates = PlaceAmbig, r.Matches
 			bd.Notes = append(bd.Notes, fmt.Sprintf("birthplace is ambiguous (%d places match): no ascendant or houses until it is made precise (e.g. add the country)", r.Matches))
@@ -440,90 +443,6 @@ func chartOf(u *model.User, bd *BirthData) (*astro.Chart, *model.BirthPlace) {
 		bd.Chart = "computed"
 	}
 	return &ch, birthPlaceOf(place)
-}
-
-// zoneProbeKm is how far from a place its listed zone is still accepted:
-// the boundary polygons are simplified, and a place on a border may lie
-// on either side of them.
-const zoneProbeKm = 5
-
-// nestedZones are listed zones that timezone-boundary-builder (the data
-// of zonemap) draws inside another zone, by design, because both are in
-// use there: ZoneAt reports only the enclosing one. A place in the given
-// country and division keeps such a listed zone. Xinjiang keeps both
-// Beijing time (Asia/Shanghai) and Xinjiang time (Asia/Urumqi, UTC+6),
-// which the tz database and GeoNames give its places.
-var nestedZones = map[string]struct{ countryCode, admin1 string }{
-	"Asia/Urumqi": {"CN", "Xinjiang"},
-}
-
-// coordinateZone returns the zone to read the birth data of place p in
-// when its listed zone (from GeoNames, which has errors: Zhanjiang and
-// Maoming in Guangdong carry Asia/Urumqi, Lévis in Québec
-// America/Blanc-Sablon) is wrong, else "". The listed zone is wrong when
-// the zone at the place's coordinates (zonemap.ZoneAt) gives the birth
-// time another UTC offset (the whole local day when the time is unknown
-// or unusable), and so does every zone within zoneProbeKm of them: a
-// listed zone in force that close is kept (a border town), and so is one
-// of nestedZones in its own division. Nautical zones (Etc/…, at sea) and
-// lookup failures never replace it; a date that does not parse keeps it
-// too (there is no chart), without loading the boundary data.
-func coordinateZone(p *geo.Place, date, clock string) string {
-	if n, ok := nestedZones[p.TimeZone]; ok && p.CountryCode == n.countryCode && p.Admin1 == n.admin1 {
-		return ""
-	}
-	var moments []geo.Civil
-	if c, err := geo.ParseCivil(date, clock); err == nil && clock != "" {
-		moments = []geo.Civil{c}
-	} else {
-		for _, hm := range []string{"00:00", "12:00", "23:59"} {
-			c, err := geo.ParseCivil(date, hm)
-			if err != nil {
-				return ""
-			}
-			moments = append(moments, c)
-		}
-	}
-	at, err := zonemap.ZoneAt(p.Latitude, p.Longitude)
-	if err != nil || at == p.TimeZone || strings.HasPrefix(at, "Etc/") {
-		return ""
-	}
-	if sameOffsets(p.TimeZone, at, moments) {
-		return ""
-	}
-	dLat := zoneProbeKm / 111.2
-	dLon := dLat / math.Max(math.Cos(p.Latitude*math.Pi/180), 0.1)
-	for _, d := range [][2]float64{{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {1, 1}, {1, -1}, {-1, 1}, {-1, -1}} {
-		lat, lon := p.Latitude+d[0]*dLat, p.Longitude+d[1]*dLon
-		if lat < -90 || lat > 90 || lon < -180 || lon > 180 {
-			continue
-		}
-		z, err := zonemap.ZoneAt(lat, lon)
-		if err == nil && !strings.HasPrefix(z, "Etc/") && sameOffsets(p.TimeZone, z, moments) {
-			return ""
-		}
-	}
-	if _, err := geo.LoadZone(at); err != nil {
-		return ""
-	}
-	return at
-}
-
-// sameOffsets reports whether zones a and b read every wall time of
-// moments as the same instant (an unknown zone or an invalid wall time
-// counts as a difference).
-func sameOffsets(a, b string, moments []geo.Civil) bool {
-	if a == b {
-		return true
-	}
-	for _, c := range moments {
-		x, errA := geo.LocalToUTC(c, a)
-		y, errB := geo.LocalToUTC(c, b)
-		if errA != nil || errB != nil || !x.UTC.Equal(y.UTC) {
-			return false
-		}
-	}
-	return true
 }
 
 // sharedZone returns the time zone all candidates share, or "".

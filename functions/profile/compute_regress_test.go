@@ -57,27 +57,36 @@ func TestComputeDateOnlyChartDayBeforeSkippedMidnight(t *testing.T) {
 	}
 }
 
-// The birth time is read in the resolved place's zone, which comes from
-// GeoNames and is wrong for some places: Zhanjiang and Maoming (Guangdong;
-// all of China keeps Beijing time) carry Asia/Urumqi (UTC+6), Lévis
-// (Québec) America/Blanc-Sablon (AST, no DST). When the zone at the
-// place's coordinates gives the birth time another offset, it is used
-// instead, with a note. A listed zone that agrees, that is in force within
-// a few kilometres (a border town), or that is Xinjiang time in Xinjiang
-// is kept.
-func TestComputePlaceZoneCheckedAgainstCoordinates(t *testing.T) {
+// The birth time is read in the resolved place's zone. GeoNames lists a
+// wrong zone for some places: Zhanjiang and Maoming (Guangdong; all of
+// China keeps Beijing time) carry Asia/Urumqi (UTC+6), Lévis (Québec)
+// America/Blanc-Sablon (AST, no DST). shared/geo's table carries the zone
+// at the place's coordinates instead (its generator checks every place),
+// so the profile reads the birth time in the corrected zone as the
+// birthplace's own, without a note. A listed zone that agrees, that is in
+// force within a few kilometres (a border town), or that is Xinjiang time
+// in Xinjiang is kept.
+func TestComputePlaceZoneCorrectedByTable(t *testing.T) {
 	for _, tt := range []struct {
-		date, clock, place, zone, source string
+		date, clock, place, zone string
 	}{
-		{"1995-05-15", "14:30", "Zhanjiang, China", "Asia/Shanghai", "birthplace_coordinates"},
-		{"1995-05-15", "14:30", "Maoming", "Asia/Shanghai", "birthplace_coordinates"},
-		{"1995-01-15", "12:00", "Lévis, Canada", "America/Toronto", "birthplace_coordinates"},
-		{"1995-05-15", "", "Zhanjiang, China", "Asia/Shanghai", "birthplace_coordinates"}, // date only
-		// Kept: the zones agree; a border town (the boundary data puts
-		// Paso Canoas in Panama); Xinjiang time in Xinjiang.
-		{"1990-05-15", "14:30", "Stockholm, Sweden", "Europe/Stockholm", "birthplace"},
-		{"1990-05-15", "14:30", "Canoas, Costa Rica", "America/Costa_Rica", "birthplace"},
-		{"1990-05-15", "14:30", "Kashgar", "Asia/Urumqi", "birthplace"},
+		{"1995-05-15", "14:30", "Zhanjiang, China", "Asia/Shanghai"},
+		{"1995-05-15", "14:30", "Maoming", "Asia/Shanghai"},
+		{"1995-01-15", "12:00", "Lévis, Canada", "America/Toronto"},
+		{"1995-05-15", "", "Zhanjiang, China", "Asia/Shanghai"}, // date only
+		// North Vietnam kept UTC+7 while the south had UTC+8 (1959–1975);
+		// Móng Cái, on the Chinese border, too (Beijing time across the
+		// border agreeing with the listed zone at that date no longer keeps
+		// it: the border-town rule asks for the same offsets at all dates).
+		{"1965-05-15", "14:30", "Hanoi, Vietnam", "Asia/Bangkok"},
+		{"1965-05-15", "14:30", "Móng Cái", "Asia/Bangkok"},
+		// Kept: the zones agree; border towns (the boundary data puts
+		// Paso Canoas in Panama, Skeldon in Suriname); Xinjiang time in
+		// Xinjiang.
+		{"1990-05-15", "14:30", "Stockholm, Sweden", "Europe/Stockholm"},
+		{"1990-05-15", "14:30", "Canoas, Costa Rica", "America/Costa_Rica"},
+		{"1990-05-15", "14:30", "Skeldon, Guyana", "America/Guyana"},
+		{"1990-05-15", "14:30", "Kashgar", "Asia/Urumqi"},
 	} {
 		u := &model.User{UserID: "z", BirthDate: tt.date, BirthTime: tt.clock, BirthLocation: tt.place}
 		c := Compute(u, Consent{}, now)
@@ -86,12 +95,11 @@ func TestComputePlaceZoneCheckedAgainstCoordinates(t *testing.T) {
 			t.Errorf("%s: no resolved chart: %+v", tt.place, bd)
 			continue
 		}
-		if bd.Zone != tt.zone || bd.ZoneSource != tt.source || c.BirthPlace.TimeZone != tt.zone {
-			t.Errorf("%s: zone %s (%s), birthPlace zone %s; want %s (%s)", tt.place, bd.Zone, bd.ZoneSource, c.BirthPlace.TimeZone, tt.zone, tt.source)
+		if bd.Zone != tt.zone || bd.ZoneSource != "birthplace" || c.BirthPlace.TimeZone != tt.zone {
+			t.Errorf("%s: zone %s (%s), birthPlace zone %s; want %s (birthplace)", tt.place, bd.Zone, bd.ZoneSource, c.BirthPlace.TimeZone, tt.zone)
 		}
-		noted := strings.Contains(strings.Join(bd.Notes, "|"), "the time zone at its coordinates")
-		if noted != (tt.source == "birthplace_coordinates") {
-			t.Errorf("%s: notes %q", tt.place, bd.Notes)
+		if notes := strings.Join(bd.Notes, "|"); strings.Contains(notes, "time zone") {
+			t.Errorf("%s: notes %q mention the time zone", tt.place, bd.Notes)
 		}
 		clock := tt.clock
 		if clock == "" {

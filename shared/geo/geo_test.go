@@ -168,6 +168,52 @@ func TestLookupID(t *testing.T) {
 	}
 }
 
+// The generator replaces a GeoNames zone that is wrong for the place's
+// coordinates (internal/gen/zones.go); a listed zone in force within 5 km
+// (border towns) or nested in its own division (Xinjiang time) is kept.
+func TestLookupCorrectedZones(t *testing.T) {
+	tests := []struct {
+		query  string
+		id     int
+		want   string
+		listed string // the GeoNames zone, when corrected
+	}{
+		{"Zhanjiang, China", 1784990, "Asia/Shanghai", "Asia/Urumqi"},
+		{"Maoming, China", 1801180, "Asia/Shanghai", "Asia/Urumqi"},
+		{"Zhongshan, Guangdong", 1915223, "Asia/Shanghai", "Asia/Urumqi"},
+		{"Lévis, Canada", 6325521, "America/Toronto", "America/Blanc-Sablon"},
+		{"Sevastopol", 694423, "Europe/Simferopol", "Europe/Zaporozhye"},
+		// North Vietnam kept UTC+7 in 1959–1975, the south UTC+8.
+		{"Hanoi", 1581130, "Asia/Bangkok", "Asia/Ho_Chi_Minh"},
+		// Kept: Xinjiang time in Xinjiang.
+		{"Ürümqi", 1529102, "Asia/Urumqi", ""},
+		{"Kashgar", 1280849, "Asia/Urumqi", ""},
+		// Kept: border towns the simplified boundaries put across the
+		// border (Panama, Suriname, Malawi's lake waters).
+		{"Canoas, Costa Rica", 3624436, "America/Costa_Rica", ""},
+		{"Skeldon, Guyana", 3375941, "America/Guyana", ""},
+		{"Mbamba Bay, Tanzania", 878023, "Africa/Dar_es_Salaam", ""},
+		// Unchanged.
+		{"Stockholm, Sweden", 2673730, "Europe/Stockholm", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			r, err := Lookup(tt.query)
+			if err != nil {
+				t.Fatalf("Lookup: %v", err)
+			}
+			if r.Best.GeoNameID != tt.id || r.Best.TimeZone != tt.want {
+				t.Errorf("Lookup(%q) = %d %s in %s, want %d in %s (GeoNames lists %q)",
+					tt.query, r.Best.GeoNameID, r.Best.Label, r.Best.TimeZone, tt.id, tt.want, tt.listed)
+			}
+			p, err := LookupID(tt.id)
+			if err != nil || p.TimeZone != tt.want {
+				t.Errorf("LookupID(%d) = %s in %s, %v; want %s", tt.id, p.Label, p.TimeZone, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestLookupConcurrentFirstUse(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {

