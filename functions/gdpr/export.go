@@ -553,6 +553,19 @@ func exportWellbeing(_ *exportCtx, snap *firestore.DocumentSnapshot) (map[string
 	return m, true
 }
 
+// exportPayout exports a payout of the subject as a coach in full, except
+// the operator who released a failed payout (release.by, ops payouts
+// retry), who appears as "staff", as staff do in the other records.
+func exportPayout(_ *exportCtx, snap *firestore.DocumentSnapshot) (map[string]any, bool) {
+	m := jsonMap(snap.Data())
+	if r, ok := m["release"].(map[string]any); ok {
+		if _, ok := r["by"]; ok {
+			r["by"] = "staff"
+		}
+	}
+	return m, true
+}
+
 func exportRequest(x *exportCtx, snap *firestore.DocumentSnapshot) (map[string]any, bool) {
 	m := jsonMap(snap.Data())
 	for _, k := range []string{"leaseOwner", "leaseUntil", "checkpoint"} {
