@@ -46,31 +46,7 @@ func progressBars(env *cmdEnv) func(stage string, done, total int) {
 	}
 }
 
-// payoutsService builds the service the functions use, from the
-// environment (Firestore emulator or project, Stripe, Fortnox settings).
-func payoutsService(ctx context.Context, env *cmdEnv) (*payouts.Service, error) {
-	c := cloud.Default
-	cfg, err := c.Config.Get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := cfg.Require("GOOGLE_CLOUD_PROJECT"); err != nil {
-		return nil, err
-	}
-	// The payout ids hold the coaches' pseudonyms: refuse the development
-	// key against a real project.
-	if _, err := opsPseudonymKey(cfg); err != nil {
-		return nil, fmt.Errorf("payouts: %w", err)
-	}
-	svc, err := functions.NewPayoutsService(ctx, c, cfg)
-	if err != nil {
-		return nil, err
-	}
-	svc.Progress = progressBars(env)
-	return svc, nil
-}
-
-const payoutsUsage = `payouts run [--period START..END] [--dry-run]
+const payoutsUsage = `payouts run [--period START..END] [--project P] [--dry-run]
       compute the period's payouts and transfer the pending ones (JSON report on stdout)
   payouts retry --payout ID [--project P] [--dry-run] [--by NAME] [--voucher-reversed]
       pay a failed payout's sales again: once the coach's Stripe account can receive payouts,
@@ -88,8 +64,9 @@ func runPayouts(ctx context.Context, env *cmdEnv, args []string) error {
 	if args[0] == "retry" {
 		return runPayoutsRetry(ctx, env, args[1:])
 	}
-	fs := newFlags(env, "payouts run", "payouts run [--period START..END] [--dry-run]   (dates YYYY-MM-DD; END exclusive, default today)")
+	fs := newFlags(env, "payouts run", "payouts run [--period START..END] [--project P] [--dry-run]   (dates YYYY-MM-DD; END exclusive, default today)")
 	period := fs.String("period", "", "period START..END (or ..END); default: from the last period's end to today")
+	project := fs.String("project", "", "Google Cloud project (required unless FIRESTORE_EMULATOR_HOST is set)")
 	dry := fs.Bool("dry-run", false, "compute and print the payouts without writing or transferring")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -102,10 +79,15 @@ func runPayouts(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		req.PeriodStart, req.PeriodEnd = start, end
 	}
-	svc, err := payoutsService(ctx, env)
+	proj, err := opsProject(*project)
 	if err != nil {
 		return err
 	}
+	svc, closeFn, err := payoutsServiceIn(ctx, env, proj)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
 	rep, err := svc.Run(ctx, req)
 	if rep != nil {
 		enc := json.NewEncoder(env.stdout)
@@ -190,10 +172,11 @@ func runPayoutsRetry(ctx context.Context, env *cmdEnv, args []string) error {
 	return nil
 }
 
-// payoutsServiceIn builds the payouts service for project, as
-// payoutsService does from the environment (an ops command that writes
-// payouts names its project explicitly, see opsProject). closeFn closes
-// its Firestore client.
+// payoutsServiceIn builds the service the functions use for project (an
+// ops command that writes payouts names its project explicitly, see
+// opsProject), the rest of its configuration (Stripe, Fortnox, the
+// pseudonym key) from the environment. closeFn closes its Firestore
+// client.
 func payoutsServiceIn(ctx context.Context, env *cmdEnv, project string) (svc *payouts.Service, closeFn func(), err error) {
 	lookup := func(k string) (string, bool) {
 		if k == "GOOGLE_CLOUD_PROJECT" {
@@ -226,15 +209,21 @@ func runFortnox(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	switch sub {
 	case "sync":
-		fs := newFlags(env, "fortnox sync", "fortnox sync [--dry-run]")
+		fs := newFlags(env, "fortnox sync", "fortnox sync [--project P] [--dry-run]")
+		project := fs.String("project", "", "Google Cloud project (required unless FIRESTORE_EMULATOR_HOST is set)")
 		dry := fs.Bool("dry-run", false, "list the vouchers that would be booked, book nothing")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		svc, err := payoutsService(ctx, env)
+		proj, err := opsProject(*project)
 		if err != nil {
 			return err
 		}
+		svc, closeFn, err := payoutsServiceIn(ctx, env, proj)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
 		rep, err := svc.SyncFortnox(ctx, payouts.SyncRequest{DryRun: *dry})
 		if rep != nil {
 			enc := json.NewEncoder(env.stdout)
@@ -262,7 +251,7 @@ func runFortnox(ctx context.Context, env *cmdEnv, args []string) error {
 		<-ctx.Done()
 		return nil
 	default:
-		fmt.Fprintln(env.stderr, "usage: ops fortnox sync [--dry-run] | ops fortnox fake [--port N]")
+		fmt.Fprintln(env.stderr, "usage: ops fortnox sync [--project P] [--dry-run] | ops fortnox fake [--port N]")
 		if sub == "-h" || sub == "--help" || sub == "help" {
 			return nil
 		}
