@@ -14,8 +14,8 @@
 // deleted or had its refresh tokens revoked (the GDPR erasure does all
 // three) stops working at once instead of for up to an hour. The cost is
 // one Auth lookup (GetUser) per call that carries an ID token; when that
-// lookup fails the call is answered UNAVAILABLE, which the client may
-// retry.
+// lookup fails, or the step takes longer than Options.IDTokenTimeout,
+// the call is answered UNAVAILABLE, which the client may retry.
 //
 // An App Check token is verified when sent. A callable that enforces App
 // Check rejects a missing or invalid token (UNAUTHENTICATED) and answers
@@ -58,6 +58,15 @@ const DefaultMaxBodyBytes = 1 << 20
 // a callable that does not enforce App Check serves the call without an
 // app id and one that enforces answers UNAVAILABLE.
 const DefaultAppCheckTimeout = 5 * time.Second
+
+// DefaultIDTokenTimeout bounds the ID-token step of a call: getting the
+// verifier (the Auth client, created on first use) and verifying the token
+// with its revocation check (one Auth backend lookup, and Google's public
+// keys when their cache has expired). Both take well under a second when
+// healthy; a hanging Auth backend or key endpoint makes the call fail with
+// UNAVAILABLE after this long, which the client SDK retries, instead of
+// holding it until the function's own timeout.
+const DefaultIDTokenTimeout = 10 * time.Second
 
 // Auth is the verified caller.
 type Auth struct {
@@ -170,6 +179,9 @@ type Options struct {
 	// AppCheckTimeout bounds the App Check step of a call
 	// (DefaultAppCheckTimeout when 0).
 	AppCheckTimeout time.Duration
+	// IDTokenTimeout bounds the ID-token step of a call
+	// (DefaultIDTokenTimeout when 0).
+	IDTokenTimeout time.Duration
 	// MaxBodyBytes bounds the body (DefaultMaxBodyBytes when 0).
 	MaxBodyBytes int64
 	// AllowedOrigins for CORS; empty or "*" allows every origin.
@@ -179,8 +191,8 @@ type Options struct {
 // Deps resolve the verifiers on first use (they are created lazily). They
 // are called on every call that needs them, so a factory that failed is
 // tried again on the next call (cloud.Lazy does not cache failures).
-// They must return once their ctx is done: AppCheck's ctx ends after
-// Options.AppCheckTimeout.
+// They must return once their ctx is done: Verifier's ctx ends after
+// Options.IDTokenTimeout, AppCheck's after Options.AppCheckTimeout.
 type Deps struct {
 	Verifier func(ctx context.Context) (IDTokenVerifier, error)
 	AppCheck func(ctx context.Context) (AppCheckVerifier, error)
@@ -196,6 +208,9 @@ func New(h Handler, opts Options, deps Deps) http.HandlerFunc {
 	}
 	if opts.AppCheckTimeout == 0 {
 		opts.AppCheckTimeout = DefaultAppCheckTimeout
+	}
+	if opts.IDTokenTimeout == 0 {
+		opts.IDTokenTimeout = DefaultIDTokenTimeout
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := logging.FromRequest(r)
@@ -253,16 +268,9 @@ func serve(ctx context.Context, r *http.Request, h Handler, opts Options, deps D
 		if !ok || strings.TrimSpace(tok) == "" {
 			return nil, fault.New(fault.Unauthenticated, "malformed Authorization header")
 		}
-		if deps.Verifier == nil {
-			return nil, fault.New(fault.Internal, "no token verifier")
-		}
-		v, err := deps.Verifier(ctx)
+		t, err := verifyIDToken(ctx, strings.TrimSpace(tok), opts, deps)
 		if err != nil {
-			return nil, fault.Wrap(err, fault.Unavailable, "token verifier unavailable")
-		}
-		t, err := v.VerifyIDTokenAndCheckRevoked(ctx, strings.TrimSpace(tok))
-		if err != nil {
-			return nil, idTokenFault(err)
+			return nil, err
 		}
 		req.Auth = &Auth{UID: t.UID, Token: t.Claims, Admin: t.Claims["admin"] == true, Coach: t.Claims["coach"] == true}
 	}
@@ -286,6 +294,27 @@ func serve(ctx context.Context, r *http.Request, h Handler, opts Options, deps D
 		req.AppID = appID
 	}
 	return h(ctx, req)
+}
+
+// verifyIDToken verifies tok with deps.Verifier within
+// opts.IDTokenTimeout. A token the client must replace is UNAUTHENTICATED;
+// a verifier that cannot be had or does not answer in time is UNAVAILABLE
+// (idTokenFault).
+func verifyIDToken(ctx context.Context, tok string, opts Options, deps Deps) (*auth.Token, error) {
+	if deps.Verifier == nil {
+		return nil, fault.New(fault.Internal, "no token verifier")
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.IDTokenTimeout)
+	defer cancel()
+	v, err := deps.Verifier(ctx)
+	if err != nil {
+		return nil, fault.Wrap(err, fault.Unavailable, "token verifier unavailable")
+	}
+	t, err := v.VerifyIDTokenAndCheckRevoked(ctx, tok)
+	if err != nil {
+		return nil, idTokenFault(err)
+	}
+	return t, nil
 }
 
 // idTokenFault maps an IDTokenVerifier error. A token the client must
