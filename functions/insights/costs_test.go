@@ -137,47 +137,79 @@ func (s *loggedStream) SendMsg(m any) error {
 // the shard's state documents (the users come from the fan-out's
 // snapshots) and four writes a user (create the insight, create the
 // notification, set the state, update insightDueAt with an update-time
-// precondition), nothing else.
+// precondition), nothing else. Without a Rewriter (nil or NoRewriter)
+// that is all; with one, the same BatchGetDocuments also reads each
+// user's consents/{uid} and insight of the date (two more documents a
+// user, no more RPCs), and the writes are the same.
 func TestDeliveryCosts(t *testing.T) {
-	fs := testenv.FirestoreEmulator(t)
-	log := &rpcLog{}
-	c := loggedClient(t, fs.NewProject(t), log)
-	rec := &queue.Recorder{}
-	h := &harness{t: t, c: c, rec: rec, s: &Service{Firestore: c, Publisher: rec, Now: func() time.Time { return clock }, ShardSize: 10}}
-	const n = 6
-	for i := range n {
-		u := user{zone: "Europe/Stockholm", optIn: true, due: atp("2026-11-21T06:00:00Z"), birth: fmt.Sprintf("199%d-05-15", i), chart: i%2 == 0}
-		h.put(fmt.Sprint("c", i), u)
+	tests := []struct {
+		name     string
+		rewriter Rewriter
+	}{
+		{"no rewriter", nil},
+		{"NoRewriter", NoRewriter{}},
+		{"rewriter", &fakeRewriter{}},
 	}
-	data := h.fanoutOne()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := testenv.FirestoreEmulator(t)
+			log := &rpcLog{}
+			c := loggedClient(t, fs.NewProject(t), log)
+			rec := &queue.Recorder{}
+			h := &harness{t: t, c: c, rec: rec, s: &Service{Firestore: c, Publisher: rec, Now: func() time.Time { return clock },
+				ShardSize: 10, Rewriter: tt.rewriter}}
+			rewriting := h.s.rewriter() != nil
+			const n = 6
+			for i := range n {
+				u := user{zone: "Europe/Stockholm", optIn: true, due: atp("2026-11-21T06:00:00Z"), birth: fmt.Sprintf("199%d-05-15", i), chart: i%2 == 0}
+				uid := fmt.Sprint("c", i)
+				h.put(uid, u)
+				if i%2 == 0 {
+					h.consent(uid, model.ConsentGranted)
+				}
+			}
+			data := h.fanoutOne()
 
-	log.start()
-	st, err := h.worker(data, time.Minute)
-	if err != nil || st.Created != n {
-		t.Fatalf("worker: %+v %v", st, err)
-	}
-	log.mu.Lock()
-	calls, gets, writes := log.calls, log.gets, log.writes
-	log.on = false
-	log.mu.Unlock()
-	t.Logf("RPCs %v; read %d documents; writes %v", calls, len(gets), writes)
-	sort.Strings(gets)
-	for i, g := range gets {
-		if want := fmt.Sprintf("users/c%d/private/%s", i, StateDoc); g != want {
-			t.Errorf("read %s, want %s", g, want)
-		}
-	}
-	if len(gets) != n || calls["BatchGetDocuments"] != 1 {
-		t.Errorf("reads: %d documents in %d BatchGetDocuments, want the %d state documents in one", len(gets), calls["BatchGetDocuments"], n)
-	}
-	want := map[string]int{"create " + model.SubColInsights: n, "create " + model.SubColNotes: n,
-		"set " + model.SubColPrivate: n, "update-at " + model.ColUsers: n}
-	if fmt.Sprint(writes) != fmt.Sprint(want) {
-		t.Errorf("writes %v, want %v", writes, want)
-	}
-	for m := range calls {
-		if m != "BatchGetDocuments" && m != "BatchWrite" {
-			t.Errorf("unexpected RPC %s ×%d", m, calls[m])
-		}
+			log.start()
+			st, err := h.worker(data, time.Minute)
+			wantRewritten := 0
+			if rewriting {
+				wantRewritten = n / 2
+			}
+			if err != nil || st.Created != n || st.Rewritten != wantRewritten {
+				t.Fatalf("worker: %+v %v, want %d created, %d rewritten", st, err, n, wantRewritten)
+			}
+			log.mu.Lock()
+			calls, gets, writes := log.calls, log.gets, log.writes
+			log.on = false
+			log.mu.Unlock()
+			t.Logf("RPCs %v; read %d documents; writes %v", calls, len(gets), writes)
+			var wantGets []string
+			for i := range n {
+				wantGets = append(wantGets, fmt.Sprintf("users/c%d/private/%s", i, StateDoc))
+				if rewriting {
+					wantGets = append(wantGets, fmt.Sprintf("%s/c%d", model.ColConsents, i),
+						fmt.Sprintf("users/c%d/%s/2026-11-21", i, model.SubColInsights))
+				}
+			}
+			sort.Strings(gets)
+			sort.Strings(wantGets)
+			if strings.Join(gets, " ") != strings.Join(wantGets, " ") {
+				t.Errorf("read %v, want %v", gets, wantGets)
+			}
+			if calls["BatchGetDocuments"] != 1 {
+				t.Errorf("reads: %d documents in %d BatchGetDocuments, want %d in one", len(gets), calls["BatchGetDocuments"], len(wantGets))
+			}
+			want := map[string]int{"create " + model.SubColInsights: n, "create " + model.SubColNotes: n,
+				"set " + model.SubColPrivate: n, "update-at " + model.ColUsers: n}
+			if fmt.Sprint(writes) != fmt.Sprint(want) {
+				t.Errorf("writes %v, want %v", writes, want)
+			}
+			for m := range calls {
+				if m != "BatchGetDocuments" && m != "BatchWrite" {
+					t.Errorf("unexpected RPC %s ×%d", m, calls[m])
+				}
+			}
+		})
 	}
 }

@@ -2,25 +2,32 @@ package insights
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/innerjourney/functions/shared/analysis"
 	"github.com/innerjourney/functions/shared/model"
 )
 
 // Rewriter optionally rewrites an insight's texts in a more personal voice
-// (an LLM provider, e.g. the Gemini client of shared/analysis, behind an
-// adapter). It is off by default (Service.Rewriter nil, or NoRewriter).
+// (an LLM provider: NewGeminiRewriter adapts shared/analysis's
+// GeminiRewriter). It is off by default (Service.Rewriter nil, or
+// NoRewriter).
 //
 // Contract: Rewrite gets the generated insight (texts filled from
-// templates; no name, birth data or journal text) and returns new texts.
-// Any error, an empty field, or a field more than MaxRewriteGrowth times
-// longer than the original makes the worker keep the template wording for
-// the whole insight (fallback); an error is never fatal. A rewrite must
-// not add medical claims; the provider's prompt says so.
+// templates) and returns new texts; it must send nothing of the insight
+// but its texts to a third party (no uid, date, focus area, name, birth
+// data or journal text). It is asked only for users who grant the
+// ai_analysis consent now and whose insight of the date was not delivered
+// yet (see Service.generate). Any error, an empty field, a field more
+// than MaxRewriteGrowth times longer than the original, or a field that
+// analysis.UnsafeClaim rejects (medical or therapeutic claims, promises)
+// makes the worker keep the template wording for the whole insight
+// (fallback); an error is never fatal.
 type Rewriter interface {
 	// Name is stored in DailyInsight.RewrittenBy ("gemini-2.5-flash").
 	Name() string
@@ -43,44 +50,106 @@ func (NoRewriter) Rewrite(_ context.Context, in *model.DailyInsight) (Rewrite, e
 	return Rewrite{in.Headline, in.Content, in.Intention, in.Affirmation, in.JournalPrompt}, nil
 }
 
+// Language is the language of the insight templates (and so of every
+// insight, rewritten or not).
+const Language = "en"
+
+// NewGeminiRewriter adapts g to Rewriter: Name is g's model, and Rewrite
+// sends the insight's five texts and Language, nothing else of it (see
+// analysis.RewriteRequest). Errors are g's, wrapped.
+func NewGeminiRewriter(g *analysis.GeminiRewriter) Rewriter { return geminiRewriter{g} }
+
+type geminiRewriter struct{ g *analysis.GeminiRewriter }
+
+func (r geminiRewriter) Name() string { return r.g.Model() }
+
+func (r geminiRewriter) Rewrite(ctx context.Context, in *model.DailyInsight) (Rewrite, error) {
+	out, err := r.g.Rewrite(ctx, analysis.RewriteRequest{Headline: in.Headline, Content: in.Content,
+		Intention: in.Intention, Affirmation: in.Affirmation, JournalPrompt: in.JournalPrompt, Language: Language})
+	if err != nil {
+		return Rewrite{}, fmt.Errorf("insights rewrite: %w", err)
+	}
+	return Rewrite{out.Headline, out.Content, out.Intention, out.Affirmation, out.JournalPrompt}, nil
+}
+
 // MaxRewriteGrowth bounds how much longer than the template text a
 // rewritten field may be.
 const MaxRewriteGrowth = 3
 
-// RewriteTimeout bounds one Rewrite call; RewriteConcurrency the calls in
-// flight per shard.
+// RewriteTimeout bounds one Rewrite call (a provider's retries included:
+// the Gemini budget of wire_insights.go fits it); RewriteConcurrency the
+// calls in flight per shard.
 const (
-	RewriteTimeout     = 10 * time.Second
+	RewriteTimeout     = 15 * time.Second
 	RewriteConcurrency = 8
 )
 
-// rewriteAll applies r to every target with bounded concurrency, keeping
-// the template texts where it fails.
-func rewriteAll(ctx context.Context, r Rewriter, targets []*target) {
-	if _, off := r.(NoRewriter); off {
-		return
+// WorkerTimeout is the timeout of the insightsWorker function (one shard).
+// DefaultRewriteBudget is how long a shard may spend rewriting: no rewrite
+// starts after it, and the ones in flight are cancelled at it (their
+// users keep the template wording), so that a shard of DefaultShardSize
+// users whose every rewrite takes RewriteTimeout (⌈250 / 8⌉ × 15 s = 480 s)
+// still leaves the reads, the writes and their rare paths WorkerMargin
+// within WorkerTimeout. TestRewriteBudgetFitsWorkerTimeout keeps them in
+// step.
+const (
+	WorkerTimeout        = 300 * time.Second
+	DefaultRewriteBudget = 150 * time.Second
+	WorkerMargin         = 120 * time.Second
+)
+
+// rewriteStats counts a shard's rewrites.
+type rewriteStats struct {
+	asked, used, fellBack, notStarted int
+}
+
+// rewriteAll applies r to every target with bounded concurrency
+// (RewriteConcurrency), each call bounded by RewriteTimeout and all of
+// them by budget: once it has passed, no rewrite starts and those in
+// flight are cancelled. A target whose rewrite fails, or that was not
+// started, keeps the template texts. It logs the counts (no uid, no text).
+func rewriteAll(ctx context.Context, r Rewriter, targets []*target, budget time.Duration) rewriteStats {
+	var st rewriteStats
+	if len(targets) == 0 {
+		return st
 	}
+	bctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
 	sem := make(chan struct{}, RewriteConcurrency)
 	var wg sync.WaitGroup
-	var failed int
 	var mu sync.Mutex
-	for _, t := range targets {
+	for i, t := range targets {
+		select {
+		case sem <- struct{}{}:
+		case <-bctx.Done():
+		}
+		if bctx.Err() != nil {
+			st.notStarted = len(targets) - i
+			break
+		}
+		st.asked++
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if !applyRewrite(ctx, r, &t.doc) {
-				mu.Lock()
-				failed++
-				mu.Unlock()
+			ok := applyRewrite(bctx, r, &t.doc)
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				st.used++
+			} else {
+				st.fellBack++
 			}
 		}()
 	}
 	wg.Wait()
-	if failed > 0 {
-		slog.WarnContext(ctx, "insights: rewrites fell back to templates", "rewriter", r.Name(), "count", failed)
+	lvl := slog.LevelInfo
+	if st.fellBack > 0 || st.notStarted > 0 {
+		lvl = slog.LevelWarn
 	}
+	slog.Log(ctx, lvl, "insights: rewrites", "rewriter", r.Name(), "asked", st.asked, "used", st.used,
+		"fellBack", st.fellBack, "notStarted", st.notStarted)
+	return st
 }
 
 // applyRewrite rewrites doc in place and reports success; on any failure
@@ -98,7 +167,8 @@ func applyRewrite(ctx context.Context, r Rewriter, doc *model.DailyInsight) bool
 		if p[0] == "" {
 			continue
 		}
-		if strings.TrimSpace(p[1]) == "" || !utf8.ValidString(p[1]) || len(p[1]) > MaxRewriteGrowth*len(p[0])+80 {
+		if strings.TrimSpace(p[1]) == "" || !utf8.ValidString(p[1]) || len(p[1]) > MaxRewriteGrowth*len(p[0])+80 ||
+			analysis.UnsafeClaim(p[1]) != "" {
 			return false
 		}
 	}

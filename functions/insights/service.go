@@ -21,7 +21,10 @@
 // wrote for them is deleted again (see Service.write).
 //
 // Content comes from the versioned template library (templates/*.json):
-// see Library.Generate.
+// see Library.Generate. Optionally (Service.Rewriter, wired with
+// INSIGHTS_REWRITE=gemini) an LLM rewrites the wording of the users who
+// grant the ai_analysis consent, keeping the templates' on any failure:
+// see Rewriter and Service.generate.
 package insights
 
 import (
@@ -87,8 +90,12 @@ type Service struct {
 	Now       func() time.Time
 	// Library is the template library; nil: the embedded one.
 	Library *Library
-	// Rewriter optionally rewrites the texts (nil: none).
+	// Rewriter optionally rewrites the texts (nil or NoRewriter: none) of
+	// the users who grant the ai_analysis consent (see generate).
 	Rewriter Rewriter
+	// RewriteBudget is how long a shard may spend rewriting
+	// (DefaultRewriteBudget when 0; see rewriteAll).
+	RewriteBudget time.Duration
 	// ShardSize is the number of uids per shard (DefaultShardSize when 0).
 	ShardSize int
 	// PageSize is the number of users read per fan-out query page
@@ -343,7 +350,8 @@ func (s *Service) OnShard(ctx context.Context, msg *events.PubSubMessage) error 
 	st, err := s.DeliverShard(ctx, msg)
 	if fault.CodeOf(err) != fault.InvalidArgument {
 		slog.InfoContext(ctx, "insights shard", "shard", msg.Attributes["shard"], "users", st.Users,
-			"created", st.Created, "existing", st.Existing, "skipped", st.Skipped, "retracted", st.Retracted, "failed", st.Failed)
+			"created", st.Created, "existing", st.Existing, "skipped", st.Skipped, "retracted", st.Retracted, "failed", st.Failed,
+			"rewritten", st.Rewritten)
 	}
 	return err
 }
@@ -407,6 +415,9 @@ type Stats struct {
 	Retracted int `json:"retracted"`
 	// Failed: a write failed (retried by the next delivery).
 	Failed int `json:"failed"`
+	// Rewritten: insights whose texts the Rewriter rewrote before they
+	// were written (0 without a Rewriter).
+	Rewritten int `json:"rewritten,omitempty"`
 }
 
 // Add adds o to st.
@@ -417,6 +428,7 @@ func (st *Stats) Add(o Stats) {
 	st.Skipped += o.Skipped
 	st.Retracted += o.Retracted
 	st.Failed += o.Failed
+	st.Rewritten += o.Rewritten
 }
 
 // userFields are the fields of users/{uid} generation reads, but the chart.
@@ -505,6 +517,14 @@ type target struct {
 	update time.Time  // the user document's update time (precondition)
 	doc    model.DailyInsight
 
+	// Read only when a Rewriter is set (see run): the user grants the
+	// ai_analysis consent now; the insight of the date was read (checked)
+	// and found delivered already (delivered, with its texts in prior
+	// when they decode).
+	aiConsent          bool
+	checked, delivered bool
+	prior              *model.DailyInsight
+
 	// What write did, set by its per-user goroutine: the insight and the
 	// notification were created by this run, or the insight already
 	// existed (AlreadyExists).
@@ -548,6 +568,13 @@ func (s *Service) RunDate(ctx context.Context, date string, uids []string) (Stat
 	return s.run(ctx, uids, nil, nil, func(t *target) bool { t.date = d; return true })
 }
 
+// reads are the positions in run's GetAll of a user's documents; -1: not
+// read.
+type reads struct {
+	state, user, consents, insight int
+	date                           numerology.Date // of the insight read
+}
+
 // run reads the users (but those with a snapshot in known) and every
 // user's state in one batch, keeps those accepted by choose (which sets
 // date and next), generates, and writes. old are snapshots too old to
@@ -555,6 +582,12 @@ func (s *Service) RunDate(ctx context.Context, date string, uids []string) (Stat
 // snapshot shows due was erased after the fan-out, and the documents an
 // earlier delivery of the shard may have written for them are deleted
 // (a rare path: the erasure's clean-up, repeated).
+//
+// With a Rewriter (only then), the same GetAll also reads every user's
+// consents/{uid} (the ai_analysis consent gates the rewrite) and, for
+// the users with a snapshot (the fan-out's, so the date is known before
+// reading), the date's insight: one delivered already (a redelivered
+// shard) is not rewritten again (see generate).
 func (s *Service) run(ctx context.Context, uids []string, known, old map[string]*ShardUser, choose func(*target) bool) (Stats, error) {
 	uids = dedupe(uids)
 	st := Stats{Users: len(uids)}
@@ -565,17 +598,29 @@ func (s *Service) run(ctx context.Context, uids []string, known, old map[string]
 	if err != nil {
 		return st, err
 	}
+	rw := s.rewriter()
 	users := s.Firestore.Collection(model.ColUsers)
 	refs := make([]*firestore.DocumentRef, 0, 2*len(uids))
-	userAt := make([]int, len(uids)) // index of the user's snapshot in refs, -1: known
+	at := make([]reads, len(uids))
 	for i, uid := range uids {
 		u := users.Doc(uid)
+		r := reads{state: len(refs), user: -1, consents: -1, insight: -1}
 		refs = append(refs, u.Collection(model.SubColPrivate).Doc(StateDoc))
-		userAt[i] = -1
 		if known[uid] == nil {
-			userAt[i] = len(refs)
+			r.user = len(refs)
 			refs = append(refs, u)
 		}
+		if rw != nil {
+			r.consents = len(refs)
+			refs = append(refs, s.Firestore.Collection(model.ColConsents).Doc(uid))
+			if k := known[uid]; k != nil {
+				if p := (&target{uid: uid, user: k.userDoc}); choose(p) {
+					r.insight, r.date = len(refs), p.date
+					refs = append(refs, u.Collection(model.SubColInsights).Doc(p.date.String()))
+				}
+			}
+		}
+		at[i] = r
 	}
 	snaps, err := s.Firestore.GetAll(ctx, refs)
 	if err != nil {
@@ -583,14 +628,12 @@ func (s *Service) run(ctx context.Context, uids []string, known, old map[string]
 	}
 	targets := make([]*target, 0, len(uids))
 	var gone []retraction
-	stateAt := 0
 	for i, uid := range uids {
-		ss := snaps[stateAt]
-		stateAt++
+		r := at[i]
+		ss := snaps[r.state]
 		t := &target{uid: uid}
-		if j := userAt[i]; j >= 0 {
-			stateAt++
-			us := snaps[j]
+		if r.user >= 0 {
+			us := snaps[r.user]
 			if !us.Exists() && old[uid] != nil {
 				if o := (&target{uid: uid, user: old[uid].userDoc}); choose(o) {
 					gone = append(gone, erasedRetraction(uid, o.date.String()))
@@ -614,12 +657,23 @@ func (s *Service) run(ctx context.Context, uids []string, known, old map[string]
 			st.Skipped++
 			continue
 		}
+		if rw != nil {
+			// A read without an error: ConsentsOf's error is nil (a
+			// missing or undecodable document grants nothing).
+			cs, _ := model.ConsentsOf(ctx, snaps[r.consents], nil)
+			t.aiConsent = cs.Granted(model.ConsentAIAnalysis)
+			if r.insight >= 0 && r.date == t.date {
+				t.checked = true
+				t.delivered, t.prior = deliveredInsight(snaps[r.insight])
+			}
+		}
 		targets = append(targets, t)
 	}
 	var goneErr runError
 	settle(gone, s.retract(ctx, gone), &st, &goneErr)
-	s.generate(ctx, lib, targets)
-	st, err = s.write(ctx, targets, st)
+	if st.Rewritten, err = s.generate(ctx, lib, targets); err == nil {
+		st, err = s.write(ctx, targets, st)
+	}
 	if goneErr.err != nil && !fault.Retryable(err) {
 		err = fault.Wrap(goneErr.err, fault.Unavailable, "insights: erased users not cleaned up")
 	}
@@ -701,18 +755,101 @@ func nextState(old State, day *Day, ids []string, now time.Time) State {
 	return out
 }
 
-// generate fills t.doc for every target, then lets the Rewriter (if any)
-// rewrite the texts.
-func (s *Service) generate(ctx context.Context, lib *Library, targets []*target) {
+// rewriter returns the Service's Rewriter, nil when there is none (nil or
+// NoRewriter).
+func (s *Service) rewriter() Rewriter {
+	switch s.Rewriter.(type) {
+	case nil, NoRewriter, *NoRewriter:
+		return nil
+	}
+	return s.Rewriter
+}
+
+// generate fills t.doc for every target, then, with a Rewriter, lets it
+// rewrite the texts of the targets that grant the ai_analysis consent now
+// and whose insight of the date was not delivered yet (rewriteAll, within
+// RewriteBudget), and returns how many it rewrote. The date's insight of
+// a consenting target that run could not read with the users (no
+// snapshot: `ops insights run`, a shard redelivered after
+// MaxSnapshotAge) is read here, in one GetAll. A target whose insight was
+// delivered already is not rewritten again (a redelivered shard costs no
+// second rewrite): it takes the delivered texts (checked targets only),
+// so that a notification created now (its first attempt failed) says what
+// the insight says; the insight itself is never overwritten (Create).
+// Errors: that read's, classified (nothing was written).
+func (s *Service) generate(ctx context.Context, lib *Library, targets []*target) (int, error) {
 	var sc Scratch
 	for _, t := range targets {
 		day := s.day(t.date)
 		sub := subject(lib, t, day)
 		t.doc = lib.Generate(&sub, day, &sc)
 	}
-	if s.Rewriter != nil {
-		rewriteAll(ctx, s.Rewriter, targets)
+	rw := s.rewriter()
+	if rw == nil {
+		return 0, nil
 	}
+	var unchecked []*target
+	for _, t := range targets {
+		if t.aiConsent && !t.checked {
+			unchecked = append(unchecked, t)
+		}
+	}
+	if err := s.readDelivered(ctx, unchecked); err != nil {
+		return 0, err
+	}
+	var ask []*target
+	for _, t := range targets {
+		switch {
+		case t.delivered:
+			if p := t.prior; p != nil && p.Headline != "" {
+				t.doc.Headline, t.doc.Content, t.doc.Intention = p.Headline, p.Content, p.Intention
+				t.doc.Affirmation, t.doc.JournalPrompt, t.doc.RewrittenBy = p.Affirmation, p.JournalPrompt, p.RewrittenBy
+			}
+		case t.aiConsent:
+			ask = append(ask, t)
+		}
+	}
+	budget := s.RewriteBudget
+	if budget <= 0 {
+		budget = DefaultRewriteBudget
+	}
+	return rewriteAll(ctx, rw, ask, budget).used, nil
+}
+
+// readDelivered reads the insight of the date of each target in one
+// GetAll and marks the targets checked, and delivered when it exists.
+// Errors: the read's, classified.
+func (s *Service) readDelivered(ctx context.Context, targets []*target) error {
+	if len(targets) == 0 {
+		return nil
+	}
+	users := s.Firestore.Collection(model.ColUsers)
+	refs := make([]*firestore.DocumentRef, len(targets))
+	for i, t := range targets {
+		refs[i] = users.Doc(t.uid).Collection(model.SubColInsights).Doc(t.date.String())
+	}
+	snaps, err := s.Firestore.GetAll(ctx, refs)
+	if err != nil {
+		return store.Classify("insights read delivered insights", err)
+	}
+	for i, t := range targets {
+		t.checked = true
+		t.delivered, t.prior = deliveredInsight(snaps[i])
+	}
+	return nil
+}
+
+// deliveredInsight reports whether the insight read exists and returns it
+// when it decodes (nil otherwise).
+func deliveredInsight(snap *firestore.DocumentSnapshot) (bool, *model.DailyInsight) {
+	if snap == nil || !snap.Exists() {
+		return false, nil
+	}
+	var in model.DailyInsight
+	if err := snap.DataTo(&in); err != nil {
+		return true, nil
+	}
+	return true, &in
 }
 
 // write creates the insights and notifications and sets the states, and

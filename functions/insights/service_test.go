@@ -480,6 +480,7 @@ func TestRewriter(t *testing.T) {
 			h := newHarness(t)
 			h.s.Rewriter = c.r
 			h.put("r", user{hour: hour(6), optIn: true, due: atp("2026-11-21T06:00:00Z"), birth: "1990-05-15"})
+			h.consent("r", model.ConsentGranted) // rewriting needs ai_analysis (TestRewriteNeedsAIConsent)
 			h.tick(clock)
 			var in model.DailyInsight
 			_ = h.insights("r")["2026-11-21"].DataTo(&in)

@@ -52,7 +52,7 @@ var requiredVars = map[string][]string{
 // still deploys every function, the rules and the indexes. Every other
 // secret a function mounts is required (see checkSecrets).
 var optionalSecrets = map[string]string{
-	"GEMINI_API_KEY":        "reflection analysis uses the offline analyzer (or Vertex AI with GEMINI_VERTEX_PROJECT)",
+	"GEMINI_API_KEY":        "reflection analysis uses the offline analyzer (or Vertex AI with GEMINI_VERTEX_PROJECT); insightsWorker with INSIGHTS_REWRITE=gemini needs it or GEMINI_VERTEX_PROJECT",
 	"IJ_ONCALL_WEBHOOK_URL": "wellbeing alerts are logged at CRITICAL instead of delivered",
 	"FORTNOX_REFRESH_TOKEN": "read only by the refresh-token flow (FORTNOX_TENANT_ID unset), until a token is stored in Firestore",
 }

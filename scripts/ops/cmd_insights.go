@@ -19,8 +19,10 @@ import (
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
 
+	functions "github.com/innerjourney/functions"
 	"github.com/innerjourney/functions/functions/insights"
 	"github.com/innerjourney/functions/shared/astro"
+	"github.com/innerjourney/functions/shared/config"
 	"github.com/innerjourney/functions/shared/events"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/numerology"
@@ -50,12 +52,19 @@ func runInsights(ctx context.Context, env *cmdEnv, args []string) error {
 
 // runInsightsRun generates the insight of a local date for the given users
 // or for every opted-in user, without touching insightDueAt (an existing
-// insight is left as it is):
+// insight is left as it is, and not rewritten again):
 //
 //	ops insights run --date 2026-11-21 --uid demo-ada
 //	ops insights run --date 2026-11-21            (every opted-in user, with a progress bar)
+//	INSIGHTS_REWRITE=gemini GEMINI_API_KEY=… ops insights run --date 2026-11-21 --uid demo-ada
+//
+// It reads the functions' configuration (shared/config, with --project as
+// GOOGLE_CLOUD_PROJECT) and rewrites as the worker does when
+// INSIGHTS_REWRITE=gemini (functions.NewInsightsRewriter: only users
+// granting ai_analysis; templates on any failure).
 func runInsightsRun(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlags(env, "insights run", "insights run --date YYYY-MM-DD [--uid a,b,…] [--project P]")
+	fs := newFlags(env, "insights run", "insights run --date YYYY-MM-DD [--uid a,b,…] [--project P]   "+
+		"(INSIGHTS_REWRITE=gemini with the GEMINI_* variables rewrites the wording for users granting ai_analysis)")
 	date := fs.String("date", "", "the users' local date, YYYY-MM-DD (required)")
 	uidList := fs.String("uid", "", "comma-separated uids; default: every user with insightsOptIn")
 	project := fs.String("project", envOr("GOOGLE_CLOUD_PROJECT", "demo-innerjourney"), "project id")
@@ -70,12 +79,28 @@ func runInsightsRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if _, err := time.Parse(time.DateOnly, *date); err != nil {
 		return fmt.Errorf("--date %q is not YYYY-MM-DD", *date)
 	}
+	cfg, err := config.Load(func(k string) (string, bool) {
+		if k == "GOOGLE_CLOUD_PROJECT" {
+			return *project, true
+		}
+		return os.LookupEnv(k)
+	})
+	if err != nil {
+		return fmt.Errorf("insights run: %w", err)
+	}
+	rw, err := functions.NewInsightsRewriter(cfg)
+	if err != nil {
+		return fmt.Errorf("insights run: %w", err)
+	}
+	if rw != nil {
+		fmt.Fprintf(env.stderr, "insights run: rewriting with %s for users granting ai_analysis\n", rw.Name())
+	}
 	c, err := firestore.NewClient(ctx, *project)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	s := &insights.Service{Firestore: c, Now: func() time.Time { return time.Now().UTC() }}
+	s := &insights.Service{Firestore: c, Now: func() time.Time { return time.Now().UTC() }, Rewriter: rw}
 	var uids []string
 	if *uidList != "" {
 		for _, u := range strings.Split(*uidList, ",") {

@@ -52,8 +52,16 @@ type GeminiConfig struct {
 // "crisis": false (ReasonProviderFlag either way). Safe for concurrent
 // use.
 type Gemini struct {
-	cfg     GeminiConfig
+	geminiCaller
 	offline *Offline
+}
+
+// geminiCaller is what every use of Gemini shares (reflection analysis,
+// Gemini; insight rewriting, GeminiRewriter): the configuration, the API
+// client created on first use, and the retry policy of call. Safe for
+// concurrent use.
+type geminiCaller struct {
+	cfg GeminiConfig
 	// sleep waits between attempts; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 
@@ -61,24 +69,35 @@ type Gemini struct {
 	client *genai.Client
 }
 
+// checkGeminiConfig validates cfg (see NewGemini) and returns it with its
+// budget defaults filled in. It returns a fault.Invalid error for an
+// incomplete cfg.
+func checkGeminiConfig(cfg GeminiConfig) (GeminiConfig, error) {
+	if strings.TrimSpace(cfg.Model) == "" {
+		return cfg, invalid("gemini: model is required")
+	}
+	if cfg.APIKey == "" && cfg.Project == "" {
+		return cfg, invalid("gemini: an API key or a Vertex AI project is required")
+	}
+	if cfg.Project != "" && cfg.Location == "" && cfg.APIKey == "" {
+		return cfg, invalid("gemini: a Vertex AI location is required with a project")
+	}
+	return cfg.withDefaults(), nil
+}
+
 // NewGemini validates cfg and returns the provider; offline is the
 // fallback (a new Offline with the system clock when nil). The API client
 // is created on first use, and creation is retried on the next call when
 // it fails. It returns a fault.Invalid error for an incomplete cfg.
 func NewGemini(cfg GeminiConfig, offline *Offline) (*Gemini, error) {
-	if strings.TrimSpace(cfg.Model) == "" {
-		return nil, invalid("gemini: model is required")
-	}
-	if cfg.APIKey == "" && cfg.Project == "" {
-		return nil, invalid("gemini: an API key or a Vertex AI project is required")
-	}
-	if cfg.Project != "" && cfg.Location == "" && cfg.APIKey == "" {
-		return nil, invalid("gemini: a Vertex AI location is required with a project")
+	cfg, err := checkGeminiConfig(cfg)
+	if err != nil {
+		return nil, err
 	}
 	if offline == nil {
 		offline = NewOffline(nil)
 	}
-	return &Gemini{cfg: cfg.withDefaults(), offline: offline, sleep: sleepCtx}, nil
+	return &Gemini{geminiCaller: geminiCaller{cfg: cfg, sleep: sleepCtx}, offline: offline}, nil
 }
 
 // maxBackoff caps the wait between attempts; a wait is the current delay
@@ -128,7 +147,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (g *Gemini) getClient(ctx context.Context) (*genai.Client, error) {
+func (g *geminiCaller) getClient(ctx context.Context) (*genai.Client, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.client != nil {
@@ -237,16 +256,12 @@ func (o geminiOutput) flagsCrisis() bool { return o.Crisis != nil && *o.Crisis }
 
 var errSafetyBlock = errors.New("gemini: response blocked for safety")
 
-// generate asks the model, with per-attempt timeouts and bounded retries.
-// It returns errSafetyBlock when the prompt or the answer was blocked.
-// flagged reports that some attempt's answer, even a malformed one that
-// was asked again, said "crisis": true; it is meaningful with an error
-// too, and the caller keeps it whatever the final answer says.
+// generate asks the model, with per-attempt timeouts and bounded retries
+// (call). It returns errSafetyBlock when the prompt or the answer was
+// blocked. flagged reports that some attempt's answer, even a malformed
+// one that was asked again, said "crisis": true; it is meaningful with an
+// error too, and the caller keeps it whatever the final answer says.
 func (g *Gemini) generate(ctx context.Context, e Entry, lang string) (out geminiOutput, modelVersion string, flagged bool, err error) {
-	client, err := g.getClient(ctx)
-	if err != nil {
-		return geminiOutput{}, "", false, err
-	}
 	input, _ := json.Marshal(map[string]any{
 		"text": e.Text, "moodBefore": e.MoodBefore, "moodAfter": e.MoodAfter,
 		"rating": e.Rating, "language": lang,
@@ -260,13 +275,61 @@ func (g *Gemini) generate(ctx context.Context, e Entry, lang string) (out gemini
 		ResponseMIMEType:  "application/json",
 		ResponseSchema:    responseSchema(),
 	}
+	err = g.call(ctx, contents, config, func(resp *genai.GenerateContentResponse) error {
+		if blocked(resp) {
+			return errSafetyBlock
+		}
+		o, err := parseOutput(resp)
+		flagged = flagged || o.flagsCrisis()
+		if err != nil {
+			return askAgain(err) // its crisis flag is kept
+		}
+		out, modelVersion = o, resp.ModelVersion
+		if modelVersion == "" {
+			modelVersion = g.cfg.Model
+		}
+		return nil
+	})
+	if err != nil {
+		return geminiOutput{}, "", flagged, err
+	}
+	return out, modelVersion, flagged, nil
+}
+
+// badAnswer marks an answer that is worth asking for again (malformed, or
+// failing the caller's checks): see askAgain.
+type badAnswer struct{ err error }
+
+func (b badAnswer) Error() string { return b.err.Error() }
+func (b badAnswer) Unwrap() error { return b.err }
+
+// askAgain wraps err, returned by a call's accept function, so that call
+// asks the model again (within the attempts) instead of giving up.
+func askAgain(err error) error { return badAnswer{err} }
+
+// call sends contents with config to the model, each attempt bounded by
+// cfg.Timeout, at most cfg.MaxAttempts attempts with a jittered, doubling
+// wait between them (capped at maxBackoff): the one retry policy of every
+// Gemini use. accept judges each response: nil takes it (call returns
+// nil); an error wrapped by askAgain (a malformed answer) asks again; any
+// other error ends the call with that error. API errors are retried when
+// retryableGenAI says so (rate limits, server errors, timeouts); others
+// end the call. Errors: the last attempt's (API errors wrapped as "gemini:
+// generate (attempt N)", a rejected answer's unwrapped), ctx's error when
+// ctx ends during a wait, and a client creation error.
+func (g *geminiCaller) call(ctx context.Context, contents []*genai.Content, config *genai.GenerateContentConfig,
+	accept func(*genai.GenerateContentResponse) error) error {
+	client, err := g.getClient(ctx)
+	if err != nil {
+		return err
+	}
 	var lastErr error
 	delay := g.cfg.Backoff
 	for attempt := 1; attempt <= g.cfg.MaxAttempts; attempt++ {
 		if attempt > 1 {
 			jitter := time.Duration(float64(delay) * (1 - backoffJitter + 2*backoffJitter*rand.Float64()))
 			if err := g.sleep(ctx, jitter); err != nil {
-				return geminiOutput{}, "", flagged, err
+				return err
 			}
 			delay = min(delay*2, maxBackoff)
 		}
@@ -276,26 +339,19 @@ func (g *Gemini) generate(ctx context.Context, e Entry, lang string) (out gemini
 		if err != nil {
 			lastErr = fmt.Errorf("gemini: generate (attempt %d): %w", attempt, err)
 			if ctx.Err() != nil || !retryableGenAI(err) {
-				return geminiOutput{}, "", flagged, lastErr
+				return lastErr
 			}
 			continue
 		}
-		if blocked(resp) {
-			return geminiOutput{}, "", flagged, errSafetyBlock
-		}
-		out, err := parseOutput(resp)
-		flagged = flagged || out.flagsCrisis()
-		if err != nil {
-			lastErr = err // malformed answer: ask again (its crisis flag is kept)
+		err = accept(resp)
+		var bad badAnswer
+		if errors.As(err, &bad) {
+			lastErr = bad.err
 			continue
 		}
-		mv := resp.ModelVersion
-		if mv == "" {
-			mv = g.cfg.Model
-		}
-		return out, mv, flagged, nil
+		return err
 	}
-	return geminiOutput{}, "", flagged, lastErr
+	return lastErr
 }
 
 // blocked reports a prompt blocked by the safety filters or an answer
@@ -323,18 +379,11 @@ func blocked(resp *genai.GenerateContentResponse) bool {
 // an answer it otherwise rejects; nothing else of it may be used.
 func parseOutput(resp *genai.GenerateContentResponse) (geminiOutput, error) {
 	var out geminiOutput
-	if len(resp.Candidates) == 0 || resp.Candidates[0].Content == nil {
-		return out, fmt.Errorf("gemini: empty response: %w", fault.New(fault.Unavailable, "no candidates"))
+	text, err := answerText(resp)
+	if err != nil {
+		return out, err
 	}
-	var b strings.Builder
-	for _, p := range resp.Candidates[0].Content.Parts {
-		if p != nil && !p.Thought {
-			b.WriteString(p.Text)
-		}
-	}
-	text := strings.TrimSpace(b.String())
-	text = strings.TrimPrefix(strings.TrimSuffix(text, "```"), "```json")
-	if err := json.Unmarshal([]byte(strings.TrimSpace(text)), &out); err != nil {
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
 		return out, fmt.Errorf("gemini: malformed answer: %w", err)
 	}
 	if m := out.missing(); len(m) > 0 {

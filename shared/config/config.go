@@ -76,6 +76,7 @@ var Vars = []Var{
 	{Name: "GEMINI_BASE_URL", Doc: "Override of the Gemini API base URL (tests)."},
 	{Name: "IJ_PSEUDONYM_KEY", Secret: true, Doc: "HMAC key for pseudonymising identifiers in records kept under legal hold."},
 	{Name: "IJ_ONCALL_WEBHOOK_URL", Secret: true, Doc: "Where wellbeing alerts are delivered (chat or paging webhook)."},
+	{Name: "INSIGHTS_REWRITE", Default: InsightsRewriteOff, Doc: "Daily insights' LLM rewriting: off (the template wording) or gemini (the Gemini configuration above; only for users granting ai_analysis, templates on any failure)."},
 	{Name: "ANALYSIS_PROVIDER", Default: "offline", Doc: "Reflection analysis provider for the ops CLI (offline or gemini); the functions use Gemini when GEMINI_API_KEY or GEMINI_VERTEX_PROJECT is set."},
 	// Payouts and bookkeeping (functions/payouts.LoadSettings).
 	{Name: "PAYOUTS_PERIOD_DAYS", Default: "14", Doc: "Length of a payout period in days."},
@@ -94,6 +95,12 @@ var Vars = []Var{
 	{Name: "FORTNOX_VAT_BPS", Default: "2500", Doc: "VAT rate included in the commission, basis points."},
 	{Name: "FORTNOX_REFRESH_TOKEN", Secret: true, Doc: "First refresh token of the refresh-token flow (when FORTNOX_TENANT_ID is unset)."},
 }
+
+// Values of INSIGHTS_REWRITE (Config.InsightsRewrite).
+const (
+	InsightsRewriteOff    = "off"
+	InsightsRewriteGemini = "gemini"
+)
 
 // Config is the parsed environment.
 type Config struct {
@@ -124,6 +131,9 @@ type Config struct {
 	GeminiVertexProject  string
 	GeminiVertexLocation string
 	GeminiBaseURL        string
+
+	// InsightsRewrite is InsightsRewriteOff or InsightsRewriteGemini.
+	InsightsRewrite string
 
 	PseudonymKey     Secret
 	OnCallWebhookURL Secret
@@ -168,6 +178,7 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		GeminiVertexProject:  v["GEMINI_VERTEX_PROJECT"],
 		GeminiVertexLocation: v["GEMINI_VERTEX_LOCATION"],
 		GeminiBaseURL:        v["GEMINI_BASE_URL"],
+		InsightsRewrite:      strings.ToLower(v["INSIGHTS_REWRITE"]),
 		PseudonymKey:         Secret(v["IJ_PSEUDONYM_KEY"]),
 		OnCallWebhookURL:     Secret(v["IJ_ONCALL_WEBHOOK_URL"]),
 		set:                  set,
@@ -194,6 +205,11 @@ func (c *Config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fault.New(fault.FailedPrecondition, "LOG_LEVEL must be debug, info, warn or error")
+	}
+	switch c.InsightsRewrite {
+	case InsightsRewriteOff, InsightsRewriteGemini:
+	default:
+		return fault.New(fault.FailedPrecondition, "INSIGHTS_REWRITE must be off or gemini, not %q", c.InsightsRewrite)
 	}
 	if k := c.StripeSecretKey.Reveal(); k != "" && !strings.HasPrefix(k, "sk_") && !strings.HasPrefix(k, "rk_") {
 		return fault.New(fault.FailedPrecondition, "STRIPE_SECRET_KEY must start with sk_ or rk_")
