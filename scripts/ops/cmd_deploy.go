@@ -405,6 +405,18 @@ func probeSecret(ctx context.Context, project, env string) (string, error) {
 	return "", nil
 }
 
+// neededSecret returns why the configuration being deployed makes the
+// optional secret of u required, or "": INSIGHTS_REWRITE=gemini needs
+// GEMINI_API_KEY for insightsWorker unless GEMINI_VERTEX_PROJECT is set
+// (without either, the worker would refuse every shard until fixed).
+func (d *deployment) neededSecret(u secretUse) string {
+	if u.env == "GEMINI_API_KEY" && slices.Contains(u.funcs, "insightsWorker") &&
+		strings.EqualFold(strings.TrimSpace(d.vars["INSIGHTS_REWRITE"].Value), "gemini") && d.vars["GEMINI_VERTEX_PROJECT"].Value == "" {
+		return "INSIGHTS_REWRITE=gemini without GEMINI_VERTEX_PROJECT"
+	}
+	return ""
+}
+
 // checkSecrets checks, before anything is deployed, every secret that the
 // planned functions mount, printing each check (probe) to out. An optional
 // secret whose latest version is missing or not enabled is left out of
@@ -432,6 +444,9 @@ func checkSecrets(ctx context.Context, d *deployment, out io.Writer, probe bool)
 		}
 		switch {
 		case problem == "":
+		case u.optional && d.neededSecret(u) != "":
+			missing = append(missing, fmt.Sprintf("  - %s (%s) for %s: %s; needed because %s", secretName(u.env), u.env,
+				strings.Join(u.funcs, ", "), problem, d.neededSecret(u)))
 		case u.optional:
 			d.absent[u.env] = true
 			fmt.Fprintf(out, "# %s is not mounted (%s): %s\n", secretName(u.env), optionalSecrets[u.env], problem)

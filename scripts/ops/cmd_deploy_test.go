@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -526,6 +527,7 @@ func TestDeployChecksSecretsBeforeDeploying(t *testing.T) {
 		states     map[string]string // secret name → fakeGcloud state
 		refused    []string          // required secrets the error lists; none: the deploy goes on
 		notMounted []string          // optional secrets left out
+		env        map[string]string // added to the deployer's environment
 	}{
 		{name: "all present"},
 		{name: "dry run all present", dry: true},
@@ -542,8 +544,19 @@ func TestDeployChecksSecretsBeforeDeploying(t *testing.T) {
 			notMounted: []string{"GEMINI_API_KEY", "IJ_ONCALL_WEBHOOK_URL"}},
 		{name: "dry run, optional secret missing", dry: true,
 			states: map[string]string{"gemini-api-key": "NOT_FOUND"}, notMounted: []string{"GEMINI_API_KEY"}},
+		{name: "insight rewriting needs the optional Gemini key",
+			states: map[string]string{"gemini-api-key": "NOT_FOUND"}, env: map[string]string{"INSIGHTS_REWRITE": "gemini"},
+			refused: []string{"GEMINI_API_KEY"}},
+		{name: "insight rewriting through Vertex AI needs no key",
+			states: map[string]string{"gemini-api-key": "NOT_FOUND"},
+			env:    map[string]string{"INSIGHTS_REWRITE": "gemini", "GEMINI_VERTEX_PROJECT": "ij-vertex"}, notMounted: []string{"GEMINI_API_KEY"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != nil {
+				env := maps.Clone(testDeployer)
+				maps.Copy(env, tc.env)
+				withDeployer(t, env)
+			}
 			fake := &fakeGcloud{states: tc.states}
 			withFakeGcloud(t, fake)
 			args := []string{"deploy", "--project", "ij-prod"}

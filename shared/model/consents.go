@@ -33,8 +33,11 @@ type ConsentEntry struct {
 // ConsentType is consentsGiven.type.
 type ConsentType string
 
-// Consent types. AIAnalysis covers the analysis of journal reflections;
-// SensitiveData the processing of screening answers (GDPR Art. 9(2)(a)).
+// Consent types. AIAnalysis covers the AI processing of the user's texts:
+// the analysis of journal reflections and, when INSIGHTS_REWRITE=gemini,
+// the rewording of their daily insights by an external LLM (the consent
+// text shown to users must name both); SensitiveData the processing of
+// screening answers (GDPR Art. 9(2)(a)).
 const (
 	ConsentTermsOfService  ConsentType = "terms_of_service"
 	ConsentPrivacyPolicy   ConsentType = "privacy_policy"
