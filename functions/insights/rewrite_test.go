@@ -166,6 +166,11 @@ func TestRewriteFailureKeepsTemplates(t *testing.T) {
 			r.Content = "This transit will heal what hurts."
 			return r, nil
 		}},
+		{"claim inside a compound word", func(_ context.Context, in *model.DailyInsight) (Rewrite, error) {
+			r := fresh(in)
+			r.Intention = "I give my evening a little aromatherapy."
+			return r, nil
+		}},
 		{"blank field", func(_ context.Context, in *model.DailyInsight) (Rewrite, error) {
 			r := fresh(in)
 			r.Affirmation = " "

@@ -859,6 +859,12 @@ func deliveredInsight(snap *firestore.DocumentSnapshot) (bool, *model.DailyInsig
 // stays due and the next tick finishes it. A user whose writes failed is
 // not advanced, so the next tick (or the redelivered shard) retries it.
 //
+// With a Rewriter, whose wording can differ from one attempt (or one
+// concurrent delivery) to the next, a user's notification is created only
+// after their insight and state are written, with the wording of the
+// insight stored (noteAfterInsight): a notification never stands beside
+// an insight a later attempt worded differently. The writes are the same.
+//
 // A first delivery to a user unchanged since they were read costs those
 // four writes and nothing else. The rare paths:
 //   - the insight already existed (a replay): it is read, and when its
@@ -888,23 +894,35 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 	bw := s.Firestore.BulkWriter(ctx)
 	users := s.Firestore.Collection(model.ColUsers)
 	var (
-		mu   sync.Mutex
-		errs runError
-		wg   sync.WaitGroup
+		mu    sync.Mutex
+		errs  runError
+		wg    sync.WaitGroup
+		notes sync.WaitGroup // with a Rewriter: the users whose notification is not enqueued yet
 	)
 	fail := func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		errs.add(err)
 	}
+	// With a Rewriter, the wording of an insight can differ from one
+	// attempt to the next, so a notification is created only once its
+	// insight is stored, with the stored insight's wording (see
+	// noteAfterInsight); without one, the notification goes with the
+	// insight.
+	rewriting := s.rewriter() != nil
 	advance := make([]*firestore.BulkWriterJob, len(targets))
 	for i, t := range targets {
 		u := users.Doc(t.uid)
 		t.doc.CreatedAt = now
 		note := model.Notification{UserID: t.uid, Kind: NotificationKind, Title: t.doc.Headline, Body: t.doc.Intention,
 			Ref: model.SubColInsights + "/" + t.doc.Date, CreatedAt: now}
+		noteRef := u.Collection(model.SubColNotes).Doc(NotificationID(t.doc.Date))
 		ji, err1 := bw.Create(u.Collection(model.SubColInsights).Doc(t.doc.Date), &t.doc)
-		jn, err2 := bw.Create(u.Collection(model.SubColNotes).Doc(NotificationID(t.doc.Date)), &note)
+		var jn *firestore.BulkWriterJob // nil with a Rewriter: created after the insight
+		var err2 error
+		if !rewriting {
+			jn, err2 = bw.Create(noteRef, &note)
+		}
 		var js *firestore.BulkWriterJob // nil: the state already records this insight (a replay)
 		var err3 error
 		if !t.state.records(t.doc.Date, t.doc.TemplateIDs) {
@@ -919,21 +937,34 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 			continue
 		}
 		wg.Add(1)
+		queued := func() {} // with a Rewriter: the notification is enqueued, or will not be
+		if rewriting {
+			notes.Add(1)
+			queued = sync.OnceFunc(notes.Done)
+		}
 		go func() {
 			defer wg.Done()
+			defer queued()
 			_, errI := ji.Results()
-			_, errN := jn.Results()
-			var errS error
+			var errN, errS error
+			if jn != nil {
+				_, errN = jn.Results()
+				t.noted = errN == nil
+			}
 			if js != nil {
 				_, errS = js.Results()
 			}
-			t.created, t.noted = errI == nil, errN == nil
+			t.created = errI == nil
 			t.existed = store.IsAlreadyExists(errI)
+			var stored *storedInsight
 			if t.existed {
 				errI = nil
 				if errS == nil {
-					errI = s.recordDelivered(ctx, u, t, now)
+					stored, errI = s.recordDelivered(ctx, u, t, now)
 				}
+			}
+			if rewriting && errI == nil && errS == nil {
+				errN = noteAfterInsight(bw, noteRef, &note, t, stored, queued)
 			}
 			if store.IsAlreadyExists(errN) {
 				errN = nil
@@ -963,7 +994,11 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 		}()
 	}
 	bw.Flush() // sends the last partial batch of creates
-	wg.Wait()  // every advance is enqueued
+	if rewriting {
+		notes.Wait() // every notification is enqueued
+		bw.Flush()   // and sent
+	}
+	wg.Wait() // every advance is enqueued
 	bw.End()
 	var erased, changed []*target
 	for i, j := range advance {
@@ -1044,31 +1079,72 @@ func settle(rs []retraction, errs []error, st *Stats, re *runError) {
 	}
 }
 
+// storedInsight is what write reads of an insight that already existed:
+// its templates (recordDelivered) and the wording its notification repeats
+// (noteAfterInsight).
+type storedInsight struct {
+	TemplateIDs []string `firestore:"templateIds"`
+	Headline    string   `firestore:"headline"`
+	Intention   string   `firestore:"intention"`
+}
+
 // recordDelivered is write's path for an insight that already existed (a
 // replay): it reads the insight, and when its templates are not those the
 // state of t's date was set with, it sets the state again recording them
 // (the other days kept), so that what the user received is what the
 // no-repeat rule avoids. An insight gone meanwhile (erased) or without
-// template ids leaves the state as it is.
-func (s *Service) recordDelivered(ctx context.Context, u *firestore.DocumentRef, t *target, now time.Time) error {
+// template ids leaves the state as it is. It returns what it read: nil
+// when the insight is gone, empty when it does not decode.
+func (s *Service) recordDelivered(ctx context.Context, u *firestore.DocumentRef, t *target, now time.Time) (*storedInsight, error) {
 	snap, err := u.Collection(model.SubColInsights).Doc(t.doc.Date).Get(ctx)
 	if store.IsNotFound(err) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return store.Classify("insights read delivered insight", err)
+		return nil, store.Classify("insights read delivered insight", err)
 	}
-	var in struct {
-		TemplateIDs []string `firestore:"templateIds"`
+	var in storedInsight
+	if err := snap.DataTo(&in); err != nil {
+		return &storedInsight{}, nil
 	}
-	if err := snap.DataTo(&in); err != nil || len(in.TemplateIDs) == 0 || slices.Equal(in.TemplateIDs, t.doc.TemplateIDs) {
-		return nil
+	if len(in.TemplateIDs) == 0 || slices.Equal(in.TemplateIDs, t.doc.TemplateIDs) {
+		return &in, nil
 	}
 	state := nextState(t.state, s.day(t.date), in.TemplateIDs, now)
 	if _, err := u.Collection(model.SubColPrivate).Doc(StateDoc).Set(ctx, &state); err != nil {
-		return store.Classify("insights record delivered templates", err)
+		return &in, store.Classify("insights record delivered templates", err)
 	}
-	return nil
+	return &in, nil
+}
+
+// noteAfterInsight is write's notification with a Rewriter, created once
+// t's insight and state are written: with the wording of the insight this
+// run created, or of the one that already existed (stored, read by
+// recordDelivered: an earlier attempt's, or a concurrent delivery's
+// rewrite), so that the notification always says what the stored insight
+// says; none when that insight is gone meanwhile (erased: the advance
+// fails and retracts). Created after its insight, a notification never
+// outlives a failed insight write, whose redelivery may word the insight
+// differently. queued is called once the create is enqueued (write then
+// flushes the notifications at once). It sets t.noted and returns the
+// create's error (AlreadyExists when an earlier attempt created it).
+func noteAfterInsight(bw *firestore.BulkWriter, ref *firestore.DocumentRef, note *model.Notification, t *target,
+	stored *storedInsight, queued func()) error {
+	if t.existed {
+		if stored == nil {
+			return nil
+		}
+		if stored.Headline != "" {
+			note.Title, note.Body = stored.Headline, stored.Intention
+		}
+	}
+	j, err := bw.Create(ref, note)
+	queued()
+	if err == nil {
+		_, err = j.Results()
+	}
+	t.noted = err == nil
+	return err
 }
 
 // recheck is write's path for users whose advance failed its

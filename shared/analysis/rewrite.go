@@ -213,23 +213,31 @@ func answerText(resp *genai.GenerateContentResponse) (string, error) {
 }
 
 // unsafeTerms are the word stems a daily insight (its templates, and a
-// rewrite of them) must not contain, matched case-insensitively at the
-// start of a word: medical or therapeutic claims, and promises of
-// certainty. A stem also catches the words it starts ("heal" catches
-// "healing" and "healthy", not "wealth"; "cure" not "secure"): a false
-// positive only keeps the template wording.
+// rewrite of them) must not contain, matched case-insensitively:
+// medical or therapeutic claims, and promises of certainty. A stem is
+// found anywhere in a word, so that compounds are caught too
+// ("psychotherapy", "antidepressant", "asymptomatic", "subclinical",
+// "misdiagnosis"), except the stems of wordStartTerms, which occur inside
+// innocent words. A false positive only keeps the template wording.
 var unsafeTerms = []string{
 	"cure", "heal", "diagnos", "medic", "therap", "disorder", "depress", "anxiety",
 	"symptom", "illness", "disease", "clinical", "prescri", "treatment",
 	"will happen", "guarantee",
 }
 
+// wordStartTerms are the unsafeTerms matched only at the start of a word:
+// "cure" (not "secure", "obscure", "manicure"), "medic" (not "comedic"),
+// "illness" (not "stillness"), and the phrase "will happen".
+var wordStartTerms = map[string]bool{"cure": true, "medic": true, "illness": true, "will happen": true}
+
 // UnsafeClaim returns the first of the terms a daily insight must not
 // contain (medical or therapeutic claims: cure, heal…, diagnos…,
 // therap…, medic…, symptom, treatment…; certainty: "will happen",
-// guarantee…) that starts a word of s, case-insensitively, or "" when
-// there is none. The insight templates are held to it by their tests, and
-// a rewrite that fails it is rejected.
+// guarantee…) that s contains, case-insensitively, or "" when there is
+// none: anywhere in a word ("psychotherapy" is "therap"), but cure, medic…,
+// illness and "will happen" only at the start of a word ("secure",
+// "comedic" and "stillness" are fine). The insight templates are held to
+// it by their tests, and a rewrite that fails it is rejected.
 func UnsafeClaim(s string) string {
 	low := strings.ToLower(s)
 	for _, t := range unsafeTerms {
@@ -239,7 +247,7 @@ func UnsafeClaim(s string) string {
 				break
 			}
 			i += from
-			if r, _ := utf8.DecodeLastRuneInString(low[:i]); i == 0 || !unicode.IsLetter(r) {
+			if r, _ := utf8.DecodeLastRuneInString(low[:i]); i == 0 || !wordStartTerms[t] || !unicode.IsLetter(r) {
 				return t
 			}
 			from = i + len(t)
