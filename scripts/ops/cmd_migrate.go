@@ -206,9 +206,9 @@ func (m *migrator) user(ctx context.Context, snap *firestore.DocumentSnapshot, c
 	}
 
 	// consents/{uid}.current. A consents document that does not decode is
-	// no consent (fail closed, as the profile reads it): its profile is
-	// still brought in line, its analyses are left to a person (the
-	// removal refuses such a document).
+	// no consent (fail closed, as every function reads it with
+	// model.ConsentsOf): it is reported and left as it is, its profile is
+	// brought in line and its analyses are removed.
 	cs, decoded, err := m.consents(ctx, uid)
 	if err != nil {
 		return err
@@ -252,8 +252,9 @@ func (m *migrator) user(ctx context.Context, snap *firestore.DocumentSnapshot, c
 		}
 	}
 
-	// AI analyses without an ai_analysis grant.
-	if !decoded || cs.Granted(model.ConsentAIAnalysis) {
+	// AI analyses without an ai_analysis grant (an undecodable consents
+	// document, cs nil, grants nothing).
+	if cs.Granted(model.ConsentAIAnalysis) {
 		return nil
 	}
 	before, err := m.analysed(ctx, uid)

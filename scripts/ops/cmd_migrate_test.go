@@ -290,3 +290,30 @@ func TestMigrateRewritesLegacyHeldWellbeing(t *testing.T) {
 		t.Errorf("the second run changed the record:\n%v\n%v", d, again)
 	}
 }
+
+// TestMigrateUndecodableConsentsRemovesAnalyses: a consents document that
+// does not decode grants nothing (model.ConsentsOf, as every function
+// reads it), so ops migrate removes the user's AI analyses as a revocation
+// does, and reports the document. Regression: it left them to a person,
+// while the functions had stopped refusing such a document.
+func TestMigrateUndecodableConsentsRemovesAnalyses(t *testing.T) {
+	fe := testenv.FirestoreEmulator(t)
+	project := fe.NewProject(t)
+	fs := fe.Client(t, project)
+	ctx := context.Background()
+	for path, d := range map[string]any{
+		"users/m-bad":            map[string]any{"userId": "m-bad", "createdAt": time.Now().UTC(), "displayName": "Test User"},
+		"consents/m-bad":         map[string]any{"userId": "m-bad", "consentsGiven": "not a list"},
+		"user_activations/ua-b1": map[string]any{"userId": "m-bad", "log": map[string]any{"text": "A calm day.", "aiAnalysis": map[string]any{"sentiment": "positive"}}},
+	} {
+		if _, err := fs.Doc(path).Set(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, out := runMigrateOps(t, "--project", project)
+	checkCounts(t, "run", got, out, map[string]int{"users without ai_analysis holding analyses": 1, "ai analyses removed": 1,
+		"users skipped (documents that do not decode)": 1})
+	if log, _ := migrateData(t, fs, "user_activations/ua-b1")["log"].(map[string]any); log["aiAnalysis"] != nil || log["text"] != "A calm day." {
+		t.Errorf("entry log %v, want the analysis removed and the text kept", log)
+	}
+}
