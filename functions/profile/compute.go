@@ -37,7 +37,10 @@ import (
 // zone at compute time, per birth moment (zoneSource
 // birthplace_coordinates, with a note). Zone names, zoneSource and notes
 // change for about 450 places, and the birth instant for a dozen border
-// places on some dates.
+// places on some dates. An ambiguous birthplace's candidates share a zone
+// when their zones read the birth moment alike (sharedZone), not only when
+// they have one name, so that the corrected names do not take the zone
+// from ambiguous places whose candidates GeoNames gave one zone.
 const RulesVersion = "profile-4"
 
 // DefaultInsightHour is the local hour of the daily insight when the user
@@ -141,7 +144,8 @@ type BirthData struct {
 	// Zone is the IANA zone the birth time was read in; ZoneSource says
 	// where it came from: birthplace (the resolved place's zone, which
 	// shared/geo's table carries already checked against the place's
-	// coordinates), ambiguous_birthplace (every candidate shares it),
+	// coordinates), ambiguous_birthplace (the best candidate's zone, when
+	// every candidate's zone reads the birth moment alike: sharedZone),
 	// user_time_zone (the user's current zone, a fallback) or none.
 	// Profiles computed before profile-4 may say birthplace_coordinates
 	// (the zone at the place's coordinates, then chosen at compute time).
@@ -353,7 +357,7 @@ func chartOf(u *model.User, bd *BirthData) (*astro.Chart, *model.BirthPlace) {
 		case err == nil:
 			bd.Place, bd.PlaceCandidates = PlaceAmbig, r.Matches
 			bd.Notes = append(bd.Notes, fmt.Sprintf("birthplace is ambiguous (%d places match): no ascendant or houses until it is made precise (e.g. add the country)", r.Matches))
-			if z := sharedZone(r.Candidates); z != "" {
+			if z := sharedZone(r.Candidates, birthMoments(u.BirthDate, u.BirthTime)); z != "" {
 				zone, bd.ZoneSource = z, "ambiguous_birthplace"
 			}
 		case fault.CodeOf(err) == fault.NotFound:
@@ -445,17 +449,58 @@ func chartOf(u *model.User, bd *BirthData) (*astro.Chart, *model.BirthPlace) {
 	return &ch, birthPlaceOf(place)
 }
 
-// sharedZone returns the time zone all candidates share, or "".
-func sharedZone(ps []geo.Place) string {
+// sharedZone returns the zone to read the birth data of an ambiguous
+// birthplace in, or "" when the candidates ps disagree: the best
+// candidate's zone when every candidate's zone reads each of moments as
+// the same instant (birthMoments). Zones that differ only in name at that
+// date count as one: shared/geo's table gives corrected places the zone at
+// their coordinates, so candidates that GeoNames gave one zone may carry
+// two that agree at most dates (Asia/Bangkok and Asia/Ho_Chi_Minh since
+// 1975). Without moments (no valid birth date) the zones must be equal.
+func sharedZone(ps []geo.Place, moments []geo.Civil) string {
 	if len(ps) == 0 {
 		return ""
 	}
+	zone := ps[0].TimeZone
 	for _, p := range ps[1:] {
-		if p.TimeZone != ps[0].TimeZone {
+		if p.TimeZone != zone && (len(moments) == 0 || !sameInstants(zone, p.TimeZone, moments)) {
 			return ""
 		}
 	}
-	return ps[0].TimeZone
+	return zone
+}
+
+// birthMoments returns the local moments whose reading decides a birth
+// zone: the birth time, or, when it is missing or invalid (a date-only
+// chart), 00:00, 12:00 and 23:59 of the birth date; nil when the date is
+// not valid.
+func birthMoments(date, clock string) []geo.Civil {
+	if c, err := geo.ParseCivil(date, clock); err == nil && clock != "" {
+		return []geo.Civil{c}
+	}
+	var out []geo.Civil
+	for _, hm := range []string{"00:00", "12:00", "23:59"} {
+		c, err := geo.ParseCivil(date, hm)
+		if err != nil {
+			return nil
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// sameInstants reports whether zones a and b read every wall time of
+// moments as the same instant (an unknown zone or a wall time either
+// cannot convert counts as a difference).
+func sameInstants(a, b string, moments []geo.Civil) bool {
+	for _, c := range moments {
+		x, errA := geo.LocalToUTC(c, a)
+		y, errB := geo.LocalToUTC(c, b)
+		if errA != nil || errB != nil || !x.UTC.Equal(y.UTC) {
+			return false
+		}
+	}
+	return true
 }
 
 func birthPlaceOf(p *geo.Place) *model.BirthPlace {

@@ -368,12 +368,15 @@ func secretProbe(project, env string) []string {
 
 // probeSecret runs secretProbe and returns "" when the latest version of
 // env's secret is enabled, else why it cannot be mounted (gcloud's error,
-// without its prefix, or the version's state). Its error is ctx's only.
-func probeSecret(ctx context.Context, project, env string) (string, error) {
+// without its prefix, or the version's state). unchecked is true when the
+// check itself failed (no permission, no credentials, an outage, no state
+// printed), so that the secret may well exist: only a secret found
+// missing or not enabled is known to be absent. Its error is ctx's only.
+func probeSecret(ctx context.Context, project, env string) (problem string, unchecked bool, err error) {
 	var out, errb bytes.Buffer
-	err := deployRun(ctx, secretProbe(project, env), &out, &errb)
+	err = deployRun(ctx, secretProbe(project, env), &out, &errb)
 	if ctx.Err() != nil {
-		return "", ctx.Err()
+		return "", false, ctx.Err()
 	}
 	if err != nil {
 		// gcloud's error is its first "ERROR: (command) …" line, followed
@@ -392,17 +395,17 @@ func probeSecret(ctx context.Context, project, env string) (string, error) {
 			reason = string(r[:240]) + "…"
 		}
 		if strings.Contains(reason, "NOT_FOUND") {
-			return "not in Secret Manager, or without a version (" + reason + ")", nil
+			return "not in Secret Manager, or without a version (" + reason + ")", false, nil
 		}
-		return "could not be checked: " + reason, nil
+		return "could not be checked: " + reason, true, nil
 	}
 	if state := strings.TrimSpace(out.String()); state != "ENABLED" {
 		if state == "" {
-			state = "unknown"
+			return "its latest version is unknown (gcloud printed no state)", true, nil
 		}
-		return "its latest version is " + state + ", not ENABLED", nil
+		return "its latest version is " + state + ", not ENABLED", false, nil
 	}
-	return "", nil
+	return "", false, nil
 }
 
 // neededSecret returns why the configuration being deployed makes the
@@ -424,8 +427,11 @@ func (d *deployment) neededSecret(u secretUse) string {
 // A missing required one refuses the deploy: the error lists every such
 // secret with the functions that need it and how to create it, since
 // gcloud would otherwise fail on the first function that mounts it, after
-// the functions before it were deployed. When probe is false (a dry run
-// without gcloud) the checks are only printed.
+// the functions before it were deployed. So does an optional one whose
+// check failed (probeSecret's unchecked): it may exist and be mounted by
+// the deployed functions now, and leaving it out on a passing error would
+// redeploy them without it. When probe is false (a dry run without
+// gcloud) the checks are only printed.
 func checkSecrets(ctx context.Context, d *deployment, out io.Writer, probe bool) error {
 	d.absent = map[string]bool{}
 	var missing []string
@@ -438,12 +444,15 @@ func checkSecrets(ctx context.Context, d *deployment, out io.Writer, probe bool)
 		if !probe {
 			continue
 		}
-		problem, err := probeSecret(ctx, d.project, u.env)
+		problem, unchecked, err := probeSecret(ctx, d.project, u.env)
 		if err != nil {
 			return fmt.Errorf("check secret %s: %w", secretName(u.env), err)
 		}
 		switch {
 		case problem == "":
+		case u.optional && unchecked:
+			missing = append(missing, fmt.Sprintf("  - %s (%s) for %s: %s; optional, but left out only when found missing (it may be mounted now)",
+				secretName(u.env), u.env, strings.Join(u.funcs, ", "), problem))
 		case u.optional && d.neededSecret(u) != "":
 			missing = append(missing, fmt.Sprintf("  - %s (%s) for %s: %s; needed because %s", secretName(u.env), u.env,
 				strings.Join(u.funcs, ", "), problem, d.neededSecret(u)))
@@ -457,7 +466,7 @@ func checkSecrets(ctx context.Context, d *deployment, out io.Writer, probe bool)
 	if len(missing) == 0 {
 		return nil
 	}
-	return fmt.Errorf("check secrets: nothing deployed: gcloud would fail on every function that mounts one of these required secrets of project %s:\n%s\n"+
+	return fmt.Errorf("check secrets: nothing deployed: these secrets of project %s are required and missing (gcloud would fail on every function that mounts one), or could not be checked:\n%s\n"+
 		"create a missing secret with its value on stdin (never as an argument):\n"+
 		"  gcloud secrets create NAME --data-file=- --project=%s\n"+
 		"or give an existing one an enabled version:\n"+

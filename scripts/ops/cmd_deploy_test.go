@@ -676,17 +676,18 @@ func TestProbeSecret(t *testing.T) {
 		name, stdout, stderr string
 		fail                 bool
 		want                 string // "" for fine; else a part of the reason
+		unchecked            bool   // the check failed, the secret may exist
 	}{
 		{name: "enabled", stdout: "ENABLED\n"},
 		{name: "disabled", stdout: "DISABLED\n", want: "its latest version is DISABLED, not ENABLED"},
-		{name: "no output", want: "its latest version is unknown"},
+		{name: "no output", want: "its latest version is unknown", unchecked: true},
 		{name: "not found", fail: true,
 			stderr: "ERROR: (gcloud.secrets.versions.describe) NOT_FOUND: Secret [projects/1/secrets/stripe-secret-key] not found or has no versions.\n",
 			want:   "not in Secret Manager, or without a version (NOT_FOUND: Secret [projects/1/secrets/stripe-secret-key] not found or has no versions.)"},
 		{name: "not logged in", fail: true,
 			stderr: "ERROR: (gcloud.secrets.versions.describe) You do not currently have an active account selected.\nPlease run:\n\n  $ gcloud auth login\n\nto obtain new credentials.\n",
-			want:   "could not be checked: You do not currently have an active account selected."},
-		{name: "no message", fail: true, want: "could not be checked: exit status 1"},
+			want:   "could not be checked: You do not currently have an active account selected.", unchecked: true},
+		{name: "no message", fail: true, want: "could not be checked: exit status 1", unchecked: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prev := deployRun
@@ -701,12 +702,15 @@ func TestProbeSecret(t *testing.T) {
 				}
 				return nil
 			}
-			reason, err := probeSecret(context.Background(), "ij-prod", "STRIPE_SECRET_KEY")
+			reason, unchecked, err := probeSecret(context.Background(), "ij-prod", "STRIPE_SECRET_KEY")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tc.want == "" && reason != "" || !strings.Contains(reason, tc.want) {
 				t.Errorf("reason %q, want %q", reason, tc.want)
+			}
+			if unchecked != tc.unchecked {
+				t.Errorf("unchecked %v, want %v (reason %q)", unchecked, tc.unchecked, reason)
 			}
 			if strings.Contains(reason, "gcloud auth login") {
 				t.Errorf("reason %q carries gcloud's advice", reason)
