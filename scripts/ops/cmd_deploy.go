@@ -414,7 +414,7 @@ func probeSecret(ctx context.Context, project, env string) (problem string, unch
 // (without either, the worker would refuse every shard until fixed).
 func (d *deployment) neededSecret(u secretUse) string {
 	if u.env == "GEMINI_API_KEY" && slices.Contains(u.funcs, "insightsWorker") &&
-		strings.EqualFold(strings.TrimSpace(d.vars["INSIGHTS_REWRITE"].Value), "gemini") && d.vars["GEMINI_VERTEX_PROJECT"].Value == "" {
+		strings.EqualFold(strings.TrimSpace(d.vars["INSIGHTS_REWRITE"].Value), "gemini") && strings.TrimSpace(d.vars["GEMINI_VERTEX_PROJECT"].Value) == "" {
 		return "INSIGHTS_REWRITE=gemini without GEMINI_VERTEX_PROJECT"
 	}
 	return ""
