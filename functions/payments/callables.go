@@ -383,13 +383,21 @@ func (s *Service) CreateConnectOnboardingLink(ctx context.Context, req *callable
 // the account on first use. Two concurrent calls create at most one
 // account (Stripe's idempotency key per coach) and record one id: the
 // transaction keeps an id already stored (by another call or by an
-// account.updated event that overtook this one).
+// account.updated event that overtook this one). An account the daily
+// reconciliation found deleted (payoutsReason ReasonAccountNotFound) is
+// replaced by a new one, so that the coach can onboard again: the new
+// account's idempotency key names the dead account, and the transaction
+// replaces the id only while the dead one is still the one recorded.
 func (s *Service) ensureConnectAccount(ctx context.Context, uid string) (string, error) {
 	ref := s.connectRef(uid)
+	dead := "" // the recorded account Stripe no longer has
 	snap, err := ref.Get(ctx)
 	if err == nil {
-		if a := model.DecodeCoachConnect(snap.Data()).StripeAccountID; a != "" {
-			return a, nil
+		if c := model.DecodeCoachConnect(snap.Data()); c.StripeAccountID != "" {
+			if c.PayoutsReason != ReasonAccountNotFound {
+				return c.StripeAccountID, nil
+			}
+			dead = c.StripeAccountID
 		}
 	} else if !store.IsNotFound(err) {
 		return "", store.Classify("connect account", err)
@@ -404,7 +412,11 @@ func (s *Service) ensureConnectAccount(ctx context.Context, uid string) (string,
 	}
 	p.Context = ctx
 	p.AddMetadata(metaCoachUID, uid)
-	p.SetIdempotencyKey(s.idemKey("connect-account", uid))
+	if dead == "" {
+		p.SetIdempotencyKey(s.idemKey("connect-account", uid))
+	} else {
+		p.SetIdempotencyKey(s.idemKey("connect-account", uid, dead))
+	}
 	a, err := s.Stripe.Accounts.New(p)
 	if err != nil {
 		return "", stripeFault("create connect account", err)
@@ -414,7 +426,7 @@ func (s *Service) ensureConnectAccount(ctx context.Context, uid string) (string,
 		acct = a.ID
 		snap, err := tx.Get(ref)
 		if err == nil {
-			if cur := model.DecodeCoachConnect(snap.Data()).StripeAccountID; cur != "" {
+			if cur := model.DecodeCoachConnect(snap.Data()).StripeAccountID; cur != "" && cur != dead {
 				acct = cur
 				return nil
 			}
