@@ -1,11 +1,8 @@
 package profile
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -20,34 +17,16 @@ import (
 // never reach a log line.
 const secretMarker = "private-consent-text-7f3a"
 
-// captureLogs sends the default logger's records, as JSON lines, to the
-// returned buffer until the test ends.
-func captureLogs(t *testing.T) *bytes.Buffer {
+// undecodableAlerts returns the uids of the undecodable-consents alerts
+// logged so far, and fails the test when the logs quote the document.
+func undecodableAlerts(t *testing.T, logs *testenv.Logs) []any {
 	t.Helper()
-	var buf bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return &buf
-}
-
-// undecodableAlerts returns the uids of the records of buf whose "alert"
-// is model.AlertConsentsUndecodable, and fails the test when the logs
-// quote the document.
-func undecodableAlerts(t *testing.T, buf *bytes.Buffer) []any {
-	t.Helper()
-	if strings.Contains(buf.String(), secretMarker) {
-		t.Errorf("consents document contents logged:\n%s", buf)
+	if strings.Contains(logs.String(), secretMarker) {
+		t.Errorf("consents document contents logged:\n%s", logs)
 	}
 	var uids []any
-	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var rec map[string]any
-		if line == "" || json.Unmarshal([]byte(line), &rec) != nil {
-			continue
-		}
-		if rec["alert"] == model.AlertConsentsUndecodable {
-			uids = append(uids, rec["uid"])
-		}
+	for _, rec := range logs.Records("alert", model.AlertConsentsUndecodable) {
+		uids = append(uids, rec["uid"])
 	}
 	return uids
 }
@@ -97,7 +76,7 @@ func TestUndecodableConsentIsNoConsent(t *testing.T) {
 				setConsents(t, c, uid, model.ConsentGranted, model.ConsentRevoked)
 			}
 			seedOnboarded(t, c, uid, onboarding(tt.phq, "no"))
-			logs := captureLogs(t)
+			logs := testenv.CaptureLogs(t)
 			p, err := s.Recompute(ctx, uid, false)
 			if err != nil {
 				t.Fatalf("Recompute: %v", err)

@@ -1,17 +1,15 @@
 package reflections_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/innerjourney/functions/functions/reflections"
 	"github.com/innerjourney/functions/shared/analysis"
 	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/testenv"
 )
 
 // secretMarker is written into undecodable consents documents; it must
@@ -20,34 +18,16 @@ const secretMarker = "private-consent-text-7f3a"
 
 const crisisText = "I can't do this anymore. I want to kill myself."
 
-// captureLogs sends the default logger's records, as JSON lines, to the
-// returned buffer until the test ends.
-func captureLogs(t *testing.T) *bytes.Buffer {
+// undecodableAlerts returns the uids of the undecodable-consents alerts
+// logged so far, and fails the test when the logs quote the document.
+func undecodableAlerts(t *testing.T, logs *testenv.Logs) []any {
 	t.Helper()
-	var buf bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return &buf
-}
-
-// undecodableAlerts returns the uids of the records of buf whose "alert"
-// is model.AlertConsentsUndecodable, and fails the test when the logs
-// quote the document.
-func undecodableAlerts(t *testing.T, buf *bytes.Buffer) []any {
-	t.Helper()
-	if strings.Contains(buf.String(), secretMarker) {
-		t.Errorf("consents document contents logged:\n%s", buf)
+	if strings.Contains(logs.String(), secretMarker) {
+		t.Errorf("consents document contents logged:\n%s", logs)
 	}
 	var uids []any
-	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var rec map[string]any
-		if line == "" || json.Unmarshal([]byte(line), &rec) != nil {
-			continue
-		}
-		if rec["alert"] == model.AlertConsentsUndecodable {
-			uids = append(uids, rec["uid"])
-		}
+	for _, rec := range logs.Records("alert", model.AlertConsentsUndecodable) {
+		uids = append(uids, rec["uid"])
 	}
 	return uids
 }
@@ -137,7 +117,7 @@ func TestUndecodableConsentIsNoConsent(t *testing.T) {
 			t.Run(fmt.Sprintf("%s, %s", sc.name, state), func(t *testing.T) {
 				f := newFixture(t)
 				uid := "u-" + state
-				logs := captureLogs(t)
+				logs := testenv.CaptureLogs(t)
 				sc.run(t, f, uid, undecodable)
 				if a := analysisOf(t, f.current("e")); a != nil {
 					t.Errorf("analysis stored without a readable grant: label %v, crisis %v", a["label"], a["crisis"])

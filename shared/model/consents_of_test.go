@@ -1,11 +1,8 @@
 package model_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -22,37 +19,6 @@ import (
 // secretMarker is written into the undecodable documents; it must never
 // reach a log line.
 const secretMarker = "private-consent-text-7f3a"
-
-// captureLogs sends the default logger's records, as JSON lines, to the
-// returned buffer until the test ends.
-func captureLogs(t *testing.T) *bytes.Buffer {
-	t.Helper()
-	var buf bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return &buf
-}
-
-// alertLines returns the records of buf whose "alert" is
-// model.AlertConsentsUndecodable.
-func alertLines(t *testing.T, buf *bytes.Buffer) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		if line == "" {
-			continue
-		}
-		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
-		if rec["alert"] == model.AlertConsentsUndecodable {
-			out = append(out, rec)
-		}
-	}
-	return out
-}
 
 // TestConsentsOf reads consents documents of every shape through
 // model.ConsentsOf, outside and inside a transaction: missing and
@@ -97,7 +63,7 @@ func TestConsentsOf(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				logs := captureLogs(t)
+				logs := testenv.CaptureLogs(t)
 				var (
 					got model.Consents
 					err error
@@ -118,7 +84,7 @@ func TestConsentsOf(t *testing.T) {
 				if g := got.Granted(model.ConsentAIAnalysis); g != tt.wantGranted || len(got.ConsentsGiven) != tt.wantEntries {
 					t.Errorf("granted %v with %d entries, want %v with %d", g, len(got.ConsentsGiven), tt.wantGranted, tt.wantEntries)
 				}
-				alerts := alertLines(t, logs)
+				alerts := logs.Records("alert", model.AlertConsentsUndecodable)
 				if !tt.wantAlert {
 					if len(alerts) != 0 {
 						t.Errorf("alert logged for a readable document: %v", alerts)
@@ -166,7 +132,7 @@ func TestConsentsOfReadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logs := captureLogs(t)
+			logs := testenv.CaptureLogs(t)
 			got, err := model.ConsentsOf(context.Background(), nil, tt.err)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("error %v, want error: %v", err, tt.wantErr)
@@ -177,7 +143,7 @@ func TestConsentsOfReadErrors(t *testing.T) {
 			if got.Granted(model.ConsentAIAnalysis) || len(got.ConsentsGiven) != 0 {
 				t.Errorf("consents %+v, want none", got)
 			}
-			if a := alertLines(t, logs); len(a) != 0 {
+			if a := logs.Records("alert", model.AlertConsentsUndecodable); len(a) != 0 {
 				t.Errorf("a read error logged as undecodable: %v", a)
 			}
 		})
