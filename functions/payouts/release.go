@@ -160,20 +160,12 @@ func (s *Service) releaseFailed(ctx context.Context, payoutID string, opts Relea
 		return nil, fault.Invalid("name the operator (1–100 printable characters)")
 	}
 	ref := s.Firestore.Collection(model.ColPayouts).Doc(payoutID)
-	snap, err := ref.Get(ctx)
-	if store.IsNotFound(err) {
-		return nil, fault.New(fault.NotFound, "no such payout")
-	}
+	po, err := s.readReleasable(ctx, payoutID)
 	if err != nil {
-		return nil, store.Classify("read payout", err)
+		return nil, err
 	}
-	var po releasedPayout
-	if err := snap.DataTo(&po); err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "decode payout")
-	}
-	po.PayoutID = payoutID
 	if po.Release != nil {
-		return s.releasedReport(ctx, &po, opts.DryRun)
+		return s.releasedReport(ctx, po, opts.DryRun)
 	}
 	if err := releasable(&po.Payout, opts); err != nil {
 		return nil, err
@@ -244,6 +236,20 @@ func (s *Service) ReleaseFailedReport(ctx context.Context, payoutID string, dryR
 	if !safeID.MatchString(payoutID) {
 		return nil, fault.Invalid("payout id must be 1–100 letters, digits, '_' or '-'")
 	}
+	po, err := s.readReleasable(ctx, payoutID)
+	if err != nil {
+		return nil, err
+	}
+	if po.Release == nil {
+		return nil, fault.New(fault.FailedPrecondition, "payout is not released")
+	}
+	return s.releasedReport(ctx, po, dryRun)
+}
+
+// readReleasable reads payouts/{payoutID} with its release record.
+// Errors: NotFound; Internal when it does not decode; Firestore failures
+// classified (store.Classify).
+func (s *Service) readReleasable(ctx context.Context, payoutID string) (*releasedPayout, error) {
 	snap, err := s.Firestore.Collection(model.ColPayouts).Doc(payoutID).Get(ctx)
 	if store.IsNotFound(err) {
 		return nil, fault.New(fault.NotFound, "no such payout")
@@ -256,10 +262,7 @@ func (s *Service) ReleaseFailedReport(ctx context.Context, payoutID string, dryR
 		return nil, fault.Wrap(err, fault.Internal, "decode payout")
 	}
 	po.PayoutID = payoutID
-	if po.Release == nil {
-		return nil, fault.New(fault.FailedPrecondition, "payout is not released")
-	}
-	return s.releasedReport(ctx, &po, dryRun)
+	return &po, nil
 }
 
 // releasable checks what the payout document alone says: a failed Stripe
