@@ -256,6 +256,19 @@ func (o geminiOutput) flagsCrisis() bool { return o.Crisis != nil && *o.Crisis }
 
 var errSafetyBlock = errors.New("gemini: response blocked for safety")
 
+// jsonRequest is a structured call's request: input as the user's turn,
+// system as the system instruction, and one candidate answering in JSON
+// of schema at temperature temp.
+func jsonRequest(input []byte, system string, schema *genai.Schema, temp float32) ([]*genai.Content, *genai.GenerateContentConfig) {
+	return []*genai.Content{genai.NewContentFromText(string(input), genai.RoleUser)}, &genai.GenerateContentConfig{
+		SystemInstruction: genai.NewContentFromText(system, genai.RoleUser),
+		Temperature:       &temp,
+		CandidateCount:    1,
+		ResponseMIMEType:  "application/json",
+		ResponseSchema:    schema,
+	}
+}
+
 // generate asks the model, with per-attempt timeouts and bounded retries
 // (call). It returns errSafetyBlock when the prompt or the answer was
 // blocked. flagged reports that some attempt's answer, even a malformed
@@ -266,15 +279,7 @@ func (g *Gemini) generate(ctx context.Context, e Entry, lang string) (out gemini
 		"text": e.Text, "moodBefore": e.MoodBefore, "moodAfter": e.MoodAfter,
 		"rating": e.Rating, "language": lang,
 	})
-	contents := []*genai.Content{genai.NewContentFromText(string(input), genai.RoleUser)}
-	temp := float32(0)
-	config := &genai.GenerateContentConfig{
-		SystemInstruction: genai.NewContentFromText(systemPrompt(), genai.RoleUser),
-		Temperature:       &temp,
-		CandidateCount:    1,
-		ResponseMIMEType:  "application/json",
-		ResponseSchema:    responseSchema(),
-	}
+	contents, config := jsonRequest(input, systemPrompt(), responseSchema(), 0)
 	err = g.call(ctx, contents, config, func(resp *genai.GenerateContentResponse) error {
 		if blocked(resp) {
 			return errSafetyBlock

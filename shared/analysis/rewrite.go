@@ -90,15 +90,7 @@ func (r *GeminiRewriter) Rewrite(ctx context.Context, req RewriteRequest) (Rewri
 	if err != nil {
 		return RewriteResponse{}, fmt.Errorf("gemini rewrite: encode input: %w", err)
 	}
-	contents := []*genai.Content{genai.NewContentFromText(string(input), genai.RoleUser)}
-	temp := float32(0.6)
-	config := &genai.GenerateContentConfig{
-		SystemInstruction: genai.NewContentFromText(rewriteSystemPrompt(), genai.RoleUser),
-		Temperature:       &temp,
-		CandidateCount:    1,
-		ResponseMIMEType:  "application/json",
-		ResponseSchema:    rewriteSchema(),
-	}
+	contents, config := jsonRequest(input, rewriteSystemPrompt(), rewriteSchema(), 0.6)
 	var out RewriteResponse
 	err = r.call(ctx, contents, config, func(resp *genai.GenerateContentResponse) error {
 		if blocked(resp) {
