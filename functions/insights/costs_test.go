@@ -100,8 +100,7 @@ func (ownerCreds) RequireTransportSecurity() bool { return false }
 // records.
 func loggedClient(t *testing.T, project string, l *rpcLog) *firestore.Client {
 	t.Helper()
-	conn, err := grpc.NewClient(os.Getenv("FIRESTORE_EMULATOR_HOST"),
-		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(ownerCreds{}),
+	return interceptedClient(t, project,
 		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 			l.record(method, req)
 			return invoker(ctx, method, req, reply, cc, opts...)
@@ -110,6 +109,15 @@ func loggedClient(t *testing.T, project string, l *rpcLog) *firestore.Client {
 			s, err := streamer(ctx, desc, cc, method, opts...)
 			return &loggedStream{ClientStream: s, method: method, l: l}, err
 		}))
+}
+
+// interceptedClient returns a client of the emulator's project, as its
+// owner, on a connection with the given interceptors.
+func interceptedClient(t *testing.T, project string, interceptors ...grpc.DialOption) *firestore.Client {
+	t.Helper()
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(ownerCreds{})},
+		interceptors...)
+	conn, err := grpc.NewClient(os.Getenv("FIRESTORE_EMULATOR_HOST"), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

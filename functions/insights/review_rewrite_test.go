@@ -3,7 +3,6 @@ package insights
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,10 +10,8 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/firestore/apiv1/firestorepb"
-	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/innerjourney/functions/shared/fault"
@@ -65,18 +62,7 @@ func faultyClient(t *testing.T, project string, fail func(w *firestorepb.Write) 
 		}
 		return nil
 	}
-	conn, err := grpc.NewClient(os.Getenv("FIRESTORE_EMULATOR_HOST"),
-		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(ownerCreds{}),
-		grpc.WithChainUnaryInterceptor(intercept))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := firestore.NewClient(context.Background(), project, option.WithGRPCConn(conn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return interceptedClient(t, project, grpc.WithChainUnaryInterceptor(intercept))
 }
 
 // again is the fake rewrite of a later attempt: it differs from fresh, so
