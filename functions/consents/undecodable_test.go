@@ -15,20 +15,6 @@ import (
 // never reach a log line.
 const secretMarker = "private-consent-text-7f3a"
 
-// undecodableAlerts returns the uids of the undecodable-consents alerts
-// logged so far, and fails the test when the logs quote the document.
-func undecodableAlerts(t *testing.T, logs *testenv.Logs) []any {
-	t.Helper()
-	if strings.Contains(logs.String(), secretMarker) {
-		t.Errorf("consents document contents logged:\n%s", logs)
-	}
-	var uids []any
-	for _, rec := range logs.Records("alert", model.AlertConsentsUndecodable) {
-		uids = append(uids, rec["uid"])
-	}
-	return uids
-}
-
 // TestGrantedUndecodableGrantsNothing: consents.Granted reads a consents
 // document that does not decode as granting nothing, with a nil error
 // (fail closed; a retry cannot fix the document), and logs it once with
@@ -66,7 +52,7 @@ func TestGrantedUndecodableGrantsNothing(t *testing.T) {
 			if err != nil || got != tt.want {
 				t.Fatalf("Granted = %v, %v; want %v, nil", got, err, tt.want)
 			}
-			alerts := undecodableAlerts(t, logs)
+			alerts := logs.Alerts(t, model.AlertConsentsUndecodable, "uid", secretMarker)
 			switch {
 			case tt.wantAlert && (len(alerts) != 1 || alerts[0] != uid):
 				t.Errorf("alerts for uids %v, want one for %s; logs:\n%s", alerts, uid, logs)
@@ -117,7 +103,7 @@ func TestOnConsentsWrittenUndecodableDocument(t *testing.T) {
 	if len(profiles.calls) != 1 || len(analyses.calls) != 1 {
 		t.Errorf("profile recomputes %v, analysis removals %v; want one each", profiles.calls, analyses.calls)
 	}
-	if got := undecodableAlerts(t, logs); len(got) == 0 || got[0] != uid {
+	if got := logs.Alerts(t, model.AlertConsentsUndecodable, "uid", secretMarker); len(got) == 0 || got[0] != uid {
 		t.Errorf("alerts for %v, want %s", got, uid)
 	}
 }

@@ -3,7 +3,6 @@ package profile
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,20 +15,6 @@ import (
 // secretMarker is written into undecodable consents documents; it must
 // never reach a log line.
 const secretMarker = "private-consent-text-7f3a"
-
-// undecodableAlerts returns the uids of the undecodable-consents alerts
-// logged so far, and fails the test when the logs quote the document.
-func undecodableAlerts(t *testing.T, logs *testenv.Logs) []any {
-	t.Helper()
-	if strings.Contains(logs.String(), secretMarker) {
-		t.Errorf("consents document contents logged:\n%s", logs)
-	}
-	var uids []any
-	for _, rec := range logs.Records("alert", model.AlertConsentsUndecodable) {
-		uids = append(uids, rec["uid"])
-	}
-	return uids
-}
 
 // setUndecodableConsents writes consents/{uid} holding a sensitive_data
 // grant that does not decode as model.Consents (current is a string).
@@ -97,7 +82,7 @@ func TestUndecodableConsentIsNoConsent(t *testing.T) {
 			if err != nil || consent.SensitiveData {
 				t.Errorf("ReadConsent = %+v, %v; want no consent, nil", consent, err)
 			}
-			alerts := undecodableAlerts(t, logs)
+			alerts := logs.Alerts(t, model.AlertConsentsUndecodable, "uid", secretMarker)
 			if !tt.undecodable {
 				if len(alerts) != 0 {
 					t.Errorf("alerts %v for a readable document", alerts)

@@ -3,7 +3,6 @@ package reflections_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/innerjourney/functions/functions/reflections"
@@ -17,20 +16,6 @@ import (
 const secretMarker = "private-consent-text-7f3a"
 
 const crisisText = "I can't do this anymore. I want to kill myself."
-
-// undecodableAlerts returns the uids of the undecodable-consents alerts
-// logged so far, and fails the test when the logs quote the document.
-func undecodableAlerts(t *testing.T, logs *testenv.Logs) []any {
-	t.Helper()
-	if strings.Contains(logs.String(), secretMarker) {
-		t.Errorf("consents document contents logged:\n%s", logs)
-	}
-	var uids []any
-	for _, rec := range logs.Records("alert", model.AlertConsentsUndecodable) {
-		uids = append(uids, rec["uid"])
-	}
-	return uids
-}
 
 // withdraw takes uid's ai_analysis consent away: a revoked consent (the
 // control) or a consents document that does not decode as model.Consents
@@ -125,7 +110,7 @@ func TestUndecodableConsentIsNoConsent(t *testing.T) {
 				if n := len(f.wellbeingEvents(uid)); n != 0 {
 					t.Errorf("%d wellbeing events, want 0 (as without consent)", n)
 				}
-				alerts := undecodableAlerts(t, logs)
+				alerts := logs.Alerts(t, model.AlertConsentsUndecodable, "uid", secretMarker)
 				if !undecodable {
 					if len(alerts) != 0 {
 						t.Errorf("alerts %v for a readable document", alerts)

@@ -59,3 +59,18 @@ func (l *Logs) Records(key string, value any) []map[string]any {
 	}
 	return out
 }
+
+// Alerts returns the field attribute of the records whose "alert" is
+// alert, and fails t when anything logged contains never (a marker the
+// test wrote into data that must not be logged).
+func (l *Logs) Alerts(t testing.TB, alert, field, never string) []any {
+	t.Helper()
+	if never != "" && strings.Contains(l.String(), never) {
+		t.Errorf("logged %q:\n%s", never, l)
+	}
+	var out []any
+	for _, rec := range l.Records("alert", alert) {
+		out = append(out, rec[field])
+	}
+	return out
+}
