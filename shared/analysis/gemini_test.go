@@ -23,6 +23,7 @@ type fakeGemini struct {
 	replies []fakeReply
 	calls   atomic.Int32
 	lastReq atomic.Value // map[string]any
+	model   string       // the model the requests must name; "gemini-test" when empty
 }
 
 type fakeReply struct {
@@ -33,7 +34,11 @@ type fakeReply struct {
 
 func (f *fakeGemini) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := int(f.calls.Add(1))
-	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/v1beta/models/gemini-test:generateContent") {
+	model := f.model
+	if model == "" {
+		model = "gemini-test"
+	}
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/v1beta/models/"+model+":generateContent") {
 		f.t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
 	}
 	if got := r.Header.Get("x-goog-api-key"); got != "test-key" {

@@ -91,6 +91,7 @@ func (r *GeminiRewriter) Rewrite(ctx context.Context, req RewriteRequest) (Rewri
 		return RewriteResponse{}, fmt.Errorf("gemini rewrite: encode input: %w", err)
 	}
 	contents, config := jsonRequest(input, rewriteSystemPrompt(), rewriteSchema(), 0.6)
+	config.ThinkingConfig = rewriteThinking(r.cfg.Model)
 	var out RewriteResponse
 	err = r.call(ctx, contents, config, func(resp *genai.GenerateContentResponse) error {
 		if blocked(resp) {
@@ -284,4 +285,18 @@ func rewriteSystemPrompt() string {
 		"and the affirmation one sentence in the first person as in the original, the journal prompt a question or an " +
 		"invitation to write. No emojis, hashtags, Markdown or quotation marks around a text. If a text is empty, " +
 		"answer an empty string for it."
+}
+
+// rewriteThinking is the thinking setting of a rewrite on model: off
+// (budget 0) for the Flash models, which allow it: rewording five short
+// texts needs no reasoning, and 2.5 Flash thinks by default, which can
+// take several seconds of the per-attempt timeout and cost output tokens
+// across every user's daily insight. Other models (2.5 Pro cannot turn
+// thinking off) keep their default: nil.
+func rewriteThinking(model string) *genai.ThinkingConfig {
+	if !strings.Contains(strings.ToLower(model), "flash") {
+		return nil
+	}
+	off := int32(0)
+	return &genai.ThinkingConfig{ThinkingBudget: &off}
 }

@@ -311,3 +311,37 @@ func TestUnsafeClaim(t *testing.T) {
 		}
 	}
 }
+
+// TestGeminiRewriteThinking: a rewrite on a Flash model asks for no
+// thinking (thinkingBudget 0); on another model it leaves the model's
+// default (no thinkingConfig).
+func TestGeminiRewriteThinking(t *testing.T) {
+	for _, tt := range []struct {
+		model    string
+		wantZero bool
+	}{
+		{"gemini-2.5-flash", true},
+		{"gemini-2.5-flash-lite", true},
+		{"gemini-2.5-pro", false},
+	} {
+		t.Run(tt.model, func(t *testing.T) {
+			f := &fakeGemini{t: t, replies: []fakeReply{answer(t, rewritten())}, model: tt.model}
+			r, err := NewGeminiRewriter(GeminiConfig{Model: tt.model, APIKey: "test-key", BaseURL: newFakeServer(t, f),
+				Timeout: 2 * time.Second, MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Rewrite(context.Background(), rewriteReq); err != nil {
+				t.Fatal(err)
+			}
+			gc, _ := f.lastReq.Load().(map[string]any)["generationConfig"].(map[string]any)
+			tc, has := gc["thinkingConfig"].(map[string]any)
+			if tt.wantZero && (!has || tc["thinkingBudget"] != float64(0)) {
+				t.Errorf("thinkingConfig %v, want thinkingBudget 0", gc["thinkingConfig"])
+			}
+			if !tt.wantZero && has {
+				t.Errorf("thinkingConfig %v, want the model's default (none)", tc)
+			}
+		})
+	}
+}
