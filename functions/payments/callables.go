@@ -130,6 +130,15 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 		return nil, err
 	}
 	meta := map[string]string{metaUID: uid, metaProgramID: in.ProgramID, metaKind: "program"}
+	// The program's version (its document's create time) goes with its
+	// id, so that the webhook can tell the program bought from one deleted
+	// and created again under the id before the payment is recorded
+	// (payments.programCreated).
+	created := ""
+	if !snap.CreateTime.IsZero() {
+		created = formatProgramCreated(snap.CreateTime)
+		meta[metaProgramCreated] = created
+	}
 	p := &stripe.CheckoutSessionParams{
 		Mode:              stripe.String(string(stripe.CheckoutSessionModePayment)),
 		Customer:          stripe.String(cus),
@@ -150,7 +159,10 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 		Metadata:          meta,
 		PaymentIntentData: &stripe.CheckoutSessionPaymentIntentDataParams{Metadata: meta},
 	}
-	p.SetIdempotencyKey(s.idemKey("checkout", uid, "program", in.ProgramID, fmt.Sprint(*prog.price), cur, cus, ret, s.requestKey(in.RequestID)))
+	// The program's version is part of the key: a program created again
+	// with the same price within Stripe's 24 h key window sends other
+	// metadata, which Stripe would refuse under the same key.
+	p.SetIdempotencyKey(s.idemKey("checkout", uid, "program", in.ProgramID, created, fmt.Sprint(*prog.price), cur, cus, ret, s.requestKey(in.RequestID)))
 	return s.newCheckout(ctx, p, uid)
 }
 

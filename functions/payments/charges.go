@@ -21,11 +21,33 @@ import (
 const (
 	metaUID       = "uid"
 	metaProgramID = "programId"
-	metaPlanID    = "planId"
-	metaKind      = "kind"
-	metaCoachUID  = "coachUid"
-	metaPayoutID  = "payoutId"
+	// metaProgramCreated is the Firestore create time of the program
+	// document at checkout (RFC 3339, nanoseconds): the program's version.
+	metaProgramCreated = "programCreated"
+	metaPlanID         = "planId"
+	metaKind           = "kind"
+	metaCoachUID       = "coachUid"
+	metaPayoutID       = "payoutId"
 )
+
+// formatProgramCreated is a program document's create time as metadata
+// programCreated: UTC, RFC 3339 with nanoseconds.
+func formatProgramCreated(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// programCreatedOf reads metadata programCreated (formatProgramCreated):
+// nil when absent or not such a time (an object not from our checkout, or
+// metadata edited by hand), which leaves the payment as without it.
+func programCreatedOf(md map[string]string) *time.Time {
+	v, ok := md[metaProgramCreated]
+	if !ok || v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return nil
+	}
+	return ptr(t.UTC())
+}
 
 // paymentFacts is what one event tells about one payment. Each event
 // contributes the facts it knows; mergePayment folds them into the stored
@@ -51,6 +73,9 @@ type paymentFacts struct {
 	reportedRefund int64
 	refunds        []model.Refund
 	dispute        *model.Dispute
+	// programCreated is the program's version at checkout (metadata
+	// programCreated), nil when the object carries none.
+	programCreated *time.Time
 	// stub lets the event create the payment before the user is known
 	// (refunds and disputes carry no customer); later events fill it in.
 	stub bool
@@ -161,7 +186,7 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 				return nil, err
 			}
 		}
-		p.doc.ProgramTerms = frozenTerms(prog, s.now())
+		p.doc.ProgramTerms = frozenTerms(prog, p.doc.ProgramCreated, s.now())
 	}
 	p.doc.Description = describe(p.doc, prog)
 	p.changed = p.old == nil || store.Hash(*p.old) != store.Hash(p.doc)
@@ -287,9 +312,19 @@ func freezesTerms(old *model.Payment, doc model.Payment) bool {
 
 // frozenTerms are the terms a payment records of its program (nil: the
 // program does not exist, or its id is not a document id), frozen at now.
-func frozenTerms(prog *programInfo, now time.Time) *model.ProgramTerms {
+// checkout is the program version the payment's checkout was for
+// (payments.programCreated, nil when unknown): a program found with
+// another create time was deleted and created again since the checkout,
+// and its terms are not the sale's, so none are taken
+// (RecreatedAfterCheckout, ProgramFound false; the payouts skip the sale).
+// A program missing now is frozen as missing, whatever checkout says.
+func frozenTerms(prog *programInfo, checkout *time.Time, now time.Time) *model.ProgramTerms {
 	t := model.ProgramTerms{}
-	if prog != nil {
+	switch {
+	case prog != nil && checkout != nil && !sameTime(prog.terms.ProgramCreateTime, *checkout):
+		t = model.ProgramTerms{RecreatedAfterCheckout: true,
+			ProgramCreateTime: prog.terms.ProgramCreateTime, ProgramUpdateTime: prog.terms.ProgramUpdateTime}
+	case prog != nil:
 		t = prog.terms
 		t.CoachIDs = append([]string{}, prog.terms.CoachIDs...)
 	}
@@ -299,6 +334,9 @@ func frozenTerms(prog *programInfo, now time.Time) *model.ProgramTerms {
 	t.FrozenAt = now.UTC()
 	return &t
 }
+
+// sameTime reports whether a (nil: unknown) is the instant b.
+func sameTime(a *time.Time, b time.Time) bool { return a != nil && a.Equal(b) }
 
 // readProgram reads programs/{id} inside tx, tolerantly (readProgramInfo):
 // nil when the id is not a valid document id or the program does not
@@ -428,6 +466,11 @@ func mergePayment(old *model.Payment, f paymentFacts, uid string) model.Payment 
 	}
 	if p.ProgramID == nil && f.programID != "" {
 		p.ProgramID = ptr(f.programID)
+	}
+	// The program's version comes with its id and is set once too; only
+	// an object naming the same program can give it.
+	if p.ProgramCreated == nil && f.programCreated != nil && f.programID != "" && deref(p.ProgramID) == f.programID {
+		p.ProgramCreated = ptr(*f.programCreated)
 	}
 	if p.SubscriptionID == nil && f.subscriptionID != "" {
 		p.SubscriptionID = ptr(f.subscriptionID)
@@ -630,7 +673,7 @@ func (s *Service) checkoutEffect(cs *stripe.CheckoutSession, typ string, at time
 	}
 	f := paymentFacts{
 		docID: cs.ID, at: at, amount: cs.AmountTotal, currency: string(cs.Currency), customerID: cus,
-		uid: uid, programID: cs.Metadata[metaProgramID],
+		uid: uid, programID: cs.Metadata[metaProgramID], programCreated: programCreatedOf(cs.Metadata),
 	}
 	if cs.PaymentIntent != nil && cs.PaymentIntent.ID != "" {
 		f.docID, f.piID = cs.PaymentIntent.ID, cs.PaymentIntent.ID
@@ -650,7 +693,7 @@ func (s *Service) checkoutEffect(cs *stripe.CheckoutSession, typ string, at time
 func (s *Service) paymentIntentEffect(pi *stripe.PaymentIntent, at time.Time) effect {
 	f := paymentFacts{
 		docID: pi.ID, piID: pi.ID, at: at, amount: pi.Amount, currency: string(pi.Currency),
-		uid: pi.Metadata[metaUID], programID: pi.Metadata[metaProgramID],
+		uid: pi.Metadata[metaUID], programID: pi.Metadata[metaProgramID], programCreated: programCreatedOf(pi.Metadata),
 	}
 	if pi.Customer != nil {
 		f.customerID = pi.Customer.ID
@@ -686,7 +729,8 @@ func (s *Service) chargeEffect(ch *stripe.Charge, at time.Time) effect {
 	f := paymentFacts{
 		docID: ch.PaymentIntent.ID, piID: ch.PaymentIntent.ID, at: at, paidAt: unix(ch.Created),
 		amount: ch.Amount, currency: string(ch.Currency), chargeID: ch.ID,
-		uid: ch.Metadata[metaUID], programID: ch.Metadata[metaProgramID], reportedRefund: ch.AmountRefunded,
+		uid: ch.Metadata[metaUID], programID: ch.Metadata[metaProgramID], programCreated: programCreatedOf(ch.Metadata),
+		reportedRefund: ch.AmountRefunded,
 	}
 	if ch.Customer != nil {
 		f.customerID = ch.Customer.ID

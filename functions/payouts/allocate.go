@@ -27,10 +27,15 @@ const (
 	// not exist when it was paid; a program created later under the id
 	// does not make it payable.
 	skipNoTermsWhenPaid = "program not found when paid"
-	skipBadSplit        = "invalid coachSplits or createdBy"
-	skipBadCommission   = "invalid commissionBps"
-	skipBadCurrency     = "unsupported currency"
-	skipForeignPayout   = "payoutId set without allocation"
+	// skipRecreated: the payment's frozen terms say its program was
+	// deleted and created again between the checkout and the recording of
+	// the payment (RecreatedAfterCheckout): whoever owns the id now did
+	// not sell it.
+	skipRecreated     = "program re-created after checkout"
+	skipBadSplit      = "invalid coachSplits or createdBy"
+	skipBadCommission = "invalid commissionBps"
+	skipBadCurrency   = "unsupported currency"
+	skipForeignPayout = "payoutId set without allocation"
 )
 
 // Sources of the terms an allocation was made by
@@ -50,6 +55,9 @@ const (
 type terms struct {
 	program *model.Program
 	source  string
+	// recreated: the frozen terms say the program was created again after
+	// the checkout (no program; skipRecreated).
+	recreated bool
 }
 
 // saleTerms returns the terms payment p is allocated by. Terms frozen on
@@ -57,13 +65,18 @@ type terms struct {
 // when the customer paid, and always win: the program as it is now (prog)
 // is not consulted, so neither a change of its split or commission nor a
 // program deleted and created again under the same id by someone else
-// changes who is paid for the sale. Only a legacy payment, recorded before
+// changes who is paid for the sale; terms that say the program was created
+// again after the checkout (RecreatedAfterCheckout) give no program, and
+// the sale is skipped. Only a legacy payment, recorded before
 // terms were frozen, falls back to prog (nil when the program does not
 // exist or was not read).
 func saleTerms(p *model.Payment, prog *model.Program) terms {
 	t := p.ProgramTerms
 	if t == nil {
 		return terms{program: prog, source: TermsFromProgram}
+	}
+	if t.RecreatedAfterCheckout {
+		return terms{source: TermsFromPayment, recreated: true}
 	}
 	if !t.ProgramFound {
 		return terms{source: TermsFromPayment}
@@ -104,6 +117,8 @@ func (s *Service) eligibility(p *model.Payment, t terms, end time.Time) (net int
 	}
 	prog := t.program
 	switch {
+	case t.recreated:
+		return 0, nil, 0, false, skipRecreated, false
 	case prog == nil && t.source == TermsFromPayment:
 		return 0, nil, 0, false, skipNoTermsWhenPaid, false
 	case prog == nil:

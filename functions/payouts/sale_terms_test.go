@@ -208,3 +208,92 @@ func recreateAsCoachB(t *testing.T, e *env) {
 	}
 	e.set("programs/prog-p", model.Program{ProgramID: "prog-p", Title: "p", CreatedBy: []string{"coach-b"}})
 }
+
+// TestSaleOfProgramRecreatedBeforeRecording is the regression test of a
+// sale paid to whoever re-created its program while the webhook had not
+// yet recorded the payment as paid (a webhook outage: Stripe retries each
+// event on its own, so a refund may even freeze the terms first). The
+// checkout's metadata carries the program's version (programCreated, the
+// program document's create time); when the program read at freezing is
+// another version, the sale's terms say so and the run pays nobody,
+// reporting "program re-created after checkout". The same version pays as
+// before; a payment without a version (a checkout made before it) is
+// frozen from the program found, as before.
+func TestSaleOfProgramRecreatedBeforeRecording(t *testing.T) {
+	const end = "2026-05-04"
+	a, b := pid("coach-a", "SEK", end), pid("coach-b", "SEK", end)
+	processing := func(meta map[string]any) (string, string, map[string]any) {
+		o := objSucceededPI("pi_sale", "prog-p", 10000, paidAt)
+		o["status"], o["metadata"] = "processing", meta
+		return "evt_processing", "payment_intent.processing", o
+	}
+	succeeded := func(meta map[string]any) (string, string, map[string]any) {
+		o := objSucceededPI("pi_sale", "prog-p", 10000, paidAt)
+		o["metadata"] = meta
+		return "evt_paid", "payment_intent.succeeded", o
+	}
+	refunded := func(map[string]any) (string, string, map[string]any) {
+		return "evt_refund", "refund.created", map[string]any{"id": "re_sale", "object": "refund", "payment_intent": "pi_sale",
+			"charge": "ch_pi_sale", "amount": 2500, "currency": "sek", "status": "succeeded", "reason": "requested_by_customer",
+			"created": paidAt.Unix()}
+	}
+	type step func(meta map[string]any) (id, typ string, obj map[string]any)
+	cases := []struct {
+		name string
+		// first is the unpaid event recorded before the program changes
+		// (nil: none); freeze records the payment as paid after it.
+		first, freeze step
+		recreate      bool
+		noVersion     bool
+		want          map[string]want
+		skipped       map[string]int
+	}{
+		{name: "re-created before the success was recorded", first: processing, freeze: succeeded, recreate: true,
+			want: map[string]want{}, skipped: map[string]int{"program re-created after checkout": 1}},
+		{name: "re-created before any event was recorded", freeze: succeeded, recreate: true,
+			want: map[string]want{}, skipped: map[string]int{"program re-created after checkout": 1}},
+		{name: "re-created, then a refund arrives before the success", first: processing, freeze: refunded, recreate: true,
+			want: map[string]want{}, skipped: map[string]int{"program re-created after checkout": 1}},
+		{name: "same version", first: processing, freeze: succeeded,
+			want: map[string]want{a: {amount: 8000, gross: 10000, commission: 2000, payments: 1}}},
+		{name: "same version, a refund arrives before the success", first: processing, freeze: refunded,
+			// Net 7 500 after the refund, 20 % default commission.
+			want: map[string]want{a: {amount: 6000, gross: 7500, commission: 1500, payments: 1}}},
+		{name: "no version (a checkout made before it): as before", first: processing, freeze: succeeded, recreate: true, noVersion: true,
+			want: map[string]want{b: {amount: 8000, gross: 10000, commission: 2000, payments: 1}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.program("prog-p", []string{"coach-a"}, nil, nil)
+			meta := saleMeta("prog-p")
+			if !tc.noVersion {
+				snap, err := e.fs.Doc("programs/prog-p").Get(e.ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				meta["programCreated"] = snap.CreateTime.UTC().Format(time.RFC3339Nano) // as createCheckoutSession sends it
+			}
+			if tc.first != nil {
+				id, typ, obj := tc.first(meta)
+				webhook(t, e, id, typ, paidAt, obj)
+			}
+			if tc.recreate {
+				recreateAsCoachB(t, e)
+			}
+			id, typ, obj := tc.freeze(meta)
+			webhook(t, e, id, typ, paidAt.Add(time.Minute), obj)
+
+			rep := e.run(RunRequest{})
+			checkPayouts(t, e, tc.want)
+			for r, n := range tc.skipped {
+				if rep.Skipped[r] != n {
+					t.Errorf("skipped[%s] = %d, want %d (%v)", r, rep.Skipped[r], n, rep.Skipped)
+				}
+			}
+			if rep := e.run(RunRequest{}); len(rep.Payouts) != 0 {
+				t.Errorf("rerun wrote %+v", rep.Payouts)
+			}
+		})
+	}
+}

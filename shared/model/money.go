@@ -42,6 +42,17 @@ type Payment struct {
 	// payment without a program and for payments recorded before the
 	// field existed. See ProgramTerms.
 	ProgramTerms *ProgramTerms `firestore:"programTerms,omitempty" json:"programTerms,omitempty"`
+	// ProgramCreated is the Firestore create time of programs/{programId}
+	// when createCheckoutSession started the checkout (metadata
+	// programCreated on the session, its PaymentIntent and charge): the
+	// version of the program the customer bought. Set once, with
+	// programId and from the same metadata, by the payments webhook; nil
+	// for checkouts made before the field existed, subscriptions and
+	// payments not started by our checkout. When the terms are frozen and
+	// the program then has another create time, it was deleted and created
+	// again since the checkout, and the terms say so
+	// (ProgramTerms.RecreatedAfterCheckout). Not personal data.
+	ProgramCreated *time.Time `firestore:"programCreated,omitempty" json:"programCreated,omitempty"`
 }
 
 // PaymentStatus is payments.status.

@@ -15,7 +15,8 @@ import "time"
 // payouts read the program for those (see functions/payouts/README.md).
 type ProgramTerms struct {
 	// ProgramFound is false when programs/{programId} did not exist when
-	// the payment was recorded: the sale has no terms, and the payouts
+	// the payment was recorded, or was not the version the checkout was
+	// for (RecreatedAfterCheckout): the sale has no terms, and the payouts
 	// never take any from a program created later under that id.
 	ProgramFound bool `firestore:"programFound" json:"programFound"`
 	// CoachIDs are the program's coaches: the string elements of its
@@ -43,6 +44,17 @@ type ProgramTerms struct {
 	// payment, not at paymentDate).
 	ProgramCreateTime *time.Time `firestore:"programCreateTime,omitempty" json:"programCreateTime,omitempty"`
 	ProgramUpdateTime *time.Time `firestore:"programUpdateTime,omitempty" json:"programUpdateTime,omitempty"`
+	// RecreatedAfterCheckout is set, with ProgramFound false, when the
+	// payment records the program version its checkout was for
+	// (Payment.ProgramCreated) and programs/{programId} had another create
+	// time when the terms were frozen: the program was deleted and created
+	// again (possibly by someone else) between the checkout and the
+	// recording of the payment, so its terms are not those of the sale and
+	// the payouts never pay it automatically. ProgramCreateTime and
+	// ProgramUpdateTime are then those of the program found, whose terms
+	// were not taken. A program missing at that moment is frozen as
+	// ProgramFound false alone, as without the checkout's version.
+	RecreatedAfterCheckout bool `firestore:"recreatedAfterCheckout,omitempty" json:"recreatedAfterCheckout,omitempty"`
 	// FrozenAt is when the webhook recorded the terms.
 	FrozenAt time.Time `firestore:"frozenAt" json:"frozenAt"`
 }

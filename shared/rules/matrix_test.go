@@ -175,6 +175,11 @@ var accessMatrix = []access{
 		doc{"programFound": true, "coachIds": []any{"dave"}, "coachSplits": doc{"dave": 10000}, "commissionBps": 0})), nobody},
 	{"payments: create with programTerms", create("payments/pay-new", doc{"paymentId": "pay-new", "userId": "alice", "amount": 1,
 		"status": "succeeded", "programId": "prog-carol", "programTerms": doc{"programFound": true, "coachIds": []any{"dave"}}}), nobody},
+	// programCreated: the program's version at checkout, compared with
+	// the program's when the terms are frozen; server-only too.
+	{"payments: set programCreated", update("payments/pay-alice", patch("programCreated", clientNow)), nobody},
+	{"payments: create with programCreated", create("payments/pay-new", doc{"paymentId": "pay-new", "userId": "alice", "amount": 1,
+		"status": "succeeded", "programId": "prog-carol", "programCreated": clientNow}), nobody},
 	{"payments: delete", del("payments/pay-alice"), nobody},
 	{"payouts: read", get("payouts/po-carol"), who(coach, admin)},
 	{"payouts: list a coach's", list(indexes.QMyPayouts, "carol"), who(coach, admin)},
