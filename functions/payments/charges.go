@@ -174,6 +174,9 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 			return nil, err
 		}
 		prog, progRead = p.enroll.program, p.enroll.programRead
+		if prog != nil && p.doc.ProgramCreated != nil && !sameTime(prog.terms.ProgramCreateTime, *p.doc.ProgramCreated) {
+			p.enroll.recreated = true
+		}
 		if lostAccess(p.doc) {
 			if err := p.enroll.readRevocation(tx, p.doc.PaymentID); err != nil {
 				return nil, err
@@ -187,6 +190,9 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 			}
 		}
 		p.doc.ProgramTerms = frozenTerms(prog, p.doc.ProgramCreated, s.now())
+	}
+	if prog != nil && p.doc.ProgramCreated != nil && !sameTime(prog.terms.ProgramCreateTime, *p.doc.ProgramCreated) {
+		prog = nil // re-created since the checkout: not the program bought (its title included)
 	}
 	p.doc.Description = describe(p.doc, prog)
 	p.changed = p.old == nil || store.Hash(*p.old) != store.Hash(p.doc)

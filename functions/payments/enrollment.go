@@ -36,10 +36,15 @@ type enrollmentTx struct {
 	// it does not exist); a user id that cannot be a document id reads
 	// nothing.
 	programRead bool
-	ref         *firestore.DocumentRef
-	old         *model.Enrollment
-	coaches     []string
-	assigned    map[string]*model.CoachAssignment
+	// recreated is set when the payment's checkout was for another
+	// version of the program (payments.programCreated differs from the
+	// program's create time): it was deleted and created again since, so
+	// the payment grants no access to it and assigns none of its coaches.
+	recreated bool
+	ref       *firestore.DocumentRef
+	old       *model.Enrollment
+	coaches   []string
+	assigned  map[string]*model.CoachAssignment
 	// altPayment is another payment of the user for the program that
 	// still grants access ("" when none), read by readRevocation.
 	altPayment string
@@ -227,7 +232,8 @@ func (e *enrollmentTx) active() bool { return e.old != nil && e.old.Status == En
 // grant makes the enrolment active for paymentID ("" for a free program)
 // and assigns every coach of the program to the user
 // (users/{uid}/coaches/{coach}, mirrored in client_profiles/{uid}.coachIds).
-// It writes nothing when the user is already enrolled.
+// It writes nothing when the user is already enrolled, or when the program
+// was re-created since the payment's checkout (recreated).
 //
 // The caller grants only for a payment that grants access (hasAccess of
 // the merged payment), so the enrolment follows the payment both ways: an
@@ -236,7 +242,7 @@ func (e *enrollmentTx) active() bool { return e.old != nil && e.old.Status == En
 // is refunded or lost a dispute never reaches grant, so its late success
 // event does not grant.
 func (e *enrollmentTx) grant(tx *firestore.Transaction, paymentID string, now time.Time) error {
-	if e.program == nil || e.active() {
+	if e.program == nil || e.recreated || e.active() {
 		return nil
 	}
 	en := model.Enrollment{

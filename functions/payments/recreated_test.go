@@ -320,3 +320,48 @@ func sameVersion(a, b *time.Time) bool {
 	}
 	return a.Equal(*b)
 }
+
+// TestRecreatedProgramGrantsNoAccess: a payment whose checkout was for a
+// program since deleted and created again by another coach enrols the
+// buyer in nothing, assigns the new program's coach nothing (they would
+// see the buyer's client profile), and is not described with the new
+// program's title; the same version enrols as before. Regression: the
+// buyer was enrolled in the impostor's program and became their client.
+func TestRecreatedProgramGrantsNoAccess(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		recreate  bool
+		wantCoach string // the coach assigned to the buyer; "" none
+	}{
+		{"same version", false, "coach-1"},
+		{"re-created by another coach", true, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.seed()
+			created, _ := h.programVersion("prog-1")
+			meta := checkoutMeta(created)
+			h.mustDeliver(event("evt_g1", "payment_intent.processing", t0, objPI("pi_g", "cus_1", "processing", 49900, meta, false)))
+			if tt.recreate {
+				h.recreateProgram()
+			}
+			h.mustDeliver(event("evt_g2", "payment_intent.succeeded", t0+60, objPI("pi_g", "cus_1", "succeeded", 49900, meta, false)))
+
+			var en model.Enrollment
+			enrolled := h.get("enrollments/"+EnrollmentID("u1", "prog-1"), &en)
+			if enrolled != (tt.wantCoach != "") {
+				t.Errorf("enrolled = %v (%+v), want %v", enrolled, en, tt.wantCoach != "")
+			}
+			for _, c := range []string{"coach-1", "coach-x"} {
+				assigned := h.get("users/u1/coaches/"+c, &map[string]any{})
+				if want := c == tt.wantCoach; assigned != want {
+					t.Errorf("%s assigned to the buyer: %v, want %v", c, assigned, want)
+				}
+			}
+			var p model.Payment
+			if !h.get("payments/pi_g", &p) || strings.Contains(p.Description, "Taken") {
+				t.Errorf("payment description %q names the re-created program", p.Description)
+			}
+		})
+	}
+}
