@@ -174,9 +174,7 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 			return nil, err
 		}
 		prog, progRead = p.enroll.program, p.enroll.programRead
-		if prog != nil && p.doc.ProgramCreated != nil && !sameTime(prog.terms.ProgramCreateTime, *p.doc.ProgramCreated) {
-			p.enroll.recreated = true
-		}
+		p.enroll.recreated = otherVersion(prog, p.doc)
 		if lostAccess(p.doc) {
 			if err := p.enroll.readRevocation(tx, p.doc.PaymentID); err != nil {
 				return nil, err
@@ -191,7 +189,7 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 		}
 		p.doc.ProgramTerms = frozenTerms(prog, p.doc.ProgramCreated, s.now())
 	}
-	if prog != nil && p.doc.ProgramCreated != nil && !sameTime(prog.terms.ProgramCreateTime, *p.doc.ProgramCreated) {
+	if otherVersion(prog, p.doc) {
 		prog = nil // re-created since the checkout: not the program bought (its title included)
 	}
 	p.doc.Description = describe(p.doc, prog)
@@ -223,6 +221,9 @@ func (p *paymentTx) write(tx *firestore.Transaction, now time.Time) error {
 	if p.enroll != nil {
 		switch {
 		case hasAccess(p.doc):
+			if p.enroll.recreated {
+				return nil // bought another version of the program: grants nothing
+			}
 			return p.enroll.grant(tx, p.doc.PaymentID, now)
 		case lostAccess(p.doc):
 			return p.enroll.revoke(tx, p.doc.PaymentID, now)
@@ -474,8 +475,10 @@ func mergePayment(old *model.Payment, f paymentFacts, uid string) model.Payment 
 		p.ProgramID = ptr(f.programID)
 	}
 	// The program's version comes with its id and is set once too; only
-	// an object naming the same program can give it.
-	if p.ProgramCreated == nil && f.programCreated != nil && f.programID != "" && deref(p.ProgramID) == f.programID {
+	// an object naming the same program can give it, and only before the
+	// terms are frozen: terms frozen without it are settled, and a version
+	// arriving later would contradict them.
+	if p.ProgramCreated == nil && p.ProgramTerms == nil && f.programCreated != nil && f.programID != "" && deref(p.ProgramID) == f.programID {
 		p.ProgramCreated = ptr(*f.programCreated)
 	}
 	if p.SubscriptionID == nil && f.subscriptionID != "" {

@@ -179,7 +179,10 @@ func (e *enrollmentTx) readRevocation(tx *firestore.Transaction, paymentID strin
 			// Server-owned; a document that does not decode grants nothing.
 			continue
 		}
-		if hasAccess(p) {
+		// A payment for another version of the program (deleted and
+		// created again since its checkout) grants nothing by itself, so
+		// it does not keep the user enrolled either.
+		if hasAccess(p) && !otherVersion(e.program, p) {
 			alts = append(alts, snap.Ref.ID)
 		}
 	}
@@ -232,8 +235,9 @@ func (e *enrollmentTx) active() bool { return e.old != nil && e.old.Status == En
 // grant makes the enrolment active for paymentID ("" for a free program)
 // and assigns every coach of the program to the user
 // (users/{uid}/coaches/{coach}, mirrored in client_profiles/{uid}.coachIds).
-// It writes nothing when the user is already enrolled, or when the program
-// was re-created since the payment's checkout (recreated).
+// It writes nothing when the user is already enrolled. The caller does
+// not grant for a payment whose checkout was for another version of the
+// program (recreated); paymentID is always one for this version.
 //
 // The caller grants only for a payment that grants access (hasAccess of
 // the merged payment), so the enrolment follows the payment both ways: an
@@ -242,7 +246,7 @@ func (e *enrollmentTx) active() bool { return e.old != nil && e.old.Status == En
 // is refunded or lost a dispute never reaches grant, so its late success
 // event does not grant.
 func (e *enrollmentTx) grant(tx *firestore.Transaction, paymentID string, now time.Time) error {
-	if e.program == nil || e.recreated || e.active() {
+	if e.program == nil || e.active() {
 		return nil
 	}
 	en := model.Enrollment{
@@ -303,6 +307,12 @@ func (e *enrollmentTx) revoke(tx *firestore.Transaction, paymentID string, now t
 		return nil
 	}
 	if e.old == nil {
+		if e.recreated {
+			// The payment never grants this program, so no order of its
+			// events needs the revoked record; it would list the new
+			// program's coaches, who can read it, and tell them the buyer.
+			return nil
+		}
 		return tx.Create(e.ref, model.Enrollment{
 			UserID: e.uid, ProgramID: e.programID, CoachIDs: append([]string{}, e.coaches...), PaymentID: paymentID,
 			Status: EnrollmentRevoked, CreatedAt: now, UpdatedAt: now,
@@ -334,6 +344,13 @@ func (e *enrollmentTx) revoke(tx *firestore.Transaction, paymentID string, now t
 			map[string]any{"coachIds": firestore.ArrayRemove(removed...)}, firestore.MergeAll)
 	}
 	return nil
+}
+
+// otherVersion reports whether payment p's checkout was for another
+// version of prog (payments.programCreated is not prog's create time): the
+// program was deleted and created again since.
+func otherVersion(prog *programInfo, p model.Payment) bool {
+	return prog != nil && p.ProgramCreated != nil && !sameTime(prog.terms.ProgramCreateTime, *p.ProgramCreated)
 }
 
 // validID reports whether s can be a document id.

@@ -284,8 +284,8 @@ func TestTermsOfProgramRecreatedAfterCheckout(t *testing.T) {
 
 					// Frozen once: a later success carrying another version
 					// changes neither the terms nor the payment's version
-					// (set once; one stored without it may still get one,
-					// which then changes nothing).
+					// (set once; one stored without it gets none once its
+					// terms are frozen: TestVersionAfterFrozenTermsChangesNothing).
 					frozen := h.termsOf("pi_r")
 					late := checkoutMeta(created.Add(time.Hour))
 					h.mustDeliver(event("evt_r3", "payment_intent.succeeded", t0+5000, objPI("pi_r", "cus_1", "succeeded", 49900, late, false)))
