@@ -24,9 +24,11 @@ func EnrollmentID(uid, programID string) string { return uid + "_" + programID }
 
 // enrollmentTx is a user's enrolment in one program as read inside a
 // transaction: the program (nil when it does not exist), the enrolment
-// (nil when none), and the user's assignment to each of the program's
-// coaches (nil when absent). readRevocation adds what a revocation needs
-// to know about the user's other payments and enrolments.
+// (nil when none; read also when the program does not exist), and the
+// user's assignment to each of the program's current coaches and of the
+// coaches the enrolment recorded (nil when absent). readRevocation adds
+// what a revocation needs to know about the user's other payments and
+// enrolments.
 type enrollmentTx struct {
 	s         *Service
 	uid       string
@@ -41,10 +43,20 @@ type enrollmentTx struct {
 	// program's create time): it was deleted and created again since, so
 	// the payment grants no access to it and assigns none of its coaches.
 	recreated bool
-	ref       *firestore.DocumentRef
-	old       *model.Enrollment
-	coaches   []string
-	assigned  map[string]*model.CoachAssignment
+	// ref is the enrolment's document; nil when uid or programID cannot
+	// be a document id (nothing is read or written).
+	ref *firestore.DocumentRef
+	old *model.Enrollment
+	// coaches are the program's current coaches (createdBy), the ones a
+	// grant assigns and records; none when the program does not exist.
+	coaches []string
+	// revocable are coaches together with the enrolment's recorded
+	// coachIds (the coaches it assigned when granted, who may have left
+	// the program's createdBy since, or whose program was deleted),
+	// sorted: the coaches whose assignment a revocation may remove.
+	revocable []string
+	// assigned holds the user's assignment to each coach in revocable.
+	assigned map[string]*model.CoachAssignment
 	// altPayment is another payment of the user for the program that
 	// still grants access ("" when none), read by readRevocation.
 	altPayment string
@@ -101,7 +113,10 @@ func readProgramInfo(snap *firestore.DocumentSnapshot) *programInfo {
 	return p
 }
 
-// readEnrollment does the reads of an enrolment change.
+// readEnrollment does the reads of an enrolment change: the program, the
+// enrolment (also when the program does not exist, so that a revocation
+// can end it), and the user's assignments to the program's current coaches
+// and to the coaches the enrolment recorded.
 func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID string) (*enrollmentTx, error) {
 	e := &enrollmentTx{s: s, uid: uid, programID: programID, assigned: map[string]*model.CoachAssignment{}}
 	if !validID(uid) {
@@ -112,7 +127,7 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 		return nil, err
 	}
 	e.programRead = true
-	if prog == nil {
+	if !validID(programID) {
 		return e, nil
 	}
 	e.program = prog
@@ -129,15 +144,28 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 		return nil, err
 	}
 	seen := map[string]bool{}
-	for _, c := range e.program.createdBy {
-		if !validID(c) || c == uid || seen[c] {
-			continue
+	if e.program != nil {
+		for _, c := range e.program.createdBy {
+			if !validID(c) || c == uid || seen[c] {
+				continue
+			}
+			seen[c] = true
+			e.coaches = append(e.coaches, c)
 		}
-		seen[c] = true
-		e.coaches = append(e.coaches, c)
+		sort.Strings(e.coaches)
 	}
-	sort.Strings(e.coaches)
-	for _, c := range e.coaches {
+	e.revocable = append([]string{}, e.coaches...)
+	if e.old != nil {
+		for _, c := range e.old.CoachIDs {
+			if !validID(c) || c == uid || seen[c] {
+				continue
+			}
+			seen[c] = true
+			e.revocable = append(e.revocable, c)
+		}
+		sort.Strings(e.revocable)
+	}
+	for _, c := range e.revocable {
 		snap, err := tx.Get(s.coachRef(uid, c))
 		switch {
 		case err == nil:
@@ -159,9 +187,11 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 // before any write of the transaction: whether another payment of the user
 // for the program still grants access (altPayment), and, when the
 // enrolment will end, which of the coach assignments it created another
-// active enrolment of the user still needs (keepers).
+// active enrolment of the user still needs (keepers). When the program
+// does not exist, only an active enrolment can change (revoke), so nothing
+// more is read for an inactive one or none.
 func (e *enrollmentTx) readRevocation(tx *firestore.Transaction, paymentID string) error {
-	if e.program == nil {
+	if e.ref == nil || (e.program == nil && !e.active()) {
 		return nil
 	}
 	fs := e.s.Firestore
@@ -214,10 +244,11 @@ func (e *enrollmentTx) readRevocation(tx *firestore.Transaction, paymentID strin
 }
 
 // createdAssignments returns the coaches whose assignment this enrolment
-// created (source enrollment, sourceId the enrolment).
+// created (source enrollment, sourceId the enrolment), among the program's
+// current coaches and the coaches the enrolment recorded (revocable).
 func (e *enrollmentTx) createdAssignments() []string {
 	var out []string
-	for _, c := range e.coaches {
+	for _, c := range e.revocable {
 		if a := e.assigned[c]; a != nil && a.Source == model.AssignedByEnrollment && a.SourceID == e.ref.ID {
 			out = append(out, c)
 		}
@@ -237,7 +268,8 @@ func (e *enrollmentTx) active() bool { return e.old != nil && e.old.Status == En
 // (users/{uid}/coaches/{coach}, mirrored in client_profiles/{uid}.coachIds).
 // It writes nothing when the user is already enrolled. The caller does
 // not grant for a payment whose checkout was for another version of the
-// program (recreated); paymentID is always one for this version.
+// program (recreated); paymentID is always one for this version. It
+// requires the program to exist.
 //
 // The caller grants only for a payment that grants access (hasAccess of
 // the merged payment), so the enrolment follows the payment both ways: an
@@ -279,8 +311,11 @@ func (e *enrollmentTx) grant(tx *firestore.Transaction, paymentID string, now ti
 }
 
 // revoke ends an enrolment that paymentID granted (full refund, lost
-// dispute), removing the coach assignments this enrolment created. It
-// needs readRevocation's reads.
+// dispute), removing the coach assignments this enrolment created: those
+// of the coaches it recorded when granted and of the program's current
+// coaches, so a coach who left the program since does not keep the user.
+// It does so also when the program has been deleted since. It needs
+// readRevocation's reads.
 //
 // When another payment of the user for the program still grants access
 // (altPayment), the enrolment stays active and its paymentId moves to that
@@ -290,9 +325,11 @@ func (e *enrollmentTx) grant(tx *firestore.Transaction, paymentID string, now ti
 //
 // When the user has no enrolment yet (the refund's event came before the
 // payment's), a revoked one is recorded, so that every order of events
-// ends in the same state and a late success event does not grant access.
+// ends in the same state and a late success event does not grant access;
+// not when the program does not exist (there are no coaches to record,
+// and no grant can follow without it).
 func (e *enrollmentTx) revoke(tx *firestore.Transaction, paymentID string, now time.Time) error {
-	if e.program == nil {
+	if e.ref == nil {
 		return nil
 	}
 	if alt := e.altPayment; alt != "" {
@@ -307,6 +344,9 @@ func (e *enrollmentTx) revoke(tx *firestore.Transaction, paymentID string, now t
 		return nil
 	}
 	if e.old == nil {
+		if e.program == nil {
+			return nil
+		}
 		if e.recreated {
 			// The payment never grants this program, so no order of its
 			// events needs the revoked record; it would list the new
