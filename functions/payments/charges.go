@@ -174,7 +174,7 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 			return nil, err
 		}
 		prog, progRead = p.enroll.program, p.enroll.programRead
-		p.enroll.recreated = otherVersion(prog, p.doc)
+		p.enroll.recreated = otherVersion(prog, p.doc.ProgramCreated)
 		if lostAccess(p.doc) {
 			if err := p.enroll.readRevocation(tx, p.doc.PaymentID); err != nil {
 				return nil, err
@@ -189,7 +189,7 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 		}
 		p.doc.ProgramTerms = frozenTerms(prog, p.doc.ProgramCreated, s.now())
 	}
-	if otherVersion(prog, p.doc) {
+	if otherVersion(prog, p.doc.ProgramCreated) {
 		prog = nil // re-created since the checkout: not the program bought (its title included)
 	}
 	p.doc.Description = describe(p.doc, prog)
@@ -328,7 +328,7 @@ func freezesTerms(old *model.Payment, doc model.Payment) bool {
 func frozenTerms(prog *programInfo, checkout *time.Time, now time.Time) *model.ProgramTerms {
 	t := model.ProgramTerms{}
 	switch {
-	case prog != nil && checkout != nil && !sameTime(prog.terms.ProgramCreateTime, *checkout):
+	case otherVersion(prog, checkout):
 		t = model.ProgramTerms{RecreatedAfterCheckout: true,
 			ProgramCreateTime: prog.terms.ProgramCreateTime, ProgramUpdateTime: prog.terms.ProgramUpdateTime}
 	case prog != nil:

@@ -73,8 +73,7 @@ type enrollmentTx struct {
 // do not use (tags, modules, …) must not block payment, refund and
 // dispute events, nor make checkout fail.
 type programInfo struct {
-	title     string
-	createdBy []string
+	title string
 	// free: price absent, null or 0 (enrolment without payment).
 	free bool
 	// price is the price in minor units; nil when the field holds
@@ -87,15 +86,14 @@ type programInfo struct {
 	terms model.ProgramTerms
 }
 
-// readProgramInfo takes the title, the coach ids (model.ProgramCoachIDs),
-// the price, the currency and the payout terms (model.ProgramTermsOf:
-// createdBy, coachSplits, commissionBps, and the document's create and
-// update times) of a program document, ignoring every other field. A price
+// readProgramInfo takes the title, the price, the currency and the payout
+// terms (model.ProgramTermsOf: the coach ids of createdBy, coachSplits,
+// commissionBps, and the document's create and update times) of a program document, ignoring every other field. A price
 // of the wrong type (a string, a float) is no valid price, not a free
 // program; a title or currency of the wrong type is treated as absent.
 func readProgramInfo(snap *firestore.DocumentSnapshot) *programInfo {
 	data := snap.Data()
-	p := &programInfo{createdBy: model.ProgramCoachIDs(data), terms: model.ProgramTermsOf(data)}
+	p := &programInfo{terms: model.ProgramTermsOf(data)}
 	if !snap.CreateTime.IsZero() {
 		p.terms.ProgramCreateTime = ptr(snap.CreateTime.UTC())
 	}
@@ -145,7 +143,7 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 	}
 	seen := map[string]bool{}
 	if e.program != nil {
-		for _, c := range e.program.createdBy {
+		for _, c := range e.program.terms.CoachIDs {
 			if !validID(c) || c == uid || seen[c] {
 				continue
 			}
@@ -212,7 +210,7 @@ func (e *enrollmentTx) readRevocation(tx *firestore.Transaction, paymentID strin
 		// A payment for another version of the program (deleted and
 		// created again since its checkout) grants nothing by itself, so
 		// it does not keep the user enrolled either.
-		if hasAccess(p) && !otherVersion(e.program, p) {
+		if hasAccess(p) && !otherVersion(e.program, p.ProgramCreated) {
 			alts = append(alts, snap.Ref.ID)
 		}
 	}
@@ -386,11 +384,11 @@ func (e *enrollmentTx) revoke(tx *firestore.Transaction, paymentID string, now t
 	return nil
 }
 
-// otherVersion reports whether payment p's checkout was for another
-// version of prog (payments.programCreated is not prog's create time): the
-// program was deleted and created again since.
-func otherVersion(prog *programInfo, p model.Payment) bool {
-	return prog != nil && p.ProgramCreated != nil && !sameTime(prog.terms.ProgramCreateTime, *p.ProgramCreated)
+// otherVersion reports whether the checkout of a payment (its
+// payments.programCreated, nil when unknown) was for another version of
+// prog than the one read: the program was deleted and created again since.
+func otherVersion(prog *programInfo, checkout *time.Time) bool {
+	return prog != nil && checkout != nil && !sameTime(prog.terms.ProgramCreateTime, *checkout)
 }
 
 // validID reports whether s can be a document id.
