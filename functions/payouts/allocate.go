@@ -81,14 +81,11 @@ func saleTerms(p *model.Payment, prog *model.Program) terms {
 	if !t.ProgramFound {
 		return terms{source: TermsFromPayment}
 	}
-	frozen := &model.Program{CreatedBy: t.CoachIDs, CoachSplits: t.CoachSplits, CommissionBps: t.CommissionBps}
+	id := ""
 	if p.ProgramID != nil {
-		frozen.ProgramID = *p.ProgramID
+		id = *p.ProgramID
 	}
-	if t.CoachSplitsInvalid {
-		frozen.CoachSplits = map[string]int{"": -1} // rejected by Weights, as decodeProgram does
-	}
-	return terms{program: frozen, source: TermsFromPayment}
+	return terms{program: programOfTerms(id, *t), source: TermsFromPayment}
 }
 
 // eligibility decides whether an unallocated payment can be allocated for
@@ -242,11 +239,11 @@ func (s *Service) addEvent(a *model.PayoutAllocation, kind string, net int64, no
 	a.SalesPending = salesPending(a.Events)
 }
 
-// salesPending reports whether an event still awaits its sales voucher:
-// not booked and not booked outside (SalesExempt).
+// salesPending reports whether an event still awaits its sales voucher
+// (model.AllocationEvent.AwaitsSale).
 func salesPending(events []model.AllocationEvent) bool {
-	for _, e := range events {
-		if e.SalesReference == nil && !e.SalesExempt {
+	for i := range events {
+		if events[i].AwaitsSale() {
 			return true
 		}
 	}

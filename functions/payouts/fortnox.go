@@ -556,7 +556,7 @@ func (s *Service) syncSales(ctx context.Context, c *fortnox.Client, req SyncRequ
 	if req.DryRun {
 		for _, a := range allocs {
 			for _, ev := range a.Events {
-				if ev.SalesReference == nil && !ev.SalesExempt && a.Currency == st.AccountingCurrency {
+				if ev.AwaitsSale() && a.Currency == st.AccountingCurrency {
 					v := s.salesVoucher(a, ev, s.localDate(saleDate(a, ev)), st.SalesSeries)
 					rep.Planned = append(rep.Planned, PlannedVoucher{Marker: saleMarker(a.PaymentID, ev.Seq), Date: v.TransactionDate,
 						Series: v.VoucherSeries, Rows: v.VoucherRows, Purpose: "sale"})
@@ -576,7 +576,7 @@ func (s *Service) syncSales(ctx context.Context, c *fortnox.Client, req SyncRequ
 			return
 		}
 		for _, ev := range a.Events {
-			if ev.SalesReference != nil || ev.SalesExempt {
+			if !ev.AwaitsSale() {
 				continue
 			}
 			out, err := s.book(ctx, c, s.saleBooking(a, ev))
@@ -651,7 +651,7 @@ func (s *Service) saleBooking(a *model.PayoutAllocation, ev model.AllocationEven
 			set := false
 			got, err := s.updateEvent(ctx, a.PaymentID, ev.Seq, func(e *model.AllocationEvent) bool {
 				set = false
-				if e.SalesReference != nil || e.SalesBooking != nil || e.SalesExempt {
+				if !e.AwaitsSale() || e.SalesBooking != nil {
 					return false
 				}
 				e.SalesBooking, set = m, true
@@ -660,7 +660,7 @@ func (s *Service) saleBooking(a *model.PayoutAllocation, ev model.AllocationEven
 			if err != nil {
 				return nil, false, false, err
 			}
-			if got.SalesReference != nil || got.SalesExempt {
+			if !got.AwaitsSale() {
 				return nil, false, true, nil
 			}
 			return got.SalesBooking, !set, false, nil

@@ -419,15 +419,13 @@ func (s *Service) releaseTx(tx *firestore.Transaction, ref *firestore.DocumentRe
 		(cur.FortnoxBooking == nil) != (seen.FortnoxBooking == nil) || cur.Amount != seen.Amount || cur.CarriedIn != seen.CarriedIn {
 		return nil, 0, fault.New(fault.Aborted, "the payout changed while it was being checked: run again")
 	}
-	cc := model.CoachConnect{}
+	var cc *model.CoachConnect
 	if snaps[1].Exists() {
-		cc = model.DecodeCoachConnect(snaps[1].Data())
+		c := model.DecodeCoachConnect(snaps[1].Data())
+		cc = &c
 	}
-	switch {
-	case cc.StripeAccountID == "":
-		return nil, 0, fault.New(fault.FailedPrecondition, "the coach cannot receive payouts yet: %s", ReasonNoAccount)
-	case !cc.PayoutsEnabled:
-		return nil, 0, fault.New(fault.FailedPrecondition, "the coach cannot receive payouts yet: %s", ReasonPayoutsDisabled)
+	if _, reason := connectDestination(cc); reason != "" {
+		return nil, 0, fault.New(fault.FailedPrecondition, "the coach cannot receive payouts yet: %s", reason)
 	}
 
 	now := s.now()

@@ -428,8 +428,15 @@ func readsProgram(pm *model.Payment) bool {
 // type is kept as an out-of-range value, so that Weights and CommissionBps
 // reject it and the payment is skipped with that reason. It never fails.
 func decodeProgram(snap *firestore.DocumentSnapshot) *model.Program {
-	t := model.ProgramTermsOf(snap.Data())
-	prog := &model.Program{ProgramID: snap.Ref.ID, CreatedBy: t.CoachIDs, CoachSplits: t.CoachSplits, CommissionBps: t.CommissionBps}
+	return programOfTerms(snap.Ref.ID, model.ProgramTermsOf(snap.Data()))
+}
+
+// programOfTerms is the program a sale is allocated by, from terms read
+// (decodeProgram) or frozen on the payment (saleTerms): coaches, splits
+// and commission. A coachSplits that was not a map becomes a split that
+// Weights rejects.
+func programOfTerms(id string, t model.ProgramTerms) *model.Program {
+	prog := &model.Program{ProgramID: id, CreatedBy: t.CoachIDs, CoachSplits: t.CoachSplits, CommissionBps: t.CommissionBps}
 	if t.CoachSplitsInvalid {
 		prog.CoachSplits = map[string]int{"": -1} // not a map: rejected by Weights
 	}

@@ -235,13 +235,21 @@ func (s *Service) destination(ctx context.Context, coach string) (account, reaso
 		return "", "", store.Classify("read connect state", err)
 	}
 	cc := model.DecodeCoachConnect(snap.Data())
+	account, reason = connectDestination(&cc)
+	return account, reason, nil
+}
+
+// connectDestination decides a coach's payout destination from their
+// Connect state (nil: none recorded): the connected account, or why there
+// is none (ReasonNoAccount, ReasonPayoutsDisabled).
+func connectDestination(cc *model.CoachConnect) (account, reason string) {
 	switch {
-	case cc.StripeAccountID == "":
-		return "", ReasonNoAccount, nil
+	case cc == nil || cc.StripeAccountID == "":
+		return "", ReasonNoAccount
 	case !cc.PayoutsEnabled:
-		return "", ReasonPayoutsDisabled, nil
+		return "", ReasonPayoutsDisabled
 	}
-	return cc.StripeAccountID, "", nil
+	return cc.StripeAccountID, ""
 }
 
 // setReason records why a payout waits (only when it changes).

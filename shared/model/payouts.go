@@ -91,6 +91,11 @@ type AllocationEvent struct {
 	SalesExempt bool `firestore:"salesExempt,omitempty" json:"salesExempt,omitempty"`
 }
 
+// AwaitsSale reports whether the event still awaits its sales voucher: not
+// booked (SalesReference) and not booked outside this service
+// (SalesExempt).
+func (e *AllocationEvent) AwaitsSale() bool { return e.SalesReference == nil && !e.SalesExempt }
+
 // AllocationEntry is one coach's share of one event. PayoutID is empty
 // until a payout takes the entry (set exactly once, in the transaction
 // that creates that payout).
