@@ -125,10 +125,6 @@ func replaceTermsCoach(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Up
 	return ups, nil
 }
 
-// maxSplitBps is 100 % in basis points, the upper bound of a coach's share
-// in coachSplits.
-const maxSplitBps = 10000
-
 // replaceCoach replaces uid by ErasedRef in the coaches of a program or of
 // a sale's frozen terms: in ids (createdBy, programTerms.coachIds; order
 // kept, duplicates dropped, so an erased coach already there stays once)
@@ -136,9 +132,9 @@ const maxSplitBps = 10000
 // basis points), where uid's share is added to ErasedRef's. The split
 // keeps its sum, so the payouts pay the erased coach's share to ErasedRef
 // (and the shares of every coach erased from the program together). A
-// share that is not an integer in 0–10000, or a share added to one, is
-// kept as -1: the payouts reject such a split (model.ProgramTermsOf) and
-// must still reject it after the merge. outSplits is nil when splits is
+// share that is not an integer in 0–10000 (model.TermsBps), or a share
+// added to one, is kept as -1: the payouts reject such a split
+// (model.ProgramTermsOf) and must still reject it after the merge. outSplits is nil when splits is
 // not a map naming uid (nothing to write).
 func replaceCoach(uid string, ids []any, splits any) (outIDs []any, outSplits map[string]any) {
 	outIDs = []any{}
@@ -167,22 +163,16 @@ func replaceCoach(uid string, ids []any, splits any) (outIDs []any, outSplits ma
 			outSplits[k] = v
 		}
 	}
-	merged, valid := splitBps(share)
-	if prev, has := outSplits[ErasedRef]; has {
-		p, ok := splitBps(prev)
-		merged, valid = merged+p, valid && ok
-	}
-	if !valid {
-		merged = -1
+	merged := int64(model.TermsBps(share))
+	if prev, has := outSplits[ErasedRef]; has && merged >= 0 {
+		if p := model.TermsBps(prev); p >= 0 {
+			merged += int64(p)
+		} else {
+			merged = -1
+		}
 	}
 	outSplits[ErasedRef] = merged
 	return outIDs, outSplits
-}
-
-// splitBps reads a stored share of a split: an integer in 0–10000.
-func splitBps(v any) (int64, bool) {
-	n, ok := v.(int64)
-	return n, ok && n >= 0 && n <= maxSplitBps
 }
 
 // pseudonymisePayment keeps a payment for bookkeeping without direct

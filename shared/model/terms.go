@@ -78,21 +78,22 @@ func ProgramTermsOf(data map[string]any) ProgramTerms {
 	case map[string]any:
 		t.CoachSplits = make(map[string]int, len(splits))
 		for c, v := range splits {
-			t.CoachSplits[c] = termsBps(v)
+			t.CoachSplits[c] = TermsBps(v)
 		}
 	default:
 		t.CoachSplitsInvalid = true
 	}
 	if v := data["commissionBps"]; v != nil {
-		b := termsBps(v)
+		b := TermsBps(v)
 		t.CommissionBps = &b
 	}
 	return t
 }
 
-// termsBps is a stored basis-point value as an int, or -1 (out of range)
-// when it is not an integer in 0–maxTermsBps.
-func termsBps(v any) int {
+// TermsBps is a stored basis-point value (a share of coachSplits, a
+// commissionBps) as an int, or -1 (out of range: rejected by the payouts)
+// when it is not an integer in 0–10000.
+func TermsBps(v any) int {
 	if n, ok := v.(int64); ok && n >= 0 && n <= maxTermsBps {
 		return int(n)
 	}
