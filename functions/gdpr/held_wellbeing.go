@@ -2,8 +2,6 @@ package gdpr
 
 import (
 	"context"
-	"regexp"
-	"time"
 
 	"cloud.google.com/go/firestore"
 
@@ -11,10 +9,6 @@ import (
 	"github.com/innerjourney/functions/shared/store"
 	"github.com/innerjourney/functions/shared/wellbeing"
 )
-
-// heldEpisodeFormat is the shape of an episode id that holds no uid
-// (wellbeing.EpisodeID): "ep_<time>_<12 hex of the event id>".
-var heldEpisodeFormat = regexp.MustCompile(`^ep_\d{8}T\d{6}Z_[0-9a-f]{12}$`)
 
 // HeldWellbeingRepair is what RepairHeldWellbeing found.
 type HeldWellbeingRepair struct {
@@ -33,8 +27,9 @@ type HeldWellbeingRepair struct {
 // It pages by document id through wellbeing_events with pseudonymised ==
 // true (one equality query, qWellbeingHeld) and, for each record whose
 // episodeId is not in the uid-free format or that still has a sourceKey,
-// removes sourceKey and sets episodeId to HeldEpisodeID of the event id
-// and its createdAt, in a transaction per record that reads it again.
+// removes sourceKey and sets episodeId to wellbeing.EpisodeID of the
+// event id and its createdAt (legacy episode ids were "{uid}:{time}" of
+// the opening event, one event per episode), in a transaction per record that reads it again.
 // Deterministic, so a second run changes nothing; dryRun writes nothing
 // and counts what a run would rewrite. page is the query's page size.
 func RepairHeldWellbeing(ctx context.Context, fs *firestore.Client, dryRun bool, page int) (HeldWellbeingRepair, error) {
@@ -106,15 +101,9 @@ func heldWellbeingUpdates(snap *firestore.DocumentSnapshot) []firestore.Update {
 		ups = append(ups, firestore.Update{Path: "sourceKey", Value: firestore.Delete})
 	}
 	if v, err := snap.DataAt("episodeId"); err == nil {
-		if ep, _ := v.(string); !heldEpisodeFormat.MatchString(ep) {
-			ups = append(ups, firestore.Update{Path: "episodeId", Value: HeldEpisodeID(snap.Ref.ID, dateOf(snap, "createdAt"))})
+		if ep, _ := v.(string); !wellbeing.IsEpisodeID(ep) {
+			ups = append(ups, firestore.Update{Path: "episodeId", Value: wellbeing.EpisodeID(snap.Ref.ID, dateOf(snap, "createdAt"))})
 		}
 	}
 	return ups
 }
-
-// HeldEpisodeID is the uid-free episode id of a held wellbeing event that
-// opened its episode at at (legacy episode ids were "{uid}:{time}" of the
-// opening event, one event per episode): shared/wellbeing's own episode id
-// (wellbeing.EpisodeID).
-func HeldEpisodeID(eventID string, at time.Time) string { return wellbeing.EpisodeID(eventID, at) }

@@ -39,7 +39,7 @@ func TestRepairHeldWellbeingRemovesLegacyUID(t *testing.T) {
 	legacy := "wb_00112233445566778899aabbccddeeff"
 	legacyHeldWellbeing(e, u, legacy, at)
 	current := "wb_ffeeddccbbaa99887766554433221100"
-	currentEp := HeldEpisodeID(current, at)
+	currentEp := wellbeing.EpisodeID(current, at)
 	e.set("wellbeing_events/"+current, map[string]any{"eventId": current, "userId": e.s.pseudonym(u),
 		"episodeId": currentEp, "createdAt": at, "pseudonymised": true})
 	open := "wb_0123456789abcdef0123456789abcdef"
@@ -102,16 +102,17 @@ func TestRepairHeldWellbeingRemovesLegacyUID(t *testing.T) {
 	}
 }
 
-// TestHeldEpisodeID: the uid-free episode id of a legacy record has the
-// format of shared/wellbeing's episode ids, from the event id and time.
+// TestHeldEpisodeID: the uid-free episode id the repair gives a legacy
+// record (wellbeing.EpisodeID) has the form the repair recognises
+// (wellbeing.IsEpisodeID), from the event id and time.
 func TestHeldEpisodeID(t *testing.T) {
 	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.FixedZone("CET", 3600))
-	if got := HeldEpisodeID("wb_00112233445566778899aabbccddeeff", at); got != "ep_20260304T040607Z_001122334455" {
-		t.Errorf("HeldEpisodeID = %q", got)
+	if got := wellbeing.EpisodeID("wb_00112233445566778899aabbccddeeff", at); got != "ep_20260304T040607Z_001122334455" {
+		t.Errorf("EpisodeID = %q", got)
 	}
-	odd := HeldEpisodeID("legacy-alice", at)
-	if !heldEpisodeFormat.MatchString(odd) || strings.Contains(odd, "alice") || odd != HeldEpisodeID("legacy-alice", at) {
-		t.Errorf("HeldEpisodeID of an id of another shape = %q", odd)
+	odd := wellbeing.EpisodeID("legacy-alice", at)
+	if !wellbeing.IsEpisodeID(odd) || strings.Contains(odd, "alice") || odd != wellbeing.EpisodeID("legacy-alice", at) {
+		t.Errorf("EpisodeID of an id of another shape = %q", odd)
 	}
 }
 

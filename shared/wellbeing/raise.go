@@ -223,6 +223,13 @@ func EpisodeID(eventID string, at time.Time) string {
 	return "ep_" + at.UTC().Format("20060102T150405Z") + "_" + h[:12]
 }
 
+// IsEpisodeID reports whether s has the form EpisodeID gives (so holds no
+// uid): "ep_", a UTC time to the second and 12 hex digits.
+func IsEpisodeID(s string) bool { return episodeIDFormat.MatchString(s) }
+
+// episodeIDFormat is the form of EpisodeID's ids.
+var episodeIDFormat = regexp.MustCompile(`^ep_\d{8}T\d{6}Z_[0-9a-f]{12}$`)
+
 // hex12 matches an event id's hash part: at least 12 hex digits.
 var hex12 = regexp.MustCompile(`^[0-9a-f]{12}`)
 
