@@ -313,17 +313,6 @@ func firebaseBin() string {
 	return "firebase"
 }
 
-// optionalSecretsOf returns the optional secrets that funcs mount, sorted.
-func optionalSecretsOf(funcs []functions.Function) []string {
-	var out []string
-	for _, u := range secretsOf(funcs) {
-		if u.optional {
-			out = append(out, u.env)
-		}
-	}
-	return out
-}
-
 // secretUse is a secret that planned functions mount.
 type secretUse struct {
 	env      string   // the variable, e.g. STRIPE_SECRET_KEY (secret stripe-secret-key)

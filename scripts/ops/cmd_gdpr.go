@@ -119,6 +119,18 @@ func opsPseudonymKey(cfg *config.Config) ([]byte, error) {
 	return []byte(gdpr.DevPseudonymKey), nil
 }
 
+// projectEnv is the environment of an ops command that names its project
+// explicitly (opsProject): GOOGLE_CLOUD_PROJECT is project, every other
+// variable comes from the process's environment (config.Load reads it).
+func projectEnv(project string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		if k == "GOOGLE_CLOUD_PROJECT" {
+			return project, true
+		}
+		return os.LookupEnv(k)
+	}
+}
+
 // opsProject is the project of an ops command that reads or writes user
 // data: project when given; otherwise, only against the emulators
 // (FIRESTORE_EMULATOR_HOST set), $GOOGLE_CLOUD_PROJECT or demo-innerjourney.
@@ -141,13 +153,7 @@ func gdprService(ctx context.Context, project, bucket string) (*gdpr.Service, fu
 	if err != nil {
 		return nil, nil, err
 	}
-	lookup := func(k string) (string, bool) {
-		if k == "GOOGLE_CLOUD_PROJECT" {
-			return project, true
-		}
-		return os.LookupEnv(k)
-	}
-	cfg, err := config.Load(lookup)
+	cfg, err := config.Load(projectEnv(project))
 	if err != nil {
 		return nil, nil, err
 	}

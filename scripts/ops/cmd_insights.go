@@ -79,12 +79,7 @@ func runInsightsRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if _, err := time.Parse(time.DateOnly, *date); err != nil {
 		return fmt.Errorf("--date %q is not YYYY-MM-DD", *date)
 	}
-	cfg, err := config.Load(func(k string) (string, bool) {
-		if k == "GOOGLE_CLOUD_PROJECT" {
-			return *project, true
-		}
-		return os.LookupEnv(k)
-	})
+	cfg, err := config.Load(projectEnv(*project))
 	if err != nil {
 		return fmt.Errorf("insights run: %w", err)
 	}

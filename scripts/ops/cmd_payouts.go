@@ -178,13 +178,7 @@ func runPayoutsRetry(ctx context.Context, env *cmdEnv, args []string) error {
 // pseudonym key) from the environment. closeFn closes its Firestore
 // client.
 func payoutsServiceIn(ctx context.Context, env *cmdEnv, project string) (svc *payouts.Service, closeFn func(), err error) {
-	lookup := func(k string) (string, bool) {
-		if k == "GOOGLE_CLOUD_PROJECT" {
-			return project, true
-		}
-		return os.LookupEnv(k)
-	}
-	c := cloud.New(func() (*config.Config, error) { return config.Load(lookup) })
+	c := cloud.New(func() (*config.Config, error) { return config.Load(projectEnv(project)) })
 	cfg, err := c.Config.Get(ctx)
 	if err != nil {
 		return nil, nil, err
