@@ -352,8 +352,7 @@ func chartOf(u *model.User, bd *BirthData) (*astro.Chart, *model.BirthPlace) {
 		r, err := geo.Lookup(q)
 		switch {
 		case err == nil && !r.Ambiguous:
-			p := r.Best
-			bd.Place, place, zone, bd.ZoneSource = PlaceResolved, &p, p.TimeZone, "birthplace"
+			bd.Place, place, zone, bd.ZoneSource = PlaceResolved, &r.Best, r.Best.TimeZone, "birthplace"
 		case err == nil:
 			bd.Place, bd.PlaceCandidates = PlaceAmbig, r.Matches
 			bd.Notes = append(bd.Notes, fmt.Sprintf("birthplace is ambiguous (%d places match): no ascendant or houses until it is made precise (e.g. add the country)", r.Matches))

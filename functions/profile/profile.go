@@ -11,6 +11,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/innerjourney/functions/functions/consents"
 	"github.com/innerjourney/functions/shared/callable"
 	"github.com/innerjourney/functions/shared/events"
 	"github.com/innerjourney/functions/shared/fault"
@@ -106,18 +107,17 @@ func UpToDate(u *model.User, consent Consent, now time.Time) bool {
 	return u.Profile != nil && u.Profile.InputHash == InputsOf(u, consent).Hash() && sameTime(u.InsightDueAt, InsightDue(u, now))
 }
 
-// ReadConsent reads the consent state of uid from consents/{uid}, as
-// model.ConsentsOf reads it: a missing document is no consent, and so is a
-// document that does not decode (fail closed; logged with the uid and
-// alert model.AlertConsentsUndecodable). A read error is classified with
-// store.Classify (retryable when transient).
+// ReadConsent reads the consent state of uid from consents/{uid} with
+// consents.Granted, as model.ConsentsOf reads it: a missing document is no
+// consent, and so is a document that does not decode (fail closed; logged
+// with the uid and alert model.AlertConsentsUndecodable). A read error is
+// classified with store.Classify (retryable when transient).
 func ReadConsent(ctx context.Context, c *firestore.Client, uid string) (Consent, error) {
-	snap, err := c.Collection(model.ColConsents).Doc(uid).Get(ctx)
-	consent, err := consentOfSnapshot(ctx, snap, err)
+	granted, err := consents.Granted(ctx, c, uid, model.ConsentSensitiveData)
 	if err != nil {
-		return Consent{}, store.Classify("profile.ReadConsent", err)
+		return Consent{}, err
 	}
-	return consent, nil
+	return Consent{SensitiveData: granted}, nil
 }
 
 // consentOfSnapshot is the consent state of a read of consents/{uid}
