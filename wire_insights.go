@@ -36,15 +36,12 @@ func NewInsightsRewriter(cfg *config.Config) (insights.Rewriter, error) {
 	default: // config.Load refuses other values
 		return nil, fault.New(fault.FailedPrecondition, "INSIGHTS_REWRITE must be off or gemini")
 	}
-	if cfg.GeminiAPIKey == "" && cfg.GeminiVertexProject == "" {
+	gc, ok := geminiConfig(cfg, insightsRewriteBudget)
+	if !ok {
 		return nil, fault.New(fault.FailedPrecondition,
 			"INSIGHTS_REWRITE=gemini needs GEMINI_API_KEY or GEMINI_VERTEX_PROJECT (missing configuration)")
 	}
-	g, err := analysis.NewGeminiRewriter(analysis.GeminiConfig{
-		Model: cfg.GeminiModel, APIKey: cfg.GeminiAPIKey.Reveal(),
-		Project: cfg.GeminiVertexProject, Location: cfg.GeminiVertexLocation, BaseURL: cfg.GeminiBaseURL,
-		Timeout: insightsRewriteBudget.Timeout, MaxAttempts: insightsRewriteBudget.MaxAttempts, Backoff: insightsRewriteBudget.Backoff,
-	})
+	g, err := analysis.NewGeminiRewriter(gc)
 	if err != nil {
 		// NewGeminiRewriter's errors name fields, never values.
 		return nil, fault.New(fault.FailedPrecondition, "INSIGHTS_REWRITE=gemini: %s", strings.TrimPrefix(err.Error(), "gemini: "))

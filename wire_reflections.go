@@ -13,7 +13,7 @@ import (
 
 // geminiBudget is the Gemini call budget of reflection analysis, stated
 // here (rather than left to the provider's defaults) so that the
-// function's timeout is checked against it: see geminiWorstCase and
+// function's timeout is checked against its WorstCase: see
 // reflectionsTimeout.
 var geminiBudget = analysis.GeminiConfig{Timeout: 20 * time.Second, MaxAttempts: 3, Backoff: 500 * time.Millisecond}
 
@@ -25,22 +25,31 @@ var geminiBudget = analysis.GeminiConfig{Timeout: 20 * time.Second, MaxAttempts:
 // crisis result is committed.
 const reflectionsTimeout = 180 * time.Second
 
-// geminiWorstCase is the longest the Gemini provider can take for one
-// entry with geminiBudget (analysis.GeminiConfig.WorstCase).
-func geminiWorstCase() time.Duration { return geminiBudget.WorstCase() }
-
 // newAnalyzer returns the offline analyzer, or Gemini (falling back to it)
 // when a Gemini API key or Vertex project is configured.
 func newAnalyzer(cfg *config.Config) (analysis.Analyzer, error) {
 	off := analysis.NewOffline(now)
-	if cfg.GeminiAPIKey == "" && cfg.GeminiVertexProject == "" {
+	gc, ok := geminiConfig(cfg, geminiBudget)
+	if !ok {
 		return off, nil
 	}
-	return analysis.NewGemini(analysis.GeminiConfig{
+	return analysis.NewGemini(gc, off)
+}
+
+// geminiConfig is the Gemini configuration of cfg (GEMINI_MODEL,
+// GEMINI_API_KEY, GEMINI_VERTEX_PROJECT and _LOCATION, GEMINI_BASE_URL)
+// with the call budget of budget (Timeout, MaxAttempts, Backoff), for
+// reflection analysis and insight rewriting alike; ok is false when
+// neither an API key nor a Vertex project is configured.
+func geminiConfig(cfg *config.Config, budget analysis.GeminiConfig) (gc analysis.GeminiConfig, ok bool) {
+	if cfg.GeminiAPIKey == "" && cfg.GeminiVertexProject == "" {
+		return analysis.GeminiConfig{}, false
+	}
+	return analysis.GeminiConfig{
 		Model: cfg.GeminiModel, APIKey: cfg.GeminiAPIKey.Reveal(),
 		Project: cfg.GeminiVertexProject, Location: cfg.GeminiVertexLocation, BaseURL: cfg.GeminiBaseURL,
-		Timeout: geminiBudget.Timeout, MaxAttempts: geminiBudget.MaxAttempts, Backoff: geminiBudget.Backoff,
-	}, off)
+		Timeout: budget.Timeout, MaxAttempts: budget.MaxAttempts, Backoff: budget.Backoff,
+	}, true
 }
 
 var reflectionsService = service(func(ctx context.Context, c *cloud.Clients, cfg *config.Config) (*reflections.Service, error) {

@@ -11,9 +11,9 @@ import (
 // commits the crisis result; the platform default of 60 s did not.
 func TestReflectionsTimeoutCoversGemini(t *testing.T) {
 	const margin = 30 * time.Second // reads, offline analysis, transaction
-	worst := geminiWorstCase()
+	worst := geminiBudget.WorstCase()
 	if want := 3*20*time.Second + 1875*time.Millisecond; worst != want {
-		t.Errorf("geminiWorstCase() = %s, want %s (3 × 20 s + 0.625 s + 1.25 s)", worst, want)
+		t.Errorf("geminiBudget.WorstCase() = %s, want %s (3 × 20 s + 0.625 s + 1.25 s)", worst, want)
 	}
 	var found bool
 	for _, f := range Registry() {
