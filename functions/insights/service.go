@@ -572,7 +572,6 @@ func (s *Service) RunDate(ctx context.Context, date string, uids []string) (Stat
 // read.
 type reads struct {
 	state, user, consents, insight int
-	date                           numerology.Date // of the insight read
 }
 
 // run reads the users (but those with a snapshot in known) and every
@@ -615,7 +614,7 @@ func (s *Service) run(ctx context.Context, uids []string, known, old map[string]
 			refs = append(refs, s.Firestore.Collection(model.ColConsents).Doc(uid))
 			if k := known[uid]; k != nil {
 				if p := (&target{uid: uid, user: k.userDoc}); choose(p) {
-					r.insight, r.date = len(refs), p.date
+					r.insight = len(refs)
 					refs = append(refs, u.Collection(model.SubColInsights).Doc(p.date.String()))
 				}
 			}
@@ -662,7 +661,9 @@ func (s *Service) run(ctx context.Context, uids []string, known, old map[string]
 			// missing or undecodable document grants nothing).
 			cs, _ := model.ConsentsOf(ctx, snaps[r.consents], nil)
 			t.aiConsent = cs.Granted(model.ConsentAIAnalysis)
-			if r.insight >= 0 && r.date == t.date {
+			// choose gave t the date it gave the user's snapshot above
+			// (the same userDoc), the date of the insight read.
+			if r.insight >= 0 {
 				t.checked = true
 				t.delivered, t.prior = deliveredInsight(snaps[r.insight])
 			}
