@@ -44,6 +44,19 @@ var paymentsService = service(func(ctx context.Context, c *cloud.Clients, cfg *c
 	}, nil
 })
 
+// NewEnrollmentsService builds the payments service onProgramWritten (and
+// ops programs sync) uses: enrolments and coach assignments are Firestore
+// only, so it needs neither Stripe nor the pseudonym key.
+func NewEnrollmentsService(ctx context.Context, c *cloud.Clients, _ *config.Config) (*payments.Service, error) {
+	fs, err := c.Firestore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &payments.Service{Firestore: fs, Now: now}, nil
+}
+
+var enrollmentsService = service(NewEnrollmentsService)
+
 // stripeWebhook serves the webhook once the service is built; a missing
 // configuration answers 503 so that Stripe retries after the fix.
 func stripeWebhook(w http.ResponseWriter, r *http.Request) {
@@ -86,5 +99,11 @@ func paymentFunctions() []Function {
 	reconcile.Timeout = 540 * time.Second
 	reconcile.Doc = "Daily: lists Stripe events since the checkpoint (at most 30 days) and replays those missing from the inbox, oldest first; then fetches every coach's Connect account and corrects a stale payoutsEnabled/payoutsReason; at most 7 minutes a run, resumed at the checkpoint."
 
-	return []Function{webhook, checkout, portal, connect, reconcile}
+	programs := onFirestore("onProgramWritten", enrollmentsService, (*payments.Service).OnProgramWritten)
+	programs.EventType, programs.Document = DocumentWritten, "programs/{programId}"
+	// A program with many enrolments: each changed one is a transaction.
+	programs.Timeout = 540 * time.Second
+	programs.Doc = "Keeps the coaches of a program's active enrolments in step with its createdBy: a coach who left loses the enrolled users (assignments, client_profiles.coachIds), one who joined gets them; a deleted or re-created program's enrolments keep none."
+
+	return []Function{webhook, checkout, portal, connect, reconcile, programs}
 }

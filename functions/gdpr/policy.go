@@ -59,8 +59,8 @@ const (
 
 // ErasedRef replaces a reference to an erased user (activations.createdBy,
 // user_activations.assignedBy, live_sessions.coachId, …) where the
-// document itself stays.
-const ErasedRef = "erased-user"
+// document itself stays (model.ErasedRef, which the other areas check).
+const ErasedRef = model.ErasedRef
 
 // Rule is one way a collection is linked to a subject, and what erasure and
 // export do with the documents it finds.

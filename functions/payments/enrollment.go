@@ -2,6 +2,7 @@ package payments
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -141,21 +142,15 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 	case !store.IsNotFound(err):
 		return nil, err
 	}
+	e.coaches = programCoaches(e.program, uid)
 	seen := map[string]bool{}
-	if e.program != nil {
-		for _, c := range e.program.terms.CoachIDs {
-			if !validID(c) || c == uid || seen[c] {
-				continue
-			}
-			seen[c] = true
-			e.coaches = append(e.coaches, c)
-		}
-		sort.Strings(e.coaches)
+	for _, c := range e.coaches {
+		seen[c] = true
 	}
 	e.revocable = append([]string{}, e.coaches...)
 	if e.old != nil {
 		for _, c := range e.old.CoachIDs {
-			if !validID(c) || c == uid || seen[c] {
+			if !coachID(c, uid) || seen[c] {
 				continue
 			}
 			seen[c] = true
@@ -178,7 +173,37 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 			return nil, err
 		}
 	}
+	if e.active() && e.stale() {
+		// A grant moves it to this version, releasing the coaches of the
+		// old one (setCoaches).
+		if err := e.readKeepers(tx); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
+}
+
+// programCoaches returns the coaches of prog to assign to uid, sorted:
+// those of createdBy that are coaches to assign (coachID), once each; none
+// when prog is nil.
+func programCoaches(prog *programInfo, uid string) []string {
+	var out []string
+	if prog != nil {
+		for _, c := range prog.terms.CoachIDs {
+			if coachID(c, uid) && !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// coachID reports whether c, listed as a coach of uid's program or
+// enrolment, is a coach to assign: a document id, not the user, and not
+// the reference GDPR erasure leaves for an erased coach.
+func coachID(c, uid string) bool {
+	return validID(c) && c != uid && c != model.ErasedRef
 }
 
 // readRevocation does the further reads of a revocation for paymentID,
@@ -222,7 +247,18 @@ func (e *enrollmentTx) readRevocation(tx *firestore.Transaction, paymentID strin
 	if !e.active() || e.old.PaymentID != paymentID || len(e.createdAssignments()) == 0 {
 		return nil
 	}
-	snaps, err = tx.Documents(indexes.MustLookup(indexes.QUserActiveEnrollments).MustBuild(fs, e.uid, EnrollmentActive)).GetAll()
+	return e.readKeepers(tx)
+}
+
+// readKeepers reads the user's other active enrolments into keepers (each
+// coach they list → the first of them by document id), which release
+// needs; once per transaction.
+func (e *enrollmentTx) readKeepers(tx *firestore.Transaction) error {
+	if e.keepers != nil {
+		return nil
+	}
+	q := indexes.MustLookup(indexes.QUserActiveEnrollments).MustBuild(e.s.Firestore, e.uid, EnrollmentActive)
+	snaps, err := tx.Documents(q).GetAll()
 	if err != nil {
 		return fmt.Errorf("read the user's active enrolments: %w", err)
 	}
@@ -261,10 +297,21 @@ func (s *Service) coachRef(uid, coach string) *firestore.DocumentRef {
 // active reports whether the user is enrolled now.
 func (e *enrollmentTx) active() bool { return e.old != nil && e.old.Status == EnrollmentActive }
 
+// stale reports whether the enrolment was granted for another version of
+// the program than the one read (it was deleted and created again since):
+// its recorded programCreated differs from the program's create time. An
+// enrolment without one (granted before it was recorded) counts as for
+// the version read.
+func (e *enrollmentTx) stale() bool {
+	return e.old != nil && otherVersion(e.program, e.old.ProgramCreated)
+}
+
 // grant makes the enrolment active for paymentID ("" for a free program)
 // and assigns every coach of the program to the user
-// (users/{uid}/coaches/{coach}, mirrored in client_profiles/{uid}.coachIds).
-// It writes nothing when the user is already enrolled. The caller does
+// (users/{uid}/coaches/{coach}, mirrored in client_profiles/{uid}.coachIds),
+// recording the program's version (programCreated). It writes nothing when
+// the user is already enrolled in this version of the program; an active
+// enrolment of an older version (stale) moves to this one. The caller does
 // not grant for a payment whose checkout was for another version of the
 // program (recreated); paymentID is always one for this version. It
 // requires the program to exist.
@@ -276,12 +323,12 @@ func (e *enrollmentTx) active() bool { return e.old != nil && e.old.Status == En
 // is refunded or lost a dispute never reaches grant, so its late success
 // event does not grant.
 func (e *enrollmentTx) grant(tx *firestore.Transaction, paymentID string, now time.Time) error {
-	if e.program == nil || e.active() {
+	if e.program == nil || (e.active() && !e.stale()) {
 		return nil
 	}
 	en := model.Enrollment{
 		UserID: e.uid, ProgramID: e.programID, CoachIDs: append([]string{}, e.coaches...), PaymentID: paymentID,
-		Status: EnrollmentActive, CreatedAt: now, UpdatedAt: now,
+		Status: EnrollmentActive, CreatedAt: now, UpdatedAt: now, ProgramCreated: e.program.terms.ProgramCreateTime,
 	}
 	if e.old != nil {
 		en.CreatedAt = e.old.CreatedAt
@@ -289,8 +336,30 @@ func (e *enrollmentTx) grant(tx *firestore.Transaction, paymentID string, now ti
 	if err := tx.Set(e.ref, en); err != nil {
 		return err
 	}
+	// An active enrolment of an older version of the program (deleted and
+	// created again) moves to this one: the old version's coaches it
+	// assigned go (readEnrollment read the keepers).
+	return e.setCoaches(tx, e.coaches, now)
+}
+
+// setCoaches makes the coach assignments this enrolment holds those of
+// target: it assigns each coach of target the user has no assignment to
+// (users/{uid}/coaches/{coach}, source this enrolment, mirrored in
+// client_profiles/{uid}.coachIds) and releases the assignments it created
+// for coaches not in target (release). It needs readKeepers's read when
+// some are released.
+func (e *enrollmentTx) setCoaches(tx *firestore.Transaction, target []string, now time.Time) error {
+	var gone []string
+	for _, c := range e.createdAssignments() {
+		if !slices.Contains(target, c) {
+			gone = append(gone, c)
+		}
+	}
+	if err := e.release(tx, gone); err != nil {
+		return err
+	}
 	var added []any
-	for _, c := range e.coaches {
+	for _, c := range target {
 		if e.assigned[c] != nil {
 			continue
 		}
@@ -304,6 +373,31 @@ func (e *enrollmentTx) grant(tx *firestore.Transaction, paymentID string, now ti
 	if len(added) > 0 {
 		return tx.Set(e.s.Firestore.Collection(model.ColClientProfiles).Doc(e.uid),
 			map[string]any{"userId": e.uid, "coachIds": firestore.ArrayUnion(added...)}, firestore.MergeAll)
+	}
+	return nil
+}
+
+// release removes the user's assignments to coaches, which this enrolment
+// created: an assignment another active enrolment of the user still lists
+// (keepers) is re-pointed to it instead of deleted. The coaches deleted
+// leave client_profiles/{uid}.coachIds.
+func (e *enrollmentTx) release(tx *firestore.Transaction, coaches []string) error {
+	var removed []any
+	for _, c := range coaches {
+		if keeper := e.keepers[c]; keeper != "" {
+			if err := tx.Update(e.s.coachRef(e.uid, c), []firestore.Update{{Path: "sourceId", Value: keeper}}); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := tx.Delete(e.s.coachRef(e.uid, c)); err != nil {
+			return err
+		}
+		removed = append(removed, c)
+	}
+	if len(removed) > 0 {
+		return tx.Set(e.s.Firestore.Collection(model.ColClientProfiles).Doc(e.uid),
+			map[string]any{"coachIds": firestore.ArrayRemove(removed...)}, firestore.MergeAll)
 	}
 	return nil
 }
@@ -364,24 +458,7 @@ func (e *enrollmentTx) revoke(tx *firestore.Transaction, paymentID string, now t
 	}); err != nil {
 		return err
 	}
-	var removed []any
-	for _, c := range e.createdAssignments() {
-		if keeper := e.keepers[c]; keeper != "" {
-			if err := tx.Update(e.s.coachRef(e.uid, c), []firestore.Update{{Path: "sourceId", Value: keeper}}); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := tx.Delete(e.s.coachRef(e.uid, c)); err != nil {
-			return err
-		}
-		removed = append(removed, c)
-	}
-	if len(removed) > 0 {
-		return tx.Set(e.s.Firestore.Collection(model.ColClientProfiles).Doc(e.uid),
-			map[string]any{"coachIds": firestore.ArrayRemove(removed...)}, firestore.MergeAll)
-	}
-	return nil
+	return e.release(tx, e.createdAssignments())
 }
 
 // otherVersion reports whether the checkout of a payment (its

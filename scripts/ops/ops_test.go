@@ -154,6 +154,7 @@ func TestServeRoundTrips(t *testing.T) {
 	t.Run("consents", func(t *testing.T) { serveConsentRoundTrip(t, s) })
 	t.Run("reflection", func(t *testing.T) { serveReflectionRoundTrip(t, s) })
 	t.Run("insights", func(t *testing.T) { serveInsightsRoundTrip(t, s) })
+	t.Run("programs", func(t *testing.T) { serveProgramRoundTrip(t, s) })
 }
 
 // serveConsentRoundTrip: a user appends a consent entry; onConsentsWritten

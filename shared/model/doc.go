@@ -78,3 +78,9 @@ func NormalizeCurrency(c string) string { return strings.ToUpper(strings.TrimSpa
 func CoachConnectPath(coach string) string {
 	return ColCoachProfiles + "/" + coach + "/" + SubColPrivate + "/" + DocConnect
 }
+
+// ErasedRef replaces a reference to an erased user where the document
+// holding it stays (a program's createdBy, a journal entry's assignedBy, a
+// live session's coachId, …): GDPR erasure writes it (gdpr.ErasedRef), and
+// no code may treat it as a user, e.g. assign it as a coach.
+const ErasedRef = "erased-user"

@@ -12,6 +12,12 @@ type Enrollment struct {
 	Status    string    `firestore:"status" json:"status"` // active, revoked
 	CreatedAt time.Time `firestore:"createdAt" json:"createdAt"`
 	UpdatedAt time.Time `firestore:"updatedAt" json:"updatedAt"`
+	// ProgramCreated is the create time of programs/{programId} when the
+	// enrolment was last granted: the version of the program it is for. A
+	// program deleted and created again under the same id is another
+	// version, whose coaches the enrolment does not get. Absent on
+	// enrolments granted before it was recorded.
+	ProgramCreated *time.Time `firestore:"programCreated,omitempty" json:"programCreated,omitempty"`
 }
 
 // Subscription is subscriptions/{sub_…} (server-owned).
