@@ -10,7 +10,7 @@ import (
 
 // TestScheduleAgreesWithProfile checks the one rule for insightDueAt on
 // both sides, through a year of clock changes: the first due time the
-// profile function sets (NextLocalHour) is the worker's (NextDue), and
+// profile function sets (InsightDue of a user without one) is the worker's (NextDue), and
 // every due time the worker advances to is kept by the profile function
 // (InsightDue returns it unchanged, so the advance's onUserWritten writes
 // nothing) — also after it has passed, while the user waits for a tick.
@@ -21,9 +21,10 @@ func TestScheduleAgreesWithProfile(t *testing.T) {
 		loc := Zone(z)
 		for h := range 24 {
 			for now := start; now.Year() == 2026; now = now.Add(7 * time.Hour) {
-				if got, want := NextDue(now, loc, h), profile.NextLocalHour(now, h, loc); !got.Equal(want) {
-					t.Fatalf("%s %02d:00 at %s: NextDue %s, NextLocalHour %s", z, h, now.Format(time.RFC3339),
-						got.Format(time.RFC3339), want.Format(time.RFC3339))
+				u := &model.User{InsightsOptIn: true, InsightHour: &h, TimeZone: z}
+				if got, want := NextDue(now, loc, h), profile.InsightDue(u, now); want == nil || !got.Equal(*want) {
+					t.Fatalf("%s %02d:00 at %s: NextDue %s, the profile's first due time %v", z, h, now.Format(time.RFC3339),
+						got.Format(time.RFC3339), want)
 				}
 			}
 			due := NextDue(start, loc, h)

@@ -1,11 +1,8 @@
 package insights
 
 import (
-	"cmp"
 	"testing"
 	"time"
-
-	"github.com/innerjourney/functions/shared/geo"
 )
 
 func utc(s string) time.Time {
@@ -124,7 +121,7 @@ func TestZone(t *testing.T) {
 
 // TestDeliveryAroundClockChanges pins how a delivery hour is read on the
 // days the clocks change, the rule of shared/geo (geo.LocalToUTC) and of
-// the profile function's NextLocalHour: an hour that does not exist is
+// the profile function's first due time (geo.NextHour): an hour that does not exist is
 // read with the offset before the jump (New York's 02:00 on the day of
 // spring-forward is 03:00 EDT; Santiago's 00:00 on its midnight jump is
 // 01:00 the same date, not the evening before); an hour that occurs
@@ -148,35 +145,6 @@ func TestDeliveryAroundClockChanges(t *testing.T) {
 				t.Errorf("NextDue = %s, want %s", got.Format(time.RFC3339), next.Format(time.RFC3339))
 			}
 		})
-	}
-}
-
-// TestAtIsGeoLocalToUTC checks the schedule's local hour → UTC conversion
-// against geo.LocalToUTC for every hour of every day of a year in zones
-// with gaps and overlaps at various hours (at midnight, of half an hour,
-// a skipped day).
-func TestAtIsGeoLocalToUTC(t *testing.T) {
-	years := map[string]int{"Pacific/Apia": 2011} // skipped 2011-12-30
-	for _, z := range []string{"Europe/Stockholm", "America/New_York", "America/Santiago", "America/Havana", "Africa/Cairo",
-		"Australia/Lord_Howe", "Pacific/Chatham", "Asia/Tokyo", "UTC", "Pacific/Apia"} {
-		loc := Zone(z)
-		y := cmp.Or(years[z], 2026)
-		for day := time.Date(y, 1, 1, 12, 0, 0, 0, time.UTC); day.Year() == y; day = day.AddDate(0, 0, 1) {
-			for h := range 24 {
-				in, err := geo.LocalToUTC(geo.Civil{Year: y, Month: day.Month(), Day: day.Day(), Hour: h}, z)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := at(y, day.Month(), day.Day(), h, loc); !got.Equal(in.UTC) {
-					t.Fatalf("%s %s %02d:00: at = %s, geo = %s (%s)", z, day.Format(time.DateOnly), h,
-						got.UTC().Format(time.RFC3339), in.UTC.Format(time.RFC3339), in.Resolution)
-				}
-			}
-		}
-	}
-	// Days past the month's end roll over, as time.Date's do.
-	if got, want := at(2026, 3, 39, 2, Zone("America/New_York")), utc("2026-04-08T06:00:00Z"); !got.Equal(want) {
-		t.Errorf("at(2026-03-39 02:00) = %s, want %s", got, want)
 	}
 }
 

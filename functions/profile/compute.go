@@ -547,7 +547,7 @@ func numerologyOf(u *model.User, bd *BirthData) *numerology.Result {
 // InsightDue returns users/{uid}.insightDueAt as it should be at now: nil
 // when the user has not opted in; otherwise the stored value when it is
 // still an InsightHour (default 7) o'clock in the user's zone, a
-// daylight-saving gap's hour resolved as NextLocalHour does (the
+// daylight-saving gap's hour resolved as geo.HourOn does (the
 // daily-insights worker advances it so), else the next such instant after
 // now.
 func InsightDue(u *model.User, now time.Time) *time.Time {
@@ -562,11 +562,11 @@ func InsightDue(u *model.User, now time.Time) *time.Time {
 	if d := u.InsightDueAt; d != nil && isLocalHour(*d, hour, loc) {
 		return d
 	}
-	t := NextLocalHour(now, hour, loc)
+	t := geo.NextHour(now, loc, hour)
 	return &t
 }
 
-// isLocalHour reports whether t is an hour:00 of loc as NextLocalHour (and
+// isLocalHour reports whether t is an hour:00 of loc as geo.HourOn (and
 // the insights worker, insights.Delivery) resolves it: the clock reads
 // hour:00 at t, or hour:00 of a local date fell in a daylight-saving gap
 // and t is it read with the offset before the jump (the clock then reads
@@ -584,23 +584,4 @@ func isLocalHour(t time.Time, hour int, loc *time.Location) bool {
 		}
 	}
 	return false
-}
-
-// NextLocalHour returns the first instant after now at which the clock in
-// loc reads hour:00, in UTC. On a day whose hour:00 does not exist (a
-// daylight-saving gap) it is hour:00 read with the offset before the jump
-// (02:00 → 03:00 summer time), the shared/geo policy.
-func NextLocalHour(now time.Time, hour int, loc *time.Location) time.Time {
-	l := now.In(loc)
-	for d := 0; d < 3; d++ {
-		day := time.Date(l.Year(), l.Month(), l.Day()+d, 0, 0, 0, 0, time.UTC)
-		c := time.Date(day.Year(), day.Month(), day.Day(), hour, 0, 0, 0, loc)
-		if inst, err := geo.LocalToUTC(geo.Civil{Year: day.Year(), Month: day.Month(), Day: day.Day(), Hour: hour}, loc.String()); err == nil {
-			c = inst.UTC
-		}
-		if c.After(now) {
-			return c.UTC()
-		}
-	}
-	return now.Add(24 * time.Hour).UTC() // unreachable
 }

@@ -303,3 +303,49 @@ func slicesSortTimes(ts []time.Time) {
 		}
 	}
 }
+
+// quiet is how far from a clock change an instant must be for its wall
+// time to have no other reading in the zone: farther than any two of a
+// zone's UTC offsets differ (−12 to +14 hours today, local mean times
+// included), and as far as LocalToUTC looks around a wall time.
+const quiet = 48 * time.Hour
+
+// HourOn returns hour:00 of the local civil date y-m-d in loc (d may run
+// past the month's end), resolved as LocalToUTC resolves it: in a gap (the
+// clocks jumped over hour:00) the hour is read with the offset in force
+// before the jump, so 02:00 in a 02:00 → 03:00 spring-forward is 03:00
+// summer time; in an overlap (hour:00 occurred twice) the first
+// occurrence. It is the one rule for the daily-insight times: the profile
+// function's first users/{uid}.insightDueAt and the insights worker's
+// advances.
+//
+// Away from clock changes, time.Date already gives the only reading, so
+// the common case allocates nothing; within quiet of a change the answer
+// is LocalToUTC's (time.Date's for a zone LocalToUTC does not know by
+// name).
+func HourOn(y int, m time.Month, d, hour int, loc *time.Location) time.Time {
+	y, m, d = time.Date(y, m, d, 12, 0, 0, 0, time.UTC).Date()
+	c := time.Date(y, m, d, hour, 0, 0, 0, loc)
+	start, end := c.ZoneBounds()
+	if cy, cm, cd := c.Date(); cy == y && cm == m && cd == d && c.Hour() == hour && c.Minute() == 0 &&
+		(start.IsZero() || c.Sub(start) > quiet) && (end.IsZero() || end.Sub(c) > quiet) {
+		return c
+	}
+	in, err := LocalToUTC(Civil{Year: y, Month: m, Day: d, Hour: hour}, loc.String())
+	if err != nil {
+		return c
+	}
+	return in.UTC.In(loc)
+}
+
+// NextHour returns the first instant strictly after t at which the clock
+// of loc reads hour:00 (HourOn's reading), in UTC.
+func NextHour(t time.Time, loc *time.Location, hour int) time.Time {
+	y, m, d := t.In(loc).Date()
+	for i := 0; i < 3; i++ {
+		if c := HourOn(y, m, d+i, hour, loc); c.After(t) {
+			return c.UTC()
+		}
+	}
+	return HourOn(y, m, d+3, hour, loc).UTC() // unreachable: a day has an hour:00 after t within two
+}

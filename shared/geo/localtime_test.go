@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -240,5 +241,80 @@ func BenchmarkLocalToUTC(b *testing.B) {
 		if _, err := LocalToUTC(c, "Europe/Stockholm"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestNextHourIsLocalToUTCs: NextHour (HourOn's fast path away from clock
+// changes) gives, through a year of clock changes in zones with
+// spring-forward and fall-back gaps at various hours (midnight jumps, a
+// half-hour one), the instant LocalToUTC gives for hour:00 of the first
+// local date on which it is after t.
+func TestNextHourIsLocalToUTCs(t *testing.T) {
+	zones := []string{"America/New_York", "America/Santiago", "Europe/Stockholm", "Australia/Lord_Howe", "America/Havana", "Africa/Cairo", "UTC"}
+	reference := func(now time.Time, hour int, loc *time.Location) time.Time {
+		t.Helper()
+		l := now.In(loc)
+		for d := 0; d < 3; d++ {
+			day := time.Date(l.Year(), l.Month(), l.Day()+d, 12, 0, 0, 0, time.UTC)
+			in, err := LocalToUTC(Civil{Year: day.Year(), Month: day.Month(), Day: day.Day(), Hour: hour}, loc.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if in.UTC.After(now) {
+				return in.UTC.UTC()
+			}
+		}
+		t.Fatalf("no hour:00 within three days of %s", now)
+		return time.Time{}
+	}
+	for _, z := range zones {
+		loc, err := LoadZone(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for h := range 24 {
+			for now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC); now.Year() == 2026; now = now.Add(7 * time.Hour) {
+				if got, want := NextHour(now, loc, h), reference(now, h, loc); !got.Equal(want) {
+					t.Fatalf("%s %02d:00 after %s: NextHour %s, LocalToUTC %s", z, h, now.Format(time.RFC3339),
+						got.Format(time.RFC3339), want.Format(time.RFC3339))
+				}
+			}
+		}
+	}
+}
+
+// TestHourOnIsLocalToUTC checks HourOn (the daily-insight schedule's local hour → UTC conversion)
+// against LocalToUTC for every hour of every day of a year in zones
+// with gaps and overlaps at various hours (at midnight, of half an hour,
+// a skipped day).
+func TestHourOnIsLocalToUTC(t *testing.T) {
+	years := map[string]int{"Pacific/Apia": 2011} // skipped 2011-12-30
+	for _, z := range []string{"Europe/Stockholm", "America/New_York", "America/Santiago", "America/Havana", "Africa/Cairo",
+		"Australia/Lord_Howe", "Pacific/Chatham", "Asia/Tokyo", "UTC", "Pacific/Apia"} {
+		loc, err := LoadZone(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := cmp.Or(years[z], 2026)
+		for day := time.Date(y, 1, 1, 12, 0, 0, 0, time.UTC); day.Year() == y; day = day.AddDate(0, 0, 1) {
+			for h := range 24 {
+				in, err := LocalToUTC(Civil{Year: y, Month: day.Month(), Day: day.Day(), Hour: h}, z)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := HourOn(y, day.Month(), day.Day(), h, loc); !got.Equal(in.UTC) {
+					t.Fatalf("%s %s %02d:00: HourOn = %s, geo = %s (%s)", z, day.Format(time.DateOnly), h,
+						got.UTC().Format(time.RFC3339), in.UTC.Format(time.RFC3339), in.Resolution)
+				}
+			}
+		}
+	}
+	// Days past the month's end roll over, as time.Date's do.
+	newYork, err := LoadZone("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := HourOn(2026, 3, 39, 2, newYork), time.Date(2026, 4, 8, 6, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("HourOn(2026-03-39 02:00) = %s, want %s", got, want)
 	}
 }
