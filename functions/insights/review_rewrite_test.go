@@ -161,6 +161,11 @@ func TestRewriteNotificationMatchesInsight(t *testing.T) {
 			} else if err != nil {
 				t.Fatalf("first delivery: %+v %v", st, err)
 			}
+			// Rewritten counts only rewrites stored: none when the insight
+			// write failed or another delivery's insight was there first.
+			if st.Rewritten != 0 {
+				t.Errorf("first delivery: %d rewritten, want 0 (the rewrite was not stored)", st.Rewritten)
+			}
 			if tt.redeliver {
 				r.rewrite = again
 				if st, err := h.worker(data, 2*time.Minute); err != nil || st.Failed != 0 {

@@ -415,8 +415,10 @@ type Stats struct {
 	Retracted int `json:"retracted"`
 	// Failed: a write failed (retried by the next delivery).
 	Failed int `json:"failed"`
-	// Rewritten: insights whose texts the Rewriter rewrote before they
-	// were written (0 without a Rewriter).
+	// Rewritten: insights created by this run with texts the Rewriter
+	// rewrote (0 without a Rewriter); a rewrite whose insight was not
+	// stored (the write failed, or another delivery's insight was there)
+	// is not counted.
 	Rewritten int `json:"rewritten,omitempty"`
 }
 
@@ -672,7 +674,7 @@ func (s *Service) run(ctx context.Context, uids []string, known, old map[string]
 	}
 	var goneErr runError
 	settle(gone, s.retract(ctx, gone), &st, &goneErr)
-	if st.Rewritten, err = s.generate(ctx, lib, targets); err == nil {
+	if err = s.generate(ctx, lib, targets); err == nil {
 		st, err = s.write(ctx, targets, st)
 	}
 	if goneErr.err != nil && !fault.Retryable(err) {
@@ -769,7 +771,7 @@ func (s *Service) rewriter() Rewriter {
 // generate fills t.doc for every target, then, with a Rewriter, lets it
 // rewrite the texts of the targets that grant the ai_analysis consent now
 // and whose insight of the date was not delivered yet (rewriteAll, within
-// RewriteBudget), and returns how many it rewrote. The date's insight of
+// RewriteBudget). The date's insight of
 // a consenting target that run could not read with the users (no
 // snapshot: `ops insights run`, a shard redelivered after
 // MaxSnapshotAge) is read here, in one GetAll. A target whose insight was
@@ -778,7 +780,7 @@ func (s *Service) rewriter() Rewriter {
 // so that a notification created now (its first attempt failed) says what
 // the insight says; the insight itself is never overwritten (Create).
 // Errors: that read's, classified (nothing was written).
-func (s *Service) generate(ctx context.Context, lib *Library, targets []*target) (int, error) {
+func (s *Service) generate(ctx context.Context, lib *Library, targets []*target) error {
 	var sc Scratch
 	for _, t := range targets {
 		day := s.day(t.date)
@@ -787,7 +789,7 @@ func (s *Service) generate(ctx context.Context, lib *Library, targets []*target)
 	}
 	rw := s.rewriter()
 	if rw == nil {
-		return 0, nil
+		return nil
 	}
 	var unchecked []*target
 	for _, t := range targets {
@@ -796,7 +798,7 @@ func (s *Service) generate(ctx context.Context, lib *Library, targets []*target)
 		}
 	}
 	if err := s.readDelivered(ctx, unchecked); err != nil {
-		return 0, err
+		return err
 	}
 	var ask []*target
 	for _, t := range targets {
@@ -814,7 +816,8 @@ func (s *Service) generate(ctx context.Context, lib *Library, targets []*target)
 	if budget <= 0 {
 		budget = DefaultRewriteBudget
 	}
-	return rewriteAll(ctx, rw, ask, budget).used, nil
+	rewriteAll(ctx, rw, ask, budget)
+	return nil
 }
 
 // readDelivered reads the insight of the date of each target in one
@@ -979,6 +982,9 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 				st.Existing++
 			default:
 				st.Created++
+				if t.doc.RewrittenBy != "" {
+					st.Rewritten++ // stored: this run created the insight
+				}
 			}
 			mu.Unlock()
 			if err != nil {
