@@ -1,10 +1,8 @@
 package events_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -14,17 +12,8 @@ import (
 	"github.com/innerjourney/functions/shared/events/eventstest"
 	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/logging"
+	"github.com/innerjourney/functions/shared/testenv"
 )
-
-// captureLogs sends slog's default logger to a buffer for the test.
-func captureLogs(t *testing.T) *bytes.Buffer {
-	t.Helper()
-	var buf bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewJSONHandler(&buf, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return &buf
-}
 
 const secret = "very private journal text"
 
@@ -54,7 +43,7 @@ func TestFirestoreHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logs := captureLogs(t)
+			logs := testenv.CaptureLogs(t)
 			called := false
 			h := events.FirestoreHandler("onActivation", func(ctx context.Context, ev *events.FirestoreEvent) error {
 				called = true
@@ -108,7 +97,7 @@ func TestPubSubHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logs := captureLogs(t)
+			logs := testenv.CaptureLogs(t)
 			called := false
 			h := events.PubSubHandler("dailyWorker", func(ctx context.Context, m *events.PubSubMessage) error {
 				called = true
