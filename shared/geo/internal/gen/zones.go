@@ -206,10 +206,7 @@ func coordinates(p *place) (lat, lon float64, err error) {
 // correctZones sets every place's zone by zoneFor and returns the places
 // whose zone changed, in table order.
 func correctZones(places []*place, admin1 []*admin, j *zoneJudge) ([]correction, error) {
-	names := make(map[string]string, len(admin1))
-	for _, a := range admin1 {
-		names[a.code] = a.name
-	}
+	names := divisionNames(admin1)
 	var out []correction
 	for _, p := range places {
 		z, err := j.zoneFor(p, names[p.cc+"."+p.admin1])
@@ -224,14 +221,21 @@ func correctZones(places []*place, admin1 []*admin, j *zoneJudge) ([]correction,
 	return out, nil
 }
 
-// reportCorrections writes the corrections for review: one line per place
-// (GeoNames id, name, country, division, old → new zone, population), then
-// the count per zone pair, most frequent first.
-func reportCorrections(w io.Writer, cs []correction, admin1 []*admin) {
+// divisionNames maps each first-level division's code ("SE.26") to its
+// name.
+func divisionNames(admin1 []*admin) map[string]string {
 	names := make(map[string]string, len(admin1))
 	for _, a := range admin1 {
 		names[a.code] = a.name
 	}
+	return names
+}
+
+// reportCorrections writes the corrections for review: one line per place
+// (GeoNames id, name, country, division, old → new zone, population), then
+// the count per zone pair, most frequent first.
+func reportCorrections(w io.Writer, cs []correction, admin1 []*admin) {
+	names := divisionNames(admin1)
 	fmt.Fprintf(w, "zone corrections: %d places get the zone at their coordinates instead of the GeoNames zone\n", len(cs))
 	pairs := map[[2]string]int{}
 	for _, c := range cs {
