@@ -115,7 +115,9 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 	if err != nil && !store.IsNotFound(err) {
 		return nil, store.Classify("createCheckoutSession", err)
 	}
-	if err == nil && en.Data()["status"] == EnrollmentActive {
+	// An active enrolment of an older version of the program (deleted and
+	// created again since) does not block: buying this version moves it.
+	if err == nil && en.Data()["status"] == EnrollmentActive && !olderVersion(en.Data()["programCreated"], snap.CreateTime) {
 		return nil, fault.New(fault.AlreadyExists, "already enrolled in this program")
 	}
 	if prog.free {
@@ -218,6 +220,13 @@ func (s *Service) newCheckout(ctx context.Context, p *stripe.CheckoutSessionPara
 	}
 	slog.InfoContext(ctx, "checkout session created", "uid", uid, "session", cs.ID)
 	return CheckoutResult{SessionID: cs.ID, URL: cs.URL, ExpiresAt: cs.ExpiresAt}, nil
+}
+
+// olderVersion reports whether an enrolment's programCreated names
+// another version of the program than the one created at created.
+func olderVersion(recorded any, created time.Time) bool {
+	t, ok := recorded.(time.Time)
+	return ok && !t.Equal(created)
 }
 
 // enrollFree enrols the user in a free program at once.

@@ -174,7 +174,7 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 			return nil, err
 		}
 		prog, progRead = p.enroll.program, p.enroll.programRead
-		p.enroll.recreated = otherVersion(prog, p.doc.ProgramCreated)
+		p.enroll.recreated = otherVersion(prog, paymentVersion(p.doc))
 		if lostAccess(p.doc) {
 			if err := p.enroll.readRevocation(tx, p.doc.PaymentID); err != nil {
 				return nil, err
@@ -344,6 +344,16 @@ func frozenTerms(prog *programInfo, checkout *time.Time, now time.Time) *model.P
 
 // sameTime reports whether a (nil: unknown) is the instant b.
 func sameTime(a *time.Time, b time.Time) bool { return a != nil && a.Equal(b) }
+
+// paymentVersion is the version of the program a payment was for: its
+// checkout's programCreated, else the create time of the program its terms
+// were frozen from (a checkout from before the version was sent).
+func paymentVersion(p model.Payment) *time.Time {
+	if p.ProgramCreated != nil || p.ProgramTerms == nil {
+		return p.ProgramCreated
+	}
+	return p.ProgramTerms.ProgramCreateTime
+}
 
 // readProgram reads programs/{id} inside tx, tolerantly (readProgramInfo):
 // nil when the id is not a valid document id or the program does not

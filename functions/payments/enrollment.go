@@ -150,7 +150,9 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 	e.revocable = append([]string{}, e.coaches...)
 	if e.old != nil {
 		for _, c := range e.old.CoachIDs {
-			if !coachID(c, uid) || seen[c] {
+			// erased-user too: an enrolment granted before it was excluded
+			// may hold an assignment to it, which must be releasable.
+			if !validID(c) || c == uid || seen[c] {
 				continue
 			}
 			seen[c] = true
@@ -235,7 +237,7 @@ func (e *enrollmentTx) readRevocation(tx *firestore.Transaction, paymentID strin
 		// A payment for another version of the program (deleted and
 		// created again since its checkout) grants nothing by itself, so
 		// it does not keep the user enrolled either.
-		if hasAccess(p) && !otherVersion(e.program, p.ProgramCreated) {
+		if hasAccess(p) && !otherVersion(e.program, paymentVersion(p)) {
 			alts = append(alts, snap.Ref.ID)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"time"
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
@@ -177,7 +178,7 @@ func (s *Service) syncEnrollment(ctx context.Context, uid, programID string) (bo
 		}
 		up := []firestore.Update{{Path: "coachIds", Value: append([]string{}, target...)}, {Path: "updatedAt", Value: s.now()}}
 		if e.needsVersion() {
-			up = append(up, firestore.Update{Path: "programCreated", Value: *e.program.terms.ProgramCreateTime})
+			up = append(up, firestore.Update{Path: "programCreated", Value: e.versionToRecord()})
 		}
 		if err := tx.Update(e.ref, up); err != nil {
 			return err
@@ -205,7 +206,20 @@ func (e *enrollmentTx) syncTarget() []string {
 // current version, does not record it yet (granted before versions were
 // recorded).
 func (e *enrollmentTx) needsVersion() bool {
-	return e.program != nil && e.old != nil && e.old.ProgramCreated == nil && e.program.terms.ProgramCreateTime != nil
+	return e.old != nil && e.old.ProgramCreated == nil && (e.program == nil || e.program.terms.ProgramCreateTime != nil)
+}
+
+// goneVersion is recorded on an enrolment granted before versions were
+// recorded whose program no longer exists: no program created later
+// under the id has it, so none of its coaches gets the enrolled user.
+var goneVersion = time.Unix(0, 0).UTC()
+
+// versionToRecord is the version needsVersion asks to record.
+func (e *enrollmentTx) versionToRecord() time.Time {
+	if e.program == nil {
+		return goneVersion
+	}
+	return *e.program.terms.ProgramCreateTime
 }
 
 // SyncAllPrograms runs SyncProgramCoaches for every program and for every

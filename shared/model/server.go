@@ -16,7 +16,9 @@ type Enrollment struct {
 	// enrolment was last granted: the version of the program it is for. A
 	// program deleted and created again under the same id is another
 	// version, whose coaches the enrolment does not get. Absent on
-	// enrolments granted before it was recorded.
+	// enrolments granted before it was recorded (onProgramWritten records
+	// it); the Unix epoch when the program no longer existed then: no
+	// program created later has that version.
 	ProgramCreated *time.Time `firestore:"programCreated,omitempty" json:"programCreated,omitempty"`
 }
 
