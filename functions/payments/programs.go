@@ -39,8 +39,9 @@ type SyncStats struct {
 // deleted and created again under the same id: another version), its
 // enrolments keep no coach. Edits that leave createdBy alone are ignored.
 // It reads the program as it is now, not the event's copy, so duplicated,
-// late and reordered events converge. Errors: retryable when some
-// enrolments failed (the retry skips those already in step).
+// late and reordered events converge. Errors: SyncProgramCoaches's; a
+// retryable one (some enrolments failed transiently) makes the event
+// retried, and the retry skips the enrolments already in step.
 func (s *Service) OnProgramWritten(ctx context.Context, ev *events.FirestoreEvent) error {
 	params, ok := ev.Params("programs/{programId}")
 	if !ok {
@@ -50,13 +51,13 @@ func (s *Service) OnProgramWritten(ctx context.Context, ev *events.FirestoreEven
 		return nil // title, price, content: the coaches are the same
 	}
 	id := params["programId"]
+	if !validID(id) {
+		return nil // an id no enrolment can have: nothing to keep in step
+	}
 	st, err := s.SyncProgramCoaches(ctx, id)
 	slog.InfoContext(ctx, "program coaches synced", "programId", id,
 		"enrollments", st.Enrollments, "changed", st.Changed, "failed", st.Failed)
-	if fault.CodeOf(err) == fault.InvalidArgument {
-		return nil // an id no enrolment can have: nothing to keep in step
-	}
-	return err
+	return err // retried when retryable (events.FirestoreHandler)
 }
 
 // SyncProgramCoaches brings every active enrolment of programID in step
