@@ -175,9 +175,10 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 			return nil, err
 		}
 	}
-	if e.active() && e.stale() {
-		// A grant moves it to this version, releasing the coaches of the
-		// old one (setCoaches).
+	if e.ref != nil && (!e.active() || e.stale()) && len(e.createdOutside(e.coaches)) > 0 {
+		// A grant would release these (setCoaches): an active enrolment
+		// of an older version moving to this one, or a revoked one whose
+		// assignments to coaches who left outlived its revocation.
 		if err := e.readKeepers(tx); err != nil {
 			return nil, err
 		}
@@ -292,6 +293,19 @@ func (e *enrollmentTx) createdAssignments() []string {
 	return out
 }
 
+// createdOutside returns the coaches whose assignment this enrolment
+// created (createdAssignments) that are not in target: those setCoaches
+// releases.
+func (e *enrollmentTx) createdOutside(target []string) []string {
+	var out []string
+	for _, c := range e.createdAssignments() {
+		if !slices.Contains(target, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (s *Service) coachRef(uid, coach string) *firestore.DocumentRef {
 	return s.Firestore.Collection(model.ColUsers).Doc(uid).Collection(model.SubColCoaches).Doc(coach)
 }
@@ -351,13 +365,7 @@ func (e *enrollmentTx) grant(tx *firestore.Transaction, paymentID string, now ti
 // for coaches not in target (release). It needs readKeepers's read when
 // some are released.
 func (e *enrollmentTx) setCoaches(tx *firestore.Transaction, target []string, now time.Time) error {
-	var gone []string
-	for _, c := range e.createdAssignments() {
-		if !slices.Contains(target, c) {
-			gone = append(gone, c)
-		}
-	}
-	if err := e.release(tx, gone); err != nil {
+	if err := e.release(tx, e.createdOutside(target)); err != nil {
 		return err
 	}
 	var added []any

@@ -1,6 +1,7 @@
 package payments
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -234,7 +235,7 @@ func TestWebhookShuffledRedelivery(t *testing.T) {
 				}
 				rng := rand.New(rand.NewPCG(seed, 42))
 				rng.Shuffle(len(deliveries), func(i, j int) { deliveries[i], deliveries[j] = deliveries[j], deliveries[i] })
-				deliverAll(t, h, deliveries, concurrent)
+				failed := deliverAll(t, h, deliveries, concurrent)
 				sc.check(t, h)
 				if n := h.count("webhook_events"); n != len(sc.events) {
 					t.Errorf("%d inbox records, want %d", n, len(sc.events))
@@ -243,8 +244,13 @@ func TestWebhookShuffledRedelivery(t *testing.T) {
 				for _, d := range docs {
 					var in model.WebhookEvent
 					_ = d.DataTo(&in)
-					if in.Attempts != 1 || in.Status != StatusProcessed {
-						t.Errorf("inbox %s: status %s attempts %d", in.EventID, in.Status, in.Attempts)
+					// One attempt, plus at most one per delivery that
+					// failed transiently (concurrent deliveries: the
+					// emulator's lock timeouts), whose transaction wrote
+					// nothing (a failure after another copy was processed
+					// is not counted).
+					if in.Attempts < 1 || in.Attempts > 1+failed[in.EventID] || in.Status != StatusProcessed {
+						t.Errorf("inbox %s: status %s attempts %d (%d deliveries failed)", in.EventID, in.Status, in.Attempts, failed[in.EventID])
 					}
 				}
 			})
@@ -253,9 +259,12 @@ func TestWebhookShuffledRedelivery(t *testing.T) {
 }
 
 // deliverAll posts the deliveries in order, or from 6 goroutines at once;
-// a 500 (contention) is redelivered as Stripe would.
-func deliverAll(t *testing.T, h *harness, deliveries [][]byte, concurrent bool) {
+// a 500 (contention) is redelivered as Stripe would. It returns the number
+// of failed deliveries per event id.
+func deliverAll(t *testing.T, h *harness, deliveries [][]byte, concurrent bool) map[string]int {
 	t.Helper()
+	var mu sync.Mutex
+	failed := map[string]int{}
 	send := func(b []byte) {
 		for attempt := 0; attempt < 5; attempt++ {
 			code, body := h.deliver(b)
@@ -266,6 +275,11 @@ func deliverAll(t *testing.T, h *harness, deliveries [][]byte, concurrent bool) 
 				t.Errorf("delivery: %d %v", code, body)
 				return
 			}
+			var ev struct{ ID string }
+			_ = json.Unmarshal(b, &ev)
+			mu.Lock()
+			failed[ev.ID]++
+			mu.Unlock()
 		}
 		t.Errorf("delivery failed 5 times")
 	}
@@ -273,7 +287,7 @@ func deliverAll(t *testing.T, h *harness, deliveries [][]byte, concurrent bool) 
 		for _, b := range deliveries {
 			send(b)
 		}
-		return
+		return failed
 	}
 	ch := make(chan []byte)
 	var wg sync.WaitGroup
@@ -291,4 +305,5 @@ func deliverAll(t *testing.T, h *harness, deliveries [][]byte, concurrent bool) 
 	}
 	close(ch)
 	wg.Wait()
+	return failed
 }

@@ -329,3 +329,31 @@ func TestOnProgramWrittenIgnoresOtherPaths(t *testing.T) {
 	wantCoaches(t, h, EnrollmentActive, []string{"coach-1", "coach-2"},
 		map[string]string{"coach-1": "u1_prog-1", "coach-2": "u1_prog-1"}, []string{"coach-1", "coach-2"})
 }
+
+// TestRegrantReadsWhoStillNeedsAnAssignment: u1's revoked prog-1 enrolment
+// left an assignment to coach-2 behind (the revocation before coaches who
+// left the program were released), which u1's active prog-2 enrolment
+// relies on (its grant found coach-2 assigned and created none). When u1
+// buys prog-1 again (coach-1's only now), the grant releases coach-2's
+// assignment, which must go to prog-2's enrolment, not be deleted.
+// Regression: the grant released without reading the user's other active
+// enrolments, so u1 lost coach-2.
+func TestRegrantReadsWhoStillNeedsAnAssignment(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	h.setCoaches("prog-1", "coach-1")
+	price, cur := int64(19900), "SEK"
+	h.set("programs/prog-2", model.Program{ProgramID: "prog-2", Title: "Focus", CreatedBy: []string{"coach-2"},
+		Price: &price, Currency: &cur, Difficulty: model.DifficultyBeginner})
+	h.set("enrollments/u1_prog-1", model.Enrollment{UserID: "u1", ProgramID: "prog-1", CoachIDs: []string{"coach-1", "coach-2"},
+		PaymentID: "pi_0", Status: EnrollmentRevoked, CreatedAt: testNow, UpdatedAt: testNow})
+	h.set("enrollments/u1_prog-2", model.Enrollment{UserID: "u1", ProgramID: "prog-2", CoachIDs: []string{"coach-2"},
+		PaymentID: "pi_2", Status: EnrollmentActive, CreatedAt: testNow, UpdatedAt: testNow})
+	h.set("users/u1/coaches/coach-2", model.CoachAssignment{CoachID: "coach-2", UserID: "u1",
+		Source: model.AssignedByEnrollment, SourceID: "u1_prog-1", CreatedAt: testNow})
+	h.set("client_profiles/u1", map[string]any{"userId": "u1", "coachIds": []any{"coach-2"}})
+	h.mustDeliver(event("evt_rg_b1", "payment_intent.succeeded", t0, objPI("pi_1", "cus_1", "succeeded", 49900,
+		map[string]any{"uid": "u1", "programId": "prog-1"}, false)))
+	wantCoaches(t, h, EnrollmentActive, []string{"coach-1"},
+		map[string]string{"coach-1": "u1_prog-1", "coach-2": "u1_prog-2"}, []string{"coach-1", "coach-2"})
+}

@@ -160,10 +160,7 @@ func (s *Service) syncEnrollment(ctx context.Context, uid, programID string) (bo
 			return nil // ended or gone meanwhile (a refund, an erasure)
 		}
 		target := e.syncTarget()
-		var gone bool
-		for _, c := range e.createdAssignments() {
-			gone = gone || !slices.Contains(target, c)
-		}
+		gone := len(e.createdOutside(target)) > 0
 		missing := false
 		for _, c := range target {
 			missing = missing || e.assigned[c] == nil
