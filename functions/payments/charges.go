@@ -347,13 +347,26 @@ func sameTime(a *time.Time, b time.Time) bool { return a != nil && a.Equal(b) }
 
 // paymentVersion is the version of the program a payment was for: its
 // checkout's programCreated, else the create time of the program its terms
-// were frozen from (a checkout from before the version was sent).
+// were frozen from (a checkout from before the version was sent), and
+// goneVersion when the program did not exist then (no program created
+// later is the one paid for); nil when unknown.
 func paymentVersion(p model.Payment) *time.Time {
-	if p.ProgramCreated != nil || p.ProgramTerms == nil {
+	switch {
+	case p.ProgramCreated != nil || p.ProgramTerms == nil:
 		return p.ProgramCreated
+	case !p.ProgramTerms.ProgramFound:
+		v := goneVersion
+		return &v
 	}
 	return p.ProgramTerms.ProgramCreateTime
 }
+
+// goneVersion is the version of a program that no longer existed when it
+// was recorded (the Unix epoch): no program created later has it. An
+// enrolment granted before versions were recorded whose program is
+// deleted gets it (onProgramWritten), and a payment whose terms were
+// frozen without the program is for it (paymentVersion).
+var goneVersion = time.Unix(0, 0).UTC()
 
 // readProgram reads programs/{id} inside tx, tolerantly (readProgramInfo):
 // nil when the id is not a valid document id or the program does not

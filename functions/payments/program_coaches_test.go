@@ -357,3 +357,40 @@ func TestRegrantReadsWhoStillNeedsAnAssignment(t *testing.T) {
 	wantCoaches(t, h, EnrollmentActive, []string{"coach-1"},
 		map[string]string{"coach-1": "u1_prog-1", "coach-2": "u1_prog-2"}, []string{"coach-1", "coach-2"})
 }
+
+// TestPaymentForMissingProgramGrantsNoLaterProgram: u1's payment (a
+// checkout from before versions were sent) was first recorded paid while
+// prog-1 did not exist (deleted between checkout and payment): its terms
+// say the program was not found, and nothing was granted. coach-x then
+// creates a program under the id. A later event of the payment (partial
+// refund, dispute opened, late charge.succeeded) grants nothing either:
+// the payment was for a version that is gone. Regression: the payment's
+// version was unknown, so the later event enrolled u1 in coach-x's program
+// and made coach-x u1's coach.
+func TestPaymentForMissingProgramGrantsNoLaterProgram(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ev   []byte
+	}{
+		{"partial refund", event("evt_mp_pr", "charge.refunded", t0+100, objCharge("ch_1", "pi_1", "cus_1", 49900, 10000))},
+		{"dispute opened", event("evt_mp_dc", "charge.dispute.created", t0+1000, objDispute("dp_1", "pi_1", "ch_1", 49900, "needs_response"))},
+		{"late charge.succeeded", event("evt_mp_cs", "charge.succeeded", t0+1, objCharge("ch_1", "pi_1", "cus_1", 49900, 0))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.seed()
+			h.deleteProgram("prog-1")
+			h.mustDeliver(event("evt_rc_b1", "payment_intent.succeeded", t0, objPI("pi_1", "cus_1", "succeeded", 49900,
+				map[string]any{"uid": "u1", "programId": "prog-1"}, false)))
+			var p model.Payment
+			if !h.get("payments/pi_1", &p) || p.ProgramTerms == nil || p.ProgramTerms.ProgramFound {
+				t.Fatalf("pi_1 terms %+v, want frozen with the program not found", p.ProgramTerms)
+			}
+			h.recreateProgram() // coach-x's
+			h.mustDeliver(tc.ev)
+			if st := h.enrollmentOf("u1", "prog-1"); st.status != "" || len(st.coaches) != 0 || len(st.coachIDs) != 0 {
+				t.Errorf("enrolment %+v: want none, and no coach", st)
+			}
+		})
+	}
+}

@@ -207,11 +207,6 @@ func (e *enrollmentTx) needsVersion() bool {
 	return e.old != nil && e.old.ProgramCreated == nil && (e.program == nil || e.program.terms.ProgramCreateTime != nil)
 }
 
-// goneVersion is recorded on an enrolment granted before versions were
-// recorded whose program no longer exists: no program created later
-// under the id has it, so none of its coaches gets the enrolled user.
-var goneVersion = time.Unix(0, 0).UTC()
-
 // versionToRecord is the version needsVersion asks to record.
 func (e *enrollmentTx) versionToRecord() time.Time {
 	if e.program == nil {
