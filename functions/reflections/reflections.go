@@ -194,15 +194,16 @@ func (s *Service) commit(ctx context.Context, id, uid, hash string, emptied bool
 			outcome = Unchanged
 			return nil
 		}
+		if !stored && emptied {
+			outcome = NothingToDo // nothing to analyse, nothing to remove: the consent does not matter
+			return nil
+		}
 		granted, err := grantedIn(ctx, tx, s.Firestore, uid)
 		if err != nil {
 			return err
 		}
 		if emptied || !granted || result == nil {
 			switch {
-			case !stored && emptied:
-				outcome = NothingToDo
-				return nil
 			case !stored:
 				outcome = NoConsent
 				return nil
