@@ -59,7 +59,8 @@ type Profile struct {
 }
 
 // OnUserWritten handles a write of users/{uid}. The loop guard: it decodes
-// the document as written, reads the user's consent (ReadConsent), and
+// the document as written, reads the user's consent (ReadConsent; not when
+// the document is up to date under neither consent state), and
 // does nothing when its profile.inputHash equals the hash of its inputs
 // (InputsOf, the consent included) and its insightDueAt is what InsightDue
 // wants — true of the function's own writes and of writes to fields the
@@ -80,7 +81,7 @@ func (s *Service) OnUserWritten(ctx context.Context, ev *events.FirestoreEvent) 
 		}
 		return nil
 	}
-	if written, err := DecodeUser(ev.After.DataTo); err == nil && written.Profile != nil {
+	if written, err := DecodeUser(ev.After.DataTo); err == nil && mayBeUpToDate(written, s.now()) {
 		consent, err := ReadConsent(ctx, s.Firestore, uid)
 		if err != nil {
 			return err
@@ -105,6 +106,14 @@ func (s *Service) OnUserWritten(ctx context.Context, ev *events.FirestoreEvent) 
 // insightDueAt is what InsightDue wants at now.
 func UpToDate(u *model.User, consent Consent, now time.Time) bool {
 	return u.Profile != nil && u.Profile.InputHash == InputsOf(u, consent).Hash() && sameTime(u.InsightDueAt, InsightDue(u, now))
+}
+
+// mayBeUpToDate reports whether u is UpToDate under one of the two consent
+// states: when it is under neither, the profile is recomputed whatever the
+// consent, so the loop guard does not read it (Recompute reads it in its
+// transaction).
+func mayBeUpToDate(u *model.User, now time.Time) bool {
+	return UpToDate(u, Consent{SensitiveData: true}, now) || UpToDate(u, Consent{SensitiveData: false}, now)
 }
 
 // ReadConsent reads the consent state of uid from consents/{uid} with
