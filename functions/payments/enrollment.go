@@ -238,7 +238,9 @@ func (e *enrollmentTx) readRevocation(tx *firestore.Transaction, paymentID strin
 		// A payment for another version of the program (deleted and
 		// created again since its checkout) grants nothing by itself, so
 		// it does not keep the user enrolled either.
-		if hasAccess(p) && !otherVersion(e.program, paymentVersion(p)) {
+		// A payment that names no version (a legacy one) but was made
+		// before this version was created is for an older one too.
+		if hasAccess(p) && !otherVersion(e.program, paymentVersion(p)) && !paidBefore(e.program, p) {
 			alts = append(alts, snap.Ref.ID)
 		}
 	}
@@ -469,6 +471,29 @@ func (e *enrollmentTx) revoke(tx *firestore.Transaction, paymentID string, now t
 		return err
 	}
 	return e.release(tx, e.createdAssignments())
+}
+
+// paymentVersion is the version of the program p was for
+// (paymentVersion); when p does not say (a legacy payment, recorded paid
+// before terms were frozen and without a checkout version) and it is the
+// payment this enrolment was granted for, the version the enrolment
+// records: a late event of it is not a purchase of a program created
+// under the id since.
+func (e *enrollmentTx) paymentVersion(p model.Payment) *time.Time {
+	if v := paymentVersion(p); v != nil || e.old == nil || e.old.PaymentID != p.PaymentID {
+		return v
+	}
+	return e.old.ProgramCreated
+}
+
+// paidBefore reports whether p, a payment that names no version of its
+// program (paymentVersion nil: recorded paid before terms were frozen),
+// was made before prog was created: it was for an older version.
+func paidBefore(prog *programInfo, p model.Payment) bool {
+	if prog == nil || prog.terms.ProgramCreateTime == nil || paymentVersion(p) != nil || p.PaymentDate.IsZero() {
+		return false
+	}
+	return p.PaymentDate.Before(*prog.terms.ProgramCreateTime)
 }
 
 // otherVersion reports whether the checkout of a payment (its

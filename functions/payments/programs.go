@@ -159,6 +159,24 @@ func (s *Service) syncEnrollment(ctx context.Context, uid, programID string) (bo
 		if e.ref == nil || !e.active() {
 			return nil // ended or gone meanwhile (a refund, an erasure)
 		}
+		record := e.needsVersion()
+		if record {
+			// A legacy enrolment is for the version its payment was for
+			// (its checkout's, or its frozen terms'), not for a program
+			// created under the id since; the current version only when
+			// the payment does not say.
+			version := e.versionToRecord()
+			if e.program != nil {
+				v, err := s.paymentVersionOf(tx, e.old.PaymentID)
+				if err != nil {
+					return err
+				}
+				if v != nil {
+					version = *v
+				}
+			}
+			e.old.ProgramCreated = &version
+		}
 		target := e.syncTarget()
 		gone := len(e.createdOutside(target)) > 0
 		missing := false
@@ -166,7 +184,7 @@ func (s *Service) syncEnrollment(ctx context.Context, uid, programID string) (bo
 			missing = missing || e.assigned[c] == nil
 		}
 		listed := slices.Sorted(slices.Values(e.old.CoachIDs))
-		if !gone && !missing && slices.Equal(listed, target) && !e.needsVersion() {
+		if !gone && !missing && slices.Equal(listed, target) && !record {
 			return nil
 		}
 		if gone {
@@ -175,8 +193,8 @@ func (s *Service) syncEnrollment(ctx context.Context, uid, programID string) (bo
 			}
 		}
 		up := []firestore.Update{{Path: "coachIds", Value: append([]string{}, target...)}, {Path: "updatedAt", Value: s.now()}}
-		if e.needsVersion() {
-			up = append(up, firestore.Update{Path: "programCreated", Value: e.versionToRecord()})
+		if record {
+			up = append(up, firestore.Update{Path: "programCreated", Value: *e.old.ProgramCreated})
 		}
 		if err := tx.Update(e.ref, up); err != nil {
 			return err
@@ -188,6 +206,27 @@ func (s *Service) syncEnrollment(ctx context.Context, uid, programID string) (bo
 		return false, fmt.Errorf("enrolment %s: %w", EnrollmentID(uid, programID), err)
 	}
 	return changed, nil
+}
+
+// paymentVersionOf reads payments/{paymentID} inside tx and returns the
+// version of the program it was for (paymentVersion); nil when unknown or
+// there is no such payment (a free enrolment).
+func (s *Service) paymentVersionOf(tx *firestore.Transaction, paymentID string) (*time.Time, error) {
+	if !validID(paymentID) {
+		return nil, nil
+	}
+	snap, err := tx.Get(s.Firestore.Collection(model.ColPayments).Doc(paymentID))
+	if store.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var p model.Payment
+	if err := snap.DataTo(&p); err != nil {
+		return nil, nil // server-owned; one that does not decode says nothing
+	}
+	return paymentVersion(p), nil
 }
 
 // syncTarget returns the coaches an active enrolment should have now: the
