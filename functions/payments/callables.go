@@ -121,7 +121,7 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 		return nil, fault.New(fault.AlreadyExists, "already enrolled in this program")
 	}
 	if prog.free {
-		return s.enrollFree(ctx, uid, in.ProgramID)
+		return s.enrollFree(ctx, uid, in.ProgramID, snap.CreateTime)
 	}
 	cur := model.NormalizeCurrency(prog.currency)
 	if prog.price == nil || *prog.price < 0 || !model.ValidCurrency(cur) {
@@ -229,15 +229,31 @@ func olderVersion(recorded any, created time.Time) bool {
 	return ok && !t.Equal(created)
 }
 
-// enrollFree enrols the user in a free program at once.
-func (s *Service) enrollFree(ctx context.Context, uid, programID string) (any, error) {
+// errProgramChanged refuses a free enrolment whose program was given a
+// price, or deleted and created again, since the callable read it.
+var errProgramChanged = fault.New(fault.FailedPrecondition, "the program changed; try again")
+
+// enrollFree enrols the user in a free program at once: in the version
+// created at version, the one the callable read, and only while it is
+// still free (errProgramChanged otherwise; a program deleted meanwhile is
+// NotFound).
+func (s *Service) enrollFree(ctx context.Context, uid, programID string, version time.Time) (any, error) {
 	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		e, err := s.readEnrollment(tx, uid, programID)
 		if err != nil {
 			return err
 		}
+		switch {
+		case e.program == nil:
+			return fault.New(fault.NotFound, "program not found")
+		case !e.program.free || !sameTime(e.program.terms.ProgramCreateTime, version):
+			return errProgramChanged
+		}
 		return e.grant(tx, "", s.now())
 	})
+	if fault.CodeOf(err) == fault.NotFound || errors.Is(err, errProgramChanged) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, store.Classify("createCheckoutSession", err)
 	}

@@ -7,8 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/firestore"
+
 	"github.com/innerjourney/functions/shared/events"
 	"github.com/innerjourney/functions/shared/events/eventstest"
+	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/model"
 )
 
@@ -392,5 +395,53 @@ func TestPaymentForMissingProgramGrantsNoLaterProgram(t *testing.T) {
 				t.Errorf("enrolment %+v: want none, and no coach", st)
 			}
 		})
+	}
+}
+
+// TestFreeEnrolmentChecksTheProgramItRead: the free enrolment's
+// transaction enrols only in the version of the program the callable read,
+// and only while it is free. A program given a price, or deleted and
+// created again (by another coach) between the callable's read and its
+// transaction, enrols nobody and assigns no coach. Regression: the
+// transaction granted whatever program sat at the id, so a paid program
+// could be joined for free and its creator got the user.
+func TestFreeEnrolmentChecksTheProgramItRead(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(h *harness)
+		code   string
+	}{
+		{"given a price", func(h *harness) {
+			if _, err := h.db.Doc("programs/prog-free").Update(h.t.Context(), []firestore.Update{{Path: "price", Value: 9900},
+				{Path: "currency", Value: "SEK"}}); err != nil {
+				h.t.Fatal(err)
+			}
+		}, "FAILED_PRECONDITION"},
+		{"re-created by another coach", func(h *harness) {
+			h.deleteProgram("prog-free")
+			h.set("programs/prog-free", map[string]any{"programId": "prog-free", "title": "Intro", "createdBy": []any{"coach-x"}})
+		}, "FAILED_PRECONDITION"},
+		{"deleted", func(h *harness) { h.deleteProgram("prog-free") }, "NOT_FOUND"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.seed()
+			read := h.createTime("programs/prog-free")
+			tc.change(h)
+			if _, err := h.svc.enrollFree(t.Context(), "u1", "prog-free", read); string(fault.CodeOf(err)) != tc.code {
+				t.Errorf("enrollFree: %v, want %s", err, tc.code)
+			}
+			if st := h.enrollmentOf("u1", "prog-free"); st.status != "" || len(st.coaches) != 0 {
+				t.Errorf("enrolment %+v, want none", st)
+			}
+		})
+	}
+	h := newHarness(t)
+	h.seed()
+	if _, err := h.svc.enrollFree(t.Context(), "u1", "prog-free", h.createTime("programs/prog-free")); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.enrollmentOf("u1", "prog-free"); st.status != EnrollmentActive || st.coaches["coach-1"] != "u1_prog-free" {
+		t.Errorf("unchanged free program: enrolment %+v", st)
 	}
 }
