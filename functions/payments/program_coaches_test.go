@@ -371,14 +371,7 @@ func TestRegrantReadsWhoStillNeedsAnAssignment(t *testing.T) {
 // version was unknown, so the later event enrolled u1 in coach-x's program
 // and made coach-x u1's coach.
 func TestPaymentForMissingProgramGrantsNoLaterProgram(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		ev   []byte
-	}{
-		{"partial refund", event("evt_mp_pr", "charge.refunded", t0+100, objCharge("ch_1", "pi_1", "cus_1", 49900, 10000))},
-		{"dispute opened", event("evt_mp_dc", "charge.dispute.created", t0+1000, objDispute("dp_1", "pi_1", "ch_1", 49900, "needs_response"))},
-		{"late charge.succeeded", event("evt_mp_cs", "charge.succeeded", t0+1, objCharge("ch_1", "pi_1", "cus_1", 49900, 0))},
-	} {
+	for _, tc := range laterEventsOfPi1("evt_mp") {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.seed()
@@ -443,5 +436,23 @@ func TestFreeEnrolmentChecksTheProgramItRead(t *testing.T) {
 	}
 	if st := h.enrollmentOf("u1", "prog-free"); st.status != EnrollmentActive || st.coaches["coach-1"] != "u1_prog-free" {
 		t.Errorf("unchanged free program: enrolment %+v", st)
+	}
+}
+
+// laterEvent is a late event of u1's payment pi_1 that leaves it granting
+// access.
+type laterEvent struct {
+	name string
+	ev   []byte
+}
+
+// laterEventsOfPi1 are the late events of pi_1 that leave it granting
+// access (a partial refund, a dispute opened, a late charge.succeeded),
+// with event ids starting with prefix.
+func laterEventsOfPi1(prefix string) []laterEvent {
+	return []laterEvent{
+		{"partial refund", event(prefix+"_pr", "charge.refunded", t0+100, objCharge("ch_1", "pi_1", "cus_1", 49900, 10000))},
+		{"dispute opened", event(prefix+"_dc", "charge.dispute.created", t0+1000, objDispute("dp_1", "pi_1", "ch_1", 49900, "needs_response"))},
+		{"late charge.succeeded", event(prefix+"_cs", "charge.succeeded", t0+1, objCharge("ch_1", "pi_1", "cus_1", 49900, 0))},
 	}
 }

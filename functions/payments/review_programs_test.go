@@ -33,14 +33,7 @@ func recreateByCoachX(h *harness) {
 // coach-x's program. The payment's frozen terms say which version it was
 // for (programTerms.programCreateTime = the old program's create time).
 func TestReviewOldPaymentEventAfterRecreateAssignsNewCreator(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		ev   []byte
-	}{
-		{"partial refund", event("evt_rv_pr", "charge.refunded", t0+100, objCharge("ch_1", "pi_1", "cus_1", 49900, 10000))},
-		{"dispute opened", event("evt_rv_dc", "charge.dispute.created", t0+1000, objDispute("dp_1", "pi_1", "ch_1", 49900, "needs_response"))},
-		{"late charge.succeeded", event("evt_rv_cs", "charge.succeeded", t0+1, objCharge("ch_1", "pi_1", "cus_1", 49900, 0))},
-	} {
+	for _, tc := range laterEventsOfPi1("evt_rv") {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.seed()
