@@ -174,7 +174,7 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 			return nil, err
 		}
 		prog, progRead = p.enroll.program, p.enroll.programRead
-		p.enroll.recreated = otherVersion(prog, p.enroll.paymentVersion(p.doc))
+		p.enroll.recreated = p.enroll.forOtherVersion(p.doc)
 		if lostAccess(p.doc) {
 			if err := p.enroll.readRevocation(tx, p.doc.PaymentID); err != nil {
 				return nil, err

@@ -486,6 +486,15 @@ func (e *enrollmentTx) paymentVersion(p model.Payment) *time.Time {
 	return e.old.ProgramCreated
 }
 
+// forOtherVersion reports whether payment p was for another version of
+// the program than the one read, so that it grants nothing in it
+// (recreated): its version says so (paymentVersion), or it names none and
+// was paid before the program was created while the enrolment it would
+// move to this version is of an older one.
+func (e *enrollmentTx) forOtherVersion(p model.Payment) bool {
+	return otherVersion(e.program, e.paymentVersion(p)) || (e.active() && e.stale() && paidBefore(e.program, p))
+}
+
 // paidBefore reports whether p, a payment that names no version of its
 // program (paymentVersion nil: recorded paid before terms were frozen),
 // was made before prog was created: it was for an older version.

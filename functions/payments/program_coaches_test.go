@@ -456,3 +456,28 @@ func laterEventsOfPi1(prefix string) []laterEvent {
 		{"late charge.succeeded", event(prefix+"_cs", "charge.succeeded", t0+1, objCharge("ch_1", "pi_1", "cus_1", 49900, 0))},
 	}
 }
+
+// TestSecondLegacyPaymentDoesNotMoveEnrolment: u1 paid prog-1 twice before
+// versions or terms were recorded (pi_1, which the enrolment was granted
+// for, and pi_0). prog-1 is deleted and re-created by coach-x. A late
+// event of pi_0, made months before the new program existed, does not
+// move u1's enrolment into it: coach-x does not get u1.
+func TestSecondLegacyPaymentDoesNotMoveEnrolment(t *testing.T) {
+	h := newHarness(t)
+	h.seed()
+	v1 := h.createTime("programs/prog-1")
+	buyProg1(h)
+	h.mustDeliver(event("evt_sl_b0", "payment_intent.succeeded", t0-50, objPI("pi_0", "cus_1", "succeeded", 49900,
+		map[string]any{"uid": "u1", "programId": "prog-1"}, false)))
+	for _, pi := range []string{"payments/pi_0", "payments/pi_1"} {
+		h.stripField(pi, "programTerms") // recorded paid before terms were frozen
+	}
+	recreateByCoachX(h)
+	h.mustDeliver(event("evt_sl_pr", "charge.refunded", t0+100, objCharge("ch_0", "pi_0", "cus_1", 49900, 10000)))
+	if st := h.enrollmentOf("u1", "prog-1"); len(st.coaches) != 0 || len(st.coachIDs) != 0 {
+		t.Errorf("after a late event of pi_0: %+v; coach-x must not get u1", st)
+	}
+	if e := h.enrollmentDoc("u1", "prog-1"); e.ProgramCreated == nil || !e.ProgramCreated.Equal(v1) {
+		t.Errorf("enrolment moved to version %v (want %v)", e.ProgramCreated, v1)
+	}
+}
