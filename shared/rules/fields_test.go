@@ -387,6 +387,12 @@ func fieldCases() []rcase {
 		{"owner changes difficulty", coach, patch("difficulty", "advanced"), allow},
 		{"admin sets commissionBps", admin, patch("commissionBps", 2000), allow},
 		{"admin sets coachSplits", admin, patch("coachSplits", doc{"carol": 6000, "dave": 4000}, "createdBy", []any{"carol", "dave"}), allow},
+		// Splits name only coaches of createdBy: the payouts reject a
+		// program whose splits name anyone else (its sales go unpaid), and
+		// a coach's erasure finds programs by createdBy alone.
+		{"admin splits to a non-coach", admin, patch("coachSplits", doc{"carol": 6000, "dave": 4000}), deny},
+		{"admin replaces the coach the splits name", admin, patch("createdBy", []any{"dave"}, "coachSplits", doc{"carol": 10000}), deny},
+		{"admin replaces the coach and the splits", admin, patch("createdBy", []any{"dave"}, "coachSplits", doc{"dave": 10000}), allow},
 		{"admin changes createdAt", admin, patch("createdAt", past), deny},
 	} {
 		add(f("programs update: "+c.name, c.as, update(pc, c.p), c.ok))
