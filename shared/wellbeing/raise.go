@@ -605,7 +605,7 @@ func sanitizeValue(v any, depth int, n *int) any {
 		sort.Strings(keys) // which keys survive the limit is deterministic
 		out := make(map[string]any, min(len(x), maxTriggerItems))
 		for _, k := range keys {
-			if !idLike.MatchString(k) || len(out) >= maxTriggerItems {
+			if !storableKey(k) || len(out) >= maxTriggerItems {
 				*n++
 				continue
 			}
@@ -626,7 +626,19 @@ func sanitizeList[T any](x []T, depth int, n *int) []any {
 			*n += len(x) - i
 			break
 		}
-		out = append(out, sanitizeValue(e, depth+1, n))
+		v := sanitizeValue(e, depth+1, n)
+		if _, nested := v.([]any); nested {
+			// Firestore stores no array directly inside an array.
+			*n++
+			v = Redacted
+		}
+		out = append(out, v)
 	}
 	return out
+}
+
+// storableKey reports whether k may be a key of a stored trigger map:
+// id-like, not empty and not a name Firestore reserves (__.*__).
+func storableKey(k string) bool {
+	return k != "" && idLike.MatchString(k) && !(len(k) >= 4 && strings.HasPrefix(k, "__") && strings.HasSuffix(k, "__"))
 }
