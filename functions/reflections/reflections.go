@@ -172,7 +172,9 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 func (s *Service) commit(ctx context.Context, id, uid, hash string, emptied bool, result *analysis.Result, locale string) (Outcome, error) {
 	ref := s.Firestore.Collection(model.ColUserActivations).Doc(id)
 	outcome := Analyzed
+	var raised *wellbeing.Outcome // what the protocol did in the attempt that committed
 	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		raised = nil
 		snap, err := tx.Get(ref)
 		if store.IsNotFound(err) {
 			outcome = NothingToDo
@@ -224,7 +226,7 @@ func (s *Service) commit(ctx context.Context, id, uid, hash string, emptied bool
 			if err != nil {
 				return err
 			}
-			wellbeing.LogOutcome(ctx, wellbeing.Signal{UserID: uid, Source: wellbeing.SourceReflection}, out)
+			raised = &out
 			outcome = CrisisRaised
 		} else {
 			outcome = Analyzed
@@ -232,6 +234,11 @@ func (s *Service) commit(ctx context.Context, id, uid, hash string, emptied bool
 		res.AnalyzedAt = s.Now().UTC()
 		return tx.Update(ref, []firestore.Update{{Path: "log.aiAnalysis", Value: res}})
 	})
+	if err == nil && raised != nil {
+		// Logged once the transaction committed: a retried or failed
+		// attempt's outcome was never stored.
+		wellbeing.LogOutcome(ctx, wellbeing.Signal{UserID: uid, Source: wellbeing.SourceReflection}, *raised)
+	}
 	return outcome, err
 }
 
