@@ -69,8 +69,9 @@ func (s *Service) OnProgramWritten(ctx context.Context, ev *events.FirestoreEven
 // (model.Enrollment.ProgramCreated). An assignment another active
 // enrolment of the user still lists is handed to it rather than deleted;
 // one an admin or a live session made is left alone. An enrolment granted
-// before versions were recorded is taken as of the current version and
-// gets it recorded. Each enrolment changes in its own transaction, which
+// before versions were recorded gets one recorded: its payment's
+// (paymentVersion), else the program's current version, or goneVersion
+// when the program no longer exists. Each enrolment changes in its own transaction, which
 // reads it again; an enrolment in step costs no transaction, so a rerun
 // is cheap and changes nothing. Errors: fault.Invalid for an id that
 // cannot be a document id; otherwise the first failure, classified (the
@@ -239,14 +240,15 @@ func (e *enrollmentTx) syncTarget() []string {
 	return append([]string{}, e.coaches...)
 }
 
-// needsVersion reports whether the enrolment, taken as of the program's
-// current version, does not record it yet (granted before versions were
-// recorded).
+// needsVersion reports whether the enrolment records no version yet
+// (granted before versions were recorded) and one can be recorded.
 func (e *enrollmentTx) needsVersion() bool {
 	return e.old != nil && e.old.ProgramCreated == nil && (e.program == nil || e.program.terms.ProgramCreateTime != nil)
 }
 
-// versionToRecord is the version needsVersion asks to record.
+// versionToRecord is the version to record on such an enrolment when its
+// payment names none: the program's current one, goneVersion without a
+// program.
 func (e *enrollmentTx) versionToRecord() time.Time {
 	if e.program == nil {
 		return goneVersion
