@@ -150,7 +150,7 @@ var Policies = []Policy{
 		Rules: []Rule{{ID: "sessions.userId", Match: MatchQuery, Query: q(indexes.QGDPRSessions), Kind: KindDelete,
 			Erase: "delete", export: exportSession}}},
 	{Collection: model.ColEnrollments, Kind: KindDelete,
-		Export: "the subject's enrolments",
+		Export: "the subject's enrolments (programCreated: the version of the program enrolled in, its creation time; 1970-01-01 when the program no longer existed when it was recorded)",
 		Why:    "access rights, not accounting records (the payment is)", Retention: "while the account exists",
 		Rules: []Rule{
 			{ID: "enrollments.userId", Match: MatchQuery, Query: q(indexes.QGDPREnrollments), Kind: KindDelete, Erase: "delete", export: exportAll},
