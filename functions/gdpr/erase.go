@@ -150,7 +150,10 @@ func (r *run) eraseRule(ctx context.Context, p Policy, rule Rule) error {
 		if err != nil {
 			return err
 		}
-		if acted == 0 || (seen < queryPage && !again) {
+		// Done when nothing lost a race and the page wrote nothing or was
+		// the last; a lost race reads again (within the run's budget),
+		// also when every write of the page lost one.
+		if !again && (acted == 0 || seen < queryPage) {
 			return nil
 		}
 		if err := r.beat(ctx, false); err != nil {

@@ -2,6 +2,7 @@ package gdpr
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -324,5 +325,43 @@ func TestBackfillReflectionUserIDs(t *testing.T) {
 	}
 	if left := mentions(e.dump(), nil, u); len(left) > 0 {
 		t.Errorf("after erasure the uid is still in %v", left)
+	}
+}
+
+// TestEraseRuleReadsAgainWhenEveryWriteLostItsRace: every write of a page
+// of a guarded rule lost its race (another participant reflected between
+// the erasure's read and its write, twice). The rule reads again within
+// the same step, as a lost race promises, and erases the subject's
+// reflection. Regression: a page on which nothing was written ended the
+// rule, leaving the work to the verification pass (one of three).
+func TestEraseRuleReadsAgainWhenEveryWriteLostItsRace(t *testing.T) {
+	e := newEnv(t, false)
+	u, o, host := uid("lsubj"), uid("lother"), uid("lhost")
+	ref := e.fs.Collection(model.ColLiveSessions).Doc("ls-1")
+	for _, w := range []liveWrite{createLive(host, u, o), reflect(u, "mine"), reflect(o, "theirs"), leave(u)} {
+		w(t, e, ref)
+	}
+	p, _ := PolicyFor(model.ColLiveSessions)
+	rule, ok := ruleByID("live_sessions.reflectionUserIds")
+	if !ok || !rule.Guard {
+		t.Fatalf("rule live_sessions.reflectionUserIds missing or unguarded: %+v", rule)
+	}
+	races := 0
+	e.s.afterWrite = func(int64) { // the write is queued, not yet sent
+		if races < 2 {
+			races++
+			reflect(o, fmt.Sprintf("theirs, later %d", races))(t, e, ref)
+		}
+	}
+	defer func() { e.s.afterWrite = nil }()
+	// lastBeat now: the rule's heartbeat (a lease this bare run has not)
+	// is not due.
+	r := &run{s: e.s, uid: u, ps: Pseudonym(testKey, u), progress: map[string]int64{}, started: time.Now(), lastBeat: time.Now()}
+	if err := r.eraseRule(e.ctx, p, rule); err != nil {
+		t.Fatal(err)
+	}
+	ls := e.liveSession(ref)
+	if races != 2 || slices.Contains(ls.ReflectionUserIDs, u) || len(ls.Reflections) != 3 {
+		t.Errorf("after %d lost races and one run of the rule: %+v", races, ls)
 	}
 }
