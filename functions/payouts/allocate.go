@@ -152,7 +152,15 @@ func (s *Service) claim(c *candidate, coach, currency, payoutID string, end, now
 			PaymentID: p.PaymentID, ProgramID: *p.ProgramID, Currency: currency, PaymentDate: p.PaymentDate,
 			CommissionBps: bps, Weights: weights, TermsSource: c.terms.source, CreatedAt: now,
 		}
-		s.addEvent(a, "allocation", net, now)
+		// The sale is booked for what the customer paid, on its date; a
+		// refund or lost dispute seen before this allocation is its own
+		// event, dated when it happened (not netted into the sale).
+		if gross := max(p.Amount, 0); gross > net {
+			s.addEvent(a, "allocation", gross, now)
+			s.addEvent(a, "adjustment", net, changedAt(p, now))
+		} else {
+			s.addEvent(a, "allocation", net, now)
+		}
 		c.alloc, c.allocChanged = a, true
 		p.PayoutID, c.markPayment = payoutID, true
 	} else {
@@ -290,4 +298,24 @@ func hasEntry(a *model.PayoutAllocation, coach string) bool {
 		}
 	}
 	return false
+}
+
+// changedAt is when payment p's net last changed (its latest refund, or
+// its lost dispute's closing), not after now; now when unknown.
+func changedAt(p *model.Payment, now time.Time) time.Time {
+	var at time.Time
+	if p.RefundDetails != nil {
+		for _, r := range p.RefundDetails.Refunds {
+			if r.CreatedAt.After(at) {
+				at = r.CreatedAt
+			}
+		}
+	}
+	if d := p.Dispute; d != nil && d.Lost && d.ClosedAt != nil && d.ClosedAt.After(at) {
+		at = *d.ClosedAt
+	}
+	if at.IsZero() || at.After(now) {
+		return now
+	}
+	return at
 }
