@@ -714,6 +714,13 @@ func (s *Service) closeSales(ctx context.Context, paymentID, msg string) error {
 
 // ---- the lease ----
 
+// leaseRunningOut reports whether a lease held until held, renewed every
+// ttl/3, has less than a renewal interval left at now: the holder must stop
+// before it expires and another sync may take it.
+func leaseRunningOut(now, held time.Time, ttl time.Duration) bool {
+	return !now.Before(held.Add(-ttl / 3))
+}
+
 // acquire takes the lease jobs/fortnox-sync for Settings.LeaseTTL and keeps
 // renewing it; the returned context is cancelled if the lease is lost.
 // ok=false means another holder has it.
@@ -770,6 +777,7 @@ func (s *Service) acquire(ctx context.Context) (context.Context, func(), bool, e
 	lctx, cancel := context.WithCancelCause(ctx)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	held := s.now().Add(ttl) // the lease is ours until then at least
 	wg.Go(func() {
 		t := time.NewTicker(ttl / 3)
 		defer t.Stop()
@@ -780,9 +788,20 @@ func (s *Service) acquire(ctx context.Context) (context.Context, func(), bool, e
 			case <-lctx.Done():
 				return
 			case <-t.C:
+				at := s.now()
 				ok, err := take(lctx, true)
-				if err == nil && !ok {
+				switch {
+				case err == nil && ok:
+					held = at.Add(ttl)
+				case err == nil:
 					cancel(fault.New(fault.Aborted, "fortnox sync lease lost"))
+					return
+				case leaseRunningOut(s.now(), held, ttl):
+					// Renewals keep failing: stop before the lease can
+					// expire and a second sync take it while this one
+					// still posts (it would find this one's mark but not
+					// yet its voucher, and post it again).
+					cancel(fault.Wrap(err, fault.Unavailable, "fortnox sync lease could not be renewed"))
 					return
 				}
 			}

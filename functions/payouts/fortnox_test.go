@@ -473,3 +473,25 @@ func (e *env) allocation(paymentID string) model.PayoutAllocation {
 	}
 	return a
 }
+
+// TestLeaseRunningOut: with renewals every ttl/3, a sync whose renewals
+// fail stops at the second failure in a row (a third of the lease left),
+// never after its lease could have expired and another sync taken it.
+func TestLeaseRunningOut(t *testing.T) {
+	ttl := 3 * time.Minute
+	held := time.Date(2026, 11, 21, 12, 3, 0, 0, time.UTC) // renewed at 12:00
+	for _, tc := range []struct {
+		at   time.Time
+		stop bool
+	}{
+		{held.Add(-ttl + ttl/3), false}, // first failed renewal: two thirds left
+		{held.Add(-ttl/3 - time.Second), false},
+		{held.Add(-ttl / 3), true}, // second failed renewal
+		{held, true},
+		{held.Add(time.Minute), true},
+	} {
+		if got := leaseRunningOut(tc.at, held, ttl); got != tc.stop {
+			t.Errorf("at %s (held until %s): running out %v, want %v", tc.at.Format("15:04:05"), held.Format("15:04:05"), got, tc.stop)
+		}
+	}
+}
