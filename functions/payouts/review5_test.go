@@ -29,7 +29,7 @@ func TestReview5RefundBeforeAllocationBookedOnSaleDate(t *testing.T) {
 	e.set("payments/x", model.Payment{PaymentID: "x", UserID: "u", Amount: 10000, Currency: "SEK", PaymentDate: paid,
 		Status: model.PaymentPartiallyRefunded, Processor: "stripe", ProcessorPaymentID: "pi_x", ProgramID: &prog,
 		RefundDetails: &model.RefundDetails{AmountRefunded: 4000, Refunds: []model.Refund{{RefundID: "re_1", Amount: 4000, Status: "succeeded", CreatedAt: refunded}}},
-		CreatedAt: paid, UpdatedAt: refunded})
+		CreatedAt:     paid, UpdatedAt: refunded})
 	e.run(RunRequest{})
 	if rep := e.sync(SyncRequest{}); rep.SalesFailed != 0 {
 		t.Fatalf("sync %+v", rep)

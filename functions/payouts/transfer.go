@@ -301,8 +301,9 @@ func (s *Service) finishTransfer(ctx context.Context, ref *firestore.DocumentRef
 
 // classifyStripe maps a Stripe error to the payout's status and a reason
 // without personal data: retryable failures (network, 429, 5xx, an
-// idempotent request still in flight) and an insufficient balance leave
-// the payout pending; other refusals mark it failed.
+// idempotent request still in flight), the platform's key refused (401,
+// 403) and an insufficient balance leave the payout pending; other
+// refusals mark it failed.
 func classifyStripe(err error) (model.PayoutStatus, string) {
 	var se *stripe.Error
 	if !errors.As(err, &se) {
@@ -318,6 +319,10 @@ func classifyStripe(err error) (model.PayoutStatus, string) {
 	case se.HTTPStatusCode == http.StatusTooManyRequests, se.HTTPStatusCode == http.StatusConflict,
 		se.HTTPStatusCode >= 500, se.HTTPStatusCode == 0, se.Type == stripe.ErrorTypeAPI:
 		return model.PayoutPending, fmt.Sprintf("Stripe unavailable (%d); retried on the next run", se.HTTPStatusCode)
+	case se.HTTPStatusCode == http.StatusUnauthorized, se.HTTPStatusCode == http.StatusForbidden:
+		// The platform's own key was refused (revoked, wrong, or without
+		// the transfer permission): nothing about this payout.
+		return model.PayoutPending, fmt.Sprintf("Stripe refused the platform's API key (%d): fix STRIPE_SECRET_KEY; retried on the next run", se.HTTPStatusCode)
 	}
 	if code == "" {
 		code = string(se.Type)

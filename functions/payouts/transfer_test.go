@@ -3,6 +3,7 @@ package payouts
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -169,4 +170,25 @@ func TestTransferOutcomes(t *testing.T) {
 func classifyOnly(err error) (string, model.PayoutStatus) {
 	st, why := classifyStripe(err)
 	return why, st
+}
+
+// TestClassifyStripeCredentialErrorsStayPending: Stripe refusing the
+// platform's own credentials (401: a revoked or wrong key; 403: a
+// restricted key without transfer permission) says nothing about the
+// payout: it stays pending and the next run, after the key is fixed, pays
+// it. Regression: every payout of the run was marked failed, each then
+// needing `ops payouts retry` by hand.
+func TestClassifyStripeCredentialErrorsStayPending(t *testing.T) {
+	for _, tc := range []struct {
+		err  *stripe.Error
+		want model.PayoutStatus
+	}{
+		{&stripe.Error{HTTPStatusCode: http.StatusUnauthorized, Type: stripe.ErrorTypeInvalidRequest}, model.PayoutPending},
+		{&stripe.Error{HTTPStatusCode: http.StatusForbidden, Type: stripe.ErrorTypeInvalidRequest}, model.PayoutPending},
+		{&stripe.Error{HTTPStatusCode: http.StatusBadRequest, Type: stripe.ErrorTypeInvalidRequest, Code: stripe.ErrorCodeAccountInvalid}, model.PayoutFailed},
+	} {
+		if st, why := classifyStripe(tc.err); st != tc.want {
+			t.Errorf("Stripe %d %s: %s (%q), want %s", tc.err.HTTPStatusCode, tc.err.Code, st, why, tc.want)
+		}
+	}
 }
