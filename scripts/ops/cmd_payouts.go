@@ -178,6 +178,13 @@ func runPayoutsRetry(ctx context.Context, env *cmdEnv, args []string) error {
 // pseudonym key) from the environment. closeFn closes its Firestore
 // client.
 func payoutsServiceIn(ctx context.Context, env *cmdEnv, project string) (svc *payouts.Service, closeFn func(), err error) {
+	if _, set := os.LookupEnv("FORTNOX_BOOK_SALES"); !set && os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
+		// The setting marks every allocation event a run makes: one made
+		// while it reads false is exempt from the sales booking for good.
+		// A shell without it must not silently differ from the functions.
+		return nil, nil, errors.New("payouts: set FORTNOX_BOOK_SALES (true or false) as the deployed functions have it " +
+			"(e.g. --env-file's value): the events this command makes are booked as sales, or never, by it")
+	}
 	c := cloud.New(func() (*config.Config, error) { return config.Load(projectEnv(project)) })
 	cfg, err := c.Config.Get(ctx)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -59,14 +60,16 @@ func TestPayoutsRetryCommand(t *testing.T) {
 	common := []string{"payouts", "retry", "--project", project, "--by", "tester"}
 
 	steps := []struct {
-		name     string
-		args     []string
-		noEmu    bool   // run as against a real project (no FIRESTORE_EMULATOR_HOST)
-		code     int    // exit code
-		inErr    string // in stderr
-		released bool
-		already  bool
-		entry    string // the allocation entry's payoutId afterwards
+		name  string
+		args  []string
+		noEmu bool // run as against a real project (no FIRESTORE_EMULATOR_HOST)
+		// unsetBookSales: FORTNOX_BOOK_SALES is not in the environment.
+		unsetBookSales bool
+		code           int    // exit code
+		inErr          string // in stderr
+		released       bool
+		already        bool
+		entry          string // the allocation entry's payoutId afterwards
 	}{
 		{name: "no payout", args: []string{"payouts", "retry", "--project", project}, code: 1, inErr: "--payout is required", entry: failed},
 		{name: "no --project against a real project", args: []string{"payouts", "retry", "--payout", failed, "--by", "tester"}, noEmu: true, code: 1,
@@ -76,6 +79,8 @@ func TestPayoutsRetryCommand(t *testing.T) {
 			inErr: "--project is required", entry: failed},
 		{name: "fortnox sync without --project against a real project", args: []string{"fortnox", "sync", "--dry-run"}, noEmu: true, code: 1,
 			inErr: "--project is required", entry: failed},
+		{name: "real project without FORTNOX_BOOK_SALES", args: []string{"payouts", "run", "--project", "ij-prod", "--dry-run"}, noEmu: true,
+			unsetBookSales: true, code: 1, inErr: "set FORTNOX_BOOK_SALES", entry: failed},
 		{name: "not failed", args: append(common, "--payout", pending), code: 1, inErr: "is pending, not failed", entry: failed},
 		{name: "unknown payout", args: append(common, "--payout", "po_nope"), code: 1, inErr: "NOT_FOUND", entry: failed},
 		{name: "dry run", args: append(common, "--payout", failed, "--dry-run"), inErr: "dry run: nothing written", entry: failed},
@@ -86,6 +91,10 @@ func TestPayoutsRetryCommand(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			if s.noEmu {
 				t.Setenv("FIRESTORE_EMULATOR_HOST", "")
+			}
+			if s.unsetBookSales {
+				t.Setenv("FORTNOX_BOOK_SALES", "") // restored after the test
+				os.Unsetenv("FORTNOX_BOOK_SALES")
 			}
 			code, out, errOut := runOps(t, s.args...)
 			if code != s.code || !strings.Contains(errOut, s.inErr) {
