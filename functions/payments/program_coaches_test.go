@@ -166,39 +166,53 @@ func (h *harness) createTime(path string) time.Time {
 // enrolment; one another enrolment or the admin made is left alone; the
 // client profile keeps coach-2 either way.
 func TestProgramCoachChangeKeepsOtherAssignments(t *testing.T) {
-	buy2 := event("evt_pc_b2", "payment_intent.succeeded", t0+5, objPI("pi_2", "cus_1", "succeeded", 19900,
-		map[string]any{"uid": "u1", "programId": "prog-2"}, false))
-	for _, tc := range []struct {
-		name  string
-		setup func(h *harness)
-		want  string // coach-2's sourceId afterwards
-	}{
-		{"prog-1 bought first", func(h *harness) { buyProg1(h); h.mustDeliver(buy2) }, "u1_prog-2"},
-		{"prog-2 bought first", func(h *harness) {
-			h.mustDeliver(buy2)
-			h.mustDeliver(event("evt_rc_b1", "payment_intent.succeeded", t0, objPI("pi_1", "cus_1", "succeeded", 49900,
-				map[string]any{"uid": "u1", "programId": "prog-1"}, false)))
-		}, "u1_prog-2"},
-		{"coach-2 assigned by an admin", func(h *harness) {
-			h.set("users/u1/coaches/coach-2", model.CoachAssignment{CoachID: "coach-2", UserID: "u1",
-				Source: model.AssignedByAdmin, SourceID: "admin-1", CreatedAt: time.Unix(t0-100, 0)})
-			h.set("client_profiles/u1", map[string]any{"userId": "u1", "coachIds": []any{"coach-2"}})
-			h.mustDeliver(event("evt_rc_b1", "payment_intent.succeeded", t0, objPI("pi_1", "cus_1", "succeeded", 49900,
-				map[string]any{"uid": "u1", "programId": "prog-1"}, false)))
-		}, "admin-1"},
-	} {
+	for _, tc := range coach2Elsewhere() {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.seed()
-			price, cur := int64(19900), "SEK"
-			h.set("programs/prog-2", model.Program{ProgramID: "prog-2", Title: "Focus", CreatedBy: []string{"coach-2"},
-				Price: &price, Currency: &cur, Difficulty: model.DifficultyBeginner})
 			tc.setup(h)
 			h.setCoaches("prog-1", "coach-1")
 			h.onProgram(h.programEvent("prog-1", programDoc("prog-1", "coach-1", "coach-2"), programDoc("prog-1", "coach-1")))
 			wantCoaches(t, h, EnrollmentActive, []string{"coach-1"},
-				map[string]string{"coach-1": "u1_prog-1", "coach-2": tc.want}, []string{"coach-1", "coach-2"})
+				map[string]string{"coach-1": "u1_prog-1", "coach-2": tc.keeper}, []string{"coach-1", "coach-2"})
 		})
+	}
+}
+
+// elsewhere is a way u1 holds coach-2 besides the prog-1 enrolment, and
+// the sourceId coach-2's assignment has once prog-1's enrolment no longer
+// lists coach-2.
+type elsewhere struct {
+	name   string
+	setup  func(h *harness) // after h.seed(): prog-2 (coach-2's) exists, u1 bought prog-1 (pi_1)
+	keeper string
+}
+
+// coach2Elsewhere are the ways u1 keeps coach-2 when prog-1's enrolment
+// lets coach-2 go: an active enrolment in prog-2 (coach-2's), bought after
+// or before prog-1 (the assignment then made by prog-1's or prog-2's
+// enrolment), or an admin's assignment.
+func coach2Elsewhere() []elsewhere {
+	buy1 := event("evt_rc_b1", "payment_intent.succeeded", t0, objPI("pi_1", "cus_1", "succeeded", 49900,
+		map[string]any{"uid": "u1", "programId": "prog-1"}, false))
+	buy2 := event("evt_rc_b2", "payment_intent.succeeded", t0+5, objPI("pi_2", "cus_1", "succeeded", 19900,
+		map[string]any{"uid": "u1", "programId": "prog-2"}, false))
+	prog2 := func(h *harness) {
+		h.t.Helper()
+		price, cur := int64(19900), "SEK"
+		h.set("programs/prog-2", model.Program{ProgramID: "prog-2", Title: "Focus", CreatedBy: []string{"coach-2"},
+			Price: &price, Currency: &cur, Difficulty: model.DifficultyBeginner})
+	}
+	return []elsewhere{
+		{"prog-1 bought first", func(h *harness) { prog2(h); h.mustDeliver(buy1); h.mustDeliver(buy2) }, "u1_prog-2"},
+		{"prog-2 bought first", func(h *harness) { prog2(h); h.mustDeliver(buy2); h.mustDeliver(buy1) }, "u1_prog-2"},
+		{"coach-2 assigned by an admin", func(h *harness) {
+			prog2(h)
+			h.set("users/u1/coaches/coach-2", model.CoachAssignment{CoachID: "coach-2", UserID: "u1",
+				Source: model.AssignedByAdmin, SourceID: "admin-1", CreatedAt: time.Unix(t0-100, 0)})
+			h.set("client_profiles/u1", map[string]any{"userId": "u1", "coachIds": []any{"coach-2"}})
+			h.mustDeliver(buy1)
+		}, "admin-1"},
 	}
 }
 

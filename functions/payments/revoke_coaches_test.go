@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"cloud.google.com/go/firestore"
 
@@ -169,38 +168,12 @@ func TestRevokeAfterProgramDeleted(t *testing.T) {
 // prog-1's created it, left alone when prog-2's or the admin did; coach-1's
 // goes.
 func TestRevokeKeepsOtherAssignmentsOfFormerCoach(t *testing.T) {
-	buy2 := event("evt_rc_b2", "payment_intent.succeeded", t0+5, objPI("pi_2", "cus_1", "succeeded", 19900,
-		map[string]any{"uid": "u1", "programId": "prog-2"}, false))
 	refund1 := event("evt_rc_r", "charge.refunded", t0+100, objCharge("ch_1", "pi_1", "cus_1", 49900, 49900))
-	for _, tc := range []struct {
-		name  string
-		setup func(h *harness)
-		want  map[string]string
-	}{
-		{"prog-1 bought first", func(h *harness) {
-			buyProg1(h)
-			h.mustDeliver(buy2)
-		}, map[string]string{"coach-2": "u1_prog-2"}},
-		{"prog-2 bought first", func(h *harness) {
-			h.mustDeliver(buy2)
-			h.mustDeliver(event("evt_rc_b1", "payment_intent.succeeded", t0, objPI("pi_1", "cus_1", "succeeded", 49900,
-				map[string]any{"uid": "u1", "programId": "prog-1"}, false)))
-		}, map[string]string{"coach-2": "u1_prog-2"}},
-		{"coach-2 assigned by an admin", func(h *harness) {
-			h.set("users/u1/coaches/coach-2", model.CoachAssignment{CoachID: "coach-2", UserID: "u1",
-				Source: model.AssignedByAdmin, SourceID: "admin-1", CreatedAt: time.Unix(t0-100, 0)})
-			h.set("client_profiles/u1", map[string]any{"userId": "u1", "coachIds": []any{"coach-2"}})
-			h.mustDeliver(event("evt_rc_b1", "payment_intent.succeeded", t0, objPI("pi_1", "cus_1", "succeeded", 49900,
-				map[string]any{"uid": "u1", "programId": "prog-1"}, false)))
-		}, map[string]string{"coach-2": "admin-1"}},
-	} {
+	for _, tc := range coach2Elsewhere() {
 		for _, gone := range []string{"coach-2 removed", "program deleted"} {
 			t.Run(tc.name+"/"+gone, func(t *testing.T) {
 				h := newHarness(t)
 				h.seed()
-				price, cur := int64(19900), "SEK"
-				h.set("programs/prog-2", model.Program{ProgramID: "prog-2", Title: "Focus", CreatedBy: []string{"coach-2"},
-					Price: &price, Currency: &cur, Difficulty: model.DifficultyBeginner})
 				tc.setup(h)
 				if gone == "program deleted" {
 					h.deleteProgram("prog-1")
@@ -213,8 +186,9 @@ func TestRevokeKeepsOtherAssignmentsOfFormerCoach(t *testing.T) {
 					t.Errorf("prog-1 enrolment = %+v, want revoked", e)
 				}
 				st := h.enrollmentOf("u1", "prog-1")
-				if !maps.Equal(st.coaches, tc.want) || !slices.Equal(st.coachIDs, []string{"coach-2"}) {
-					t.Errorf("coach assignments %v, client profile coachIds %v; want %v, [coach-2]", st.coaches, st.coachIDs, tc.want)
+				want := map[string]string{"coach-2": tc.keeper}
+				if !maps.Equal(st.coaches, want) || !slices.Equal(st.coachIDs, []string{"coach-2"}) {
+					t.Errorf("coach assignments %v, client profile coachIds %v; want %v, [coach-2]", st.coaches, st.coachIDs, want)
 				}
 			})
 		}
