@@ -37,6 +37,11 @@ func (s Secret) String() string {
 // GoString implements fmt.GoStringer without revealing the value.
 func (s Secret) GoString() string { return s.String() }
 
+// Format implements fmt.Formatter so that every verb, not only those fmt
+// hands to String (%v %s %q %x %X), prints the redacted form: without it
+// a verb such as %d reports a bad verb and prints the raw value beside it.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
 // MarshalText implements encoding.TextMarshaler without revealing the value.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 

@@ -86,7 +86,11 @@ func replaceAttr(groups []string, a slog.Attr) slog.Attr {
 	}
 	switch a.Key {
 	case slog.LevelKey:
-		return slog.String("severity", severity(a.Value.Any().(slog.Level)))
+		// ReplaceAttr also sees the caller's attributes: only slog's own
+		// level (a slog.Level) becomes the severity.
+		if l, ok := a.Value.Any().(slog.Level); ok {
+			return slog.String("severity", severity(l))
+		}
 	case slog.MessageKey:
 		a.Key = "message"
 	case slog.TimeKey:
