@@ -7,7 +7,10 @@
 // Check token in "X-Firebase-AppCheck". Reply: 200 {"result": …}, or an
 // error {"error": {"status", "message", "details"}} with the HTTP code of
 // the status. Handlers return *fault.Error values; anything else is
-// reported as INTERNAL without its text.
+// reported as INTERNAL without its text, and so is a dependency's refusal
+// of the function's own credentials (a Firestore PERMISSION_DENIED or
+// UNAUTHENTICATED: a platform misconfiguration, logged as an error, not
+// the caller's refusal).
 //
 // An ID token is verified with the revocation and disabled checks
 // (IDTokenVerifier): a token of an account that has been disabled,
@@ -40,6 +43,7 @@ import (
 	"time"
 
 	"firebase.google.com/go/v4/auth"
+	"google.golang.org/grpc/status"
 
 	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/logging"
@@ -417,6 +421,10 @@ type wireError struct {
 
 func writeError(ctx context.Context, w http.ResponseWriter, name string, err error) {
 	code := fault.CodeOf(err)
+	if dependencyRefusedUs(err, code) {
+		code = fault.Internal
+		err = fmt.Errorf("a dependency refused the function's credentials: %w", err)
+	}
 	var fe *fault.Error
 	we := wireError{Status: string(code)}
 	if errors.As(err, &fe) && fe.Code == code && code != fault.Internal && code != fault.Unknown && code != fault.DataLoss {
@@ -439,6 +447,20 @@ func writeError(ctx context.Context, w http.ResponseWriter, name string, err err
 		slog.InfoContext(ctx, "callable rejected", "function", name, "status", string(code))
 	}
 	writeJSON(w, HTTPStatus(fault.Code(we.Status)), map[string]any{"error": we})
+}
+
+// dependencyRefusedUs reports whether err, of code, is a dependency's
+// (Firestore's, a Google API's: a gRPC status in its chain) refusal of the
+// function's own credentials, PERMISSION_DENIED or UNAUTHENTICATED. That
+// is a misconfiguration of the platform (IAM, a key), to answer as
+// INTERNAL and log as an error, not the caller's refusal: the callable's
+// own checks and the handlers' domain errors carry no gRPC status.
+func dependencyRefusedUs(err error, code fault.Code) bool {
+	if code != fault.PermissionDenied && code != fault.Unauthenticated {
+		return false
+	}
+	var gs interface{ GRPCStatus() *status.Status }
+	return errors.As(err, &gs)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

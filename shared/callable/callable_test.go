@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/innerjourney/functions/shared/callable"
 	"github.com/innerjourney/functions/shared/fault"
+	"github.com/innerjourney/functions/shared/store"
 	"github.com/innerjourney/functions/shared/testenv"
 )
 
@@ -38,6 +41,11 @@ func echo(ctx context.Context, req *callable.Request) (any, error) {
 		return nil, fault.New(fault.NotFound, "no such thing")
 	case "internal":
 		return nil, errors.New("database password is hunter2")
+	case "iam":
+		// Firestore refusing the function's own service account.
+		return nil, store.Classify("echo", status.Error(codes.PermissionDenied, "Missing or insufficient permissions on projects/p"))
+	case "forbidden":
+		return nil, fault.New(fault.PermissionDenied, "not yours")
 	}
 	out := map[string]any{"say": in.Say, "appId": req.AppID}
 	if req.Auth != nil {
@@ -94,6 +102,11 @@ func TestCallableProtocol(t *testing.T) {
 		{name: "body too large", path: "/open", body: `{"data":{"say":"` + strings.Repeat("x", 300) + `"}}`, wantStatus: 400, wantErr: "INVALID_ARGUMENT"},
 		{name: "domain error", path: "/open", body: `{"data":{"fail":"notfound"}}`, wantStatus: 404, wantErr: "NOT_FOUND", wantInBody: "no such thing"},
 		{name: "internal error does not leak", path: "/open", body: `{"data":{"fail":"internal"}}`, wantStatus: 500, wantErr: "INTERNAL", wantNotBody: "hunter2"},
+		// A dependency refusing the function's own credentials is the
+		// platform's fault, not the caller's: INTERNAL (and logged as an
+		// error), never PERMISSION_DENIED.
+		{name: "dependency refuses our credentials", path: "/open", body: `{"data":{"fail":"iam"}}`, wantStatus: 500, wantErr: "INTERNAL", wantNotBody: "projects/p"},
+		{name: "domain permission denied", path: "/open", body: `{"data":{"fail":"forbidden"}}`, wantStatus: 403, wantErr: "PERMISSION_DENIED", wantInBody: "not yours"},
 		{name: "app check enforced, missing", path: "/appcheck", body: `{"data":{}}`, wantStatus: 401, wantErr: "UNAUTHENTICATED"},
 		{name: "app check enforced, invalid", path: "/appcheck", headers: map[string]string{"X-Firebase-AppCheck": "bad"}, body: `{"data":{}}`, wantStatus: 401, wantErr: "UNAUTHENTICATED"},
 		{name: "app check enforced, valid", path: "/appcheck", headers: map[string]string{"X-Firebase-AppCheck": "good-app-check"}, body: `{"data":{}}`, wantStatus: 200, wantInBody: `"appId":"1:123:web:abc"`},
