@@ -57,7 +57,7 @@ type Var struct {
 // table and deploy's --set-secrets are generated from it.
 var Vars = []Var{
 	{Name: "GOOGLE_CLOUD_PROJECT", Doc: "Google Cloud / Firebase project id (required)."},
-	{Name: "IJ_ENV", Default: "development", Doc: "development, staging or production; production refuses emulator hosts."},
+	{Name: "IJ_ENV", Default: "development", Doc: "development, staging or production; staging and production refuse emulator hosts."},
 	{Name: "IJ_REGION", Default: "europe-north1", Doc: "Region of the functions, topics and scheduler jobs."},
 	{Name: "LOG_LEVEL", Default: "info", Doc: "debug, info, warn or error."},
 	{Name: "IJ_CORS_ORIGINS", Default: "*", Doc: "Comma-separated origins allowed to call the callables from a browser."},
@@ -224,9 +224,11 @@ func (c *Config) validate() error {
 			return fault.New(fault.FailedPrecondition, "STRIPE_WEBHOOK_SECRETS entries must start with whsec_")
 		}
 	}
-	if c.Env == "production" {
+	if c.Env != "development" {
+		// A deployed project (production or staging): with an Auth
+		// emulator host the Admin SDK accepts unsigned ID tokens.
 		if c.FirestoreEmulator != "" || c.AuthEmulator != "" || c.PubSubEmulator != "" || c.StorageEmulator != "" {
-			return fault.New(fault.FailedPrecondition, "emulator hosts are set in production")
+			return fault.New(fault.FailedPrecondition, "emulator hosts are set in %s", c.Env)
 		}
 	}
 	return nil

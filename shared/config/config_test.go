@@ -26,6 +26,9 @@ func TestLoad(t *testing.T) {
 		{"bad stripe key", map[string]string{"STRIPE_SECRET_KEY": "pk_test_x"}, "STRIPE_SECRET_KEY"},
 		{"bad webhook secret", map[string]string{"STRIPE_WEBHOOK_SECRETS": "whsec_a, nope"}, "STRIPE_WEBHOOK_SECRETS"},
 		{"emulator in production", map[string]string{"IJ_ENV": "production", "FIRESTORE_EMULATOR_HOST": "x:1"}, "emulator"},
+		// Staging is a deployed project too: an Auth emulator host there
+		// makes the Admin SDK accept unsigned ID tokens.
+		{"auth emulator in staging", map[string]string{"IJ_ENV": "staging", "FIREBASE_AUTH_EMULATOR_HOST": "x:1"}, "emulator"},
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 	}
 	for _, tt := range tests {
