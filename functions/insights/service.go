@@ -970,6 +970,9 @@ func (s *Service) write(ctx context.Context, targets []*target, st Stats) (Stats
 			if rewriting && errI == nil && errS == nil {
 				errN = noteAfterInsight(bw, noteRef, &note, t, stored, queued)
 			}
+			if !rewriting && errI == nil {
+				errN = noteMatchesInsight(ctx, noteRef, &note, t, stored, errN)
+			}
 			if store.IsAlreadyExists(errN) {
 				errN = nil
 			}
@@ -1152,6 +1155,37 @@ func noteAfterInsight(bw *firestore.BulkWriter, ref *firestore.DocumentRef, note
 	}
 	t.noted = err == nil
 	return err
+}
+
+// noteMatchesInsight is write's repair, without a Rewriter, of a
+// notification created beside its insight by another attempt than the
+// insight: generation gives the same texts only while the user's inputs
+// stay the same, and they may change between a partly failed delivery
+// and its retry (a birth date entered, a chart computed). When this run
+// created the insight but the notification already existed (errN
+// AlreadyExists), the notification takes this insight's wording; when the
+// insight already existed (stored, read by recordDelivered) but this run
+// created the notification with other texts, it takes the stored
+// insight's. Either is one update on a rare path; the common path (both
+// created, or neither) writes nothing more. It returns errN, or the
+// update's error.
+func noteMatchesInsight(ctx context.Context, ref *firestore.DocumentRef, note *model.Notification, t *target,
+	stored *storedInsight, errN error) error {
+	title, body := "", ""
+	switch {
+	case t.created && store.IsAlreadyExists(errN):
+		title, body = t.doc.Headline, t.doc.Intention
+	case t.existed && t.noted && stored != nil && stored.Headline != "" &&
+		(stored.Headline != note.Title || stored.Intention != note.Body):
+		title, body = stored.Headline, stored.Intention
+	default:
+		return errN
+	}
+	if _, err := ref.Update(ctx, []firestore.Update{{Path: "title", Value: title}, {Path: "body", Value: body}}); err != nil &&
+		!store.IsNotFound(err) {
+		return store.Classify("insights align notification", err)
+	}
+	return nil
 }
 
 // recheck is write's path for users whose advance failed its

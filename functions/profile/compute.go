@@ -549,7 +549,9 @@ func numerologyOf(u *model.User, bd *BirthData) *numerology.Result {
 // still an InsightHour (default 7) o'clock in the user's zone, a
 // daylight-saving gap's hour resolved as geo.HourOn does (the
 // daily-insights worker advances it so), else the next such instant after
-// now.
+// now — or, when the hour or zone changed, the new hour of the local date
+// the stored value was pending for, if that is earlier (already passed:
+// the next tick delivers that date late instead of skipping it).
 func InsightDue(u *model.User, now time.Time) *time.Time {
 	if !u.InsightsOptIn {
 		return nil
@@ -559,10 +561,21 @@ func InsightDue(u *model.User, now time.Time) *time.Time {
 		hour = *u.InsightHour
 	}
 	loc := u.Location()
-	if d := u.InsightDueAt; d != nil && isLocalHour(*d, hour, loc) {
+	d := u.InsightDueAt
+	if d != nil && isLocalHour(*d, hour, loc) {
 		return d
 	}
 	t := geo.NextHour(now, loc, hour)
+	if d != nil {
+		// d is a delivery still pending (the worker advances it only once
+		// delivered): its local date stays pending under the new hour or
+		// zone, delivered by the next tick when that date's new hour has
+		// already passed, instead of being skipped for the next date.
+		y, m, day := d.In(loc).Date()
+		if p := geo.HourOn(y, m, day, hour, loc).UTC(); p.Before(t) {
+			t = p
+		}
+	}
 	return &t
 }
 
