@@ -103,8 +103,12 @@ func (s *Service) OnConsentsWritten(ctx context.Context, ev *events.FirestoreEve
 		return nil
 	}
 	uid := params["uid"]
-	if !ev.Changed("consentsGiven") && ev.Before != nil {
-		return nil // our own write of current, or an unrelated field
+	if ev.Before != nil && !ev.Changed("consentsGiven") && !SensitiveDataChanged(ev) && !AIAnalysisChanged(ev) {
+		// Our own write of current, or an unrelated field that leaves
+		// both sides decodable with the same grants. A write of another
+		// field that makes the document undecodable takes every consent
+		// away (model.ConsentsOf), so the dependencies must hear of it.
+		return nil
 	}
 	wrote, err := RecomputeCurrent(ctx, s.Firestore, uid)
 	if err != nil {

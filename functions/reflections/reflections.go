@@ -187,7 +187,10 @@ func (s *Service) commit(ctx context.Context, id, uid, hash string, emptied bool
 		if err := snap.DataTo(&cur); err != nil {
 			return fault.Permanent(fmt.Errorf("decode: %w", err))
 		}
-		if entryOf(cur.Log).ContentHash() != hash {
+		if cur.UserID != uid || entryOf(cur.Log).ContentHash() != hash {
+			// Another owner's entry now (deleted and created again at
+			// this id), or new inputs: its own event follows, read
+			// under its own owner's consent.
 			outcome = Superseded
 			return nil
 		}
