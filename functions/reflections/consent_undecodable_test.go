@@ -129,3 +129,37 @@ func TestUndecodableConsentIsNoConsent(t *testing.T) {
 		}
 	}
 }
+
+// TestLateEventSendsNothingToTheModel: an event that arrives after its
+// entry was deleted, or rewritten, does not send the old text to the
+// analyzer (Gemini, when configured: a third party): the handler reads the
+// entry again first. Regression: the analyzer was called with the event's
+// copy, and only the store was skipped.
+func TestLateEventSendsNothingToTheModel(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		after func(f *fixture)
+		want  reflections.Outcome
+	}{
+		{"entry deleted", func(f *fixture) {
+			if _, err := f.fs.Doc("user_activations/e").Delete(context.Background()); err != nil {
+				f.t.Fatal(err)
+			}
+		}, reflections.NothingToDo},
+		{"entry rewritten", func(f *fixture) { f.entry("e", "u1", "Something else entirely.") }, reflections.Superseded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.consent("u1", model.ConsentGranted)
+			ev := f.event("e", nil, f.entry("e", "u1", "My private first draft."))
+			tc.after(f)
+			called := 0
+			svc := *f.svc
+			svc.Analyzer = hookAnalyzer{inner: f.svc.Analyzer, before: func() { called++ }}
+			out, err := svc.Handle(context.Background(), ev)
+			if err != nil || out != tc.want || called != 0 {
+				t.Errorf("late event: %s, %v, analyzer called %d times; want %s and no call", out, err, called, tc.want)
+			}
+		})
+	}
+}

@@ -136,12 +136,28 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 	var locale string
 	var result *analysis.Result
 	if granted && !empty(entry) {
-		if snap, err := s.Firestore.Collection(model.ColUsers).Doc(ua.UserID).Get(ctx); err == nil {
-			if v, err := snap.DataAt("locale"); err == nil {
+		// The user's locale, and the entry as it is now, in one read: a
+		// late event of an entry deleted or rewritten since sends nothing
+		// to the analyzer (Gemini, when configured, is a third party);
+		// the entry's own later event analyses what it holds now.
+		snaps, err := s.Firestore.GetAll(ctx, []*firestore.DocumentRef{
+			s.Firestore.Collection(model.ColUsers).Doc(ua.UserID),
+			s.Firestore.Collection(model.ColUserActivations).Doc(params["id"]),
+		})
+		if err != nil {
+			return NothingToDo, store.Classify("read user locale and entry", err)
+		}
+		if snaps[0].Exists() {
+			if v, err := snaps[0].DataAt("locale"); err == nil {
 				locale, _ = v.(string)
 			}
-		} else if !store.IsNotFound(err) {
-			return NothingToDo, store.Classify("read user locale", err)
+		}
+		if !snaps[1].Exists() {
+			return NothingToDo, nil
+		}
+		var cur model.UserActivation
+		if err := snaps[1].DataTo(&cur); err != nil || cur.UserID != ua.UserID || entryOf(cur.Log).ContentHash() != hash {
+			return Superseded, nil
 		}
 		// The locale is a hint only: the language is detected from the
 		// text, the locale breaks the tie when the text is unclear.
