@@ -16,7 +16,11 @@ const Disclaimer = "Screening results, not diagnoses"
 // file (cut-offs, bands, scaling, completeness, duplicate handling). It
 // changes whenever any of them changes; the bank's Version changes with the
 // questions.
-const RulesVersion = "screening-rules/1"
+//
+// screening-rules/2: a string answer whose sign or separator normalize
+// folded away ("-3", "_3") is invalid, as the number -3 is; it matched the
+// value 3 before.
+const RulesVersion = "screening-rules/2"
 
 // Published cut-offs and sizes.
 const (
@@ -356,7 +360,13 @@ func (q *Question) point(o Option) int {
 func (q *Question) match(v any) (int, bool) {
 	switch x := v.(type) {
 	case string:
-		i, ok := q.byKey[normalize(x)]
+		n := normalize(x)
+		if isDigits(n) && n != strings.TrimSpace(x) {
+			// "-3", "3-", "_3": a sign or separator folded away by
+			// normalize, not the value 3 (the JSON number -3 is invalid).
+			return 0, false
+		}
+		i, ok := q.byKey[n]
 		return i, ok
 	case bool:
 		i, ok := q.byKey[strconv.FormatBool(x)]
@@ -418,6 +428,16 @@ func (q *Question) byFloat(f float64) (int, bool) {
 		return 0, false
 	}
 	return q.byInt(int64(f))
+}
+
+// isDigits reports whether s is a non-empty run of ASCII digits.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // total sums the items, reporting false if any is missing.
