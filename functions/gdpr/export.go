@@ -122,6 +122,13 @@ func exportStep(ctx context.Context, r *run) error {
 		_ = w.CloseWithError(err)
 		return err
 	}
+	// The upload replaces the object only at Close: commit it only while
+	// this run still holds the lease (renewed here), never over the
+	// archive a run that took over has written and recorded.
+	if err := r.beat(ctx, true); err != nil {
+		_ = w.CloseWithError(err)
+		return err
+	}
 	if err := w.Close(); err != nil {
 		return fault.Wrap(err, fault.Unavailable, "gdpr: upload export")
 	}

@@ -188,6 +188,16 @@ func (s *Service) acquire(ctx context.Context, id, owner string) (*run, Outcome,
 		if c, ok := req.Checkpoint["consents"].(map[string]any); ok {
 			r.consent = c
 		}
+		// An export stopped after its upload (yield or crash at the
+		// finish checkpoint) finishes with the archive it wrote.
+		if x, ok := req.Checkpoint["export"].(map[string]any); ok {
+			path, _ := x["path"].(string)
+			n, _ := x["bytes"].(int64)
+			sum, _ := x["sha256"].(string)
+			if path != "" {
+				r.export = &exportResult{Path: path, Bytes: n, SHA256: sum}
+			}
+		}
 		return tx.Update(ref, []firestore.Update{{Path: "status", Value: status}, {Path: "leaseOwner", Value: owner},
 			{Path: "leaseUntil", Value: until}, {Path: "attempts", Value: req.Attempts}, {Path: "updatedAt", Value: now}})
 	})
@@ -307,6 +317,9 @@ func (r *run) checkpoint() map[string]any {
 	cp := map[string]any{"step": r.step, "pass": r.pass}
 	if r.consent != nil {
 		cp["consents"] = r.consent
+	}
+	if r.export != nil {
+		cp["export"] = map[string]any{"path": r.export.Path, "bytes": r.export.Bytes, "sha256": r.export.SHA256}
 	}
 	return cp
 }
