@@ -17,6 +17,7 @@ import (
 	firebase "firebase.google.com/go/v4"
 
 	"github.com/innerjourney/functions/functions/gdpr"
+	"github.com/innerjourney/functions/shared/cloud"
 	"github.com/innerjourney/functions/shared/config"
 	"github.com/innerjourney/functions/shared/indexes"
 	"github.com/innerjourney/functions/shared/model"
@@ -129,6 +130,19 @@ func projectEnv(project string) func(string) (string, bool) {
 		}
 		return os.LookupEnv(k)
 	}
+}
+
+// projectClients returns the functions' clients and configuration for
+// project, built as the functions build theirs (config.Load with the
+// project pinned, see projectEnv), for the ops commands that run a
+// function's service.
+func projectClients(ctx context.Context, project string) (*cloud.Clients, *config.Config, error) {
+	c := cloud.New(func() (*config.Config, error) { return config.Load(projectEnv(project)) })
+	cfg, err := c.Config.Get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, cfg, nil
 }
 
 // opsProject is the project of an ops command that reads or writes user

@@ -13,8 +13,6 @@ import (
 
 	functions "github.com/innerjourney/functions"
 	"github.com/innerjourney/functions/functions/payouts"
-	"github.com/innerjourney/functions/shared/cloud"
-	"github.com/innerjourney/functions/shared/config"
 	"github.com/innerjourney/functions/shared/fortnox/fortnoxfake"
 )
 
@@ -185,8 +183,7 @@ func payoutsServiceIn(ctx context.Context, env *cmdEnv, project string) (svc *pa
 		return nil, nil, errors.New("payouts: set FORTNOX_BOOK_SALES (true or false) as the deployed functions have it " +
 			"(e.g. --env-file's value): the events this command makes are booked as sales, or never, by it")
 	}
-	c := cloud.New(func() (*config.Config, error) { return config.Load(projectEnv(project)) })
-	cfg, err := c.Config.Get(ctx)
+	c, cfg, err := projectClients(ctx, project)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,8 +6,6 @@ import (
 
 	functions "github.com/innerjourney/functions"
 	"github.com/innerjourney/functions/functions/payments"
-	"github.com/innerjourney/functions/shared/cloud"
-	"github.com/innerjourney/functions/shared/config"
 )
 
 func init() {
@@ -45,8 +43,7 @@ func runPrograms(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("programs sync: %w", err)
 	}
-	c := cloud.New(func() (*config.Config, error) { return config.Load(projectEnv(proj)) })
-	cfg, err := c.Config.Get(ctx)
+	c, cfg, err := projectClients(ctx, proj)
 	if err != nil {
 		return fmt.Errorf("programs sync: %w", err)
 	}
