@@ -86,18 +86,8 @@ func (s *Service) SyncProgramCoaches(ctx context.Context, programID string) (Syn
 		return st, store.Classify("sync program coaches: read program", err)
 	}
 	var first error
-	// Pages by document id (StartAfter a snapshot orders by it).
-	q := indexes.MustLookup(indexes.QEnrollmentsByProgram).MustBuild(s.Firestore, programID, EnrollmentActive).Limit(syncPage)
-	var last *firestore.DocumentSnapshot
-	for {
-		page := q
-		if last != nil {
-			page = q.StartAfter(last)
-		}
-		snaps, err := page.Documents(ctx).GetAll()
-		if err != nil {
-			return st, store.Classify("sync program coaches: list enrolments", err)
-		}
+	q := indexes.MustLookup(indexes.QEnrollmentsByProgram).MustBuild(s.Firestore, programID, EnrollmentActive)
+	err = store.PageByID(ctx, q, syncPage, "", "sync program coaches: list enrolments", func(snaps []*firestore.DocumentSnapshot) error {
 		for _, snap := range snaps {
 			st.Enrollments++
 			var en model.Enrollment
@@ -118,10 +108,10 @@ func (s *Service) SyncProgramCoaches(ctx context.Context, programID string) (Syn
 				st.Changed++
 			}
 		}
-		if len(snaps) < syncPage {
-			break
-		}
-		last = snaps[len(snaps)-1]
+		return nil
+	})
+	if err != nil {
+		return st, err
 	}
 	return st, first
 }
