@@ -81,13 +81,15 @@ func (s *Service) OnUserWritten(ctx context.Context, ev *events.FirestoreEvent) 
 		}
 		return nil
 	}
-	if written, err := DecodeUser(ev.After.DataTo); err == nil && mayBeUpToDate(written, s.now()) {
-		consent, err := ReadConsent(ctx, s.Firestore, uid)
-		if err != nil {
-			return err
-		}
-		if UpToDate(written, consent, s.now()) {
-			return nil // our own write, or fields the profile does not read
+	if written, err := DecodeUser(ev.After.DataTo); err == nil {
+		if granted, denied := upToDateUnder(written, s.now()); granted || denied {
+			consent, err := ReadConsent(ctx, s.Firestore, uid)
+			if err != nil {
+				return err
+			}
+			if consent.SensitiveData && granted || !consent.SensitiveData && denied {
+				return nil // our own write, or fields the profile does not read
+			}
 		}
 	}
 	p, err := s.Recompute(ctx, uid, false)
@@ -108,12 +110,17 @@ func UpToDate(u *model.User, consent Consent, now time.Time) bool {
 	return u.Profile != nil && u.Profile.InputHash == InputsOf(u, consent).Hash() && sameTime(u.InsightDueAt, InsightDue(u, now))
 }
 
-// mayBeUpToDate reports whether u is UpToDate under one of the two consent
-// states: when it is under neither, the profile is recomputed whatever the
+// upToDateUnder reports whether u is UpToDate with the sensitive_data
+// consent granted and with it not granted, computing insightDueAt once:
+// when it is under neither, the profile is recomputed whatever the
 // consent, so the loop guard does not read it (Recompute reads it in its
 // transaction).
-func mayBeUpToDate(u *model.User, now time.Time) bool {
-	return UpToDate(u, Consent{SensitiveData: true}, now) || UpToDate(u, Consent{SensitiveData: false}, now)
+func upToDateUnder(u *model.User, now time.Time) (granted, denied bool) {
+	if u.Profile == nil || !sameTime(u.InsightDueAt, InsightDue(u, now)) {
+		return false, false
+	}
+	h := u.Profile.InputHash
+	return h == InputsOf(u, Consent{SensitiveData: true}).Hash(), h == InputsOf(u, Consent{}).Hash()
 }
 
 // ReadConsent reads the consent state of uid from consents/{uid} with
