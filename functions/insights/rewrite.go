@@ -98,7 +98,7 @@ const (
 	WorkerMargin         = 120 * time.Second
 )
 
-// rewriteStats counts a shard's rewrites.
+// rewriteStats counts a shard's rewrites for rewriteAll's log line.
 type rewriteStats struct {
 	asked, used, fellBack, notStarted int
 }
@@ -108,10 +108,10 @@ type rewriteStats struct {
 // them by budget: once it has passed, no rewrite starts and those in
 // flight are cancelled. A target whose rewrite fails, or that was not
 // started, keeps the template texts. It logs the counts (no uid, no text).
-func rewriteAll(ctx context.Context, r Rewriter, targets []*target, budget time.Duration) rewriteStats {
+func rewriteAll(ctx context.Context, r Rewriter, targets []*target, budget time.Duration) {
 	var st rewriteStats
 	if len(targets) == 0 {
-		return st
+		return
 	}
 	bctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
@@ -149,7 +149,6 @@ func rewriteAll(ctx context.Context, r Rewriter, targets []*target, budget time.
 	}
 	slog.Log(ctx, lvl, "insights: rewrites", "rewriter", r.Name(), "asked", st.asked, "used", st.used,
 		"fellBack", st.fellBack, "notStarted", st.notStarted)
-	return st
 }
 
 // applyRewrite rewrites doc in place and reports success; on any failure
