@@ -103,11 +103,12 @@ func (s *Service) OnConsentsWritten(ctx context.Context, ev *events.FirestoreEve
 		return nil
 	}
 	uid := params["uid"]
-	if ev.Before != nil && !ev.Changed("consentsGiven") && !SensitiveDataChanged(ev) && !AIAnalysisChanged(ev) {
-		// Our own write of current, or an unrelated field that leaves
-		// both sides decodable with the same grants. A write of another
-		// field that makes the document undecodable takes every consent
-		// away (model.ConsentsOf), so the dependencies must hear of it.
+	if ev.Before != nil && !ev.Changed("consentsGiven") && decodes(ev.Before) && decodes(ev.After) {
+		// Our own write of current, or an unrelated field: the history,
+		// and so every grant (Consents.Granted reads only it), is the
+		// same. A write of another field that makes the document
+		// undecodable takes every consent away (model.ConsentsOf), so the
+		// dependencies must hear of it.
 		return nil
 	}
 	wrote, err := RecomputeCurrent(ctx, s.Firestore, uid)
@@ -166,6 +167,12 @@ func SensitiveDataChanged(ev *events.FirestoreEvent) bool {
 // the consent and is idempotent).
 func AIAnalysisChanged(ev *events.FirestoreEvent) bool {
 	return grantChanged(ev, model.ConsentAIAnalysis)
+}
+
+// decodes reports whether d decodes as a consents document.
+func decodes(d *events.Document) bool {
+	var c model.Consents
+	return d.DataTo(&c) == nil
 }
 
 func grantChanged(ev *events.FirestoreEvent, t model.ConsentType) bool {

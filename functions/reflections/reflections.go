@@ -156,7 +156,7 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 			return NothingToDo, nil
 		}
 		var cur model.UserActivation
-		if err := snaps[1].DataTo(&cur); err != nil || cur.UserID != ua.UserID || entryOf(cur.Log).ContentHash() != hash {
+		if err := snaps[1].DataTo(&cur); err != nil || superseded(&cur, ua.UserID, hash) {
 			return Superseded, nil
 		}
 		// The locale is a hint only: the language is detected from the
@@ -203,10 +203,7 @@ func (s *Service) commit(ctx context.Context, id, uid, hash string, emptied bool
 		if err := snap.DataTo(&cur); err != nil {
 			return fault.Permanent(fmt.Errorf("decode: %w", err))
 		}
-		if cur.UserID != uid || entryOf(cur.Log).ContentHash() != hash {
-			// Another owner's entry now (deleted and created again at
-			// this id), or new inputs: its own event follows, read
-			// under its own owner's consent.
+		if superseded(&cur, uid, hash) {
 			outcome = Superseded
 			return nil
 		}
@@ -259,6 +256,14 @@ func (s *Service) commit(ctx context.Context, id, uid, hash string, emptied bool
 		wellbeing.LogOutcome(ctx, wellbeing.Signal{UserID: uid, Source: wellbeing.SourceReflection}, *raised)
 	}
 	return outcome, err
+}
+
+// superseded reports whether the entry as read now is not the one an
+// event of uid's entry with inputs hashing to hash was about: another
+// owner's (deleted and created again at the id) or other inputs. Its own
+// event follows, read under its own owner's consent.
+func superseded(cur *model.UserActivation, uid, hash string) bool {
+	return cur.UserID != uid || entryOf(cur.Log).ContentHash() != hash
 }
 
 // sameInputsBefore reports whether the event's document had, before the
