@@ -81,11 +81,7 @@ func saleTerms(p *model.Payment, prog *model.Program) terms {
 	if !t.ProgramFound {
 		return terms{source: TermsFromPayment}
 	}
-	id := ""
-	if p.ProgramID != nil {
-		id = *p.ProgramID
-	}
-	return terms{program: programOfTerms(id, *t), source: TermsFromPayment}
+	return terms{program: programOfTerms(ptr(p.ProgramID), *t), source: TermsFromPayment}
 }
 
 // eligibility decides whether an unallocated payment can be allocated for
@@ -188,9 +184,7 @@ func (s *Service) claim(c *candidate, coach, currency, payoutID string, end, now
 		p.PayoutID, c.markPayment = payoutID, true
 	}
 	if c.allocChanged {
-		c.alloc.Open = openCoaches(c.alloc)
-		c.alloc.HasOpen = len(c.alloc.Open) > 0
-		c.alloc.UpdatedAt = now
+		refreshOpen(c.alloc, now)
 	}
 	return taken
 }
@@ -256,6 +250,14 @@ func salesPending(events []model.AllocationEvent) bool {
 		}
 	}
 	return false
+}
+
+// refreshOpen sets an allocation changed at now: its open coaches
+// (openCoaches), hasOpen and updatedAt.
+func refreshOpen(a *model.PayoutAllocation, now time.Time) {
+	a.Open = openCoaches(a)
+	a.HasOpen = len(a.Open) > 0
+	a.UpdatedAt = now
 }
 
 // openCoaches lists the coaches with an entry no payout has taken.

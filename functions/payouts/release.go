@@ -460,9 +460,7 @@ func (s *Service) releaseTx(tx *firestore.Transaction, ref *firestore.DocumentRe
 		if n == 0 {
 			continue
 		}
-		a.Open = openCoaches(&a)
-		a.HasOpen = len(a.Open) > 0
-		a.UpdatedAt = now
+		refreshOpen(&a, now)
 		allocs = append(allocs, allocWrite{as.Ref, &a})
 		if ps.Exists() {
 			if v, _ := ps.DataAt("payoutId"); v == seen.PayoutID {

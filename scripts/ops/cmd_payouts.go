@@ -77,11 +77,7 @@ func runPayouts(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		req.PeriodStart, req.PeriodEnd = start, end
 	}
-	proj, err := opsProject(*project)
-	if err != nil {
-		return err
-	}
-	svc, closeFn, err := payoutsServiceIn(ctx, env, proj)
+	svc, closeFn, err := payoutsServiceIn(ctx, env, *project)
 	if err != nil {
 		return err
 	}
@@ -132,11 +128,7 @@ func runPayoutsRetry(ctx context.Context, env *cmdEnv, args []string) error {
 	case strings.TrimSpace(*by) == "":
 		return errors.New("payouts retry: --by is required ($USER is not set)")
 	}
-	proj, err := opsProject(*project)
-	if err != nil {
-		return fmt.Errorf("payouts retry: %w", err)
-	}
-	svc, closeFn, err := payoutsServiceIn(ctx, env, proj)
+	svc, closeFn, err := payoutsServiceIn(ctx, env, *project)
 	if err != nil {
 		return fmt.Errorf("payouts retry: %w", err)
 	}
@@ -170,12 +162,15 @@ func runPayoutsRetry(ctx context.Context, env *cmdEnv, args []string) error {
 	return nil
 }
 
-// payoutsServiceIn builds the service the functions use for project (an
-// ops command that writes payouts names its project explicitly, see
-// opsProject), the rest of its configuration (Stripe, Fortnox, the
-// pseudonym key) from the environment. closeFn closes its Firestore
-// client.
+// payoutsServiceIn builds the service the functions use for the --project
+// flag's project (an ops command that writes payouts names its project
+// explicitly, see opsProject), the rest of its configuration (Stripe,
+// Fortnox, the pseudonym key) from the environment. closeFn closes its
+// Firestore client.
 func payoutsServiceIn(ctx context.Context, env *cmdEnv, project string) (svc *payouts.Service, closeFn func(), err error) {
+	if project, err = opsProject(project); err != nil {
+		return nil, nil, err
+	}
 	if _, set := os.LookupEnv("FORTNOX_BOOK_SALES"); !set && os.Getenv("FIRESTORE_EMULATOR_HOST") == "" {
 		// The setting marks every allocation event a run makes: one made
 		// while it reads false is exempt from the sales booking for good.
@@ -213,11 +208,7 @@ func runFortnox(ctx context.Context, env *cmdEnv, args []string) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		proj, err := opsProject(*project)
-		if err != nil {
-			return err
-		}
-		svc, closeFn, err := payoutsServiceIn(ctx, env, proj)
+		svc, closeFn, err := payoutsServiceIn(ctx, env, *project)
 		if err != nil {
 			return err
 		}
