@@ -42,7 +42,7 @@ func newAnalyzer(cfg *config.Config) (analysis.Analyzer, error) {
 // reflection analysis and insight rewriting alike; ok is false when
 // neither an API key nor a Vertex project is configured.
 func geminiConfig(cfg *config.Config, budget analysis.GeminiConfig) (gc analysis.GeminiConfig, ok bool) {
-	if cfg.GeminiAPIKey == "" && cfg.GeminiVertexProject == "" {
+	if cfg.GeminiAPIKey.IsZero() && cfg.GeminiVertexProject == "" {
 		return analysis.GeminiConfig{}, false
 	}
 	return analysis.GeminiConfig{

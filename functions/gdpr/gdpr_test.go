@@ -13,6 +13,7 @@ import (
 	"firebase.google.com/go/v4/auth"
 
 	"github.com/innerjourney/functions/shared/callable"
+	"github.com/innerjourney/functions/shared/config"
 	"github.com/innerjourney/functions/shared/events"
 	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/model"
@@ -487,7 +488,7 @@ func TestRetention(t *testing.T) {
 }
 
 func TestStripeAPI(t *testing.T) {
-	api := NewStripeAPI("sk_test_123", testenv.StripeMock(t))
+	api := NewStripeAPI(config.NewSecret("sk_test_123"), testenv.StripeMock(t))
 	if err := api.Delete(context.Background(), "cus_123"); err != nil {
 		t.Fatalf("delete against stripe-mock: %v", err)
 	}
@@ -509,7 +510,7 @@ func TestStripeAPI(t *testing.T) {
 			w.WriteHeader(tt.status)
 			_, _ = w.Write([]byte(tt.body))
 		}))
-		api := NewStripeAPI("sk_test_123", srv.URL)
+		api := NewStripeAPI(config.NewSecret("sk_test_123"), srv.URL)
 		err := api.Delete(context.Background(), "cus_x")
 		errAcct := api.DeleteAccount(context.Background(), "acct_x")
 		srv.Close()

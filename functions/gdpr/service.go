@@ -179,7 +179,7 @@ func (s *Service) UseConfig(cfg *config.Config, sc *storage.Client) {
 	if cfg.StorageEmulator != "" {
 		s.Signer = EmulatorURLs{Host: cfg.StorageEmulator}
 	}
-	if cfg.StripeSecretKey != "" {
+	if !cfg.StripeSecretKey.IsZero() {
 		api := NewStripeAPI(cfg.StripeSecretKey, cfg.StripeAPIURL)
 		s.Stripe, s.StripeAccounts = api, api
 	}

@@ -114,7 +114,7 @@ func newHarness(t testing.TB) *harness {
 		Now:          func() time.Time { return testNow },
 		PseudonymKey: []byte(testPseudonymKey),
 		Config: Settings{
-			WebhookSecrets: []config.Secret{secretPlatform, secretConnect},
+			WebhookSecrets: []config.Secret{config.NewSecret(secretPlatform), config.NewSecret(secretConnect)},
 			AppURL:         "https://demo-ij.web.app",
 			ReturnOrigins:  []string{"https://app.example.test"},
 			ConnectCountry: "SE",

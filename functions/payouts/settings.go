@@ -218,7 +218,7 @@ func LoadSettings(lookup func(string) (string, bool)) (Settings, error) {
 		s.BookSales = b
 	}
 	if v, ok := str("FORTNOX_REFRESH_TOKEN"); ok {
-		s.RefreshTokenSeed = config.Secret(v)
+		s.RefreshTokenSeed = config.NewSecret(v)
 	}
 	return s, nil
 }

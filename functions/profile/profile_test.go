@@ -491,7 +491,7 @@ func TestDeliverWellbeingAlert(t *testing.T) {
 	}))
 	defer hook.Close()
 	s, rec := newService(c)
-	s.Deliverer.WebhookURL = config.Secret(hook.URL)
+	s.Deliverer.WebhookURL = config.NewSecret(hook.URL)
 	o, err := (&wellbeing.Protocol{}).Raise(ctx, c, wellbeing.Signal{UserID: "u1", Source: wellbeing.SourceReflection,
 		SourceKey: "ua1:abc", RuleVersion: "crisis-rules-2026.11.1", Trigger: map[string]any{"rules": []string{"en.active.kill_myself"}}})
 	if err != nil {

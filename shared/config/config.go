@@ -20,15 +20,34 @@ import (
 
 // Secret is a credential. It formats as "[redacted]" in every verb, in JSON
 // and in slog, so it cannot leak through logs by accident; Reveal returns
-// the value for the one call that needs it.
-type Secret string
+// the value for the one call that needs it. The value sits behind a
+// pointer so that fmt's fallback for a verb it cannot hand to a method
+// (%w on a non-error, which prints the operand by reflection) shows an
+// address, not the credential. The zero Secret is empty.
+type Secret struct{ v *string }
+
+// NewSecret returns the Secret holding v (the zero Secret when v is empty).
+func NewSecret(v string) Secret {
+	if v == "" {
+		return Secret{}
+	}
+	return Secret{v: &v}
+}
 
 // Reveal returns the secret's value.
-func (s Secret) Reveal() string { return string(s) }
+func (s Secret) Reveal() string {
+	if s.v == nil {
+		return ""
+	}
+	return *s.v
+}
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.Reveal() == "" }
 
 // String implements fmt.Stringer without revealing the value.
 func (s Secret) String() string {
-	if s == "" {
+	if s.IsZero() {
 		return ""
 	}
 	return "[redacted]"
@@ -171,25 +190,25 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		AuthEmulator:         v["FIREBASE_AUTH_EMULATOR_HOST"],
 		PubSubEmulator:       v["PUBSUB_EMULATOR_HOST"],
 		StorageEmulator:      v["STORAGE_EMULATOR_HOST"],
-		StripeSecretKey:      Secret(v["STRIPE_SECRET_KEY"]),
+		StripeSecretKey:      NewSecret(v["STRIPE_SECRET_KEY"]),
 		StripeAPIURL:         v["STRIPE_API_URL"],
 		FortnoxClientID:      v["FORTNOX_CLIENT_ID"],
-		FortnoxClientSecret:  Secret(v["FORTNOX_CLIENT_SECRET"]),
+		FortnoxClientSecret:  NewSecret(v["FORTNOX_CLIENT_SECRET"]),
 		FortnoxTenantID:      v["FORTNOX_TENANT_ID"],
 		FortnoxAPIURL:        v["FORTNOX_API_URL"],
 		FortnoxTokenURL:      v["FORTNOX_TOKEN_URL"],
-		GeminiAPIKey:         Secret(v["GEMINI_API_KEY"]),
+		GeminiAPIKey:         NewSecret(v["GEMINI_API_KEY"]),
 		GeminiModel:          v["GEMINI_MODEL"],
 		GeminiVertexProject:  v["GEMINI_VERTEX_PROJECT"],
 		GeminiVertexLocation: v["GEMINI_VERTEX_LOCATION"],
 		GeminiBaseURL:        v["GEMINI_BASE_URL"],
 		InsightsRewrite:      strings.ToLower(v["INSIGHTS_REWRITE"]),
-		PseudonymKey:         Secret(v["IJ_PSEUDONYM_KEY"]),
-		OnCallWebhookURL:     Secret(v["IJ_ONCALL_WEBHOOK_URL"]),
+		PseudonymKey:         NewSecret(v["IJ_PSEUDONYM_KEY"]),
+		OnCallWebhookURL:     NewSecret(v["IJ_ONCALL_WEBHOOK_URL"]),
 		set:                  set,
 	}
 	for _, s := range splitList(v["STRIPE_WEBHOOK_SECRETS"]) {
-		c.StripeWebhookSecrets = append(c.StripeWebhookSecrets, Secret(s))
+		c.StripeWebhookSecrets = append(c.StripeWebhookSecrets, NewSecret(s))
 	}
 	if c.StorageBucket == "" && c.ProjectID != "" {
 		c.StorageBucket = c.ProjectID + ".appspot.com"

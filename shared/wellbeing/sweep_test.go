@@ -126,7 +126,7 @@ func newSweepEnv(t *testing.T) *sweepEnv {
 }
 
 func (e *sweepEnv) deliverer() *Deliverer {
-	return &Deliverer{Firestore: e.c, WebhookURL: config.Secret(e.hook.URL), Now: e.clk.Now}
+	return &Deliverer{Firestore: e.c, WebhookURL: config.NewSecret(e.hook.URL), Now: e.clk.Now}
 }
 
 func (e *sweepEnv) sweeper() *Sweeper {

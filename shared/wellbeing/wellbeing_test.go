@@ -437,7 +437,7 @@ func TestDeliver(t *testing.T) {
 		}
 		return Alert{EventID: o.EventID, UserID: uid, Source: "screening"}
 	}
-	d := &Deliverer{Firestore: c, WebhookURL: config.Secret(hook.URL)}
+	d := &Deliverer{Firestore: c, WebhookURL: config.NewSecret(hook.URL)}
 
 	// Webhook down: retryable, lease released, nothing recorded.
 	a := raise("u1")
