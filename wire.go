@@ -84,12 +84,12 @@ func onCall[T any](name string, opts callable.Options, svc *cloud.Lazy[T], metho
 			}
 			return callable.FirebaseAppCheck{Client: c}, nil
 		},
-		Origins: func(ctx context.Context) []string {
+		Origins: func(ctx context.Context) ([]string, error) {
 			cfg, err := clients.Config.Get(ctx)
 			if err != nil {
-				return nil
+				return nil, err
 			}
-			return cfg.CORSOrigins
+			return cfg.CORSOrigins, nil
 		},
 	}
 	h := func(ctx context.Context, req *callable.Request) (any, error) {

@@ -201,8 +201,10 @@ type Deps struct {
 	Verifier func(ctx context.Context) (IDTokenVerifier, error)
 	AppCheck func(ctx context.Context) (AppCheckVerifier, error)
 	// Origins, when set, supplies the allowed CORS origins at request time
-	// (from configuration), overriding Options.AllowedOrigins.
-	Origins func(ctx context.Context) []string
+	// (from configuration), overriding Options.AllowedOrigins. When it
+	// fails, no origin is allowed for that request (CORS fails closed:
+	// an empty list would allow every origin).
+	Origins func(ctx context.Context) ([]string, error)
 }
 
 // New returns the HTTP handler of a callable.
@@ -220,7 +222,11 @@ func New(h Handler, opts Options, deps Deps) http.HandlerFunc {
 		ctx := logging.FromRequest(r)
 		origins := opts.AllowedOrigins
 		if deps.Origins != nil {
-			origins = deps.Origins(ctx)
+			var err error
+			if origins, err = deps.Origins(ctx); err != nil {
+				// The call fails on the same configuration and logs it.
+				origins = []string{noOrigin}
+			}
 		}
 		setCORS(w, r, origins)
 		if r.Method == http.MethodOptions {
@@ -470,6 +476,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
 }
+
+// noOrigin is an allowed-origins entry that matches no request's Origin
+// header (it is not a URL), so a list holding only it allows none.
+const noOrigin = "\x00none"
 
 func setCORS(w http.ResponseWriter, r *http.Request, allowed []string) {
 	origin := r.Header.Get("Origin")

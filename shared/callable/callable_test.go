@@ -186,6 +186,32 @@ func TestCORSPreflight(t *testing.T) {
 	}
 }
 
+// TestCORSFailsClosed: when the configured origins cannot be read, no
+// origin is allowed (an empty list would allow all).
+func TestCORSFailsClosed(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		origins   func(context.Context) ([]string, error)
+		wantAllow string
+	}{
+		{"configured", func(context.Context) ([]string, error) { return []string{"https://app.innerjourney.se"}, nil }, "https://app.innerjourney.se"},
+		{"configured as any", func(context.Context) ([]string, error) { return nil, nil }, "https://app.innerjourney.se"},
+		{"configuration unavailable", func(context.Context) ([]string, error) { return nil, errors.New("config: bad IJ_ENV") }, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := callable.New(echo, callable.Options{}, callable.Deps{Origins: tt.origins})
+			req := httptest.NewRequest("OPTIONS", "/x", nil)
+			req.Header.Set("Origin", "https://app.innerjourney.se")
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			rec := httptest.NewRecorder()
+			h(rec, req)
+			if got := rec.Header().Get("Access-Control-Allow-Origin"); got != tt.wantAllow {
+				t.Errorf("allow=%q, want %q", got, tt.wantAllow)
+			}
+		})
+	}
+}
+
 func TestSubjectUID(t *testing.T) {
 	user := &callable.Request{Auth: &callable.Auth{UID: "u1"}}
 	admin := &callable.Request{Auth: &callable.Auth{UID: "a1", Admin: true}}
