@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -37,6 +38,7 @@ func TestFirestoreHandler(t *testing.T) {
 		{"malformed dropped", malformed, nil, false, false, false, "malformed event dropped", "WARN"},
 		{"retryable returned", good, fault.New(fault.Unavailable, "firestore down"), false, true, true, "asking for redelivery", "ERROR"},
 		{"plain error is retryable", good, errors.New("boom"), false, true, true, "asking for redelivery", "ERROR"},
+		{"cut short by the instance shutting down", good, fmt.Errorf("write insight: %w", context.Canceled), false, true, true, "asking for redelivery", "ERROR"},
 		{"permanent dropped", good, fault.Invalid("bad birth date"), false, true, false, "failed permanently", "WARN"},
 		{"not found dropped", good, fault.New(fault.NotFound, "user gone"), false, true, false, "failed permanently", "WARN"},
 		{"panic dropped", good, nil, true, true, false, "panicked", "ERROR"},

@@ -133,11 +133,14 @@ func MessageOf(err error) string {
 
 // Retryable reports whether repeating the operation that failed with err can
 // succeed: transient codes (Unavailable, DeadlineExceeded, Aborted,
-// ResourceExhausted, Internal, Unknown) are retryable; bad input, missing
-// data, permissions and preconditions are permanent.
+// ResourceExhausted, Internal, Unknown) are retryable, and so is Cancelled:
+// an operation cut short (the function's context ended as its instance
+// shut down, or a server cancelled the RPC) did not fail on its input, so
+// an event handler asks for redelivery instead of dropping the event. Bad
+// input, missing data, permissions and preconditions are permanent.
 func Retryable(err error) bool {
 	switch CodeOf(err) {
-	case Unavailable, DeadlineExceeded, Aborted, ResourceExhausted, Internal, Unknown:
+	case Unavailable, DeadlineExceeded, Aborted, ResourceExhausted, Internal, Unknown, Cancelled:
 		return true
 	}
 	return false
