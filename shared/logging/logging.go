@@ -121,9 +121,40 @@ const LevelCritical = slog.LevelError + 4
 type traceHandler struct {
 	slog.Handler
 	project string
+	grouped bool // inside a group: the caller's attributes are nested
+}
+
+// entryKeys are the top-level keys the handler writes itself (slog's
+// message, time and level as Cloud Logging names them). A caller's
+// top-level attribute of one of these names would be a second key of the
+// same name in the JSON line (which of the two Cloud Logging keeps is
+// unspecified), so it is written as "attr." + its name instead.
+var entryKeys = map[string]bool{slog.MessageKey: true, "message": true, slog.TimeKey: true, "severity": true}
+
+// callerAttr returns a, renamed when its key is one of entryKeys.
+func callerAttr(a slog.Attr) slog.Attr {
+	if entryKeys[a.Key] {
+		a.Key = "attr." + a.Key
+	}
+	return a
 }
 
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	if !h.grouped {
+		clash := false
+		r.Attrs(func(a slog.Attr) bool {
+			clash = entryKeys[a.Key]
+			return !clash
+		})
+		if clash {
+			renamed := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+			r.Attrs(func(a slog.Attr) bool {
+				renamed.AddAttrs(callerAttr(a))
+				return true
+			})
+			r = renamed
+		}
+	}
 	if t, ok := TraceFrom(ctx); ok {
 		id := t.TraceID
 		if h.project != "" {
@@ -139,11 +170,21 @@ func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *traceHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &traceHandler{Handler: h.Handler.WithAttrs(as), project: h.project}
+	if !h.grouped {
+		renamed := make([]slog.Attr, len(as))
+		for i, a := range as {
+			renamed[i] = callerAttr(a)
+		}
+		as = renamed
+	}
+	return &traceHandler{Handler: h.Handler.WithAttrs(as), project: h.project, grouped: h.grouped}
 }
 
 func (h *traceHandler) WithGroup(name string) slog.Handler {
-	return &traceHandler{Handler: h.Handler.WithGroup(name), project: h.project}
+	if name == "" {
+		return h
+	}
+	return &traceHandler{Handler: h.Handler.WithGroup(name), project: h.project, grouped: true}
 }
 
 var setup sync.Once

@@ -32,3 +32,38 @@ func TestReview7UserAttrNamedLevel(t *testing.T) {
 		t.Errorf("line = %s", buf.String())
 	}
 }
+
+// TestCallerAttrsNamedLikeEntryKeys: a caller's attribute named msg,
+// message, time or severity is written under "attr."+name, so the line
+// has one message, one time and one severity (duplicate JSON keys are
+// resolved by whichever the reader keeps).
+func TestCallerAttrsNamedLikeEntryKeys(t *testing.T) {
+	for _, key := range []string{"msg", "message", "time", "severity"} {
+		t.Run(key, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := slog.New(NewHandler(&buf, "demo-p", slog.LevelDebug))
+			log.InfoContext(context.Background(), "entry", key, "caller's")
+			log.With(key, "with's").InfoContext(context.Background(), "entry")
+			for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+				if n := bytes.Count(line, []byte(`"`+jsonKey(key)+`":`)); n != 1 {
+					t.Errorf("%d %q keys in %s", n, jsonKey(key), line)
+				}
+				var m map[string]any
+				if err := json.Unmarshal(line, &m); err != nil {
+					t.Fatalf("not JSON: %v: %s", err, line)
+				}
+				if m["message"] != "entry" || m["severity"] != "INFO" || m["attr."+key] == nil {
+					t.Errorf("line = %s", line)
+				}
+			}
+		})
+	}
+}
+
+// jsonKey is the key slog's own attribute key is written under.
+func jsonKey(key string) string {
+	if key == "msg" {
+		return "message"
+	}
+	return key
+}
