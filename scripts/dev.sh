@@ -2,7 +2,7 @@
 # The local stack in one command: installs what is missing, starts on
 # 127.0.0.1 the Firestore emulator (with firestore.rules, delivering
 # triggers to the functions), the Pub/Sub emulator, the Auth emulator,
-# fake-gcs-server and stripe-mock, serves every function from one process,
+# fake-gcs-server, stripe-mock and the Fortnox fake, serves every function from one process,
 # registers the Firestore triggers and Pub/Sub push subscriptions, seeds
 # demo data and prints the endpoints. Ctrl-C stops everything it started.
 #
@@ -17,11 +17,11 @@ scripts/install.sh
 
 PROJECT=${GOOGLE_CLOUD_PROJECT:-demo-innerjourney}
 DEV=$ROOT/.dev; mkdir -p "$DEV"
-FS_PORT=8080 FN_PORT=8081 PS_PORT=8085 AUTH_PORT=9099 GCS_PORT=4443 STRIPE_PORT=12111
+FS_PORT=8080 FN_PORT=8081 PS_PORT=8085 AUTH_PORT=9099 GCS_PORT=4443 STRIPE_PORT=12111 FORTNOX_PORT=8099
 SDK=$( [ -d /usr/lib/google-cloud-sdk/platform ] && echo /usr/lib/google-cloud-sdk || gcloud info --format='value(installation.sdk_root)')
 GOBIN=${GOBIN:-$(go env GOPATH)/bin}
 
-for p in $FS_PORT $FN_PORT $PS_PORT $AUTH_PORT $GCS_PORT $STRIPE_PORT; do
+for p in $FS_PORT $FN_PORT $PS_PORT $AUTH_PORT $GCS_PORT $STRIPE_PORT $FORTNOX_PORT; do
   if (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "port $p is busy: is another dev.sh running?" >&2; exit 1; fi
 done
 
@@ -77,6 +77,16 @@ wait_http gcs "http://127.0.0.1:$GCS_PORT/storage/v1/b" kind
 for _ in $(seq 1 40); do (exec 3<>/dev/tcp/127.0.0.1/$STRIPE_PORT) 2>/dev/null && break; sleep 0.25; done
 wait $build
 
+# The Fortnox fake (shared/fortnox/fortnoxfake) prints the FORTNOX_*
+# variables that point the payouts' sync at it.
+bg fortnox "$DEV/ops" fortnox fake --port $FORTNOX_PORT
+for _ in $(seq 1 40); do grep -q '^FORTNOX_TENANT_ID=' "$DEV/fortnox.log" 2>/dev/null && break; sleep 0.25; done
+grep -q '^FORTNOX_TENANT_ID=' "$DEV/fortnox.log" || { echo "[dev] fortnox fake did not start" >&2; cat "$DEV/fortnox.log" >&2; exit 1; }
+sed -n 's/^\(FORTNOX_[A-Z_]*=.*\)$/export \1/p' "$DEV/fortnox.log" >> "$DEV/env"
+echo "export FORTNOX_BOOK_SALES=true" >> "$DEV/env"
+# shellcheck disable=SC1091
+source "$DEV/env"
+
 bg functions "$DEV/ops" serve --addr 127.0.0.1:$FN_PORT --project "$PROJECT"
 for _ in $(seq 1 120); do grep -q '^ready' "$DEV/functions.log" 2>/dev/null && break; sleep 0.25; done
 grep -q '^ready' "$DEV/functions.log" || { echo "[dev] functions did not start" >&2; cat "$DEV/functions.log" >&2; exit 1; }
@@ -91,6 +101,7 @@ Inner Journey local stack (project $PROJECT) ready in ${ready} s
   Auth emulator       http://127.0.0.1:$AUTH_PORT
   Cloud Storage       http://127.0.0.1:$GCS_PORT  (fake-gcs-server)
   Stripe API          http://127.0.0.1:$STRIPE_PORT (stripe-mock)
+  Fortnox API         $FORTNOX_API_URL (fake; $DEV/ops fortnox sync books completed payouts)
 $(sed -n '/^functions on/,/^ready/p' "$DEV/functions.log" | grep -v '^ready')
   logs: $DEV/*.log     environment for other shells: source $DEV/env
   fire a scheduled job: $DEV/ops tick --list ; $DEV/ops tick JOB
