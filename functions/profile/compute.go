@@ -41,7 +41,13 @@ import (
 // when their zones read the birth moment alike (sharedZone), not only when
 // they have one name, so that the corrected names do not take the zone
 // from ambiguous places whose candidates GeoNames gave one zone.
-const RulesVersion = "profile-4"
+//
+// profile-5: an ambiguous birthplace gives its zone only when geo.Lookup
+// listed every match (sharedZone); with more matches than
+// geo.MaxCandidates the unlisted ones were not compared, and "Middletown"
+// (27 matches, the ten listed on Eastern time, one in California) read
+// every birth time as Eastern time.
+const RulesVersion = "profile-5"
 
 // DefaultInsightHour is the local hour of the daily insight when the user
 // has not chosen one.
@@ -356,7 +362,7 @@ func chartOf(u *model.User, bd *BirthData) (*astro.Chart, *model.BirthPlace) {
 		case err == nil:
 			bd.Place, bd.PlaceCandidates = PlaceAmbig, r.Matches
 			bd.Notes = append(bd.Notes, fmt.Sprintf("birthplace is ambiguous (%d places match): no ascendant or houses until it is made precise (e.g. add the country)", r.Matches))
-			if z := sharedZone(r.Candidates, birthMoments(u.BirthDate, u.BirthTime)); z != "" {
+			if z := sharedZone(r, birthMoments(u.BirthDate, u.BirthTime)); z != "" {
 				zone, bd.ZoneSource = z, "ambiguous_birthplace"
 			}
 		case fault.CodeOf(err) == fault.NotFound:
@@ -449,15 +455,18 @@ func chartOf(u *model.User, bd *BirthData) (*astro.Chart, *model.BirthPlace) {
 }
 
 // sharedZone returns the zone to read the birth data of an ambiguous
-// birthplace in, or "" when the candidates ps disagree: the best
+// birthplace in, or "" when the matching places of r disagree: the best
 // candidate's zone when every candidate's zone reads each of moments as
 // the same instant (birthMoments). Zones that differ only in name at that
 // date count as one: shared/geo's table gives corrected places the zone at
 // their coordinates, so candidates that GeoNames gave one zone may carry
 // two that agree at most dates (Asia/Bangkok and Asia/Ho_Chi_Minh since
 // 1975). Without moments (no valid birth date) the zones must be equal.
-func sharedZone(ps []geo.Place, moments []geo.Civil) string {
-	if len(ps) == 0 {
+// When r lists fewer candidates than it matched (more than
+// geo.MaxCandidates), the unlisted places may be in any zone: "".
+func sharedZone(r geo.Result, moments []geo.Civil) string {
+	ps := r.Candidates
+	if len(ps) == 0 || r.Matches > len(ps) {
 		return ""
 	}
 	zone := ps[0].TimeZone
