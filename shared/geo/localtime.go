@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	// Embedded IANA database: zones resolve identically on every host,
-	// including minimal containers without /usr/share/zoneinfo.
+	// Embedded IANA database, so that zones resolve on minimal containers
+	// without /usr/share/zoneinfo too. Go reads a host's own zoneinfo
+	// (ZONEINFO, /usr/share/zoneinfo) before this copy, so two hosts agree
+	// only as far as their IANA releases do.
 	_ "time/tzdata"
 
 	"github.com/innerjourney/functions/shared/fault"
