@@ -131,6 +131,7 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 	if err != nil {
 		return nil, err
 	}
+	name := nonEmpty(prog.title, "Program")
 	meta := map[string]string{metaUID: uid, metaProgramID: in.ProgramID, metaKind: "program"}
 	// The program's version (its document's create time) goes with its
 	// id, so that the webhook can tell the program bought from one deleted
@@ -153,7 +154,7 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 				Currency:   stripe.String(strings.ToLower(cur)),
 				UnitAmount: stripe.Int64(*prog.price),
 				ProductData: &stripe.CheckoutSessionLineItemPriceDataProductDataParams{
-					Name:     stripe.String(nonEmpty(prog.title, "Program")),
+					Name:     stripe.String(name),
 					Metadata: map[string]string{metaProgramID: in.ProgramID},
 				},
 			},
@@ -161,10 +162,12 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 		Metadata:          meta,
 		PaymentIntentData: &stripe.CheckoutSessionPaymentIntentDataParams{Metadata: meta},
 	}
-	// The program's version is part of the key: a program created again
-	// with the same price within Stripe's 24 h key window sends other
-	// metadata, which Stripe would refuse under the same key.
-	p.SetIdempotencyKey(s.idemKey("checkout", uid, "program", in.ProgramID, created, fmt.Sprint(*prog.price), cur, cus, ret, s.requestKey(in.RequestID)))
+	// Every parameter that can change is part of the key, since Stripe
+	// refuses a key reused with other parameters for 24 h: the program's
+	// version (a program created again with the same price sends other
+	// metadata) and its title (the product's name, which its coach may edit
+	// between a click and its retry).
+	p.SetIdempotencyKey(s.idemKey("checkout", uid, "program", in.ProgramID, created, fmt.Sprint(*prog.price), cur, name, cus, ret, s.requestKey(in.RequestID)))
 	return s.newCheckout(ctx, p, uid)
 }
 
@@ -546,7 +549,9 @@ func stripeFault(op string, err error) error {
 	var se *stripe.Error
 	if errors.As(err, &se) {
 		switch se.Type {
-		case stripe.ErrorTypeInvalidRequest:
+		case stripe.ErrorTypeInvalidRequest, stripe.ErrorTypeIdempotency:
+			// Our request is wrong (an idempotency key reused with other
+			// parameters stays refused for 24 h): retrying cannot help.
 			return &fault.Error{Code: fault.Internal, Message: op, Err: err}
 		case stripe.ErrorTypeCard:
 			return &fault.Error{Code: fault.FailedPrecondition, Message: op + ": " + string(se.Code), Err: err}
