@@ -181,9 +181,13 @@ type payoutUpdate struct {
 	// transferID is the Connect transfer's id (transfer.* events only, ""
 	// for payout.*): recorded in processorPayoutId when the payout has none.
 	transferID string
-	status     model.PayoutStatus
-	reason     string
-	at         time.Time
+	// reversed is the transfer's amount_reversed when it is partly
+	// reversed (transfer.* events only; 0 otherwise): recorded in
+	// payouts.transferReversal for the Fortnox sync (functions/payouts).
+	reversed int64
+	status   model.PayoutStatus
+	reason   string
+	at       time.Time
 }
 
 // ReasonTransferConflict is the inbox reason of a transfer.* event whose
@@ -268,7 +272,8 @@ func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 			}
 		}
 		applies := payoutApplies(&p, u)
-		if !applies && !record {
+		reversal := u.transferID != "" && u.reversed > p.ReversedAmount()
+		if !applies && !record && !reversal {
 			return Result{Status: StatusProcessed, Reason: "older than the stored state"}, nil
 		}
 		upd := []firestore.Update{{Path: "updatedAt", Value: s.now()}}
@@ -281,11 +286,19 @@ func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 		if record {
 			upd = append(upd, firestore.Update{Path: "processorPayoutId", Value: u.transferID})
 		}
+		if reversal {
+			upd = append(upd,
+				firestore.Update{Path: "transferReversal", Value: model.TransferReversal{Amount: u.reversed, At: u.at}},
+				firestore.Update{Path: "reversalPending", Value: true})
+		}
 		if err := tx.Update(snap.Ref, upd); err != nil {
 			return Result{}, err
 		}
-		if !applies {
+		switch {
+		case !applies && record:
 			return Result{Status: StatusProcessed, Reason: "older than the stored state; transfer id recorded"}, nil
+		case !applies:
+			return Result{Status: StatusProcessed, Reason: "older than the stored state; transfer reversal recorded"}, nil
 		}
 		return processed, nil
 	}}
@@ -294,11 +307,18 @@ func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 // transferEffect handles transfer.created / updated / reversed (the
 // platform's transfer to the coach's Connect account): processing, or
 // failed once fully reversed; the transfer id is recorded in
-// processorPayoutId when the payout has none (see payoutEffectOf).
+// processorPayoutId when the payout has none (see payoutEffectOf), and a
+// partial reversal of the payout's own transfer in transferReversal
+// {amount, at} with reversalPending, whatever the status guard says, when
+// it exceeds the amount recorded.
 func (s *Service) transferEffect(tr *stripe.Transfer, at time.Time) effect {
 	u := payoutUpdate{payoutID: tr.Metadata[metaPayoutID], processor: tr.ID, transferID: tr.ID, status: model.PayoutProcessing, at: at}
 	if tr.Reversed || (tr.Amount > 0 && tr.AmountReversed >= tr.Amount) {
 		u.status, u.reason = model.PayoutFailed, "transfer_reversed"
+	} else if tr.AmountReversed > 0 {
+		// Partly reversed: the payout stands; the amount that came back is
+		// recorded (never lowered) and booked by the Fortnox sync.
+		u.reversed = tr.AmountReversed
 	}
 	return s.payoutEffectOf(u)
 }

@@ -102,30 +102,82 @@ func (s *Service) eligibility(p *model.Payment, t terms, end time.Time) (net int
 	if held {
 		return 0, nil, 0, true, "", false
 	}
+	w, b, reason, ok := s.termsOf(p, t)
+	if !ok {
+		return 0, nil, 0, false, reason, false
+	}
+	return net, w, b, false, "", true
+}
+
+// termsOf checks the program, currency and terms (saleTerms) a payment is
+// allocated by: its weights and commission, or the reason it cannot be
+// allocated.
+func (s *Service) termsOf(p *model.Payment, t terms) (weights map[string]int64, bps int, reason string, ok bool) {
 	if p.ProgramID == nil || *p.ProgramID == "" {
-		return 0, nil, 0, false, skipNoProgram, false
+		return nil, 0, skipNoProgram, false
 	}
 	if !model.ValidCurrency(model.NormalizeCurrency(p.Currency)) {
-		return 0, nil, 0, false, skipBadCurrency, false
+		return nil, 0, skipBadCurrency, false
 	}
 	prog := t.program
 	switch {
 	case t.recreated:
-		return 0, nil, 0, false, skipRecreated, false
+		return nil, 0, skipRecreated, false
 	case prog == nil && t.source == TermsFromPayment:
-		return 0, nil, 0, false, skipNoTermsWhenPaid, false
+		return nil, 0, skipNoTermsWhenPaid, false
 	case prog == nil:
-		return 0, nil, 0, false, skipProgramMissing, false
+		return nil, 0, skipProgramMissing, false
 	}
 	w, err := Weights(prog)
 	if err != nil {
-		return 0, nil, 0, false, skipBadSplit, false
+		return nil, 0, skipBadSplit, false
 	}
 	b, err := CommissionBps(prog, s.settings().CommissionBps)
 	if err != nil {
-		return 0, nil, 0, false, skipBadCommission, false
+		return nil, 0, skipBadCommission, false
 	}
-	return net, w, b, false, "", true
+	return w, b, "", true
+}
+
+// refundedSale reports whether unallocated payment p is a sale of the
+// period ending at end that was refunded (or lost to a dispute) in full
+// before any payout run allocated it, with terms it could have been
+// allocated by: nothing is paid for it, but with the sales booking on its
+// sale and its refund are booked (allocateRefunded).
+func (s *Service) refundedSale(p *model.Payment, t terms, end time.Time) (weights map[string]int64, bps int, ok bool) {
+	if p.PayoutID != "" || !p.PaymentDate.Before(end) || p.Amount <= 0 {
+		return nil, 0, false
+	}
+	if net, countable, held := NetAmount(p); !countable || held || net != 0 {
+		return nil, 0, false
+	}
+	w, b, _, ok := s.termsOf(p, t)
+	return w, b, ok
+}
+
+// newAllocation freezes the split of payment p (net, weights, commission
+// bps, terms source) in a new allocation: the sale for what the customer
+// paid, on its date, and a refund or lost dispute seen before this
+// allocation as an adjustment event of its own, dated when it happened
+// (not netted into the sale).
+func (s *Service) newAllocation(p *model.Payment, currency string, net int64, weights map[string]int64, bps int, source string, now time.Time) *model.PayoutAllocation {
+	a := &model.PayoutAllocation{
+		PaymentID: p.PaymentID, ProgramID: *p.ProgramID, Currency: currency, PaymentDate: p.PaymentDate,
+		CommissionBps: bps, Weights: weights, TermsSource: source, CreatedAt: now,
+	}
+	if gross := max(p.Amount, 0); gross > net {
+		s.addEvent(a, "allocation", gross, now)
+		s.addEvent(a, "adjustment", net, changedAt(p, now))
+	} else {
+		s.addEvent(a, "allocation", net, now)
+	}
+	if net == 0 {
+		// Refunded in full: each coach's entries sum to nothing, and no
+		// payout is to take them.
+		a.Entries = []model.AllocationEntry{}
+	}
+	refreshOpen(a, now)
+	return a
 }
 
 // claim applies the payout rules for one coach and currency to c (fresh
@@ -144,20 +196,7 @@ func (s *Service) claim(c *candidate, coach, currency, payoutID string, end, now
 		if !ok || weights[coach] <= 0 {
 			return nil
 		}
-		a := &model.PayoutAllocation{
-			PaymentID: p.PaymentID, ProgramID: *p.ProgramID, Currency: currency, PaymentDate: p.PaymentDate,
-			CommissionBps: bps, Weights: weights, TermsSource: c.terms.source, CreatedAt: now,
-		}
-		// The sale is booked for what the customer paid, on its date; a
-		// refund or lost dispute seen before this allocation is its own
-		// event, dated when it happened (not netted into the sale).
-		if gross := max(p.Amount, 0); gross > net {
-			s.addEvent(a, "allocation", gross, now)
-			s.addEvent(a, "adjustment", net, changedAt(p, now))
-		} else {
-			s.addEvent(a, "allocation", net, now)
-		}
-		c.alloc, c.allocChanged = a, true
+		c.alloc, c.allocChanged = s.newAllocation(p, currency, net, weights, bps, c.terms.source, now), true
 		p.PayoutID, c.markPayment = payoutID, true
 	} else {
 		a := c.alloc
@@ -165,7 +204,7 @@ func (s *Service) claim(c *candidate, coach, currency, payoutID string, end, now
 			return nil
 		}
 		if net, countable, _ := NetAmount(p); countable && net != a.Net {
-			s.addEvent(a, "adjustment", net, now)
+			s.addEvent(a, "adjustment", net, adjustedAt(a, p, now))
 			c.allocChanged = true
 		}
 	}
@@ -300,6 +339,19 @@ func hasEntry(a *model.PayoutAllocation, coach string) bool {
 		}
 	}
 	return false
+}
+
+// adjustedAt is the date of an adjustment of allocation a to payment p's
+// net now: when the change happened (changedAt: the latest refund, or the
+// lost dispute's closing), so that the refund is booked in its own period
+// however late a payout run sees it; now when that time is unknown or not
+// after a's latest event (it belongs to a change already allocated).
+func adjustedAt(a *model.PayoutAllocation, p *model.Payment, now time.Time) time.Time {
+	at := changedAt(p, now)
+	if n := len(a.Events); n > 0 && !at.After(a.Events[n-1].At) {
+		return now
+	}
+	return at
 }
 
 // changedAt is when payment p's net last changed (its latest refund, or

@@ -111,10 +111,15 @@ type SyncReport struct {
 	Recovered int `json:"recovered"`
 	Failed    int `json:"failed"`
 	// NotBooked counts payouts left out, by reason.
-	NotBooked      map[string]int `json:"notBooked"`
-	SalesBooked    int            `json:"salesBooked"`
-	SalesRecovered int            `json:"salesRecovered"`
-	SalesFailed    int            `json:"salesFailed"`
+	NotBooked map[string]int `json:"notBooked"`
+	// Reversals* count the vouchers of partly reversed transfers
+	// (syncReversals).
+	ReversalsBooked    int `json:"reversalsBooked"`
+	ReversalsRecovered int `json:"reversalsRecovered"`
+	ReversalsFailed    int `json:"reversalsFailed"`
+	SalesBooked        int `json:"salesBooked"`
+	SalesRecovered     int `json:"salesRecovered"`
+	SalesFailed        int `json:"salesFailed"`
 	// Planned lists the vouchers a dry run would post.
 	Planned []PlannedVoucher `json:"planned,omitempty"`
 	// Client counters of this sync.
@@ -129,7 +134,7 @@ type PlannedVoucher struct {
 	Date    string               `json:"date"`
 	Series  string               `json:"series"`
 	Rows    []fortnox.VoucherRow `json:"rows"`
-	Purpose string               `json:"purpose"` // payout, sale
+	Purpose string               `json:"purpose"` // payout, reversal, sale
 }
 
 // Reasons a payout is not booked.
@@ -189,6 +194,9 @@ func (s *Service) SyncFortnox(ctx context.Context, req SyncRequest) (*SyncReport
 	}
 	defer count()
 	if err := s.syncPayouts(ctx, c, req, rep); err != nil {
+		return rep, fmt.Errorf("fortnox sync: %w", err)
+	}
+	if err := s.syncReversals(ctx, c, req, rep); err != nil {
 		return rep, fmt.Errorf("fortnox sync: %w", err)
 	}
 	if s.settings().BookSales {
@@ -488,6 +496,220 @@ func (s *Service) payoutBookingError(ctx context.Context, payoutID, msg string) 
 	_, err := s.Firestore.Collection(model.ColPayouts).Doc(payoutID).Update(ctx, []firestore.Update{
 		{Path: "fortnoxError", Value: msg}, {Path: "updatedAt", Value: s.now()}})
 	return store.Classify("record payout booking error", err)
+}
+
+// ---- reversals of payout transfers ----
+
+// ReversalBooking is one voucher of payouts.reversalBookings (server-only,
+// added here): Amount (minor units) of the payout's transfer that came
+// back, booked under the marker reversalMarker(payoutId, Seq) with the
+// mark/find/create flow of every voucher.
+type ReversalBooking struct {
+	Seq       int                   `firestore:"seq" json:"seq"`
+	Amount    int64                 `firestore:"amount" json:"amount"`
+	Booking   *model.FortnoxBooking `firestore:"fortnoxBooking" json:"fortnoxBooking"`
+	Reference *string               `firestore:"fortnoxReference" json:"fortnoxReference"`
+}
+
+// reversalPayout is a payout with the vouchers of its transfer's
+// reversals.
+type reversalPayout struct {
+	model.Payout
+	ReversalBookings []ReversalBooking `firestore:"reversalBookings,omitempty"`
+}
+
+// next is the reversal voucher the payout awaits: an unreferenced
+// booking (resumed: its amount and mark), else a new one for what was
+// reversed beyond the bookings (amount 0: nothing to book).
+func (p *reversalPayout) next() (rb ReversalBooking, resumed bool) {
+	var booked int64
+	for _, b := range p.ReversalBookings {
+		if b.Reference == nil {
+			return b, true
+		}
+		booked += b.Amount
+	}
+	rb.Seq = len(p.ReversalBookings) + 1
+	if p.TransferReversal != nil {
+		rb.Amount = max(p.TransferReversal.Amount-booked, 0)
+	}
+	return rb, false
+}
+
+// reversalMarker is the Fortnox marker of a payout's seq-th reversal
+// voucher (never matched by the payout's own marker: see
+// fortnox.FindVoucher's whole-token match).
+func reversalMarker(payoutID string, seq int) string {
+	return payoutID + "_r" + strconv.Itoa(seq)
+}
+
+// reversalVoucher books amount of a payout's transfer taken back by Stripe
+// (a partial reversal): the clearing account (Stripe balance) against the
+// payout debit account (the coach is owed it again), the payout voucher in
+// reverse.
+func (s *Service) reversalVoucher(payoutID string, seq int, amount int64, date, series string) fortnox.Voucher {
+	st := s.settings()
+	return fortnox.Voucher{
+		Description:     "Coach payout transfer reversal " + reversalMarker(payoutID, seq),
+		TransactionDate: date,
+		VoucherSeries:   series,
+		VoucherRows: []fortnox.VoucherRow{
+			{Account: st.ClearingAccount, Debit: fortnox.Amount(amount)},
+			{Account: st.PayoutDebitAccount, Credit: fortnox.Amount(amount)},
+		},
+	}
+}
+
+// syncReversals books the partial reversals of booked payouts' transfers
+// (reversalPending, see model.TransferReversal): one voucher per payout and
+// sync for what was reversed beyond the vouchers booked, dated the day of
+// the reversal (the payout voucher keeps the transfer's amount and date,
+// as Stripe's balance shows both). A payout waits while it is not
+// completed and booked; released payouts and payouts in another currency
+// are not booked.
+func (s *Service) syncReversals(ctx context.Context, c *fortnox.Client, req SyncRequest, rep *SyncReport) error {
+	st := s.settings()
+	snaps, err := s.Firestore.Collection(model.ColPayouts).Where("reversalPending", "==", true).Documents(ctx).GetAll()
+	if err != nil {
+		return store.Classify("query reversed payouts", err)
+	}
+	type todo struct {
+		po *reversalPayout
+		rb ReversalBooking
+	}
+	var work []todo
+	for _, snap := range snaps {
+		var po reversalPayout
+		if err := snap.DataTo(&po); err != nil {
+			continue
+		}
+		po.PayoutID = snap.Ref.ID
+		if po.Status != model.PayoutCompleted || po.FortnoxReference == nil || isReleased(snap) ||
+			po.Currency != st.AccountingCurrency || po.TransferReversal == nil {
+			continue
+		}
+		if rb, _ := po.next(); rb.Amount > 0 || rb.Booking != nil {
+			work = append(work, todo{&po, rb})
+		}
+	}
+	if req.DryRun {
+		for _, w := range work {
+			date := s.localDate(w.po.TransferReversal.At)
+			if w.rb.Booking != nil {
+				date = w.rb.Booking.Date
+			}
+			v := s.reversalVoucher(w.po.PayoutID, w.rb.Seq, w.rb.Amount, date, st.VoucherSeries)
+			rep.Planned = append(rep.Planned, PlannedVoucher{Marker: reversalMarker(w.po.PayoutID, w.rb.Seq), Date: date,
+				Series: v.VoucherSeries, Rows: v.VoucherRows, Purpose: "reversal"})
+		}
+		return nil
+	}
+	var mu sync.Mutex
+	s.parallel(ctx, len(work), func(i int) {
+		out, err := s.book(ctx, c, s.reversalBooking(work[i].po, work[i].rb))
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil:
+			rep.ReversalsFailed++
+		case out == outcomeBooked:
+			rep.ReversalsBooked++
+		case out == outcomeRecovered:
+			rep.ReversalsRecovered++
+		}
+	})
+	return nil
+}
+
+// reversalBooking is the booking of reversal voucher rb of payout po.
+func (s *Service) reversalBooking(po *reversalPayout, rb ReversalBooking) booking {
+	ref := s.Firestore.Collection(model.ColPayouts).Doc(po.PayoutID)
+	date := s.localDate(po.TransferReversal.At)
+	if rb.Booking != nil {
+		date = rb.Booking.Date
+	}
+	amount := rb.Amount // as marked (mark may find more reversed since)
+	read := func(tx *firestore.Transaction) (*reversalPayout, error) {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return nil, err
+		}
+		var cur reversalPayout
+		if err := snap.DataTo(&cur); err != nil {
+			return nil, err
+		}
+		if isReleased(snap) {
+			return nil, fault.New(fault.FailedPrecondition, "payout was released to another payout: reversal not booked")
+		}
+		return &cur, nil
+	}
+	return booking{
+		marker: reversalMarker(po.PayoutID, rb.Seq),
+		date:   date,
+		series: s.settings().VoucherSeries,
+		voucher: func(m *model.FortnoxBooking) fortnox.Voucher {
+			return s.reversalVoucher(po.PayoutID, rb.Seq, amount, m.Date, m.Series)
+		},
+		mark: func(ctx context.Context, m *model.FortnoxBooking) (cur *model.FortnoxBooking, resumed, done bool, err error) {
+			err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+				cur, resumed, done = nil, false, false
+				p, err := read(tx)
+				if err != nil {
+					return err
+				}
+				for _, b := range p.ReversalBookings {
+					if b.Seq == rb.Seq {
+						// Marked before (by this sync's plan or an earlier
+						// one that died after posting).
+						done, cur, resumed, amount = b.Reference != nil, b.Booking, true, b.Amount
+						return nil
+					}
+				}
+				next, _ := p.next()
+				if next.Seq != rb.Seq {
+					return fault.New(fault.Aborted, "reversal bookings of the payout changed: retried on the next sync")
+				}
+				if next.Amount <= 0 {
+					done = true
+					return tx.Update(ref, []firestore.Update{{Path: "reversalPending", Value: false}, {Path: "updatedAt", Value: s.now()}})
+				}
+				amount, cur = next.Amount, m
+				next.Booking = m
+				return tx.Update(ref, []firestore.Update{{Path: "reversalBookings", Value: append(p.ReversalBookings, next)},
+					{Path: "updatedAt", Value: s.now()}})
+			}, firestore.MaxAttempts(txAttempts))
+			return cur, resumed, done, store.Classify("mark reversal booking", err)
+		},
+		store: func(ctx context.Context, vr fortnox.VoucherRef) error {
+			err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+				p, err := read(tx)
+				if err != nil {
+					return err
+				}
+				for i := range p.ReversalBookings {
+					b := &p.ReversalBookings[i]
+					if b.Seq != rb.Seq {
+						continue
+					}
+					if b.Reference != nil {
+						return nil
+					}
+					r := vr.String()
+					b.Reference = &r
+					next, resumed := p.next()
+					return tx.Update(ref, []firestore.Update{{Path: "reversalBookings", Value: p.ReversalBookings},
+						{Path: "reversalPending", Value: resumed || next.Amount > 0}, {Path: "reversalError", Value: firestore.Delete},
+						{Path: "updatedAt", Value: s.now()}})
+				}
+				return fault.New(fault.NotFound, "reversal booking %d not found", rb.Seq)
+			}, firestore.MaxAttempts(txAttempts))
+			return store.Classify("store reversal voucher", err)
+		},
+		fail: func(ctx context.Context, msg string) error {
+			_, err := ref.Update(ctx, []firestore.Update{{Path: "reversalError", Value: msg}, {Path: "updatedAt", Value: s.now()}})
+			return store.Classify("record reversal booking error", err)
+		},
+	}
 }
 
 // ---- sales vouchers ----

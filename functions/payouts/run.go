@@ -87,6 +87,9 @@ type plan struct {
 	work       map[key][]string
 	held       int
 	skipped    map[string]int
+	// refunded are the unallocated sales refunded in full before their
+	// allocation (refundedSale), collected only with the sales booking on.
+	refunded []string
 }
 
 // Run computes the payouts of a period and transfers every pending payout.
@@ -133,6 +136,9 @@ func (s *Service) Run(ctx context.Context, req RunRequest) (*RunReport, error) {
 			s.progress("payouts", i+1, len(keys))
 		}
 		if !req.DryRun {
+			if err := s.allocateRefunded(ctx, p); err != nil {
+				return rep, fmt.Errorf("payouts run: %w", err)
+			}
 			if err := s.checkpoint(ctx, p, len(rep.Payouts)); err != nil {
 				return rep, fmt.Errorf("payouts run: %w", err)
 			}
@@ -365,6 +371,11 @@ func (s *Service) load(ctx context.Context, p *plan) error {
 				p.skipped[reason]++
 			}
 			if !ok {
+				if st.BookSales {
+					if _, _, refunded := s.refundedSale(pm, t, p.end); refunded {
+						p.refunded = append(p.refunded, id)
+					}
+				}
 				continue
 			}
 			for c := range w {
@@ -392,6 +403,53 @@ func (s *Service) load(ctx context.Context, p *plan) error {
 			return ids[i] < ids[j]
 		})
 		p.work[k] = ids
+	}
+	return nil
+}
+
+// allocateRefunded allocates the sales of the plan refunded in full before
+// their allocation (refundedSale), each in a transaction of its own that
+// re-reads the payment and creates its allocation unless one exists: the
+// sale (dated the payment's date) and its refund (dated when it happened)
+// as two events awaiting their sales vouchers, with no entries, so that no
+// payout takes anything of them and a rerun books nothing twice.
+func (s *Service) allocateRefunded(ctx context.Context, p *plan) error {
+	fs := s.Firestore
+	for _, id := range p.refunded {
+		payRef := fs.Collection(model.ColPayments).Doc(id)
+		allocRef := fs.Collection(model.ColPayoutAllocations).Doc(id)
+		refs := []*firestore.DocumentRef{payRef, allocRef}
+		if pm := p.payments[id]; readsProgram(pm) {
+			refs = append(refs, fs.Collection(model.ColPrograms).Doc(*pm.ProgramID))
+		}
+		err := fs.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+			snaps, err := tx.GetAll(refs)
+			if err != nil {
+				return err
+			}
+			if !snaps[0].Exists() || snaps[1].Exists() {
+				return nil
+			}
+			var pm model.Payment
+			if err := snaps[0].DataTo(&pm); err != nil {
+				return nil
+			}
+			pm.PaymentID = id
+			var prog *model.Program
+			if len(snaps) > 2 && pm.ProgramTerms == nil && snaps[2].Exists() {
+				prog = decodeProgram(snaps[2])
+			}
+			t := saleTerms(&pm, prog)
+			w, bps, ok := s.refundedSale(&pm, t, p.end)
+			if !ok {
+				return nil
+			}
+			a := s.newAllocation(&pm, model.NormalizeCurrency(pm.Currency), 0, w, bps, t.source, s.now())
+			return tx.Create(allocRef, a)
+		}, firestore.MaxAttempts(txAttempts))
+		if err != nil {
+			return store.Classify("allocate refunded sale", err)
+		}
 	}
 	return nil
 }

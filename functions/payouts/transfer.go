@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"cloud.google.com/go/firestore"
 	"github.com/stripe/stripe-go/v76"
@@ -332,7 +333,9 @@ func classifyStripe(err error) (model.PayoutStatus, string) {
 
 // Confirm settles processing payouts that no webhook has settled within
 // Settings.ConfirmAfter from their transfer: completed when the transfer
-// stands, failed when it was reversed. It returns how many it settled.
+// stands, failed when it was reversed. A transfer that stands but was
+// partly reversed has the amount reversed recorded (model.TransferReversal), to
+// be booked by the Fortnox sync. It returns how many it settled.
 //
 // A Stripe Connect payout in processing without processorPayoutId (a
 // transfer.* webhook moved it there, but the run that made the transfer
@@ -393,6 +396,10 @@ func (s *Service) Confirm(ctx context.Context) (int, error) {
 			if reason != "" {
 				ups = append(ups, firestore.Update{Path: "reason", Value: reason})
 			}
+			if rev := partlyReversed(tr); rev > p.ReversedAmount() {
+				ups = append(ups, firestore.Update{Path: "transferReversal", Value: model.TransferReversal{Amount: rev, At: reversedAt(tr, s.now())}},
+					firestore.Update{Path: "reversalPending", Value: true})
+			}
 			return tx.Update(snap.Ref, ups)
 		}, firestore.MaxAttempts(txAttempts))
 		if errors.Is(err, errSkip) {
@@ -405,6 +412,32 @@ func (s *Service) Confirm(ctx context.Context) (int, error) {
 		s.progress("confirm", i+1, len(snaps))
 	}
 	return n, nil
+}
+
+// partlyReversed is the amount reversed of a transfer that still stands
+// (0 when none was reversed or all of it was: a full reversal fails the
+// payout).
+func partlyReversed(tr *stripe.Transfer) int64 {
+	if fullyReversed(tr) || tr.AmountReversed <= 0 {
+		return 0
+	}
+	return tr.AmountReversed
+}
+
+// reversedAt is when tr's latest listed reversal was made, else def.
+func reversedAt(tr *stripe.Transfer, def time.Time) time.Time {
+	var at int64
+	if tr.Reversals != nil {
+		for _, r := range tr.Reversals.Data {
+			if r != nil && r.Created > at {
+				at = r.Created
+			}
+		}
+	}
+	if at == 0 {
+		return def
+	}
+	return time.Unix(at, 0).UTC()
 }
 
 // settledTransfer returns the transfer of processing payout po (id

@@ -146,6 +146,29 @@ type Payout struct {
 	// SourceUpdated is the time of the Stripe event (transfer.*, payout.*)
 	// that set Status; the webhook's order guard.
 	SourceUpdated *time.Time `firestore:"sourceUpdated,omitempty" json:"sourceUpdated,omitempty"`
+	// TransferReversal is how much of the payout's transfer Stripe took
+	// back while the transfer stands (a partial reversal; a full one fails
+	// the payout). Written by the transfer.* webhook (functions/payments)
+	// and by the payouts' Confirm; it only grows.
+	TransferReversal *TransferReversal `firestore:"transferReversal,omitempty" json:"transferReversal,omitempty"`
+	// ReversalPending is set with TransferReversal until the Fortnox sync
+	// has booked what was reversed (functions/payouts syncReversals).
+	ReversalPending bool `firestore:"reversalPending,omitempty" json:"reversalPending,omitempty"`
+}
+
+// TransferReversal is payouts.transferReversal: the amount reversed so
+// far (cumulative, minor units) and when it last grew.
+type TransferReversal struct {
+	Amount int64     `firestore:"amount" json:"amount"`
+	At     time.Time `firestore:"at" json:"at"`
+}
+
+// ReversedAmount is the partly reversed amount p records (0 when none).
+func (p *Payout) ReversedAmount() int64 {
+	if p.TransferReversal == nil {
+		return 0
+	}
+	return p.TransferReversal.Amount
 }
 
 // PayoutStatus is payouts.status.
