@@ -134,9 +134,12 @@ func (d *Deliverer) claimTTL() time.Duration {
 // event notified). Without a webhook URL the alert is logged at CRITICAL
 // severity and recorded as delivered to "log". A webhook answering 2xx
 // records "webhook"; 5xx, 429, 408 or a network error release the lease
-// and return a retryable Unavailable error; any other status is a
-// configuration fault that retries cannot fix: the alert is logged at
-// CRITICAL severity and recorded as delivered to "log" with the error.
+// and return a retryable Unavailable error; any other status, a redirect
+// included (it is not followed: the page it leads to did not take the
+// alert), is a configuration fault that retries cannot fix: the alert is
+// logged at CRITICAL severity and recorded as delivered to "log" with the
+// error. Every CRITICAL line carries "alert": AlertUndelivered, since the
+// event is then notified and the Sweeper no longer escalates it.
 //
 // Delivery stamps notifiedAt and its query mirror notified: true in one
 // write; an event found notified but without the mirror gets it.
@@ -194,9 +197,14 @@ func (d *Deliverer) Deliver(ctx context.Context, a Alert) (Delivery, error) {
 	}
 
 	attrs := []any{"wellbeingEventId", a.EventID, "uid", a.UserID, "source", a.Source}
+	// The CRITICAL lines below are the only page for an alert delivered
+	// to the log: it is recorded as notified, so the sweep never
+	// escalates it. They carry the alert attribute the paging policy
+	// matches.
+	critical := append([]any{"alert", AlertUndelivered}, attrs...)
 	url := d.WebhookURL.Reveal()
 	if url == "" {
-		slog.Log(ctx, logging.LevelCritical, "WELLBEING ALERT: no on-call webhook configured (IJ_ONCALL_WEBHOOK_URL); alert delivered to the log — review and acknowledge the event", attrs...)
+		slog.Log(ctx, logging.LevelCritical, "WELLBEING ALERT: no on-call webhook configured (IJ_ONCALL_WEBHOOK_URL); alert delivered to the log — review and acknowledge the event", critical...)
 		return d.finish(ctx, ref, "log", "")
 	}
 	code, err := d.post(ctx, url, webhookMessage{
@@ -223,7 +231,7 @@ func (d *Deliverer) Deliver(ctx context.Context, a Alert) (Delivery, error) {
 	default:
 		reason := fmt.Sprintf("http %d", code)
 		slog.Log(ctx, logging.LevelCritical, "WELLBEING ALERT: the on-call webhook rejected the alert (check IJ_ONCALL_WEBHOOK_URL); alert delivered to the log — review and acknowledge the event",
-			append(attrs, "reason", reason)...)
+			append(critical, "reason", reason)...)
 		return d.finish(ctx, ref, "log", reason)
 	}
 }
@@ -260,7 +268,12 @@ func (d *Deliverer) post(ctx context.Context, url string, msg webhookMessage) (i
 	if hc == nil {
 		hc = defaultHTTP
 	}
-	resp, err := hc.Do(req)
+	// A redirect is answered as it is, never followed: followed, a POST
+	// turns into a GET of wherever it leads (a login page) and that
+	// page's 200 would be taken for the webhook's acceptance.
+	noRedirect := *hc
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noRedirect.Do(req)
 	if err != nil {
 		return 0, errors.New("network")
 	}

@@ -24,9 +24,12 @@ const TopicSweep = "wellbeing-alerts-sweep"
 // progress of the one-off backfill of the notified and acked mirrors).
 const SweepJob = "wellbeingAlertSweep"
 
-// AlertUndelivered is the "alert" attribute of the sweeper's CRITICAL log
-// line about alerts still undelivered after EscalateAfter: the log-based
-// alerting policy pages on it, even when the on-call webhook is down.
+// AlertUndelivered is the "alert" attribute of every CRITICAL log line
+// about an alert that did not reach the on-call webhook: the sweeper's
+// line about alerts still undelivered after EscalateAfter, and Deliver's
+// when it delivers an alert to the log (no webhook configured, or the
+// webhook rejected it). The log-based alerting policy pages on it, even
+// when the on-call webhook is down or misconfigured.
 const AlertUndelivered = "wellbeing_undelivered"
 
 // Sweeper defaults.
