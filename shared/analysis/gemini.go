@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -190,6 +191,9 @@ func (g *Gemini) Analyze(ctx context.Context, e Entry) (Result, error) {
 		markCrisis(&res, ReasonProviderSafetyBlock)
 	case err != nil:
 		res.Fallback = "gemini_error"
+		// Operators see why the model was not used; never the error's
+		// text (an API message or an answer may quote the entry).
+		slog.WarnContext(ctx, "gemini analysis failed; offline analysis kept", "model", g.cfg.Model, "cause", geminiCause(err))
 	default:
 		res.Provider = ProviderGemini
 		res.ModelVersion = modelVersion
@@ -395,6 +399,21 @@ func parseOutput(resp *genai.GenerateContentResponse) (geminiOutput, error) {
 		return out, fmt.Errorf("gemini: malformed answer: missing required %s", strings.Join(m, ", "))
 	}
 	return out, nil
+}
+
+// geminiCause names the kind of a failed analysis for the log: the API's
+// HTTP status, "timeout", "malformed answer", or the error's fault code.
+func geminiCause(err error) string {
+	var apiErr genai.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("http %d", apiErr.Code)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case strings.Contains(err.Error(), "malformed answer"), strings.Contains(err.Error(), "empty response"):
+		return "malformed answer"
+	}
+	return string(fault.CodeOf(err))
 }
 
 // retryableGenAI: rate limits, server errors and timeouts are worth

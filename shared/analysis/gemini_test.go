@@ -1,10 +1,12 @@
 package analysis
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -141,16 +143,21 @@ func TestGeminiFallback(t *testing.T) {
 		name      string
 		replies   []fakeReply
 		wantCalls int32
+		wantCause string // the log line's cause
 	}{
-		{"server errors exhaust the attempts", []fakeReply{{status: 500, body: `{"error":{"code":500,"message":"x","status":"INTERNAL"}}`}}, 3},
-		{"bad request is not retried", []fakeReply{{status: 400, body: `{"error":{"code":400,"message":"x","status":"INVALID_ARGUMENT"}}`}}, 1},
-		{"auth error is not retried", []fakeReply{{status: 403, body: `{"error":{"code":403,"message":"x","status":"PERMISSION_DENIED"}}`}}, 1},
-		{"malformed answer", []fakeReply{{status: 200, body: `{"candidates":[{"content":{"parts":[{"text":"not json"}]},"finishReason":"STOP"}]}`}}, 3},
-		{"no candidates", []fakeReply{{status: 200, body: `{}`}}, 3},
-		{"timeout", []fakeReply{{status: 200, body: `{}`, delay: 3 * time.Second}}, 3},
+		{"server errors exhaust the attempts", []fakeReply{{status: 500, body: `{"error":{"code":500,"message":"x","status":"INTERNAL"}}`}}, 3, "http 500"},
+		{"bad request is not retried", []fakeReply{{status: 400, body: `{"error":{"code":400,"message":"echo: I feel lighter","status":"INVALID_ARGUMENT"}}`}}, 1, "http 400"},
+		{"auth error is not retried", []fakeReply{{status: 403, body: `{"error":{"code":403,"message":"x","status":"PERMISSION_DENIED"}}`}}, 1, "http 403"},
+		{"malformed answer", []fakeReply{{status: 200, body: `{"candidates":[{"content":{"parts":[{"text":"I feel lighter"}]},"finishReason":"STOP"}]}`}}, 3, "malformed answer"},
+		{"no candidates", []fakeReply{{status: 200, body: `{}`}}, 3, "malformed answer"},
+		{"timeout", []fakeReply{{status: 200, body: `{}`, delay: 3 * time.Second}}, 3, "timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			prev := slog.Default()
+			slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+			t.Cleanup(func() { slog.SetDefault(prev) })
 			g, f := newTestGemini(t, tt.replies...)
 			if tt.name == "timeout" {
 				g.cfg.Timeout = 30 * time.Millisecond
@@ -167,6 +174,11 @@ func TestGeminiFallback(t *testing.T) {
 			}
 			if got := f.calls.Load(); got != tt.wantCalls {
 				t.Errorf("calls = %d, want %d", got, tt.wantCalls)
+			}
+			// The fallback is logged with its cause, never with the
+			// entry's words (which an API message or answer may echo).
+			if !strings.Contains(logs.String(), `"cause":"`+tt.wantCause+`"`) || strings.Contains(logs.String(), "lighter") {
+				t.Errorf("log = %s, want cause %q and no entry text", logs.String(), tt.wantCause)
 			}
 		})
 	}
