@@ -2,6 +2,8 @@ package gdpr
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -459,12 +461,27 @@ func (r *run) summariseConsents(ctx context.Context, ref *firestore.DocumentRef)
 	return r.beat(ctx, true)
 }
 
-// authDisable revokes the subject's refresh tokens and disables the
-// account, so that no new ID token is issued while the erasure runs. An
-// account that no longer exists is fine (the Auth backstop).
+// authDisable writes the subject's erasure marker (ErasingMarkerID), then
+// revokes their refresh tokens and disables the account, so that no new ID
+// token is issued while the erasure runs. An account that no longer exists
+// is fine (the Auth backstop).
+//
+// ID tokens minted before stay valid for up to an hour, and security rules
+// cannot check revocation: firestore.rules refuses every client create and
+// update by a uid whose marker exists. The marker is written before the
+// revocation and kept IDTokenWindow after it (legalHoldUntil; the retention
+// job deletes it), so no token of the subject can write after this step:
+// nothing can be written after the erasure is done that no pass would find.
+// Every pass rewrites it (a later legalHoldUntil).
 func authDisable(ctx context.Context, r *run) error {
 	if r.s.Auth == nil {
 		return fault.New(fault.FailedPrecondition, "auth not configured")
+	}
+	now := r.s.now()
+	marker := map[string]any{"kind": markerKind, "createdAt": now, "updatedAt": now,
+		"legalHoldUntil": now.Add(IDTokenWindow)}
+	if _, err := r.s.requests().Doc(ErasingMarkerID(r.uid)).Set(ctx, marker); err != nil {
+		return store.Classify("gdpr: erasure marker", err)
 	}
 	if err := r.s.Auth.RevokeRefreshTokens(ctx, r.uid); err != nil && !auth.IsUserNotFound(err) {
 		return fault.Wrap(err, fault.Unavailable, "revoke refresh tokens")
@@ -473,6 +490,21 @@ func authDisable(ctx context.Context, r *run) error {
 		return fault.Wrap(err, fault.Unavailable, "disable account")
 	}
 	return nil
+}
+
+// markerKind is the kind of an erasure marker in gdpr_requests (it has
+// no status, userId or requestedBy: no query for requests finds it).
+const markerKind = "erasing"
+
+// ErasingMarkerID is the id of uid's erasure marker in gdpr_requests:
+// "erasing_" and the lowercase hex SHA-256 of the uid, which
+// firestore.rules computes from request.auth.uid
+// (hashing.sha256(uid).toHexString().lower()). An unkeyed hash, because
+// the rules hold no key; it names no request and no other record, and
+// lives IDTokenWindow (to the next retention run).
+func ErasingMarkerID(uid string) string {
+	sum := sha256.Sum256([]byte(uid))
+	return "erasing_" + hex.EncodeToString(sum[:])
 }
 
 // authDelete deletes the Auth account, the last erasure step.

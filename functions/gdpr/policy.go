@@ -124,7 +124,7 @@ func q(name string) indexes.Query { return indexes.MustLookup(name) }
 // external system, in the order erasure runs the rules.
 var Policies = []Policy{
 	{Collection: "auth", System: true, Kind: KindExternal,
-		Export: "—", Why: "the sign-in account; refresh tokens revoked and the account disabled first, deleted last",
+		Export: "—", Why: "the sign-in account; the erasure marker written (firestore.rules then refuses its ID tokens' writes), refresh tokens revoked and the account disabled first, deleted last",
 		Retention: "while the account exists"},
 	{Collection: "stripe", System: true, Kind: KindExternal,
 		Export:    "stripe_customers ids; a coach's Connect account id (private/connect)",
@@ -259,7 +259,7 @@ var Policies = []Policy{
 	{Collection: model.ColGDPRRequests, Kind: KindLegalHold,
 		Export:    "the subject's requests (status, dates, counts)",
 		Why:       "the erasure request is the proof of erasure (Art. 5(2) accountability): pseudonymised at the end and kept " + fmt.Sprint(ErasureRecordYears) + " years; other requests deleted with their archives",
-		Retention: "erasure records deleted at legalHoldUntil; export archives after ExportTTL",
+		Retention: "erasure records deleted at legalHoldUntil; export archives after ExportTTL; erasure markers (erasing_…, no request: see firestore.rules) at legalHoldUntil, " + IDTokenWindow.String() + " after the account was disabled",
 		Rules: []Rule{
 			{ID: "gdpr_requests.userId", Match: MatchQuery, Query: q(indexes.QGDPRRequests), Kind: KindDelete,
 				Erase: "the subject's other requests deleted (the running erasure request is pseudonymised when done)", export: exportRequest},

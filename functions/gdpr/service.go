@@ -70,6 +70,10 @@ const (
 	// MaxPasses bounds the erase → verify passes (data written during the
 	// erasure by a still valid ID token is caught by the next pass).
 	MaxPasses = 3
+	// IDTokenWindow is how long an erasure marker is kept after the
+	// account's tokens are revoked: a Firebase ID token is valid one hour
+	// after it is minted, plus 5 minutes for clock skew.
+	IDTokenWindow = time.Hour + 5*time.Minute
 	// ExportTTL is how long an export archive is kept.
 	ExportTTL = 7 * 24 * time.Hour
 	// DownloadTTL is the lifetime of one signed download URL.

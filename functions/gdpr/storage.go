@@ -207,8 +207,11 @@ func hasSegment(name, uid string) bool {
 
 // objectOf parses a media reference into bucket and object name: gs://,
 // Firebase download URLs (…/v0/b/BUCKET/o/ENCODED), the JSON API
-// (…/storage/v1/b/BUCKET/o/ENCODED), storage.googleapis.com/BUCKET/NAME,
-// or a plain object path (bucket "").
+// (…/storage/v1/b/BUCKET/o/ENCODED), the XML API's path style
+// (storage.googleapis.com/BUCKET/NAME, and the console's authenticated
+// storage.cloud.google.com/BUCKET/NAME) and virtual-hosted style
+// (BUCKET.storage.googleapis.com/NAME), or a plain object path (bucket "").
+// Host names compare case-insensitively.
 func objectOf(ref string) (bucket, name string, ok bool) {
 	if strings.HasPrefix(ref, "gs://") {
 		rest := strings.TrimPrefix(ref, "gs://")
@@ -241,12 +244,24 @@ func objectOf(ref string) (bucket, name string, ok bool) {
 			return b, n, true
 		}
 	}
-	if u.Host == "storage.googleapis.com" && len(segs) >= 2 {
+	host := strings.ToLower(u.Hostname())
+	switch {
+	case (host == xmlAPIHost || host == "storage.cloud.google.com") && len(segs) >= 2:
 		n, err := url.PathUnescape(strings.Join(segs[1:], "/"))
-		if err != nil || n == "" {
+		if err != nil || n == "" || segs[0] == "" {
 			return "", "", false
 		}
 		return segs[0], n, true
+	case strings.HasSuffix(host, "."+xmlAPIHost):
+		n, err := url.PathUnescape(strings.Join(segs, "/"))
+		if err != nil || n == "" {
+			return "", "", false
+		}
+		return strings.TrimSuffix(host, "."+xmlAPIHost), n, true
 	}
 	return "", "", false
 }
+
+// xmlAPIHost is Cloud Storage's XML API host: path style
+// (xmlAPIHost/BUCKET/NAME) and virtual-hosted style (BUCKET.xmlAPIHost/NAME).
+const xmlAPIHost = "storage.googleapis.com"
