@@ -194,23 +194,35 @@ func ShardKey(tick time.Time, uids []string) string {
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
+// MaxTickAge is how late a Scheduler tick (timed by its publish time) may
+// be handled: an older one is dropped, because the next hourly tick covers
+// its users with their latest date, where it would deliver its own date,
+// over by then (a backlog of ticks redelivered after a failure).
+const MaxTickAge = time.Hour
+
 // OnTick handles a tick (function insightsFanout): it fans the due users
-// out in shards. A malformed body is dropped; a failure to read or publish
-// is returned (retryable), and the redelivered tick republishes the users
-// still due, which the worker handles idempotently.
+// out in shards. A malformed body is dropped, and so is a tick older than
+// MaxTickAge (unless its body names the tick); a failure to read or
+// publish is returned (retryable), and the redelivered tick republishes
+// the users still due, which the worker handles idempotently.
 func (s *Service) OnTick(ctx context.Context, msg *events.PubSubMessage) error {
-	tick := msg.PublishTime
+	tick, named := msg.PublishTime, false
 	if len(strings.TrimSpace(string(msg.Data))) > 0 {
 		var m TickMessage
 		if err := msg.JSON(&m); err != nil {
 			return err
 		}
 		if m.Tick != nil {
-			tick = *m.Tick
+			tick, named = *m.Tick, true
 		}
 	}
 	if tick.IsZero() {
 		tick = s.Now()
+	}
+	if age := s.Now().Sub(tick); !named && age > MaxTickAge {
+		slog.WarnContext(ctx, "insights fan-out: tick too old, dropped", "tick", tick.UTC().Format(time.RFC3339),
+			"ageSeconds", int(age.Seconds()))
+		return nil
 	}
 	st, err := s.Fanout(ctx, tick)
 	slog.InfoContext(ctx, "insights fan-out", "tick", tick.UTC().Format(time.RFC3339), "users", st.Users, "shards", st.Shards)
@@ -394,7 +406,7 @@ func (s *Service) DeliverShard(ctx context.Context, msg *events.PubSubMessage) (
 		}
 	}
 	if !fresh {
-		return s.run(ctx, m.UIDs, nil, snaps, s.due(m.Tick))
+		return s.run(ctx, m.UIDs, nil, snaps, s.dueLate(m.Tick, s.Now()))
 	}
 	return s.run(ctx, m.UIDs, snaps, nil, s.due(m.Tick))
 }
@@ -406,7 +418,8 @@ type Stats struct {
 	// Created insights; Existing: the insight was already there (a replay).
 	Created  int `json:"created"`
 	Existing int `json:"existing"`
-	// Skipped: not found, not opted in, not due, or changed meanwhile.
+	// Skipped: not found, not opted in, not due, or changed meanwhile;
+	// also due users of a late shard whose tick's date is over (dueLate).
 	Skipped int `json:"skipped"`
 	// Retracted: erased or opted out between the fan-out's read and the
 	// worker's writes, so what the worker wrote for them was deleted
@@ -518,6 +531,9 @@ type target struct {
 	next   *time.Time // insightDueAt to set; nil: leave it
 	update time.Time  // the user document's update time (precondition)
 	doc    model.DailyInsight
+	// stale: the tick's date is no longer the user's latest (the shard
+	// came late, see dueLate); run skips the user.
+	stale bool
 
 	// Read only when a Rewriter is set (see run): the user grants the
 	// ai_analysis consent now; the insight of the date was read (checked)
@@ -542,6 +558,17 @@ func (s *Service) RunShard(ctx context.Context, tick time.Time, uids []string) (
 // due returns the choice of the users due at tick for run: opted in and
 // due at or before tick; it sets the date delivered and the next due time.
 func (s *Service) due(tick time.Time) func(*target) bool {
+	return s.dueLate(tick, time.Time{})
+}
+
+// dueLate is due for a shard handled at now, long after its tick (a
+// redelivery whose snapshots aged): a user whose next delivery (the hour
+// of the date after the tick's) has passed by now is marked stale, so run
+// skips them instead of delivering a date that is over; they stay due and
+// the next tick delivers their latest date. Without it, a backlog of
+// shards redelivered after a failure delivered one stale insight (and
+// notification) per date it spanned. A zero now marks nobody stale.
+func (s *Service) dueLate(tick, now time.Time) func(*target) bool {
 	tick = tick.UTC()
 	return func(t *target) bool {
 		u := &t.user
@@ -554,6 +581,7 @@ func (s *Service) due(tick time.Time) func(*target) bool {
 		}
 		date, next := Delivery(tick, Zone(u.TimeZone), hour)
 		t.date, t.next = date, &next
+		t.stale = !now.IsZero() && !next.After(now)
 		return true
 	}
 }
@@ -654,7 +682,7 @@ func (s *Service) run(ctx context.Context, uids []string, known, old map[string]
 				t.state = State{} // a corrupt state only weakens the no-repeat rule
 			}
 		}
-		if !choose(t) {
+		if !choose(t) || t.stale {
 			st.Skipped++
 			continue
 		}

@@ -579,8 +579,16 @@ func InsightDue(u *model.User, now time.Time) *time.Time {
 		// d is a delivery still pending (the worker advances it only once
 		// delivered): its local date stays pending under the new hour or
 		// zone, delivered by the next tick when that date's new hour has
-		// already passed, instead of being skipped for the next date.
+		// already passed, instead of being skipped for the next date. That
+		// date is d's in the old zone, which is not known here: read in a
+		// zone further east, d falls on a later date than it was pending
+		// for, so the pending date is taken as today's when that is
+		// earlier (when today was delivered already, the tick finds its
+		// insight existing and only advances).
 		y, m, day := d.In(loc).Date()
+		if ty, tm, td := now.In(loc).Date(); ty < y || ty == y && (tm < m || tm == m && td < day) {
+			y, m, day = ty, tm, td
+		}
 		if p := geo.HourOn(y, m, day, hour, loc).UTC(); p.Before(t) {
 			t = p
 		}

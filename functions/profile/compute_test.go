@@ -217,9 +217,19 @@ func TestInsightDue(t *testing.T) {
 		{"stored gap hour kept", true, &two, "America/New_York", at("2026-03-08T07:00:00Z"), "2026-03-07T07:00:05Z", at("2026-03-08T07:00:00Z")},
 		{"stored midnight gap kept (Santiago)", true, &zero, "America/Santiago", at("2026-09-06T04:00:00Z"), "2026-09-06T04:10:00Z", at("2026-09-06T04:00:00Z")},
 		// What the worker stored before it used geo's rule (01:00 EST) is
-		// not 02:00 by any reading: recomputed.
-		{"gap hour read by Go's normalisation recomputed", true, &two, "America/New_York", at("2026-03-08T06:00:00Z"), "2026-03-07T07:00:05Z", at("2026-03-08T07:00:00Z")},
-		{"an hour after a gap is not the gap's", true, &two, "America/New_York", at("2026-03-08T08:00:00Z"), "2026-03-07T07:00:05Z", at("2026-03-08T07:00:00Z")},
+		// not 02:00 by any reading: recomputed. Its date (03-08) is later
+		// than today's (03-07), which is what a move further east looks
+		// like (the old zone is not known): today's 02:00, just passed, so
+		// the next tick finds today's insight existing and only advances.
+		{"gap hour read by Go's normalisation recomputed", true, &two, "America/New_York", at("2026-03-08T06:00:00Z"), "2026-03-07T07:00:05Z", at("2026-03-07T07:00:00Z")},
+		// Los Angeles 07:00 of 11-21 pending; moved to Tokyo at 02:00Z,
+		// 11:00 of 11-21 there: d reads as 11-22 in Tokyo, but 11-21 is
+		// the date the user is living and was never delivered (it was
+		// skipped for 11-22).
+		{"moved east keeps today's date", true, nil, "Asia/Tokyo", at("2026-11-21T15:00:00Z"), "2026-11-21T02:00:00Z", at("2026-11-20T22:00:00Z")},
+		// Pago Pago (UTC-11) to Kiritimati (UTC+14), across the date line.
+		{"moved across the date line keeps today's date", true, nil, "Pacific/Kiritimati", at("2026-11-21T18:00:00Z"), "2026-11-21T01:00:00Z", at("2026-11-20T17:00:00Z")},
+		{"an hour after a gap is not the gap's", true, &two, "America/New_York", at("2026-03-08T08:00:00Z"), "2026-03-07T07:00:05Z", at("2026-03-07T07:00:00Z")},
 	}
 	for _, tt := range tests {
 		u := &model.User{InsightsOptIn: tt.optIn, InsightHour: tt.hour, TimeZone: tt.zone, InsightDueAt: tt.existing}
