@@ -308,7 +308,13 @@ func (p *Protocol) RaiseIn(ctx context.Context, c *firestore.Client, tx *firesto
 	if exists(stSnap) {
 		state = &episodeState{}
 		if err := stSnap.DataTo(state); err != nil {
-			return Outcome{}, fmt.Errorf("decode wellbeing state: %w", err)
+			// Only the server writes the state, but one that no longer
+			// decodes must not stop the protocol: failing would have the
+			// signal retried until its event expired, never raised. It
+			// is taken as no state (a new episode; its write replaces the
+			// document), at the cost of a possible second alert.
+			slog.ErrorContext(ctx, "wellbeing: episode state undecodable; a new episode is opened", "uid", sig.UserID)
+			state = nil
 		}
 	}
 	if state.open(now) {

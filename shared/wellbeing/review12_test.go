@@ -1,6 +1,7 @@
 package wellbeing
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/innerjourney/functions/shared/config"
+	"github.com/innerjourney/functions/shared/testenv"
 )
 
 // review12CaptureDefault routes the default slog logger (the one Deliver
@@ -103,5 +105,32 @@ func TestReview12LoggedAlertCarriesAlertAttribute(t *testing.T) {
 				t.Errorf("CRITICAL line lacks the event id: %v", crit[0].Attrs)
 			}
 		})
+	}
+}
+
+// TestRaiseWithUndecodableStateStillRaises: a users/{uid}/private/wellbeing
+// state that no longer decodes (only the server writes it; a manual edit,
+// a model change) failed every raise with a retryable error, so the
+// safety signal was retried until its event expired and never raised. It
+// is now taken as no state: a new episode, whose write replaces it.
+func TestRaiseWithUndecodableStateStillRaises(t *testing.T) {
+	fs := testenv.FirestoreEmulator(t)
+	p := fs.NewProject(t)
+	c := fs.Client(t, p)
+	ctx := context.Background()
+	if _, err := c.Doc("users/u1/private/"+StateDoc).Set(ctx, map[string]any{"episodes": "three", "closesAt": "tomorrow"}); err != nil {
+		t.Fatal(err)
+	}
+	pr := &Protocol{Now: newClock().Now}
+	o, err := pr.Raise(ctx, c, signal("u1", "hash-1"))
+	if err != nil || o.Status != Opened {
+		t.Fatalf("raise over an undecodable state: %+v %v", o, err)
+	}
+	if ev := getEvent(t, c, o.EventID); ev.UserID != "u1" {
+		t.Errorf("event %+v", ev)
+	}
+	// The state was replaced: the same signal again is a duplicate.
+	if o2, err := pr.Raise(ctx, c, signal("u1", "hash-1")); err != nil || o2.Status != Duplicate {
+		t.Errorf("again: %+v %v", o2, err)
 	}
 }
