@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -45,15 +46,22 @@ func TraceFrom(ctx context.Context) (Trace, bool) {
 }
 
 var (
-	traceparentRE = regexp.MustCompile(`^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$`)
+	traceparentRE = regexp.MustCompile(`^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$`)
 	cloudTraceRE  = regexp.MustCompile(`^([0-9a-fA-F]{32})(?:/([0-9]+))?(?:;o=([01]))?$`)
 )
 
 // ParseTrace reads the W3C `traceparent` header, or else the legacy
 // `X-Cloud-Trace-Context` header. ok is false when neither is valid.
+//
+// A traceparent of version ff, or with an all-zero trace id or parent id,
+// is invalid (W3C Trace Context) and ignored; Sampled is bit 0 of its
+// trace-flags, whatever the other bits (Level 2's random flag: "03" is
+// sampled).
 func ParseTrace(h http.Header) (t Trace, ok bool) {
-	if m := traceparentRE.FindStringSubmatch(strings.TrimSpace(h.Get("traceparent"))); m != nil {
-		return Trace{TraceID: m[1], SpanID: m[2], Sampled: m[3] == "01"}, true
+	if m := traceparentRE.FindStringSubmatch(strings.TrimSpace(h.Get("traceparent"))); m != nil &&
+		m[1] != "ff" && strings.Trim(m[2], "0") != "" && strings.Trim(m[3], "0") != "" {
+		flags, _ := strconv.ParseUint(m[4], 16, 8)
+		return Trace{TraceID: m[2], SpanID: m[3], Sampled: flags&1 == 1}, true
 	}
 	if m := cloudTraceRE.FindStringSubmatch(strings.TrimSpace(h.Get("X-Cloud-Trace-Context"))); m != nil {
 		return Trace{TraceID: strings.ToLower(m[1]), SpanID: m[2], Sampled: m[3] == "1"}, true

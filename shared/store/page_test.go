@@ -66,7 +66,7 @@ func TestPageByID(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	err = store.PageByID(cctx, q, 2, "", "list items", func([]*firestore.DocumentSnapshot) error { return nil })
-	if fault.MessageOf(err) != "list items" || fault.Retryable(err) {
-		t.Errorf("failed read: %v; want a classified, non-retryable error named list items", err)
+	if fault.MessageOf(err) != "list items" || fault.CodeOf(err) != fault.Cancelled {
+		t.Errorf("failed read: %v; want a classified CANCELLED error named list items", err)
 	}
 }
