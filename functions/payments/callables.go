@@ -127,6 +127,12 @@ func (s *Service) checkoutProgram(ctx context.Context, uid string, in CheckoutRe
 	if prog.price == nil || *prog.price < 0 || !model.ValidCurrency(cur) {
 		return nil, fault.New(fault.FailedPrecondition, "the program has no valid price")
 	}
+	if !model.Chargeable(*prog.price, cur) {
+		// Stripe would refuse the session (invalid_request): the buyer
+		// learns why instead of getting INTERNAL.
+		return nil, fault.New(fault.FailedPrecondition, "the program's price cannot be paid by card (%d to %d minor units of %s)",
+			model.MinCharge[cur], model.MaxCharge, cur)
+	}
 	cus, err := s.EnsureCustomer(ctx, uid)
 	if err != nil {
 		return nil, err

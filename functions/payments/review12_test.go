@@ -2,6 +2,7 @@ package payments
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -82,5 +83,42 @@ func TestStripeFaultIdempotencyErrorIsNotRetryable(t *testing.T) {
 		if got := fault.CodeOf(stripeFault("checkout", &stripe.Error{Type: tt.typ})); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.typ, got, tt.want)
 		}
+	}
+}
+
+// TestCheckoutPriceStripeCannotCharge: a program priced below Stripe's
+// smallest charge for its currency (or above its largest) would have every
+// checkout refused by Stripe and reach the buyer as INTERNAL; it is a
+// FAILED_PRECONDITION that names the limits, and nothing is sent to Stripe.
+func TestCheckoutPriceStripeCannotCharge(t *testing.T) {
+	for _, tt := range []struct {
+		price    int64
+		currency string
+		wantOK   bool
+	}{
+		{299, "SEK", false},
+		{300, "SEK", true},
+		{49, "EUR", false},
+		{50, "EUR", true},
+		{100_000_000, "SEK", false},
+	} {
+		t.Run(fmt.Sprintf("%d %s", tt.price, tt.currency), func(t *testing.T) {
+			h := newHarness(t)
+			h.seed()
+			c := serveCallables(t, h)
+			if _, err := h.db.Doc("programs/prog-1").Update(context.Background(), []firestore.Update{
+				{Path: "price", Value: tt.price}, {Path: "currency", Value: tt.currency}}); err != nil {
+				t.Fatal(err)
+			}
+			tok := c.auth.SignIn(t, h.project+"-buyer", nil)
+			code, res, st := call(t, c.checkout, tok, map[string]any{"programId": "prog-1"})
+			sent := len(h.rec.find("POST", "/v1/checkout/sessions"))
+			switch {
+			case tt.wantOK && (code != 200 || sent != 1):
+				t.Errorf("checkout: %d %v %s, %d sessions requested", code, res, st, sent)
+			case !tt.wantOK && (st != "FAILED_PRECONDITION" || sent != 0):
+				t.Errorf("checkout: %d %v %s, %d sessions requested; want FAILED_PRECONDITION and none", code, res, st, sent)
+			}
+		})
 	}
 }

@@ -61,6 +61,23 @@ var (
 // of minor-unit digits of each.
 var Currencies = map[string]int{"SEK": 2, "EUR": 2, "USD": 2, "NOK": 2, "DKK": 2, "GBP": 2}
 
+// MinCharge is Stripe's smallest charge per currency, in minor units
+// (https://docs.stripe.com/currencies, "Minimum and maximum charge
+// amounts"): a program priced between 1 and it cannot be paid by card.
+// firestore.rules (minCharge) holds the same table.
+var MinCharge = map[string]int64{"SEK": 300, "NOK": 300, "DKK": 250, "EUR": 50, "USD": 50, "GBP": 30}
+
+// MaxCharge is Stripe's largest charge in these currencies (minor units:
+// 999 999.99).
+const MaxCharge = 99_999_999
+
+// Chargeable reports whether amount (minor units) of currency c can be
+// charged by card: from MinCharge[c] to MaxCharge.
+func Chargeable(amount int64, c string) bool {
+	min, ok := MinCharge[c]
+	return ok && amount >= min && amount <= MaxCharge
+}
+
 // ValidCurrency reports whether c is an accepted ISO 4217 code (upper case).
 func ValidCurrency(c string) bool {
 	if !currencyRE.MatchString(c) {

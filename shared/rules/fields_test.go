@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -345,6 +346,15 @@ func fieldCases() []rcase {
 		{"free (no price, no currency)", []any{"price", nil, "currency", nil}, allow},
 		{"free (fields absent)", []any{"price", deleteField, "currency", deleteField}, allow},
 		{"price 0", []any{"price", 0}, allow},
+		{"price 0.0 (a float is never free)", []any{"price", 0.0}, deny},
+		{"price 1 öre (below Stripe's 3 kr)", []any{"price", 1}, deny},
+		{"price 2.99 kr", []any{"price", 299}, deny},
+		{"price 3.00 kr", []any{"price", 300}, allow},
+		{"price 0.49 EUR", []any{"price", 49, "currency", "EUR"}, deny},
+		{"price 0.50 EUR", []any{"price", 50, "currency", "EUR"}, allow},
+		{"price 0.30 GBP", []any{"price", 30, "currency", "GBP"}, allow},
+		{"price 999 999.99 kr (Stripe's maximum)", []any{"price", 99999999}, allow},
+		{"price 1 000 000.00 kr", []any{"price", 100000000}, deny},
 		{"currency lower case", []any{"currency", "sek"}, deny},
 		{"currency unknown", []any{"currency", "XXX"}, deny},
 		{"price negative", []any{"price", -1}, deny},
@@ -746,5 +756,38 @@ func TestEveryModelCollectionHasRules(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("found only %d collection constants in shared/model", n)
+	}
+}
+
+// TestRulesMinChargeMatchesModel: the rules' minCharge table (the smallest
+// price a program may have) is model.MinCharge, and its maximum
+// model.MaxCharge, which the checkout callable checks too.
+func TestRulesMinChargeMatchesModel(t *testing.T) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "firestore.rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)function minCharge\(c\) \{\s*return \{(.*?)\}\.get\(c, 0\);`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("no minCharge function in firestore.rules")
+	}
+	got := map[string]int64{}
+	for _, kv := range strings.Split(string(m[1]), ",") {
+		k, v, _ := strings.Cut(kv, ":")
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			t.Fatalf("minCharge entry %q: %v", kv, err)
+		}
+		got[strings.Trim(strings.TrimSpace(k), "'")] = n
+	}
+	if !reflect.DeepEqual(got, model.MinCharge) {
+		t.Errorf("rules minCharge %v, model.MinCharge %v", got, model.MinCharge)
+	}
+	if !strings.Contains(string(b), fmt.Sprintf("minCharge(d.currency), %d)", model.MaxCharge)) {
+		t.Errorf("validPrice's maximum is not model.MaxCharge (%d)", model.MaxCharge)
 	}
 }
