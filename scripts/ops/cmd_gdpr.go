@@ -74,10 +74,17 @@ func runGDPR(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		// It ends the flags (a --dry-run after it would be ignored), and a
+		// second uid would go unprocessed: one --uid per run.
+		return fmt.Errorf("gdpr %s: unexpected argument %q (one --uid per run)", sub, fs.Arg(0))
+	}
 	if (sub == "export" || sub == "delete") && *uid == "" {
 		return errors.New("--uid is required")
 	}
-	s, closeFn, err := gdprService(ctx, *project, *bucket)
+	// The backfill only lists reflection authors by uid: it needs no
+	// pseudonym key (a secret an operator should not have to export).
+	s, closeFn, err := gdprService(ctx, *project, *bucket, sub != "backfill-reflectors")
 	if err != nil {
 		return err
 	}
@@ -161,8 +168,11 @@ func opsProject(project string) (string, error) {
 // gdprService builds the area's service from the environment, as the
 // functions do, with a publisher that records instead of publishing: the
 // CLI runs the request itself (a request left unfinished is picked up by
-// the sweeper).
-func gdprService(ctx context.Context, project, bucket string) (*gdpr.Service, func(), error) {
+// the sweeper). needKey says whether the command builds pseudonyms or
+// erasure ids (every subcommand but backfill-reflectors): then the
+// pseudonym key is required against a real project (opsPseudonymKey);
+// otherwise the service has none.
+func gdprService(ctx context.Context, project, bucket string, needKey bool) (*gdpr.Service, func(), error) {
 	project, err := opsProject(project)
 	if err != nil {
 		return nil, nil, err
@@ -174,9 +184,11 @@ func gdprService(ctx context.Context, project, bucket string) (*gdpr.Service, fu
 	if bucket == "" {
 		bucket = cfg.StorageBucket
 	}
-	key, err := opsPseudonymKey(cfg)
-	if err != nil {
-		return nil, nil, err
+	var key []byte
+	if needKey {
+		if key, err = opsPseudonymKey(cfg); err != nil {
+			return nil, nil, err
+		}
 	}
 	fc, err := firestore.NewClient(ctx, project)
 	if err != nil {

@@ -61,16 +61,23 @@ func runInsights(ctx context.Context, env *cmdEnv, args []string) error {
 // It reads the functions' configuration (shared/config, with --project as
 // GOOGLE_CLOUD_PROJECT) and rewrites as the worker does when
 // INSIGHTS_REWRITE=gemini (functions.NewInsightsRewriter: only users
-// granting ai_analysis; templates on any failure).
+// granting ai_analysis; templates on any failure). Against a real project
+// (no FIRESTORE_EMULATOR_HOST) --project must be given explicitly
+// (opsProject); an argument that is not a flag is refused, as it would end
+// the flags (a uid given without --uid would run every opted-in user).
 func runInsightsRun(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlags(env, "insights run", "insights run --date YYYY-MM-DD [--uid a,b,…] [--project P]   "+
 		"(INSIGHTS_REWRITE=gemini with the GEMINI_* variables rewrites the wording for users granting ai_analysis)")
 	date := fs.String("date", "", "the users' local date, YYYY-MM-DD (required)")
 	uidList := fs.String("uid", "", "comma-separated uids; default: every user with insightsOptIn")
-	project := fs.String("project", envOr("GOOGLE_CLOUD_PROJECT", "demo-innerjourney"), "project id")
+	project := fs.String("project", "", "project id (default $GOOGLE_CLOUD_PROJECT or demo-innerjourney on the emulators)")
 	batch := fs.Int("batch", insights.DefaultShardSize, "users per batch")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("insights run: unexpected argument %q (users are named with --uid a,b)", fs.Arg(0))
 	}
 	if *date == "" {
 		fs.Usage()
@@ -79,7 +86,11 @@ func runInsightsRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if _, err := time.Parse(time.DateOnly, *date); err != nil {
 		return fmt.Errorf("--date %q is not YYYY-MM-DD", *date)
 	}
-	cfg, err := config.Load(projectEnv(*project))
+	proj, err := opsProject(*project)
+	if err != nil {
+		return fmt.Errorf("insights run: %w", err)
+	}
+	cfg, err := config.Load(projectEnv(proj))
 	if err != nil {
 		return fmt.Errorf("insights run: %w", err)
 	}
@@ -90,7 +101,7 @@ func runInsightsRun(ctx context.Context, env *cmdEnv, args []string) error {
 	if rw != nil {
 		fmt.Fprintf(env.stderr, "insights run: rewriting with %s for users granting ai_analysis\n", rw.Name())
 	}
-	c, err := firestore.NewClient(ctx, *project)
+	c, err := firestore.NewClient(ctx, proj)
 	if err != nil {
 		return err
 	}

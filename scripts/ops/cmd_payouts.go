@@ -69,6 +69,10 @@ func runPayouts(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		// It ends the flags: a --dry-run after it would be ignored.
+		return fmt.Errorf("payouts run: unexpected argument %q", fs.Arg(0))
+	}
 	req := payouts.RunRequest{DryRun: *dry}
 	if *period != "" {
 		start, end, ok := strings.Cut(*period, "..")
@@ -207,6 +211,10 @@ func runFortnox(ctx context.Context, env *cmdEnv, args []string) error {
 		dry := fs.Bool("dry-run", false, "list the vouchers that would be booked, book nothing")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
+		}
+		if fs.NArg() > 0 {
+			// It ends the flags: a --dry-run after it would be ignored.
+			return fmt.Errorf("fortnox sync: unexpected argument %q", fs.Arg(0))
 		}
 		svc, closeFn, err := payoutsServiceIn(ctx, env, *project)
 		if err != nil {

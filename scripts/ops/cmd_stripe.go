@@ -134,6 +134,9 @@ func runStripeReplay(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("stripe replay: unexpected argument %q (a start is given with --since)", fs.Arg(0))
+	}
 	var from time.Time
 	if *since != "" {
 		if d, err := time.ParseDuration(*since); err == nil {
