@@ -243,6 +243,11 @@ func (c *Config) validate() error {
 			return fault.New(fault.FailedPrecondition, "STRIPE_WEBHOOK_SECRETS entries must start with whsec_")
 		}
 	}
+	if len(c.CORSOrigins) == 0 {
+		// Set, but to separators only (","): an empty list would allow
+		// every origin (callable.Options.AllowedOrigins), not none.
+		return fault.New(fault.FailedPrecondition, "IJ_CORS_ORIGINS names no origin (use * to allow any)")
+	}
 	if c.Env != "development" {
 		// A deployed project (production or staging): with an Auth
 		// emulator host the Admin SDK accepts unsigned ID tokens.

@@ -30,6 +30,8 @@ func TestLoad(t *testing.T) {
 		// makes the Admin SDK accept unsigned ID tokens.
 		{"auth emulator in staging", map[string]string{"IJ_ENV": "staging", "FIREBASE_AUTH_EMULATOR_HOST": "x:1"}, "emulator"},
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		// Separators only: an empty origin list would allow every origin.
+		{"CORS origins without an origin", map[string]string{"IJ_CORS_ORIGINS": " , "}, "IJ_CORS_ORIGINS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
