@@ -39,6 +39,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -303,6 +304,21 @@ func serve(ctx context.Context, r *http.Request, h Handler, opts Options, deps D
 		}
 		req.AppID = appID
 	}
+	return call(ctx, h, req)
+}
+
+// call runs h, turning a panic into an Internal error: the caller gets
+// the protocol's INTERNAL answer, and the log names the callable without
+// the panic's value (it may hold the request's data), instead of the
+// framework printing it raw and closing the connection.
+func call(ctx context.Context, h Handler, req *Request) (result any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			// The stack names functions and lines, never the data.
+			slog.ErrorContext(ctx, "callable handler panicked", "panicType", fmt.Sprintf("%T", r), "stack", string(debug.Stack()))
+			result, err = nil, fault.New(fault.Internal, "handler panicked (%T)", r)
+		}
+	}()
 	return h(ctx, req)
 }
 

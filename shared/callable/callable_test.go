@@ -1,16 +1,19 @@
 package callable_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/innerjourney/functions/shared/callable"
 	"github.com/innerjourney/functions/shared/fault"
@@ -234,5 +237,31 @@ func TestSubjectUID(t *testing.T) {
 		if got != tt.want || fault.CodeOf(err) != tt.code {
 			t.Errorf("%s: %q, %v", tt.name, got, err)
 		}
+	}
+}
+
+// TestHandlerPanicIsInternal: a handler that panics answers the protocol's
+// INTERNAL error (not a dropped connection), and the log holds neither the
+// panic's value nor the request's data.
+func TestHandlerPanicIsInternal(t *testing.T) {
+	var logs bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	h := callable.New(func(ctx context.Context, req *callable.Request) (any, error) {
+		panic("secret journal text")
+	}, callable.Options{Name: "boom"}, callable.Deps{})
+	req := httptest.NewRequest("POST", "/boom", strings.NewReader(`{"data":{"text":"my private words"}}`))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h(rec, req)
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), `"status":"INTERNAL"`) {
+		t.Errorf("answer %d %s, want 500 INTERNAL", rec.Code, rec.Body)
+	}
+	if strings.Contains(logs.String(), "secret journal text") || strings.Contains(logs.String(), "private words") {
+		t.Errorf("log holds the panic value or the data: %s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "callable handler panicked") {
+		t.Errorf("panic not logged: %s", logs.String())
 	}
 }
