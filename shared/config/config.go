@@ -80,7 +80,7 @@ var Vars = []Var{
 	{Name: "IJ_REGION", Default: "europe-north1", Doc: "Region of the functions, topics and scheduler jobs."},
 	{Name: "LOG_LEVEL", Default: "info", Doc: "debug, info, warn or error."},
 	{Name: "IJ_CORS_ORIGINS", Default: "*", Doc: "Comma-separated origins allowed to call the callables from a browser (`*`: any); none while the configuration fails to load."},
-	{Name: "IJ_STORAGE_BUCKET", Doc: "Cloud Storage bucket for user media and exports (default PROJECT.appspot.com)."},
+	{Name: "IJ_STORAGE_BUCKET", Doc: "Cloud Storage bucket for user media and exports (default PROJECT.appspot.com; set it for projects created since October 2024, whose default bucket is PROJECT.firebasestorage.app)."},
 	{Name: "FIRESTORE_EMULATOR_HOST", Doc: "host:port of the Firestore emulator (local only)."},
 	{Name: "FIREBASE_AUTH_EMULATOR_HOST", Doc: "host:port of the Auth emulator (local only)."},
 	{Name: "PUBSUB_EMULATOR_HOST", Doc: "host:port of the Pub/Sub emulator (local only)."},
