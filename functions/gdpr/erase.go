@@ -469,18 +469,22 @@ func (r *run) summariseConsents(ctx context.Context, ref *firestore.DocumentRef)
 // ID tokens minted before stay valid for up to an hour, and security rules
 // cannot check revocation: firestore.rules refuses every client create and
 // update by a uid whose marker exists. The marker is written before the
-// revocation and kept IDTokenWindow after it (legalHoldUntil; the retention
-// job deletes it), so no token of the subject can write after this step:
+// revocation, and once the account is disabled (no sign-in mints a token
+// after that; revoking alone does not stop a new sign-in) its
+// legalHoldUntil is set IDTokenWindow after that moment (the Auth calls
+// can take minutes: the Admin SDK retries them), and the retention job
+// deletes it after. So no token of the subject can write after this step:
 // nothing can be written after the erasure is done that no pass would find.
 // Every pass rewrites it (a later legalHoldUntil).
 func authDisable(ctx context.Context, r *run) error {
 	if r.s.Auth == nil {
 		return fault.New(fault.FailedPrecondition, "auth not configured")
 	}
+	ref := r.s.requests().Doc(ErasingMarkerID(r.uid))
 	now := r.s.now()
 	marker := map[string]any{"kind": markerKind, "createdAt": now, "updatedAt": now,
 		"legalHoldUntil": now.Add(IDTokenWindow)}
-	if _, err := r.s.requests().Doc(ErasingMarkerID(r.uid)).Set(ctx, marker); err != nil {
+	if _, err := ref.Set(ctx, marker); err != nil {
 		return store.Classify("gdpr: erasure marker", err)
 	}
 	if err := r.s.Auth.RevokeRefreshTokens(ctx, r.uid); err != nil && !auth.IsUserNotFound(err) {
@@ -488,6 +492,11 @@ func authDisable(ctx context.Context, r *run) error {
 	}
 	if _, err := r.s.Auth.UpdateUser(ctx, r.uid, (&auth.UserToUpdate{}).Disabled(true)); err != nil && !auth.IsUserNotFound(err) {
 		return fault.Wrap(err, fault.Unavailable, "disable account")
+	}
+	disabled := r.s.now()
+	if _, err := ref.Set(ctx, map[string]any{"kind": markerKind, "updatedAt": disabled,
+		"legalHoldUntil": disabled.Add(IDTokenWindow)}, firestore.MergeAll); err != nil {
+		return store.Classify("gdpr: erasure marker", err)
 	}
 	return nil
 }

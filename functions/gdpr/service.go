@@ -71,8 +71,9 @@ const (
 	// erasure by a still valid ID token is caught by the next pass).
 	MaxPasses = 3
 	// IDTokenWindow is how long an erasure marker is kept after the
-	// account's tokens are revoked: a Firebase ID token is valid one hour
-	// after it is minted, plus 5 minutes for clock skew.
+	// account is disabled (its tokens revoked, no new sign-in): a Firebase
+	// ID token is valid one hour after it is minted, plus 5 minutes for
+	// clock skew.
 	IDTokenWindow = time.Hour + 5*time.Minute
 	// ExportTTL is how long an export archive is kept.
 	ExportTTL = 7 * 24 * time.Hour

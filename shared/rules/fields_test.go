@@ -788,6 +788,6 @@ func TestRulesMinChargeMatchesModel(t *testing.T) {
 		t.Errorf("rules minCharge %v, model.MinCharge %v", got, model.MinCharge)
 	}
 	if !strings.Contains(string(b), fmt.Sprintf("minCharge(d.currency), %d)", model.MaxCharge)) {
-		t.Errorf("validPrice's maximum is not model.MaxCharge (%d)", model.MaxCharge)
+		t.Errorf("chargeablePrice's maximum is not model.MaxCharge (%d)", model.MaxCharge)
 	}
 }
