@@ -119,21 +119,32 @@ func (s *Service) CreateExport(ctx context.Context, uid, requestedBy, source str
 	if err != nil {
 		return nil, false, fault.Wrap(err, fault.Internal, "gdpr: query")
 	}
-	docs, err := q.Documents(ctx).GetAll()
-	if err != nil {
-		return nil, false, store.Classify("gdpr: open requests", err)
-	}
-	for _, d := range docs {
-		var r model.GDPRRequest
-		if err := d.DataTo(&r); err == nil && r.Kind == KindExport && open(r.Status) {
-			return &r, false, nil
-		}
-	}
 	ref := s.requests().NewDoc()
 	r := s.newRequest("export_"+ref.ID, KindExport, uid, requestedBy, source)
 	ref = s.requests().Doc(r.RequestID)
-	if _, err := ref.Create(ctx, r); err != nil {
+	// The look for an open export and the create are one transaction, so
+	// that concurrent calls (a double tap, two devices) create one.
+	var found *model.GDPRRequest
+	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		found = nil
+		docs, err := tx.Documents(q).GetAll()
+		if err != nil {
+			return err
+		}
+		for _, d := range docs {
+			var o model.GDPRRequest
+			if err := d.DataTo(&o); err == nil && o.Kind == KindExport && open(o.Status) {
+				found = &o
+				return nil
+			}
+		}
+		return tx.Create(ref, r)
+	})
+	if err != nil {
 		return nil, false, store.Classify("gdpr: create request", err)
+	}
+	if found != nil {
+		return found, false, nil
 	}
 	s.audit(ctx, "gdpr.export_requested", uid, requestedBy, map[string]any{"requestId": r.RequestID, "source": source})
 	if err := s.publish(ctx, r.RequestID); err != nil {
