@@ -51,9 +51,10 @@ const (
 	// MatchQuery: one indexed single-field query (== or array-contains)
 	// with the uid, or with its pseudonym when ByPseudonym.
 	MatchQuery Match = "query"
-	// MatchVia: documents named by exact ids held in documents an indexed
-	// query found (payout_allocations/{paymentId} through the subject's
-	// payouts' relatedPaymentIds).
+	// MatchVia: documents a rule's own resolver finds: named by exact ids
+	// held in documents an indexed query found (payout_allocations/
+	// {paymentId} through the subject's payouts' relatedPaymentIds), or
+	// by an indexed query on a map key (payout_allocations.weights.{uid}).
 	MatchVia Match = "via"
 )
 
@@ -87,8 +88,10 @@ type Rule struct {
 	// MediaFirst deletes the Storage objects a journal entry refers to
 	// before the entry.
 	MediaFirst bool
-	// via resolves a MatchVia rule's documents.
-	via func(ctx context.Context, s *Service, uid string) ([]*firestore.DocumentRef, error)
+	// via resolves a MatchVia rule's documents; Found says how (the
+	// README's "found by").
+	via   func(ctx context.Context, s *Service, uid string) ([]*firestore.DocumentRef, error)
+	Found string
 	// update returns the writes that anonymise or pseudonymise one
 	// document (KindAnonymise, KindLegalHold).
 	update func(r *run, snap *firestore.DocumentSnapshot) ([]firestore.Update, error)
@@ -236,7 +239,15 @@ var Policies = []Policy{
 				Erase:  "allocations with the subject's unpaid shares: the coach uid → keyed pseudonym in weights, entries and open",
 				update: pseudonymiseAllocation, export: exportAllocation},
 			{ID: "payout_allocations.via_payouts", Match: MatchVia, Kind: KindLegalHold, NeedsData: true, Guard: true, via: allocationsViaPayouts,
+				Found:  "ids in the subject's payouts.relatedPaymentIds",
 				Erase:  "allocations of the payments in the subject's payouts (relatedPaymentIds): the same; runs before payouts",
+				update: pseudonymiseAllocation, export: exportAllocation},
+			// A sale refunded in full before its allocation is allocated
+			// without entries (payouts allocateRefunded): no open share,
+			// no payout names it; only its weights name the coaches.
+			{ID: "payout_allocations.weights", Match: MatchVia, Kind: KindLegalHold, NeedsData: true, Guard: true, via: allocationsByWeight,
+				Found:  "`weights.{uid}` set, no entry of the subject",
+				Erase:  "allocations naming the subject only in weights (a sale refunded in full before its allocation: no entries, no payout): the same; runs before payouts",
 				update: pseudonymiseAllocation, export: exportAllocation},
 		}},
 	{Collection: model.ColPayouts, Kind: KindLegalHold,
@@ -391,7 +402,7 @@ func PolicyMarkdown() string {
 				}
 				found = append(found, fmt.Sprintf("`%s %s %s`%s", f.Field, f.Op, v, scope))
 			case MatchVia:
-				found = append(found, "ids in the subject's payouts.relatedPaymentIds")
+				found = append(found, r.Found)
 			}
 			erase = append(erase, fmt.Sprintf("**%s**: %s", r.Kind, r.Erase))
 		}

@@ -316,6 +316,38 @@ func allocationsViaPayouts(ctx context.Context, s *Service, uid string) ([]*fire
 	return refs, nil
 }
 
+// allocationsByWeight resolves the allocations that name the subject in
+// their weights but in none of their entries: those the other two rules
+// miss (no open share, no payout of the subject names the payment), a sale
+// refunded in full before its allocation (no entries at all). One query on
+// the map field weights.{uid} (weights are positive), which the automatic
+// single-field index serves as long as firestore.indexes.json exempts
+// nothing under payout_allocations.weights; the entries are read to leave
+// out the allocations the other rules find (no document twice in an
+// export).
+func allocationsByWeight(ctx context.Context, s *Service, uid string) ([]*firestore.DocumentRef, error) {
+	docs, err := s.Firestore.Collection(model.ColPayoutAllocations).WherePath(firestore.FieldPath{"weights", uid}, ">", 0).
+		Select("entries").Documents(ctx).GetAll()
+	if err != nil {
+		return nil, store.Classify("gdpr: allocations by weight", err)
+	}
+	var refs []*firestore.DocumentRef
+	for _, d := range docs {
+		mine := false
+		list, _ := d.Data()["entries"].([]any)
+		for _, e := range list {
+			if m, ok := e.(map[string]any); ok && m["coachId"] == uid {
+				mine = true
+				break
+			}
+		}
+		if !mine {
+			refs = append(refs, d.Ref)
+		}
+	}
+	return refs, nil
+}
+
 // mentionsCoach reports whether an allocation still names uid.
 func mentionsCoach(snap *firestore.DocumentSnapshot, uid string) bool {
 	data := snap.Data()

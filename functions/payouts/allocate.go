@@ -142,8 +142,9 @@ func (s *Service) termsOf(p *model.Payment, t terms) (weights map[string]int64, 
 // refundedSale reports whether unallocated payment p is a sale of the
 // period ending at end that was refunded (or lost to a dispute) in full
 // before any payout run allocated it, with terms it could have been
-// allocated by: nothing is paid for it, but with the sales booking on its
-// sale and its refund are booked (allocateRefunded).
+// allocated by: nothing is paid for it, but it is allocated with its sale
+// and its refund as events, booked when the sales booking is on
+// (allocateRefunded).
 func (s *Service) refundedSale(p *model.Payment, t terms, end time.Time) (weights map[string]int64, bps int, ok bool) {
 	if p.PayoutID != "" || !p.PaymentDate.Before(end) || p.Amount <= 0 {
 		return nil, 0, false

@@ -562,9 +562,11 @@ func (s *Service) reversalVoucher(payoutID string, seq int, amount int64, date, 
 
 // syncReversals books the partial reversals of booked payouts' transfers
 // (reversalPending, see model.TransferReversal): one voucher per payout and
-// sync for what was reversed beyond the vouchers booked, dated the day of
-// the reversal (the payout voucher keeps the transfer's amount and date,
-// as Stripe's balance shows both). A payout waits while it is not
+// sync for what was reversed beyond the vouchers booked when the sync read
+// the payout, dated the day of the reversal (what Stripe reverses while it
+// books is the next sync's voucher, on its own day; the payout voucher
+// keeps the transfer's amount and date, as Stripe's balance shows both).
+// A payout waits while it is not
 // completed and booked; released payouts and payouts in another currency
 // are not booked.
 func (s *Service) syncReversals(ctx context.Context, c *fortnox.Client, req SyncRequest, rep *SyncReport) error {
@@ -628,7 +630,9 @@ func (s *Service) reversalBooking(po *reversalPayout, rb ReversalBooking) bookin
 	if rb.Booking != nil {
 		date = rb.Booking.Date
 	}
-	amount := rb.Amount // as marked (mark may find more reversed since)
+	// As planned, dated the reversal the plan saw; what Stripe reversed
+	// since (mark may find it) is left to the next voucher, on its own day.
+	amount := rb.Amount
 	read := func(tx *firestore.Transaction) (*reversalPayout, error) {
 		snap, err := tx.Get(ref)
 		if err != nil {
@@ -673,8 +677,8 @@ func (s *Service) reversalBooking(po *reversalPayout, rb ReversalBooking) bookin
 					done = true
 					return tx.Update(ref, []firestore.Update{{Path: "reversalPending", Value: false}, {Path: "updatedAt", Value: s.now()}})
 				}
-				amount, cur = next.Amount, m
-				next.Booking = m
+				amount, cur = min(next.Amount, rb.Amount), m
+				next.Amount, next.Booking = amount, m
 				return tx.Update(ref, []firestore.Update{{Path: "reversalBookings", Value: append(p.ReversalBookings, next)},
 					{Path: "updatedAt", Value: s.now()}})
 			}, firestore.MaxAttempts(txAttempts))

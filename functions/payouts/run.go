@@ -88,7 +88,8 @@ type plan struct {
 	held       int
 	skipped    map[string]int
 	// refunded are the unallocated sales refunded in full before their
-	// allocation (refundedSale), collected only with the sales booking on.
+	// allocation (refundedSale), allocated whatever the sales booking
+	// says: made while it is off, their events are salesExempt.
 	refunded []string
 }
 
@@ -371,10 +372,12 @@ func (s *Service) load(ctx context.Context, p *plan) error {
 				p.skipped[reason]++
 			}
 			if !ok {
-				if st.BookSales {
-					if _, _, refunded := s.refundedSale(pm, t, p.end); refunded {
-						p.refunded = append(p.refunded, id)
-					}
+				// Allocated also while the sales booking is off (its
+				// events salesExempt, as any event made then): a sale and
+				// refund booked from Stripe's reports are never booked
+				// again once the booking is switched on.
+				if _, _, refunded := s.refundedSale(pm, t, p.end); refunded {
+					p.refunded = append(p.refunded, id)
 				}
 				continue
 			}
@@ -411,8 +414,10 @@ func (s *Service) load(ctx context.Context, p *plan) error {
 // their allocation (refundedSale), each in a transaction of its own that
 // re-reads the payment and creates its allocation unless one exists: the
 // sale (dated the payment's date) and its refund (dated when it happened)
-// as two events awaiting their sales vouchers, with no entries, so that no
-// payout takes anything of them and a rerun books nothing twice.
+// as two events, awaiting their sales vouchers while the sales booking is
+// on (salesExempt while it is off: booked from Stripe's reports), with no
+// entries, so that no payout takes anything of them and neither a rerun
+// nor switching the booking on books anything twice.
 func (s *Service) allocateRefunded(ctx context.Context, p *plan) error {
 	fs := s.Firestore
 	for _, id := range p.refunded {
