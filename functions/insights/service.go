@@ -195,9 +195,10 @@ func ShardKey(tick time.Time, uids []string) string {
 }
 
 // MaxTickAge is how late a Scheduler tick (timed by its publish time) may
-// be handled: an older one is dropped, because the next hourly tick covers
-// its users with their latest date, where it would deliver its own date,
-// over by then (a backlog of ticks redelivered after a failure).
+// be handled: an older one is dropped, because a newer hourly tick covers
+// its users (due at or before) with their latest date. Handled, a backlog
+// of ticks redelivered after a long failure would each fan out again and
+// deliver their own dates, the older ones over by then.
 const MaxTickAge = time.Hour
 
 // OnTick handles a tick (function insightsFanout): it fans the due users
