@@ -214,7 +214,7 @@ func (s *Service) transferOne(ctx context.Context, po *model.Payout) (model.Payo
 func (s *Service) adoptTransfer(ctx context.Context, ref *firestore.DocumentRef, payoutID string, tr *stripe.Transfer) (model.PayoutStatus, error) {
 	status := model.PayoutProcessing
 	why := ""
-	if tr.Reversed {
+	if fullyReversed(tr) {
 		status, why = model.PayoutFailed, "transfer reversed"
 	}
 	slog.InfoContext(ctx, "payout transfer recorded", "payoutId", payoutID, "transferId", tr.ID)
@@ -369,7 +369,7 @@ func (s *Service) Confirm(ctx context.Context) (int, error) {
 			continue
 		}
 		status, reason := model.PayoutCompleted, ""
-		if tr.Reversed {
+		if fullyReversed(tr) {
 			status, reason = model.PayoutFailed, "transfer reversed"
 		}
 		err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
