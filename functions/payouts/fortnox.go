@@ -209,7 +209,8 @@ func (s *Service) SyncFortnox(ctx context.Context, req SyncRequest) (*SyncReport
 	}
 	count()
 	slog.InfoContext(ctx, "fortnox sync", "booked", rep.Booked, "recovered", rep.Recovered, "failed", rep.Failed,
-		"salesBooked", rep.SalesBooked, "requests", rep.Requests, "tooManyRequests", rep.TooManyRequests)
+		"reversalsBooked", rep.ReversalsBooked, "reversalsFailed", rep.ReversalsFailed,
+		"salesBooked", rep.SalesBooked, "salesFailed", rep.SalesFailed, "requests", rep.Requests, "tooManyRequests", rep.TooManyRequests)
 	return rep, nil
 }
 
