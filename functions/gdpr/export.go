@@ -16,6 +16,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/storage"
+	"firebase.google.com/go/v4/auth"
 	"google.golang.org/genproto/googleapis/type/latlng"
 
 	"github.com/innerjourney/functions/shared/fault"
@@ -221,6 +222,15 @@ func (s *Service) WriteArchive(ctx context.Context, w io.Writer, uid, requestID 
 		tell(f.Documents)
 	}
 	m.Files = append(m.Files, files...)
+	// The sign-in account as Firebase Auth holds it.
+	af, err := s.exportAuth(ctx, zw, uid)
+	if err != nil {
+		return err
+	}
+	if af != nil {
+		m.Files = append(m.Files, *af)
+		tell(af.Documents)
+	}
 	objs, err := s.storageObjects(ctx, uid, false, true)
 	if err != nil {
 		return err
@@ -242,6 +252,57 @@ func (s *Service) WriteArchive(ctx context.Context, w io.Writer, uid, requestID 
 		return fault.Wrap(err, fault.Unavailable, "gdpr: write archive")
 	}
 	return nil
+}
+
+// authExportFile is the archive's file of the subject's sign-in account.
+const authExportFile = "data/auth.json"
+
+// exportAuth writes authExportFile: the subject's Firebase Auth account
+// (what the user gave to sign in: e-mail address, phone number, display
+// name, photo; the sign-in providers; creation and sign-in times; whether
+// it is disabled; and its custom claims, which other functions set: the
+// payments webhook's entitlements, roles). Security material (password
+// hashes, tokens) is not part of what GetUser returns. Without an Auth
+// client, or without an account, there is no file (nil); a failed lookup
+// is retryable.
+func (s *Service) exportAuth(ctx context.Context, zw *zip.Writer, uid string) (*ManifestFile, error) {
+	if s.Auth == nil {
+		return nil, nil
+	}
+	u, err := s.Auth.GetUser(ctx, uid)
+	if auth.IsUserNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fault.Wrap(err, fault.Unavailable, "gdpr: auth lookup")
+	}
+	ms := func(v int64) any {
+		if v == 0 {
+			return nil
+		}
+		return time.UnixMilli(v).UTC().Format(time.RFC3339Nano)
+	}
+	providers := []any{}
+	for _, p := range u.ProviderUserInfo {
+		if p == nil {
+			continue
+		}
+		providers = append(providers, map[string]any{"providerId": p.ProviderID, "uid": p.UID, "email": p.Email,
+			"phoneNumber": p.PhoneNumber, "displayName": p.DisplayName, "photoUrl": p.PhotoURL})
+	}
+	data := map[string]any{"uid": u.UID, "email": u.Email, "emailVerified": u.EmailVerified, "phoneNumber": u.PhoneNumber,
+		"displayName": u.DisplayName, "photoUrl": u.PhotoURL, "disabled": u.Disabled, "providers": providers,
+		"customClaims": jsonValue(u.CustomClaims)}
+	if md := u.UserMetadata; md != nil {
+		data["createdAt"], data["lastSignInAt"], data["lastRefreshAt"] = ms(md.CreationTimestamp), ms(md.LastLogInTimestamp), ms(md.LastRefreshTimestamp)
+	}
+	if u.CustomClaims == nil {
+		data["customClaims"] = map[string]any{}
+	}
+	if err := writeJSON(zw, authExportFile, []ExportDoc{{ID: u.UID, Path: "auth/" + u.UID, Data: data}}); err != nil {
+		return nil, err
+	}
+	return &ManifestFile{Path: authExportFile, Collection: "auth", Rule: "auth", Documents: 1, Description: authExport}, nil
 }
 
 // exportTree writes doc (as <file>.json) and every collection below it,

@@ -122,12 +122,16 @@ type Policy struct {
 
 func q(name string) indexes.Query { return indexes.MustLookup(name) }
 
+// authExport is what the archive holds of the sign-in account
+// (exportAuth).
+const authExport = "the sign-in account (data/auth.json): e-mail address, phone number, display name, photo, sign-in providers, creation and sign-in times, disabled, and its custom claims (the entitlements the payments webhook sets, roles); no password hash or token"
+
 // Policies is the per-collection policy table: one entry per collection
 // constant of shared/model (TestEveryCollectionHasPolicy) and one per
 // external system, in the order erasure runs the rules.
 var Policies = []Policy{
 	{Collection: "auth", System: true, Kind: KindExternal,
-		Export: "—", Why: "the sign-in account; the erasure marker written (firestore.rules then refuses its ID tokens' writes), refresh tokens revoked and the account disabled first, deleted last",
+		Export: authExport, Why: "the sign-in account; the erasure marker written (firestore.rules then refuses its ID tokens' writes), refresh tokens revoked and the account disabled first, deleted last",
 		Retention: "while the account exists"},
 	{Collection: "stripe", System: true, Kind: KindExternal,
 		Export:    "stripe_customers ids; a coach's Connect account id (private/connect)",

@@ -845,8 +845,55 @@ func (s *Service) generate(ctx context.Context, lib *Library, targets []*target)
 	if budget <= 0 {
 		budget = DefaultRewriteBudget
 	}
+	tmpl := make([]model.DailyInsight, len(ask))
+	for i, t := range ask {
+		tmpl[i] = t.doc
+	}
 	rewriteAll(ctx, rw, ask, budget)
+	s.dropRevoked(ctx, ask, tmpl)
 	return nil
+}
+
+// dropRevoked reads again the ai_analysis consent of the targets whose
+// insight the Rewriter reworded (their consent was read with the shard,
+// before rewriting, which can take RewriteBudget) and gives those who no
+// longer grant it the template wording back (tmpl[i] is ask[i]'s), so
+// that a revocation made while the model answered keeps the model's
+// wording out of the stored insight and its notification, as a
+// reflection's analysis computed during a revocation is not stored. A
+// consents document that does not decode grants nothing (model.ConsentsOf);
+// a failed read keeps the template wording for all of them (fail closed:
+// the shard completes, logged without ids).
+func (s *Service) dropRevoked(ctx context.Context, ask []*target, tmpl []model.DailyInsight) {
+	var idx []int
+	var refs []*firestore.DocumentRef
+	for i, t := range ask {
+		if t.doc.RewrittenBy != "" {
+			idx = append(idx, i)
+			refs = append(refs, s.Firestore.Collection(model.ColConsents).Doc(t.uid))
+		}
+	}
+	if len(refs) == 0 {
+		return
+	}
+	snaps, err := s.Firestore.GetAll(ctx, refs)
+	if err != nil {
+		slog.WarnContext(ctx, "insights: consents not read again after rewriting; template wording kept",
+			"users", len(refs), "code", string(fault.CodeOf(store.Classify("insights read consents", err))))
+	}
+	dropped := 0
+	for k, i := range idx {
+		if err == nil {
+			if cs, _ := model.ConsentsOf(ctx, snaps[k], nil); cs.Granted(model.ConsentAIAnalysis) {
+				continue
+			}
+		}
+		ask[i].doc, ask[i].aiConsent = tmpl[i], false
+		dropped++
+	}
+	if dropped > 0 {
+		slog.InfoContext(ctx, "insights: rewrites dropped, ai_analysis no longer granted", "dropped", dropped)
+	}
 }
 
 // readDelivered reads the insight of the date of each target in one
