@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
@@ -55,7 +56,9 @@ func (a *StripeAPI) DeleteAccount(_ context.Context, accountID string) error {
 
 // stripeDeleteError classifies the error of a Stripe DELETE: nil for
 // success or a resource that is already gone, Unavailable for rate limits,
-// server and network errors, FailedPrecondition for a rejected request.
+// server and network errors, FailedPrecondition for a rejected request and
+// for a 404 that says a similar object exists in the other mode (a key of
+// the wrong mode: the object is not gone).
 func stripeDeleteError(op string, err error) error {
 	if err == nil {
 		return nil
@@ -63,6 +66,11 @@ func stripeDeleteError(op string, err error) error {
 	var se *stripe.Error
 	if errors.As(err, &se) {
 		switch {
+		case strings.Contains(se.Msg, "similar object exists"):
+			// A key of the other mode: the object exists, this key cannot
+			// see it (as functions/payments accountNotFound decides). Not
+			// deleted: a person fixes the key, the erasure fails meanwhile.
+			return fault.Wrap(err, fault.FailedPrecondition, op+": the Stripe key is of the other mode (test/live)")
 		case se.Code == stripe.ErrorCodeResourceMissing || se.HTTPStatusCode == http.StatusNotFound:
 			return nil
 		case se.HTTPStatusCode == http.StatusTooManyRequests || se.HTTPStatusCode >= 500:

@@ -1,10 +1,12 @@
 package payouts
 
 import (
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/innerjourney/functions/shared/model"
+	"github.com/innerjourney/functions/shared/pseudonym"
 )
 
 // candidate is the state of one payment as a payout transaction (or a dry
@@ -279,6 +281,19 @@ func (s *Service) addEvent(a *model.PayoutAllocation, kind string, net int64, no
 	}
 	a.Net, a.Commission = net, commission
 	a.SalesPending = salesPending(a.Events)
+	if a.LegalHoldUntil != nil {
+		// Held for an erased coach: the new event is a record of its own
+		// year, kept as long as the bookkeeping law says for that year.
+		if h := pseudonym.BookkeepingHoldUntil(now); h.After(*a.LegalHoldUntil) {
+			a.LegalHoldUntil = &h
+		}
+	}
+}
+
+// heldCoach reports whether coach is the pseudonym of an erased coach in
+// the allocation (its PseudonymisedCoaches, written by the GDPR erasure).
+func heldCoach(a *model.PayoutAllocation, coach string) bool {
+	return a != nil && slices.Contains(a.PseudonymisedCoaches, coach)
 }
 
 // salesPending reports whether an event still awaits its sales voucher

@@ -550,6 +550,15 @@ func BasePayoutID(key []byte, coach, currency, endDate string) string {
 func (s *Service) settle(ctx context.Context, p *plan, k key, ids []string, dry *overlay) ([]PayoutLine, error) {
 	per := s.settings().MaxPaymentsPerPayout
 	base := BasePayoutID(s.PseudonymKey, k.coach, k.currency, p.endDate)
+	for _, pid := range ids {
+		if heldCoach(p.allocs[pid], k.coach) {
+			// An erased coach's share (a refund after the erasure): the
+			// coach is already the pseudonym the erasure wrote as coachId
+			// of their held payouts; the id names it as theirs do.
+			base = "po_" + k.coach + "_" + strings.ToLower(k.currency) + "_" + strings.ReplaceAll(p.endDate, "-", "")
+			break
+		}
+	}
 	var lines []PayoutLine
 	suffix := 1
 	for i := 0; i < len(ids); i += per {
@@ -632,6 +641,7 @@ func (s *Service) settleOne(ctx context.Context, p *plan, k key, id string, ids 
 		cands := make([]*candidate, len(ids))
 		var gross, commission, amount int64
 		var related []string
+		held := false // k.coach is an erased coach's pseudonym
 		for i, pid := range ids {
 			c := &candidate{}
 			if dry != nil && dry.payments[pid] != nil {
@@ -669,6 +679,7 @@ func (s *Service) settleOne(ctx context.Context, p *plan, k key, id string, ids 
 				continue
 			}
 			related = append(related, pid)
+			held = held || heldCoach(c.alloc, k.coach)
 			for _, e := range taken {
 				gross += e.Gross
 				commission += e.Commission
@@ -690,6 +701,13 @@ func (s *Service) settleOne(ctx context.Context, p *plan, k key, id string, ids 
 		if po.Amount == 0 {
 			po.Status = model.PayoutCompleted
 			po.Reason = "nothing to transfer: refunds or a carried-forward balance absorbed the earnings"
+		}
+		if held {
+			// A record of an erased coach: held like the payouts the
+			// erasure pseudonymised (functions/gdpr pseudonymisePayout), so
+			// that retentionCleanup deletes it when its hold ends.
+			hold := pseudonym.BookkeepingHoldUntil(now)
+			po.Pseudonymised, po.LegalHoldUntil = true, &hold
 		}
 		state.CarryForward[k.currency] = po.CarriedOut
 		state.CoachID, state.LastPayoutID, state.UpdatedAt = k.coach, id, now

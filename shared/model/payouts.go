@@ -70,6 +70,14 @@ type PayoutAllocation struct {
 	SalesPending bool      `firestore:"salesPending" json:"salesPending"`
 	CreatedAt    time.Time `firestore:"createdAt" json:"createdAt"`
 	UpdatedAt    time.Time `firestore:"updatedAt" json:"updatedAt"`
+	// PseudonymisedCoaches and LegalHoldUntil are written by a coach's GDPR
+	// erasure (functions/gdpr): the pseudonyms that replaced erased
+	// coaches' uids, and when retentionCleanup may delete the allocation.
+	// They are part of the model because the payouts run rewrites the whole
+	// document: a later run (a refund after the erasure) keeps them, and
+	// extends LegalHoldUntil to the hold of each event it appends.
+	PseudonymisedCoaches []string   `firestore:"pseudonymisedCoaches,omitempty" json:"pseudonymisedCoaches,omitempty"`
+	LegalHoldUntil       *time.Time `firestore:"legalHoldUntil,omitempty" json:"legalHoldUntil,omitempty"`
 }
 
 // AllocationEvent is one change of a payment's allocated net amount: the
