@@ -324,7 +324,7 @@ var Policies = []Policy{
 		Export: "—", Why: "idempotency markers: handler and event ids only (marker ids must not embed uids)",
 		Retention: "30 days TTL; retentionCleanup after " + fmt.Sprint(LogRetentionDays) + " days"},
 	{Collection: model.ColJobs, Kind: KindKeep,
-		Export: "—", Why: "checkpoints of scheduled jobs; no per-user data", Retention: "overwritten by each run"},
+		Export: "—", Why: "checkpoints of scheduled jobs; no personal data beyond paging cursors: the last user id the GDPR reconciliation reached (gdprReconcile), the last coach id the Stripe account check reached and the coaches whose check is to be retried (stripeReconcile); ids only, never read as data", Retention: "overwritten by each run (hourly, daily)"},
 	{Collection: model.ColCrisisResources, Kind: KindKeep,
 		Export: "—", Why: "public help lines, no personal data", Retention: "—"},
 	{Collection: model.ColServerPrivate, Kind: KindKeep,
