@@ -660,14 +660,7 @@ func TestServerSamplesCoverModel(t *testing.T) {
 // firestore.rules are the model's: users' client fields, and that no
 // server-owned field appears in any client key list.
 func TestRulesKeyListsMatchModel(t *testing.T) {
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "firestore.rules"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := rulesSource(t)
 	lists := map[string][]string{}
 	re := regexp.MustCompile(`(?s)function (\w+Keys)\(\) \{\s*return \[(.*?)\];`)
 	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
@@ -729,10 +722,7 @@ func TestEveryModelCollectionHasRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules, err := os.ReadFile(filepath.Join(root, "firestore.rules"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules := rulesSource(t)
 	files, err := filepath.Glob(filepath.Join(root, "shared", "model", "*.go"))
 	if err != nil {
 		t.Fatal(err)
@@ -763,14 +753,7 @@ func TestEveryModelCollectionHasRules(t *testing.T) {
 // price a program may have) is model.MinCharge, and its maximum
 // model.MaxCharge, which the checkout callable checks too.
 func TestRulesMinChargeMatchesModel(t *testing.T) {
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "firestore.rules"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := rulesSource(t)
 	m := regexp.MustCompile(`(?s)function minCharge\(c\) \{\s*return \{(.*?)\}\.get\(c, 0\);`).FindSubmatch(b)
 	if m == nil {
 		t.Fatal("no minCharge function in firestore.rules")
@@ -790,4 +773,18 @@ func TestRulesMinChargeMatchesModel(t *testing.T) {
 	if !strings.Contains(string(b), fmt.Sprintf("minCharge(d.currency), %d)", model.MaxCharge)) {
 		t.Errorf("chargeablePrice's maximum is not model.MaxCharge (%d)", model.MaxCharge)
 	}
+}
+
+// rulesSource returns the text of the repository's firestore.rules.
+func rulesSource(t *testing.T) []byte {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "firestore.rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
