@@ -107,7 +107,9 @@ func (s *Service) newRequest(id, kind, uid, requestedBy, source string) *model.G
 }
 
 // CreateExport creates an export request for uid and queues it, unless an
-// export of uid is open (then that one is returned, created false).
+// export of uid is open, or, when the user asks (source SourceUser), one
+// finished less than ExportInterval ago whose archive has not expired:
+// then that one is returned, created false.
 func (s *Service) CreateExport(ctx context.Context, uid, requestedBy, source string) (*model.GDPRRequest, bool, error) {
 	if !validUID(uid) {
 		return nil, false, fault.Invalid("invalid uid")
@@ -125,18 +127,31 @@ func (s *Service) CreateExport(ctx context.Context, uid, requestedBy, source str
 	// The look for an open export and the create are one transaction, so
 	// that concurrent calls (a double tap, two devices) create one.
 	var found *model.GDPRRequest
+	now := s.now()
 	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		found = nil
 		docs, err := tx.Documents(q).GetAll()
 		if err != nil {
 			return err
 		}
+		var recent *model.GDPRRequest
 		for _, d := range docs {
 			var o model.GDPRRequest
-			if err := d.DataTo(&o); err == nil && o.Kind == KindExport && open(o.Status) {
+			if err := d.DataTo(&o); err != nil || o.Kind != KindExport {
+				continue
+			}
+			if open(o.Status) {
 				found = &o
 				return nil
 			}
+			if source == SourceUser && o.Status == StatusDone && o.ReceivedAt.After(now.Add(-ExportInterval)) &&
+				o.ExpiresAt != nil && o.ExpiresAt.After(now) && (recent == nil || o.ReceivedAt.After(recent.ReceivedAt)) {
+				recent = &o
+			}
+		}
+		if recent != nil {
+			found = recent
+			return nil
 		}
 		return tx.Create(ref, r)
 	})

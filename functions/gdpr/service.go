@@ -77,6 +77,13 @@ const (
 	IDTokenWindow = time.Hour + 5*time.Minute
 	// ExportTTL is how long an export archive is kept.
 	ExportTTL = 7 * 24 * time.Hour
+	// ExportInterval: a user who asks for an export within this time of
+	// the last finished one (archive not expired) gets that one back
+	// instead of a new run (an admin acting for them gets a new one).
+	// Each run copies all the user's media into a new archive kept
+	// ExportTTL: repeated at will it would multiply them in the bucket
+	// (GDPR Art. 12(5): manifestly excessive, repetitive requests).
+	ExportInterval = 24 * time.Hour
 	// DownloadTTL is the lifetime of one signed download URL.
 	DownloadTTL = 15 * time.Minute
 	// BookkeepingYears: payments and payouts are kept 7 years after the end

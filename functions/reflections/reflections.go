@@ -37,6 +37,28 @@ type Service struct {
 	Analyzer  analysis.Analyzer
 	Wellbeing *wellbeing.Protocol
 	Now       func() time.Time
+	// ModelDailyLimit is how many of a user's entries a metered analyzer
+	// (analysis.Metered: Gemini) may analyse per UTC day; past it entries
+	// are analysed offline (crisis detection included). 0:
+	// DefaultModelDailyLimit.
+	ModelDailyLimit int
+}
+
+// DefaultModelDailyLimit is the default of Service.ModelDailyLimit: far
+// above a journaling day (a few entries, each edited a few times), far
+// below what a script editing entries in a loop would send to the model.
+const DefaultModelDailyLimit = 100
+
+// BudgetDoc is users/{uid}/private/{BudgetDoc} (server-only): the UTC day
+// and how many of the user's analyses that day were sent to the model
+// (budget). Deleted with users/{uid} by an erasure.
+const BudgetDoc = "analysis"
+
+// budget is the BudgetDoc document.
+type budget struct {
+	Day        string    `firestore:"day"`
+	ModelCalls int       `firestore:"modelCalls"`
+	UpdatedAt  time.Time `firestore:"updatedAt"`
 }
 
 // Outcome says what OnUserActivationWritten did, for logs and tests.
@@ -162,9 +184,12 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 		// The locale is a hint only: the language is detected from the
 		// text, the locale breaks the tie when the text is unclear.
 		entry.Lang = analysis.LanguageOf(locale)
-		r, err := s.Analyzer.Analyze(ctx, entry)
+		r, out, err := s.analyze(ctx, params["id"], ua.UserID, hash, entry)
 		if err != nil {
 			return NothingToDo, err // fault.Invalid: permanent, dropped and logged
+		}
+		if out != "" {
+			return out, nil
 		}
 		result = &r
 	}
@@ -178,6 +203,90 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 	}
 	slog.InfoContext(ctx, "reflection evaluated", attrs...)
 	return outcome, nil
+}
+
+// analyze analyses entry (user_activations/id of uid, inputs hashing to
+// hash). An analyzer that calls a paid model (analysis.Metered) is used
+// only while the user's budget of the day allows (spendModelCall);
+// otherwise the entry is analysed offline, Fallback
+// analysis.FallbackDailyLimit. A non-empty Outcome means the entry is gone
+// or changed meanwhile and nothing was analysed.
+func (s *Service) analyze(ctx context.Context, id, uid, hash string, entry analysis.Entry) (analysis.Result, Outcome, error) {
+	m, ok := s.Analyzer.(analysis.Metered)
+	if !ok || !m.CallsModel(entry) {
+		r, err := s.Analyzer.Analyze(ctx, entry)
+		return r, "", err
+	}
+	allowed, out, err := s.spendModelCall(ctx, id, uid, hash)
+	if err != nil {
+		return analysis.Result{}, "", store.Classify("analysis budget", err)
+	}
+	if out != "" {
+		return analysis.Result{}, out, nil
+	}
+	if !allowed {
+		slog.WarnContext(ctx, "reflection analysed offline: the user's daily model budget is spent",
+			"userActivationId", id, "uid", uid, "limit", s.modelDailyLimit())
+		r, err := m.AnalyzeOffline(ctx, entry, analysis.FallbackDailyLimit)
+		return r, "", err
+	}
+	r, err := m.Analyze(ctx, entry)
+	return r, "", err
+}
+
+func (s *Service) modelDailyLimit() int {
+	if s.ModelDailyLimit > 0 {
+		return s.ModelDailyLimit
+	}
+	return DefaultModelDailyLimit
+}
+
+// spendModelCall takes one model analysis from uid's budget of the day
+// (users/{uid}/private/BudgetDoc) and reports whether there was one left.
+// It runs in a transaction that reads the entry too, and writes the budget
+// only while the entry still holds the inputs hashing to hash (otherwise
+// the Outcome, NothingToDo or Superseded, and nothing is spent): the
+// document is never created for an entry an erasure has deleted (it
+// deletes the entries before users/{uid} and its subtree).
+func (s *Service) spendModelCall(ctx context.Context, id, uid, hash string) (bool, Outcome, error) {
+	entryRef := s.Firestore.Collection(model.ColUserActivations).Doc(id)
+	ref := s.Firestore.Collection(model.ColUsers).Doc(uid).Collection(model.SubColPrivate).Doc(BudgetDoc)
+	limit := s.modelDailyLimit()
+	var allowed bool
+	var out Outcome
+	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		allowed, out = false, ""
+		snaps, err := tx.GetAll([]*firestore.DocumentRef{entryRef, ref})
+		if err != nil {
+			return err
+		}
+		if !snaps[0].Exists() {
+			out = NothingToDo
+			return nil
+		}
+		var cur model.UserActivation
+		if err := snaps[0].DataTo(&cur); err != nil || superseded(&cur, uid, hash) {
+			out = Superseded
+			return nil
+		}
+		now := s.Now().UTC()
+		day := now.Format(time.DateOnly)
+		var b budget
+		if snaps[1].Exists() && snaps[1].DataTo(&b) != nil {
+			b = budget{} // only the server writes it; a bad one starts over
+		}
+		if b.Day != day {
+			b = budget{Day: day}
+		}
+		if b.ModelCalls >= limit {
+			return nil
+		}
+		b.ModelCalls++
+		b.UpdatedAt = now
+		allowed = true
+		return tx.Set(ref, b)
+	})
+	return allowed, out, err
 }
 
 // commit writes the outcome for the entry whose inputs hash to hash, in a

@@ -137,7 +137,9 @@ type Result struct {
 	// ModelVersion names the model or rule set version.
 	ModelVersion string `json:"modelVersion" firestore:"modelVersion"`
 	// Fallback is set when a configured provider failed and the offline
-	// analyzer answered instead: "gemini_error" or "gemini_safety_block".
+	// analyzer answered instead: "gemini_error" or "gemini_safety_block";
+	// or when the provider was not asked because the writer's daily budget
+	// of model analyses was spent: FallbackDailyLimit.
 	Fallback string `json:"fallback,omitempty" firestore:"fallback,omitempty"`
 	// ContentHash is Entry.ContentHash of the analyzed entry.
 	ContentHash string `json:"contentHash" firestore:"contentHash"`
@@ -161,4 +163,25 @@ type Analyzer interface {
 	// (a fault.Invalid error, see Entry.Validate); provider failures are
 	// handled inside (fallback), never returned.
 	Analyze(ctx context.Context, e Entry) (Result, error)
+}
+
+// FallbackDailyLimit is Result.Fallback of an entry analysed offline
+// because its writer's daily budget of model analyses was spent
+// (functions/reflections).
+const FallbackDailyLimit = "daily_limit"
+
+// Metered is an Analyzer whose Analyze calls a paid external model
+// (Gemini) with the offline analyzer as its fallback. A caller whose
+// analyses are set off by untrusted writes (every edit of a journal
+// entry) budgets the model's calls and uses AnalyzeOffline past the
+// budget.
+type Metered interface {
+	Analyzer
+	// CallsModel reports whether Analyze(e) would call the model (an
+	// entry with text to read).
+	CallsModel(e Entry) bool
+	// AnalyzeOffline analyses e with the offline fallback alone, the
+	// result's Fallback set to reason when the model would have been
+	// called. It fails only for invalid input, as Analyze.
+	AnalyzeOffline(ctx context.Context, e Entry, reason string) (Result, error)
 }

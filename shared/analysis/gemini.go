@@ -180,7 +180,7 @@ func (g *Gemini) Analyze(ctx context.Context, e Entry) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if strings.TrimSpace(e.Text) == "" {
+	if !g.CallsModel(e) {
 		return base, nil // nothing for the model to read
 	}
 	out, modelVersion, flagged, err := g.generate(ctx, e, base.Language)
@@ -215,6 +215,23 @@ func (g *Gemini) Analyze(ctx context.Context, e Entry) (Result, error) {
 		// failed or a later answer said false). Once the model has flagged
 		// the text, the flag is kept: err on the side of safety.
 		markCrisis(&res, ReasonProviderFlag)
+	}
+	return res, nil
+}
+
+// CallsModel implements Metered: the model reads entries with text.
+func (g *Gemini) CallsModel(e Entry) bool { return strings.TrimSpace(e.Text) != "" }
+
+// AnalyzeOffline implements Metered: the analysis Analyze falls back to,
+// without calling the model, Fallback set to reason for an entry the model
+// would have read.
+func (g *Gemini) AnalyzeOffline(ctx context.Context, e Entry, reason string) (Result, error) {
+	res, err := g.offline.Analyze(ctx, e)
+	if err != nil {
+		return Result{}, err
+	}
+	if g.CallsModel(e) {
+		res.Fallback = reason
 	}
 	return res, nil
 }
