@@ -346,12 +346,22 @@ func (c *Client) currentRefreshToken(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
-// persist saves a rotated refresh token. While it fails, the client keeps
-// the token in memory and every call fails (and retries the save), so that
-// a lost token does not go unnoticed.
+// persistTimeout bounds the save of a rotated refresh token, which does
+// not end with the caller's context (see persist).
+const persistTimeout = 30 * time.Second
+
+// persist saves a rotated refresh token. The previous token is spent at
+// Fortnox once the grant has answered, so the save does not stop when ctx
+// ends (a function timeout, an instance shutting down, a lost lease): only
+// persistTimeout bounds it; a token left in this process's memory would
+// die with it, and the next instance would present the spent one. While
+// the save fails, the client keeps the token in memory and every call fails
+// (and retries the save), so that a lost token does not go unnoticed.
 func (c *Client) persist(ctx context.Context, tok string) error {
 	if c.cfg.RefreshTokens != nil {
-		if err := c.cfg.RefreshTokens.SaveRefreshToken(ctx, tok); err != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), persistTimeout)
+		defer cancel()
+		if err := c.cfg.RefreshTokens.SaveRefreshToken(sctx, tok); err != nil {
 			return fault.Wrap(err, fault.Unavailable, "fortnox: rotated refresh token not saved")
 		}
 	}

@@ -236,7 +236,18 @@ func (d *Deliverer) Deliver(ctx context.Context, a Alert) (Delivery, error) {
 	}
 }
 
+// recordTimeout bounds finish's write, which does not end with the
+// caller's context.
+const recordTimeout = 30 * time.Second
+
+// finish records the alert as delivered to "webhook" or "log". The alert
+// has gone out by then, so the record is written even when ctx has just
+// ended (the function timed out, its instance is shutting down): left
+// unrecorded, the redelivered message or the sweeper would page on-call
+// again once the delivery claim expires.
 func (d *Deliverer) finish(ctx context.Context, ref *firestore.DocumentRef, to, reason string) (Delivery, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	ups := []firestore.Update{
 		{Path: "notifiedAt", Value: d.now()},
 		{Path: "notified", Value: true},
