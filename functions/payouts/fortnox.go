@@ -275,14 +275,7 @@ func (s *Service) syncPayouts(ctx context.Context, c *fortnox.Client, req SyncRe
 		out, err := s.book(ctx, c, s.payoutBooking(po))
 		mu.Lock()
 		defer mu.Unlock()
-		switch {
-		case err != nil:
-			rep.Failed++
-		case out == outcomeBooked:
-			rep.Booked++
-		case out == outcomeRecovered:
-			rep.Recovered++
-		}
+		tally(out, err, &rep.Booked, &rep.Recovered, &rep.Failed)
 		done++
 		s.progress("vouchers", done, len(todo))
 	})
@@ -381,6 +374,25 @@ const (
 	outcomeRecovered
 	outcomeAlready
 )
+
+// planned is the voucher a dry run lists for b: at its proposed date, in
+// its series.
+func planned(b booking, purpose string) PlannedVoucher {
+	v := b.voucher(&model.FortnoxBooking{Date: b.date, Series: b.series})
+	return PlannedVoucher{Marker: b.marker, Date: b.date, Series: v.VoucherSeries, Rows: v.VoucherRows, Purpose: purpose}
+}
+
+// tally counts the result of book in a report's counters.
+func tally(out outcome, err error, booked, recovered, failed *int) {
+	switch {
+	case err != nil:
+		*failed++
+	case out == outcomeBooked:
+		*booked++
+	case out == outcomeRecovered:
+		*recovered++
+	}
+}
 
 // book posts one voucher exactly once (see SyncFortnox).
 func (s *Service) book(ctx context.Context, c *fortnox.Client, b booking) (outcome, error) {
@@ -597,13 +609,7 @@ func (s *Service) syncReversals(ctx context.Context, c *fortnox.Client, req Sync
 	}
 	if req.DryRun {
 		for _, w := range work {
-			date := s.localDate(w.po.TransferReversal.At)
-			if w.rb.Booking != nil {
-				date = w.rb.Booking.Date
-			}
-			v := s.reversalVoucher(w.po.PayoutID, w.rb.Seq, w.rb.Amount, date, st.VoucherSeries)
-			rep.Planned = append(rep.Planned, PlannedVoucher{Marker: reversalMarker(w.po.PayoutID, w.rb.Seq), Date: date,
-				Series: v.VoucherSeries, Rows: v.VoucherRows, Purpose: "reversal"})
+			rep.Planned = append(rep.Planned, planned(s.reversalBooking(w.po, w.rb), "reversal"))
 		}
 		return nil
 	}
@@ -612,14 +618,7 @@ func (s *Service) syncReversals(ctx context.Context, c *fortnox.Client, req Sync
 		out, err := s.book(ctx, c, s.reversalBooking(work[i].po, work[i].rb))
 		mu.Lock()
 		defer mu.Unlock()
-		switch {
-		case err != nil:
-			rep.ReversalsFailed++
-		case out == outcomeBooked:
-			rep.ReversalsBooked++
-		case out == outcomeRecovered:
-			rep.ReversalsRecovered++
-		}
+		tally(out, err, &rep.ReversalsBooked, &rep.ReversalsRecovered, &rep.ReversalsFailed)
 	})
 	return nil
 }
@@ -784,9 +783,7 @@ func (s *Service) syncSales(ctx context.Context, c *fortnox.Client, req SyncRequ
 		for _, a := range allocs {
 			for _, ev := range a.Events {
 				if ev.AwaitsSale() && a.Currency == st.AccountingCurrency {
-					v := s.salesVoucher(a, ev, s.localDate(saleDate(a, ev)), st.SalesSeries)
-					rep.Planned = append(rep.Planned, PlannedVoucher{Marker: saleMarker(a.PaymentID, ev.Seq), Date: v.TransactionDate,
-						Series: v.VoucherSeries, Rows: v.VoucherRows, Purpose: "sale"})
+					rep.Planned = append(rep.Planned, planned(s.saleBooking(a, ev), "sale"))
 				}
 			}
 		}
@@ -808,14 +805,7 @@ func (s *Service) syncSales(ctx context.Context, c *fortnox.Client, req SyncRequ
 			}
 			out, err := s.book(ctx, c, s.saleBooking(a, ev))
 			mu.Lock()
-			switch {
-			case err != nil:
-				rep.SalesFailed++
-			case out == outcomeBooked:
-				rep.SalesBooked++
-			case out == outcomeRecovered:
-				rep.SalesRecovered++
-			}
+			tally(out, err, &rep.SalesBooked, &rep.SalesRecovered, &rep.SalesFailed)
 			mu.Unlock()
 			if err != nil {
 				break // later events wait for this one
