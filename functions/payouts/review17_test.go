@@ -1,49 +1,15 @@
 package payouts
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/innerjourney/functions/shared/fortnox"
 	"github.com/innerjourney/functions/shared/fortnox/fortnoxfake"
+	"github.com/innerjourney/functions/shared/testenv"
 )
-
-// review17CancelAfterToken is a transport that, once the token endpoint has
-// answered a refresh grant (the single-use token is spent at Fortnox),
-// cancels the sync's context before the client sees the answer: the
-// function timed out, its instance is shutting down, or the lease was lost
-// just then.
-type review17CancelAfterToken struct {
-	tokenURL string
-	mu       sync.Mutex
-	cancel   context.CancelFunc
-}
-
-func (rt *review17CancelAfterToken) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil || !strings.HasPrefix(req.URL.String(), rt.tokenURL) {
-		return resp, err
-	}
-	body, rerr := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if rerr != nil {
-		return nil, rerr
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	rt.mu.Lock()
-	if rt.cancel != nil {
-		rt.cancel()
-		rt.cancel = nil
-	}
-	rt.mu.Unlock()
-	return resp, nil
-}
 
 // TestReview17RotatedRefreshTokenSurvivesCancelledSync: a sync whose context
 // ends right after Fortnox rotated the refresh token (a timeout, an instance
@@ -68,7 +34,10 @@ func TestReview17RotatedRefreshTokenSurvivesCancelledSync(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
-	rt := &review17CancelAfterToken{tokenURL: s.TokenURL, cancel: cancel}
+	// Once the token endpoint has answered the refresh grant (the
+	// single-use token is spent at Fortnox), the sync's context ends
+	// before the client sees the answer.
+	rt := &testenv.CancelAfterResponse{Prefix: s.TokenURL, Cancel: cancel}
 	first := client(&http.Client{Transport: rt})
 	e.svc.Fortnox = func(context.Context) (*fortnox.Client, error) { return first, nil }
 	if _, err := e.svc.SyncFortnox(ctx, SyncRequest{}); err == nil {

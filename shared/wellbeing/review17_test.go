@@ -1,45 +1,14 @@
 package wellbeing
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/innerjourney/functions/shared/config"
+	"github.com/innerjourney/functions/shared/testenv"
 )
-
-// review17CancelAfterAnswer is a transport that cancels the delivery's
-// context once the on-call webhook has answered, before Deliver sees the
-// answer: the function timed out or its instance is shutting down just
-// after the page went out.
-type review17CancelAfterAnswer struct {
-	mu     sync.Mutex
-	cancel context.CancelFunc
-}
-
-func (rt *review17CancelAfterAnswer) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	body, rerr := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if rerr != nil {
-		return nil, rerr
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	rt.mu.Lock()
-	if rt.cancel != nil {
-		rt.cancel()
-		rt.cancel = nil
-	}
-	rt.mu.Unlock()
-	return resp, nil
-}
 
 // TestReview17DeliveredAlertRecordedWhenCancelled: an alert the webhook
 // accepted is recorded as delivered even when the function's context ends
@@ -51,7 +20,7 @@ func TestReview17DeliveredAlertRecordedWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()
 	d := &Deliverer{Firestore: e.c, WebhookURL: config.NewSecret(e.hook.URL), Now: e.clk.Now,
-		HTTP: &http.Client{Timeout: 10 * time.Second, Transport: &review17CancelAfterAnswer{cancel: cancel}}}
+		HTTP: &http.Client{Timeout: 10 * time.Second, Transport: &testenv.CancelAfterResponse{Cancel: cancel}}} // ends ctx once the webhook answered
 	r, err := d.Deliver(ctx, a)
 	if _, accepted := e.hook.counts(a.EventID); accepted != 1 {
 		t.Fatalf("webhook accepted %d alerts, want 1 (deliver: %+v, %v)", accepted, r, err)
