@@ -879,7 +879,7 @@ func (s *Service) dropRevoked(ctx context.Context, ask []*target, tmpl []model.D
 	snaps, err := s.Firestore.GetAll(ctx, refs)
 	if err != nil {
 		slog.WarnContext(ctx, "insights: consents not read again after rewriting; template wording kept",
-			"users", len(refs), "code", string(fault.CodeOf(store.Classify("insights read consents", err))))
+			"users", len(refs), "code", string(fault.CodeOf(err)))
 	}
 	dropped := 0
 	for k, i := range idx {
