@@ -8,6 +8,7 @@ package logging
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,7 +30,10 @@ type traceKey struct{}
 
 // Trace is the trace context of one request.
 type Trace struct {
+	// TraceID is 32 lowercase hex digits.
 	TraceID string
+	// SpanID is 16 lowercase hex digits, as Cloud Logging's
+	// logging.googleapis.com/spanId wants it; "" when the header had none.
 	SpanID  string
 	Sampled bool
 }
@@ -56,7 +60,7 @@ var (
 // A traceparent of version ff, or with an all-zero trace id or parent id,
 // is invalid (W3C Trace Context) and ignored; Sampled is bit 0 of its
 // trace-flags, whatever the other bits (Level 2's random flag: "03" is
-// sampled).
+// sampled). The legacy header's decimal span id is returned in hex.
 func ParseTrace(h http.Header) (t Trace, ok bool) {
 	if m := traceparentRE.FindStringSubmatch(strings.TrimSpace(h.Get("traceparent"))); m != nil &&
 		m[1] != "ff" && strings.Trim(m[2], "0") != "" && strings.Trim(m[3], "0") != "" {
@@ -64,7 +68,14 @@ func ParseTrace(h http.Header) (t Trace, ok bool) {
 		return Trace{TraceID: m[2], SpanID: m[3], Sampled: flags&1 == 1}, true
 	}
 	if m := cloudTraceRE.FindStringSubmatch(strings.TrimSpace(h.Get("X-Cloud-Trace-Context"))); m != nil {
-		return Trace{TraceID: strings.ToLower(m[1]), SpanID: m[2], Sampled: m[3] == "1"}, true
+		// The legacy header's span id is an unsigned 64-bit decimal; the
+		// log field wants it in hex. One that is 0 or overflows is dropped
+		// (the trace id still correlates the entries).
+		span := ""
+		if n, err := strconv.ParseUint(m[2], 10, 64); err == nil && n != 0 {
+			span = fmt.Sprintf("%016x", n)
+		}
+		return Trace{TraceID: strings.ToLower(m[1]), SpanID: span, Sampled: m[3] == "1"}, true
 	}
 	return Trace{}, false
 }

@@ -19,7 +19,17 @@ func TestParseTrace(t *testing.T) {
 		{"traceparent", map[string]string{"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
 			Trace{"4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", true}, true},
 		{"cloud trace", map[string]string{"X-Cloud-Trace-Context": "105445AA7843BC8BF206B12000100000/1;o=1"},
-			Trace{"105445aa7843bc8bf206b12000100000", "1", true}, true},
+			Trace{"105445aa7843bc8bf206b12000100000", "0000000000000001", true}, true},
+		// The legacy header's span id is decimal; Cloud Logging's spanId
+		// field is 16 hex digits.
+		{"cloud trace span in hex", map[string]string{"X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/2205310701640571284;o=1"},
+			Trace{"105445aa7843bc8bf206b12000100000", "1e9ad6661ea75994", true}, true},
+		{"cloud trace largest span", map[string]string{"X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/18446744073709551615"},
+			Trace{"105445aa7843bc8bf206b12000100000", "ffffffffffffffff", false}, true},
+		{"cloud trace span overflowing 64 bits dropped", map[string]string{"X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/18446744073709551616;o=1"},
+			Trace{"105445aa7843bc8bf206b12000100000", "", true}, true},
+		{"cloud trace span 0 dropped", map[string]string{"X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/0;o=0"},
+			Trace{TraceID: "105445aa7843bc8bf206b12000100000"}, true},
 		{"cloud trace without span", map[string]string{"X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000"},
 			Trace{TraceID: "105445aa7843bc8bf206b12000100000"}, true},
 		{"traceparent wins", map[string]string{

@@ -21,7 +21,7 @@ func TestReview12TraceparentFlagsAndInvalidIDs(t *testing.T) {
 		zeros16 = "0000000000000000"
 		cloud   = "105445aa7843bc8bf206b12000100000/1;o=1"
 	)
-	cloudTrace := Trace{TraceID: "105445aa7843bc8bf206b12000100000", SpanID: "1", Sampled: true}
+	cloudTrace := Trace{TraceID: "105445aa7843bc8bf206b12000100000", SpanID: "0000000000000001", Sampled: true}
 	tests := []struct {
 		name   string
 		header map[string]string
