@@ -40,6 +40,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,11 +97,19 @@ type Request struct {
 }
 
 // Decode unmarshals Data into v strictly: unknown fields, trailing data or
-// a type mismatch give an INVALID_ARGUMENT error.
+// a type mismatch give an INVALID_ARGUMENT error. A 64-bit integer the
+// Android and Apple SDKs send wrapped, {"@type":
+// "type.googleapis.com/google.protobuf.Int64Value", "value": "123"} (or
+// UInt64Value), decodes as the number; a wrapper whose value is not such
+// an integer is INVALID_ARGUMENT.
 func (r *Request) Decode(v any) error {
 	data := r.Data
 	if len(data) == 0 || string(data) == "null" {
 		data = []byte("{}")
+	}
+	data, err := unwrapLongs(data)
+	if err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -136,6 +145,68 @@ func (r *Request) SubjectUID(requested string) (string, error) {
 		return requested, nil
 	}
 	return "", fault.New(fault.PermissionDenied, "only an admin may act for another user")
+}
+
+// The type URLs of the callable protocol's wrapped 64-bit integers.
+const (
+	longType         = "type.googleapis.com/google.protobuf.Int64Value"
+	unsignedLongType = "type.googleapis.com/google.protobuf.UInt64Value"
+)
+
+// unwrapLongs returns data with every wrapped 64-bit integer replaced by
+// its JSON number; data itself when it holds none.
+func unwrapLongs(data []byte) ([]byte, error) {
+	if !bytes.Contains(data, []byte("@type")) {
+		return data, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fault.Invalid("invalid data: %s", cleanJSONError(err))
+	}
+	v, err := unwrapValue(v)
+	if err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil, fault.Invalid("invalid data: %s", cleanJSONError(err))
+	}
+	return out, nil
+}
+
+func unwrapValue(v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		if t, ok := x["@type"].(string); ok && len(x) == 2 && (t == longType || t == unsignedLongType) {
+			s, _ := x["value"].(string)
+			if t == longType {
+				if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+					return json.Number(strconv.FormatInt(n, 10)), nil
+				}
+			} else if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+				return json.Number(strconv.FormatUint(n, 10)), nil
+			}
+			return nil, fault.Invalid("invalid data: malformed %s", t[strings.LastIndex(t, ".")+1:])
+		}
+		for k, e := range x {
+			u, err := unwrapValue(e)
+			if err != nil {
+				return nil, err
+			}
+			x[k] = u
+		}
+	case []any:
+		for i, e := range x {
+			u, err := unwrapValue(e)
+			if err != nil {
+				return nil, err
+			}
+			x[i] = u
+		}
+	}
+	return v, nil
 }
 
 func cleanJSONError(err error) string {
