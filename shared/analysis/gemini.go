@@ -410,13 +410,17 @@ func parseOutput(resp *genai.GenerateContentResponse) (geminiOutput, error) {
 		return out, err
 	}
 	if err := json.Unmarshal([]byte(text), &out); err != nil {
-		return out, fmt.Errorf("gemini: malformed answer: %w", err)
+		return out, fmt.Errorf("gemini: %w: %w", errMalformed, err)
 	}
 	if m := out.missing(); len(m) > 0 {
-		return out, fmt.Errorf("gemini: malformed answer: missing required %s", strings.Join(m, ", "))
+		return out, fmt.Errorf("gemini: %w: missing required %s", errMalformed, strings.Join(m, ", "))
 	}
 	return out, nil
 }
+
+// errMalformed is wrapped by every error of an answer that cannot be used
+// as it is: no candidate, not JSON of the schema, a required field missing.
+var errMalformed = errors.New("malformed answer")
 
 // geminiCause names the kind of a failed analysis for the log: the API's
 // HTTP status, "timeout", "malformed answer", or the error's fault code.
@@ -427,7 +431,7 @@ func geminiCause(err error) string {
 		return fmt.Sprintf("http %d", apiErr.Code)
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout"
-	case strings.Contains(err.Error(), "malformed answer"), strings.Contains(err.Error(), "empty response"):
+	case errors.Is(err, errMalformed):
 		return "malformed answer"
 	}
 	return string(fault.CodeOf(err))

@@ -154,7 +154,7 @@ func parseRewrite(resp *genai.GenerateContentResponse, req RewriteRequest) (Rewr
 	}
 	var o rewriteOutput
 	if err := json.Unmarshal([]byte(text), &o); err != nil {
-		return RewriteResponse{}, fmt.Errorf("gemini: malformed answer: %w", err)
+		return RewriteResponse{}, fmt.Errorf("gemini: %w: %w", errMalformed, err)
 	}
 	got := []*string{o.Headline, o.Content, o.Intention, o.Affirmation, o.JournalPrompt}
 	orig := []string{req.Headline, req.Content, req.Intention, req.Affirmation, req.JournalPrompt}
@@ -165,7 +165,7 @@ func parseRewrite(resp *genai.GenerateContentResponse, req RewriteRequest) (Rewr
 		}
 	}
 	if len(missing) > 0 {
-		return RewriteResponse{}, fmt.Errorf("gemini: malformed answer: missing required %s", strings.Join(missing, ", "))
+		return RewriteResponse{}, fmt.Errorf("gemini: %w: missing required %s", errMalformed, strings.Join(missing, ", "))
 	}
 	out := make([]string, len(got))
 	for i, g := range got {
@@ -192,7 +192,7 @@ func parseRewrite(resp *genai.GenerateContentResponse, req RewriteRequest) (Rewr
 // error (fault.Unavailable).
 func answerText(resp *genai.GenerateContentResponse) (string, error) {
 	if len(resp.Candidates) == 0 || resp.Candidates[0].Content == nil {
-		return "", fmt.Errorf("gemini: empty response: %w", fault.New(fault.Unavailable, "no candidates"))
+		return "", fmt.Errorf("gemini: empty response (%w): %w", errMalformed, fault.New(fault.Unavailable, "no candidates"))
 	}
 	var b strings.Builder
 	for _, p := range resp.Candidates[0].Content.Parts {
