@@ -65,8 +65,21 @@ const (
 	// checkpoint and re-publishes itself (Cloud Functions' limit for event
 	// functions is 9 minutes).
 	RunBudget = 7 * time.Minute
-	// MaxAttempts bounds the worker runs of one request before it fails.
+	// MaxAttempts bounds the worker runs in a row that make no progress
+	// (gdpr_requests.stalledRuns): a request fails "too many attempts" once
+	// it has had MaxAttempts of them and no progress for GiveUpAfter. A run
+	// that makes progress (completes a step, or yields with its checkpoint
+	// or an erasure's counts advanced) does not count, however many
+	// continuations a large request needs.
 	MaxAttempts = 25
+	// GiveUpAfter is how long (by the service clock) a request must have
+	// made no progress before MaxAttempts stalled runs fail it: well beyond
+	// an outage of a few hours of Firestore, Storage, Auth or Stripe (Pub/Sub
+	// redelivers with backoff up to 10 minutes, the sweeper re-publishes
+	// hourly, and the request completes when the dependency is back), well
+	// within the one-month dueAt (the sweeper's gdpr_request_due alerts
+	// start DueWarning before it).
+	GiveUpAfter = 24 * time.Hour
 	// MaxPasses bounds the erase → verify passes (data written during the
 	// erasure by a still valid ID token is caught by the next pass).
 	MaxPasses = 3

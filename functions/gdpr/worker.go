@@ -82,7 +82,7 @@ func (s *Service) publish(ctx context.Context, id string) error {
 
 // run is one invocation of the worker on one request.
 type run struct {
-	mu       sync.Mutex // guards writes, progress, lastBeat
+	mu       sync.Mutex // guards writes, progress, lastBeat, saved
 	s        *Service
 	ref      *firestore.DocumentRef
 	req      model.GDPRRequest
@@ -95,6 +95,9 @@ type run struct {
 	writes   int64
 	progress map[string]int64
 	lastBeat time.Time
+	// saved is the progress mark (mark) of the request as last saved; a
+	// save that changes it is progress.
+	saved string
 	// results of steps, saved by the final step.
 	proof   map[string]int64
 	export  *exportResult
@@ -134,11 +137,16 @@ func randomID() string {
 }
 
 // acquire takes the lease of the request unless another worker holds a live
-// one, and returns the run.
+// one, and returns the run (counted in attempts, and in stalledRuns until
+// it saves progress). A request that has had MaxAttempts runs in a row
+// without progress, and none for GiveUpAfter, is failed instead
+// (OutcomeFailed, "too many attempts", alert gdpr_request_failed).
 func (s *Service) acquire(ctx context.Context, id, owner string) (*run, Outcome, error) {
 	ref := s.requests().Doc(id)
 	var r *run
 	out := Outcome("")
+	var stalled int        // runs without progress, when out is failed
+	var idle time.Duration // since the last progress, when out is failed
 	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		r, out = nil, ""
 		snap, err := tx.Get(ref)
@@ -161,8 +169,9 @@ func (s *Service) acquire(ctx context.Context, id, owner string) (*run, Outcome,
 		case req.LeaseOwner != "" && req.LeaseOwner != owner && req.LeaseUntil != nil && req.LeaseUntil.After(now):
 			out = OutcomeBusy
 			return nil
-		case req.Attempts >= MaxAttempts:
-			out = OutcomeFailed
+		case req.StalledRuns >= MaxAttempts && now.Sub(progressAt(&req)) >= GiveUpAfter:
+			// MaxAttempts runs in a row without progress, and none for GiveUpAfter.
+			out, stalled, idle = OutcomeFailed, req.StalledRuns, now.Sub(progressAt(&req))
 			return tx.Update(ref, []firestore.Update{{Path: "status", Value: StatusFailed},
 				{Path: "error", Value: "too many attempts"}, {Path: "leaseOwner", Value: firestore.Delete},
 				{Path: "leaseUntil", Value: firestore.Delete}, {Path: "updatedAt", Value: now}})
@@ -172,7 +181,9 @@ func (s *Service) acquire(ctx context.Context, id, owner string) (*run, Outcome,
 			status = StatusRunning
 		}
 		until := now.Add(LeaseTTL)
-		req.Status, req.LeaseOwner, req.LeaseUntil, req.Attempts, req.UpdatedAt = status, owner, &until, req.Attempts+1, now
+		// The run counts as stalled until it saves progress (beat, release).
+		req.Status, req.LeaseOwner, req.LeaseUntil, req.UpdatedAt = status, owner, &until, now
+		req.Attempts, req.StalledRuns = req.Attempts+1, req.StalledRuns+1
 		r = &run{s: s, ref: ref, req: req, uid: req.UserID, ps: req.SubjectHash, owner: owner, started: time.Now(),
 			progress: map[string]int64{}, lastBeat: time.Now()}
 		for k, v := range req.Progress {
@@ -199,19 +210,30 @@ func (s *Service) acquire(ctx context.Context, id, owner string) (*run, Outcome,
 			}
 		}
 		return tx.Update(ref, []firestore.Update{{Path: "status", Value: status}, {Path: "leaseOwner", Value: owner},
-			{Path: "leaseUntil", Value: until}, {Path: "attempts", Value: req.Attempts}, {Path: "updatedAt", Value: now}})
+			{Path: "leaseUntil", Value: until}, {Path: "attempts", Value: req.Attempts},
+			{Path: "stalledRuns", Value: req.StalledRuns}, {Path: "updatedAt", Value: now}})
 	})
 	if err != nil {
 		return nil, "", store.Classify("gdpr: acquire", err)
 	}
 	if out == OutcomeFailed {
-		slog.ErrorContext(ctx, "gdpr request failed: too many attempts", "alert", "gdpr_request_failed", "requestId", id)
+		slog.ErrorContext(ctx, "gdpr request failed: too many attempts", "alert", "gdpr_request_failed", "requestId", id,
+			"stalledRuns", stalled, "hoursWithoutProgress", int(idle.Hours()))
 	}
 	if r != nil && r.uid == "" {
 		_, err := r.fail(ctx, fault.Invalid("request has no userId"))
 		return nil, OutcomeFailed, err
 	}
 	return r, out, nil
+}
+
+// progressAt is when req last made progress: ProgressAt, or ReceivedAt
+// before its first.
+func progressAt(req *model.GDPRRequest) time.Time {
+	if req.ProgressAt != nil {
+		return *req.ProgressAt
+	}
+	return req.ReceivedAt
 }
 
 // execute runs the steps from the checkpoint on.
@@ -222,6 +244,10 @@ func (r *run) execute(ctx context.Context, steps []step) (Outcome, error) {
 			i = k
 		}
 	}
+	r.mu.Lock()
+	r.step = steps[i].name
+	r.saved = r.mark()
+	r.mu.Unlock()
 	for ; i < len(steps); i++ {
 		st := steps[i]
 		r.step = st.name
@@ -304,12 +330,64 @@ func (r *run) yield(ctx context.Context) (Outcome, error) {
 	return OutcomeContinued, nil
 }
 
-// release gives the lease up (best effort: it expires anyway).
+// release gives the lease up (best effort: it expires anyway), saving
+// the run's progress first if it made any since the last save (a step
+// that failed after some of its work).
 func (r *run) release(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	_ = r.guarded(ctx, []firestore.Update{{Path: "leaseOwner", Value: firestore.Delete}, {Path: "leaseUntil", Value: firestore.Delete}})
+	ups := []firestore.Update{{Path: "leaseOwner", Value: firestore.Delete}, {Path: "leaseUntil", Value: firestore.Delete}}
+	r.mu.Lock()
+	m := r.mark()
+	progressed := m != r.saved
+	if progressed {
+		ups = append(ups, firestore.Update{Path: "progress", Value: r.progressCopy()},
+			firestore.Update{Path: "checkpoint", Value: r.checkpoint()})
+	}
+	r.mu.Unlock()
+	if progressed {
+		ups = append(ups, r.progressed()...)
+	}
+	if err := r.guarded(ctx, ups); err == nil && progressed {
+		r.mu.Lock()
+		r.saved = m
+		r.mu.Unlock()
+	}
+}
+
+// mark sums up how far the run has come: the checkpoint's step and pass,
+// the export's archive and, for an erasure, the total of its counts (each
+// counts work done for good: a rerun finds only what is left). An
+// export's count is not in it: a rerun writes the archive from the start.
+// r.mu is held.
+func (r *run) mark() string {
+	var n int64
+	if r.req.Kind == KindErasure {
+		for _, v := range r.progress {
+			n += v
+		}
+	}
+	archive := ""
+	if r.export != nil {
+		archive = r.export.Path
+	}
+	return fmt.Sprintf("%s|%d|%s|%d", r.step, r.pass, archive, n)
+}
+
+// progressed returns the updates that record progress: the run is not
+// stalled (stalledRuns 0) and progressAt is now.
+func (r *run) progressed() []firestore.Update {
+	return []firestore.Update{{Path: "stalledRuns", Value: 0}, {Path: "progressAt", Value: r.s.now()}}
+}
+
+// progressCopy returns a copy of the run's progress counts. r.mu is held.
+func (r *run) progressCopy() map[string]int64 {
+	progress := make(map[string]int64, len(r.progress))
+	for k, v := range r.progress {
+		progress[k] = v
+	}
+	return progress
 }
 
 // checkpoint returns the checkpoint map of the run.
@@ -325,7 +403,9 @@ func (r *run) checkpoint() map[string]any {
 }
 
 // beat renews the lease and saves progress and checkpoint, at most every
-// few seconds unless force. Steps that work concurrently may call it.
+// few seconds unless force; when they moved since the last save (a step
+// completed, an erasure's counts grew) it records progress too
+// (stalledRuns 0, progressAt). Steps that work concurrently may call it.
 func (r *run) beat(ctx context.Context, force bool) error {
 	r.mu.Lock()
 	if !force && time.Since(r.lastBeat) < 5*time.Second {
@@ -333,16 +413,24 @@ func (r *run) beat(ctx context.Context, force bool) error {
 		return nil
 	}
 	r.lastBeat = time.Now()
-	progress := make(map[string]int64, len(r.progress))
-	for k, v := range r.progress {
-		progress[k] = v
-	}
+	progress := r.progressCopy()
 	cp := r.checkpoint()
+	m := r.mark()
+	progressed := m != r.saved
 	r.mu.Unlock()
 	until := r.s.now().Add(LeaseTTL)
-	if err := r.guarded(ctx, []firestore.Update{{Path: "leaseUntil", Value: until}, {Path: "progress", Value: progress},
-		{Path: "checkpoint", Value: cp}}); err != nil {
+	ups := []firestore.Update{{Path: "leaseUntil", Value: until}, {Path: "progress", Value: progress},
+		{Path: "checkpoint", Value: cp}}
+	if progressed {
+		ups = append(ups, r.progressed()...)
+	}
+	if err := r.guarded(ctx, ups); err != nil {
 		return err
+	}
+	if progressed {
+		r.mu.Lock()
+		r.saved = m
+		r.mu.Unlock()
 	}
 	if r.s.OnProgress != nil {
 		r.mu.Lock()

@@ -187,6 +187,14 @@ type GDPRRequest struct {
 	// Attempts counts worker runs; Runs counts (re)openings of the request.
 	Attempts int `firestore:"attempts,omitempty" json:"attempts,omitempty"`
 	Runs     int `firestore:"runs,omitempty" json:"runs,omitempty"`
+	// StalledRuns counts the worker runs in a row that made no progress
+	// (no step completed, the checkpoint and an erasure's counts where they
+	// were); a run that makes progress sets it to 0 and ProgressAt to its
+	// time. The worker fails the request ("too many attempts") once
+	// StalledRuns reaches gdpr.MaxAttempts and ProgressAt (ReceivedAt
+	// before the first progress) is gdpr.GiveUpAfter old.
+	StalledRuns int        `firestore:"stalledRuns,omitempty" json:"stalledRuns,omitempty"`
+	ProgressAt  *time.Time `firestore:"progressAt,omitempty" json:"progressAt,omitempty"`
 	// LeaseOwner holds the request while a worker runs it, until
 	// LeaseUntil; a duplicate message finds the lease and does nothing.
 	LeaseOwner string     `firestore:"leaseOwner,omitempty" json:"leaseOwner,omitempty"`
