@@ -179,7 +179,7 @@ const MaxSnapshotAge = 10 * time.Minute
 // a query grows with what it returns, and the fan-out's decoding and the
 // shard messages with it.
 var userFieldPaths = []string{"insightDueAt", "insightsOptIn", "insightHour", "timeZone", "birthDate", "focusArea",
-	"timeCommitment", "chart.calculationVersion", "chart.birthTimeKnown", "chart.bodies.sun.longitude",
+	"timeCommitment", "profile.focusArea", "profile.timeCommitment", "chart.calculationVersion", "chart.birthTimeKnown", "chart.bodies.sun.longitude",
 	"chart.bodies.sun.sign", "chart.bodies.moon.longitude", "chart.ascendant.longitude"}
 
 // ShardKey is a shard's deterministic id: the same tick and uids give the
@@ -456,6 +456,16 @@ type userFields struct {
 	InsightsOptIn  bool            `firestore:"insightsOptIn" json:"insightsOptIn,omitempty"`
 	InsightHour    *int            `firestore:"insightHour" json:"insightHour,omitempty"`
 	InsightDueAt   *time.Time      `firestore:"insightDueAt" json:"insightDueAt,omitempty"`
+	// Profile holds the effective focus area and time commitment the
+	// profile function computed (profile-6: the questionnaire's answers
+	// when the user's own fields are empty).
+	Profile *profileDoc `firestore:"profile" json:"profile,omitempty"`
+}
+
+// profileDoc is the part of users/{uid}.profile generation reads.
+type profileDoc struct {
+	FocusArea      model.FocusArea `firestore:"focusArea" json:"focusArea,omitempty"`
+	TimeCommitment int             `firestore:"timeCommitment" json:"timeCommitment,omitempty"`
 }
 
 // userDoc is the part of users/{uid} generation reads (userFieldPaths).
@@ -716,6 +726,17 @@ func (s *Service) run(ctx context.Context, uids []string, known, old map[string]
 func subject(lib *Library, t *target, day *Day) Subject {
 	u := &t.user
 	sub := Subject{UID: t.uid, Focus: u.FocusArea, Minutes: u.TimeCommitment}
+	// The user's own fields, else the questionnaire's answers as the
+	// profile function computed them (what the coach's client profile
+	// shows).
+	if p := u.Profile; p != nil {
+		if !sub.Focus.Valid() {
+			sub.Focus = p.FocusArea
+		}
+		if sub.Minutes <= 0 {
+			sub.Minutes = p.TimeCommitment
+		}
+	}
 	if !sub.Focus.Valid() {
 		sub.Focus = ""
 	}

@@ -55,6 +55,9 @@ type user struct {
 	chart   bool
 	focus   model.FocusArea
 	minutes int
+	// profile holds profile.focusArea and profile.timeCommitment, the
+	// profile function's effective values (the questionnaire's answers).
+	profile *profileDoc
 }
 
 func hour(h int) *int                   { return &h }
@@ -85,6 +88,9 @@ func (h *harness) put(uid string, u user) {
 	}
 	if u.minutes != 0 {
 		doc["timeCommitment"] = u.minutes
+	}
+	if p := u.profile; p != nil {
+		doc["profile"] = map[string]any{"calculationVersion": "profile-6", "focusArea": string(p.FocusArea), "timeCommitment": p.TimeCommitment}
 	}
 	if _, err := h.c.Collection(model.ColUsers).Doc(uid).Set(h.ctx(), doc); err != nil {
 		h.t.Fatal(err)
@@ -683,6 +689,8 @@ func TestSnapshotGeneratesAsTheDocument(t *testing.T) {
 		"chart":   {zone: "Europe/Stockholm", optIn: true, birth: "1990-05-15", chart: true, focus: model.FocusSleep, minutes: 10},
 		"date":    {zone: "America/New_York", optIn: true, birth: "1984-02-29"},
 		"nothing": {zone: "Asia/Tokyo", optIn: true},
+		"questionnaire": {zone: "Europe/London", optIn: true, birth: "1975-09-01",
+			profile: &profileDoc{FocusArea: model.FocusCreativity, TimeCommitment: 20}},
 	}
 	due := atp("2026-11-20T12:00:00Z")
 	generated := func(readAt func(ShardMessage) time.Time) (map[string]model.DailyInsight, ShardMessage) {

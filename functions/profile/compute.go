@@ -47,7 +47,12 @@ import (
 // geo.MaxCandidates the unlisted ones were not compared, and "Middletown"
 // (27 matches, the ten listed on Eastern time, one in California) read
 // every birth time as Eastern time.
-const RulesVersion = "profile-5"
+//
+// profile-6: profile.focusArea and profile.timeCommitment hold the
+// effective values (the questionnaire's answers when the user's own
+// fields are empty), so that the daily insights respect a focus area
+// chosen only in the questionnaire, as the coach's client profile does.
+const RulesVersion = "profile-6"
 
 // DefaultInsightHour is the local hour of the daily insight when the user
 // has not chosen one.
@@ -112,6 +117,11 @@ type Meta struct {
 	Versions  Versions         `firestore:"versions" json:"versions"`
 	BirthData BirthData        `firestore:"birthData" json:"birthData"`
 	Screening ScreeningSummary `firestore:"screening" json:"screening"`
+	// FocusArea and TimeCommitment are Computed's effective values (the
+	// user's own fields, else the questionnaire's answers), which the
+	// client profile shows the coach and the daily insights use.
+	FocusArea      model.FocusArea `firestore:"focusArea,omitempty" json:"focusArea,omitempty"`
+	TimeCommitment int             `firestore:"timeCommitment,omitempty" json:"timeCommitment,omitempty"`
 }
 
 // Versions are the versions of each part of the calculation.
@@ -272,6 +282,7 @@ func Compute(u *model.User, consent Consent, now time.Time) Computed {
 		Screening: ScreeningSummary{SensitiveDataConsent: consent.SensitiveData, Completeness: sr.Completeness, Answered: sr.Answered,
 			UnknownQuestions: sr.UnknownQuestions, InvalidAnswers: sr.InvalidAnswers, DuplicateAnswers: sr.DuplicateAnswers,
 			Triggers: sr.Triggers},
+		FocusArea: c.FocusArea, TimeCommitment: c.TimeCommitment,
 	}
 	if consent.SensitiveData {
 		scores := sr.Scores

@@ -154,6 +154,11 @@ func TestComputeEdgeCases(t *testing.T) {
 	if c.Meta.Screening.UnknownQuestions != 1 || c.Meta.Screening.InvalidAnswers != 1 || c.FocusArea != model.FocusCreativity || c.TimeCommitment != 20 {
 		t.Errorf("bad input: %+v focus %q time %d", c.Meta.Screening, c.FocusArea, c.TimeCommitment)
 	}
+	// The effective values are stored in profile (users/{uid}.profile) for
+	// the daily insights, which read the user document only.
+	if c.Meta.FocusArea != model.FocusCreativity || c.Meta.TimeCommitment != 20 {
+		t.Errorf("profile focus %q time %d; want creativity, 20", c.Meta.FocusArea, c.Meta.TimeCommitment)
+	}
 	// Safety first: PHQ-9 item 9 alone sets suicideRisk, with its trigger.
 	if !c.WellbeingFlags.SuicideRisk || c.WellbeingFlags.DepressionRisk || len(c.Meta.Screening.Triggers) != 1 {
 		t.Errorf("item 9: %+v %+v", c.WellbeingFlags, c.Meta.Screening.Triggers)
