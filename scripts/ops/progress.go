@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 )
 
-// progress draws a one-line progress bar on a terminal stream.
+// progress draws a one-line progress bar on a terminal stream. Its
+// methods may be called from several goroutines.
 type progress struct {
+	mu    sync.Mutex // guards last and the writes to w
 	w     io.Writer
 	label string
 	total int
@@ -22,6 +25,13 @@ func newProgress(w io.Writer, label string, total int) *progress {
 
 // set draws the bar at n of total (at most 10 times a second).
 func (p *progress) set(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.draw(n)
+}
+
+// draw is set with p.mu held.
+func (p *progress) draw(n int) {
 	if time.Since(p.last) < 100*time.Millisecond && n < p.total {
 		return
 	}
@@ -38,6 +48,8 @@ func (p *progress) set(n int) {
 
 // done ends the bar's line.
 func (p *progress) done() {
-	p.set(p.total)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.draw(p.total)
 	fmt.Fprintf(p.w, " in %s\n", time.Since(p.start).Round(time.Millisecond))
 }
