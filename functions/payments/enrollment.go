@@ -459,7 +459,7 @@ func (e *enrollmentTx) revoke(tx *firestore.Transaction, paymentID string, now t
 		}
 		return tx.Create(e.ref, model.Enrollment{
 			UserID: e.uid, ProgramID: e.programID, CoachIDs: append([]string{}, e.coaches...), PaymentID: paymentID,
-			Status: EnrollmentRevoked, CreatedAt: now, UpdatedAt: now,
+			Status: EnrollmentRevoked, CreatedAt: now, UpdatedAt: now, ProgramCreated: e.program.terms.ProgramCreateTime,
 		})
 	}
 	if !e.active() || e.old.PaymentID != paymentID {
