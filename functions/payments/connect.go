@@ -185,9 +185,12 @@ type payoutUpdate struct {
 	// reversed (transfer.* events only; 0 otherwise): recorded in
 	// payouts.transferReversal for the Fortnox sync (functions/payouts).
 	reversed int64
-	status   model.PayoutStatus
-	reason   string
-	at       time.Time
+	// reversals are the partial reversals the transfer lists (by id: its
+	// newest ten), recorded one by one in payouts.transferReversals.
+	reversals map[string]model.TransferReversal
+	status    model.PayoutStatus
+	reason    string
+	at        time.Time
 }
 
 // ReasonTransferConflict is the inbox reason of a transfer.* event whose
@@ -272,8 +275,11 @@ func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 			}
 		}
 		applies := payoutApplies(&p, u)
-		reversal := u.transferID != "" && u.reversed > p.ReversedAmount()
-		if !applies && !record && !reversal {
+		var reversal []firestore.Update
+		if u.transferID != "" && u.reversed > 0 {
+			reversal = p.ReversalUpdates(u.reversed, u.reversals, u.at)
+		}
+		if !applies && !record && len(reversal) == 0 {
 			return Result{Status: StatusProcessed, Reason: "older than the stored state"}, nil
 		}
 		upd := []firestore.Update{{Path: "updatedAt", Value: s.now()}}
@@ -286,11 +292,7 @@ func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 		if record {
 			upd = append(upd, firestore.Update{Path: "processorPayoutId", Value: u.transferID})
 		}
-		if reversal {
-			upd = append(upd,
-				firestore.Update{Path: "transferReversal", Value: model.TransferReversal{Amount: u.reversed, At: u.at}},
-				firestore.Update{Path: "reversalPending", Value: true})
-		}
+		upd = append(upd, reversal...)
 		if err := tx.Update(snap.Ref, upd); err != nil {
 			return Result{}, err
 		}
@@ -304,21 +306,42 @@ func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 	}}
 }
 
+// listedReversals are the reversals transfer tr lists, by id (Stripe
+// embeds its newest ten): amount and created time. Entries without a
+// usable id, amount or time are left out.
+func listedReversals(tr *stripe.Transfer) map[string]model.TransferReversal {
+	if tr.Reversals == nil {
+		return nil
+	}
+	out := map[string]model.TransferReversal{}
+	for _, r := range tr.Reversals.Data {
+		if r == nil || !validID(r.ID) || r.Amount <= 0 || r.Created <= 0 {
+			continue
+		}
+		out[r.ID] = model.TransferReversal{Amount: r.Amount, At: unix(r.Created)}
+	}
+	return out
+}
+
 // transferEffect handles transfer.created / updated / reversed (the
 // platform's transfer to the coach's Connect account): processing, or
 // failed once fully reversed; the transfer id is recorded in
-// processorPayoutId when the payout has none (see payoutEffectOf), and a
-// partial reversal of the payout's own transfer in transferReversal
-// {amount, at} with reversalPending, whatever the status guard says, when
-// it exceeds the amount recorded.
+// processorPayoutId when the payout has none (see payoutEffectOf), and the
+// partial reversals of the payout's own transfer, whatever the status
+// guard says: each listed reversal not recorded yet in
+// transferReversals[id] {amount, at} (its created time), and the
+// cumulative transferReversal {amount, at} when it grows, with
+// reversalPending (model.Payout.ReversalNews: repeated, late or
+// out-of-order events add nothing twice and lower nothing).
 func (s *Service) transferEffect(tr *stripe.Transfer, at time.Time) effect {
 	u := payoutUpdate{payoutID: tr.Metadata[metaPayoutID], processor: tr.ID, transferID: tr.ID, status: model.PayoutProcessing, at: at}
 	if tr.Reversed || (tr.Amount > 0 && tr.AmountReversed >= tr.Amount) {
 		u.status, u.reason = model.PayoutFailed, "transfer_reversed"
 	} else if tr.AmountReversed > 0 {
-		// Partly reversed: the payout stands; the amount that came back is
-		// recorded (never lowered) and booked by the Fortnox sync.
-		u.reversed = tr.AmountReversed
+		// Partly reversed: the payout stands; what came back is recorded
+		// (never lowered) and booked by the Fortnox sync, one voucher per
+		// reversal.
+		u.reversed, u.reversals = tr.AmountReversed, listedReversals(tr)
 	}
 	return s.payoutEffectOf(u)
 }

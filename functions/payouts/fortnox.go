@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -516,12 +517,17 @@ func (s *Service) payoutBookingError(ctx context.Context, payoutID, msg string) 
 // ReversalBooking is one voucher of payouts.reversalBookings (server-only,
 // added here): Amount (minor units) of the payout's transfer that came
 // back, booked under the marker reversalMarker(payoutId, Seq) with the
-// mark/find/create flow of every voucher.
+// mark/find/create flow of every voucher. ReversalID is the Stripe
+// reversal (trr_…, a key of payouts.transferReversals) it books; empty on
+// a voucher of an amount known only cumulatively (every voucher booked
+// before reversals were recorded one by one, and what a payout's known
+// reversals do not explain).
 type ReversalBooking struct {
-	Seq       int                   `firestore:"seq" json:"seq"`
-	Amount    int64                 `firestore:"amount" json:"amount"`
-	Booking   *model.FortnoxBooking `firestore:"fortnoxBooking" json:"fortnoxBooking"`
-	Reference *string               `firestore:"fortnoxReference" json:"fortnoxReference"`
+	Seq        int                   `firestore:"seq" json:"seq"`
+	ReversalID string                `firestore:"reversalId,omitempty" json:"reversalId,omitempty"`
+	Amount     int64                 `firestore:"amount" json:"amount"`
+	Booking    *model.FortnoxBooking `firestore:"fortnoxBooking" json:"fortnoxBooking"`
+	Reference  *string               `firestore:"fortnoxReference" json:"fortnoxReference"`
 }
 
 // reversalPayout is a payout with the vouchers of its transfer's
@@ -531,22 +537,71 @@ type reversalPayout struct {
 	ReversalBookings []ReversalBooking `firestore:"reversalBookings,omitempty"`
 }
 
-// next is the reversal voucher the payout awaits: an unreferenced
-// booking (resumed: its amount and mark), else a new one for what was
-// reversed beyond the bookings (amount 0: nothing to book).
-func (p *reversalPayout) next() (rb ReversalBooking, resumed bool) {
-	var booked int64
+// reversalItem is one reversal voucher a payout awaits.
+type reversalItem struct {
+	seq     int
+	id      string // the Stripe reversal; "" for an amount known only cumulatively
+	amount  int64
+	at      time.Time             // when the reversal was made (a new voucher's date)
+	booking *model.FortnoxBooking // the mark of a voucher marked before (resumed)
+	resumed bool
+}
+
+// awaited lists the reversal vouchers p awaits, in booking order: every
+// voucher marked but not referenced (resumed as marked), then one voucher
+// per reversal of TransferReversals not booked yet, by (time, id), then
+// what the cumulative TransferReversal has beyond the reversals known
+// (dated when it last grew). What vouchers without a reversal id booked
+// (all vouchers booked before reversals were recorded one by one) covers
+// the earliest reversals first: a reversal it covers is not booked again,
+// one it covers in part is booked for the rest. New vouchers are numbered
+// on from the highest seq, in that order.
+func (p *reversalPayout) awaited() []reversalItem {
+	var out []reversalItem
+	booked := map[string]bool{}
+	var lump int64 // booked without a reversal id
+	seq := 0
 	for _, b := range p.ReversalBookings {
-		if b.Reference == nil {
-			return b, true
+		seq = max(seq, b.Seq)
+		if b.ReversalID != "" {
+			booked[b.ReversalID] = true
+		} else {
+			lump += b.Amount
 		}
-		booked += b.Amount
+		if b.Reference == nil {
+			out = append(out, reversalItem{seq: b.Seq, id: b.ReversalID, amount: b.Amount, booking: b.Booking, resumed: true})
+		}
 	}
-	rb.Seq = len(p.ReversalBookings) + 1
-	if p.TransferReversal != nil {
-		rb.Amount = max(p.TransferReversal.Amount-booked, 0)
+	ids := make([]string, 0, len(p.TransferReversals))
+	for id := range p.TransferReversals {
+		ids = append(ids, id)
 	}
-	return rb, false
+	sort.Slice(ids, func(i, j int) bool {
+		a, b := p.TransferReversals[ids[i]], p.TransferReversals[ids[j]]
+		if !a.At.Equal(b.At) {
+			return a.At.Before(b.At)
+		}
+		return ids[i] < ids[j]
+	})
+	var known int64
+	for _, id := range ids {
+		r := p.TransferReversals[id]
+		known += r.Amount
+		if booked[id] {
+			continue
+		}
+		cover := min(lump, r.Amount)
+		lump -= cover
+		if rest := r.Amount - cover; rest > 0 {
+			seq++
+			out = append(out, reversalItem{seq: seq, id: id, amount: rest, at: r.At})
+		}
+	}
+	if rest := p.ReversedAmount() - known - lump; rest > 0 {
+		seq++
+		out = append(out, reversalItem{seq: seq, amount: rest, at: p.TransferReversal.At})
+	}
+	return out
 }
 
 // reversalMarker is the Fortnox marker of a payout's seq-th reversal
@@ -574,23 +629,29 @@ func (s *Service) reversalVoucher(payoutID string, seq int, amount int64, date, 
 }
 
 // syncReversals books the partial reversals of booked payouts' transfers
-// (reversalPending, see model.TransferReversal): one voucher per payout and
-// sync for what was reversed beyond the vouchers booked when the sync read
-// the payout, dated the day of the reversal (what Stripe reverses while it
-// books is the next sync's voucher, on its own day; the payout voucher
-// keeps the transfer's amount and date, as Stripe's balance shows both).
-// A payout waits while it is not
-// completed and booked; released payouts and payouts in another currency
-// are not booked.
+// (reversalPending, see model.Payout.TransferReversals): one voucher per
+// reversal, dated the local day Stripe made it (BFL: each business event
+// its own verification on its day), in the order of awaited; the payout
+// voucher keeps the transfer's amount and date, as Stripe's balance shows
+// both. A payout whose known reversals do not add up to the amount
+// reversed (recorded before reversals were kept one by one, or beyond
+// the ten a transfer object embeds) has its transfer's reversals listed
+// from Stripe first (ReversalLister) and recorded; when that fails it
+// waits for the next sync (reversalError), rather than booking reversals
+// it cannot date. Without a lister (Stripe not configured) that rest is
+// one voucher dated when the amount last grew. A payout waits while it is
+// not completed and booked; released payouts and payouts in another
+// currency are not booked.
 func (s *Service) syncReversals(ctx context.Context, c *fortnox.Client, req SyncRequest, rep *SyncReport) error {
 	st := s.settings()
 	snaps, err := s.Firestore.Collection(model.ColPayouts).Where("reversalPending", "==", true).Documents(ctx).GetAll()
 	if err != nil {
 		return store.Classify("query reversed payouts", err)
 	}
+	lister, _ := s.Transfers.(ReversalLister)
 	type todo struct {
-		po *reversalPayout
-		rb ReversalBooking
+		po    *reversalPayout
+		items []reversalItem
 	}
 	var work []todo
 	for _, snap := range snaps {
@@ -603,36 +664,158 @@ func (s *Service) syncReversals(ctx context.Context, c *fortnox.Client, req Sync
 			po.Currency != st.AccountingCurrency || po.TransferReversal == nil {
 			continue
 		}
-		if rb, _ := po.next(); rb.Amount > 0 || rb.Booking != nil {
-			work = append(work, todo{&po, rb})
+		if lister != nil && po.ReversalsKnown() < po.ReversedAmount() && po.ProcessorPayoutID != nil && *po.ProcessorPayoutID != "" {
+			if err := s.listReversals(ctx, lister, &po, req.DryRun); err != nil {
+				rep.ReversalsFailed++
+				slog.WarnContext(ctx, "transfer reversals not listed", "payoutId", po.PayoutID, "code", string(fault.CodeOf(err)))
+				if !req.DryRun {
+					if ferr := s.reversalBookingError(ctx, po.PayoutID, truncate(err.Error())); ferr != nil {
+						slog.WarnContext(ctx, "reversal booking error not recorded", "payoutId", po.PayoutID)
+					}
+				}
+				continue
+			}
 		}
+		work = append(work, todo{&po, po.awaited()})
 	}
 	if req.DryRun {
 		for _, w := range work {
-			rep.Planned = append(rep.Planned, planned(s.reversalBooking(w.po, w.rb), "reversal"))
+			for _, it := range w.items {
+				rep.Planned = append(rep.Planned, planned(s.reversalBooking(w.po, it), "reversal"))
+			}
 		}
 		return nil
 	}
 	var mu sync.Mutex
 	s.parallel(ctx, len(work), func(i int) {
-		out, err := s.book(ctx, c, s.reversalBooking(work[i].po, work[i].rb))
-		mu.Lock()
-		defer mu.Unlock()
-		tally(out, err, &rep.ReversalsBooked, &rep.ReversalsRecovered, &rep.ReversalsFailed)
+		w := work[i]
+		if len(w.items) == 0 {
+			// Everything reversed is booked (e.g. a repeated event).
+			if err := s.settleReversals(ctx, w.po.PayoutID); err != nil {
+				slog.WarnContext(ctx, "reversal pending not cleared", "payoutId", w.po.PayoutID)
+			}
+			return
+		}
+		for _, it := range w.items {
+			out, err := s.book(ctx, c, s.reversalBooking(w.po, it))
+			mu.Lock()
+			tally(out, err, &rep.ReversalsBooked, &rep.ReversalsRecovered, &rep.ReversalsFailed)
+			mu.Unlock()
+			if err != nil {
+				break // later vouchers of the payout wait for this one
+			}
+		}
 	})
 	return nil
 }
 
-// reversalBooking is the booking of reversal voucher rb of payout po.
-func (s *Service) reversalBooking(po *reversalPayout, rb ReversalBooking) booking {
-	ref := s.Firestore.Collection(model.ColPayouts).Doc(po.PayoutID)
-	date := s.localDate(po.TransferReversal.At)
-	if rb.Booking != nil {
-		date = rb.Booking.Date
+// truncate shortens an error message recorded on a document.
+func truncate(msg string) string {
+	if len(msg) > 300 {
+		return msg[:300]
 	}
-	// As planned, dated the reversal the plan saw; what Stripe reversed
-	// since (mark may find it) is left to the next voucher, on its own day.
-	amount := rb.Amount
+	return msg
+}
+
+// listReversals lists every reversal of po's transfer from Stripe and
+// records those po does not know (model.Payout.ReversalNews, in a
+// transaction; in a dry run only in po). A transfer reversed in full is
+// refused (FailedPrecondition): such a payout fails, and is not booked
+// as partial reversals.
+func (s *Service) listReversals(ctx context.Context, lister ReversalLister, po *reversalPayout, dryRun bool) error {
+	rs, err := lister.Reversals(ctx, *po.ProcessorPayoutID)
+	if err != nil {
+		return fmt.Errorf("list transfer reversals: %w", err)
+	}
+	listed := reversalsByID(rs)
+	var sum int64
+	for _, r := range listed {
+		sum += r.Amount
+	}
+	if sum >= po.Amount {
+		// Fully reversed meanwhile: the payout fails (the webhook or
+		// Confirm), and its booked voucher is reversed by hand.
+		return fault.New(fault.FailedPrecondition, "transfer of the payout is fully reversed: reversals not booked, check by hand")
+	}
+	merge := func(p *model.Payout) {
+		added, total := p.ReversalNews(sum, listed, s.now())
+		if len(added) > 0 && p.TransferReversals == nil {
+			p.TransferReversals = map[string]model.TransferReversal{}
+		}
+		for id, r := range added {
+			p.TransferReversals[id] = r
+		}
+		if total != nil {
+			p.TransferReversal = total
+		}
+	}
+	if dryRun {
+		merge(&po.Payout)
+		return nil
+	}
+	ref := s.Firestore.Collection(model.ColPayouts).Doc(po.PayoutID)
+	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		var cur reversalPayout
+		if err := snap.DataTo(&cur); err != nil {
+			return err
+		}
+		cur.PayoutID = po.PayoutID
+		ups := cur.ReversalUpdates(sum, listed, s.now())
+		*po = cur
+		if len(ups) == 0 {
+			return nil
+		}
+		merge(&po.Payout)
+		return tx.Update(ref, append(ups, firestore.Update{Path: "updatedAt", Value: s.now()}))
+	}, firestore.MaxAttempts(txAttempts))
+	return store.Classify("record transfer reversals", err)
+}
+
+// settleReversals clears reversalPending of a payout that awaits no
+// reversal voucher (checked again in the transaction).
+func (s *Service) settleReversals(ctx context.Context, payoutID string) error {
+	ref := s.Firestore.Collection(model.ColPayouts).Doc(payoutID)
+	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		var p reversalPayout
+		if err := snap.DataTo(&p); err != nil {
+			return err
+		}
+		if !p.ReversalPending || len(p.awaited()) > 0 {
+			return nil
+		}
+		return tx.Update(ref, []firestore.Update{{Path: "reversalPending", Value: false}, {Path: "updatedAt", Value: s.now()}})
+	}, firestore.MaxAttempts(txAttempts))
+	return store.Classify("settle payout reversals", err)
+}
+
+func (s *Service) reversalBookingError(ctx context.Context, payoutID, msg string) error {
+	_, err := s.Firestore.Collection(model.ColPayouts).Doc(payoutID).Update(ctx, []firestore.Update{
+		{Path: "reversalError", Value: msg}, {Path: "updatedAt", Value: s.now()}})
+	return store.Classify("record reversal booking error", err)
+}
+
+// reversalBooking is the booking of reversal voucher it of payout po: a
+// voucher marked before as marked; a new one as it.seq, marked only while
+// the payout still awaits it under that seq (else the sync is told to
+// retry: the payout's reversals changed meanwhile). A reversal's amount
+// never changes; a voucher of an amount known only cumulatively books at
+// most what was planned (what Stripe reversed since is the next voucher,
+// on its own day).
+func (s *Service) reversalBooking(po *reversalPayout, it reversalItem) booking {
+	ref := s.Firestore.Collection(model.ColPayouts).Doc(po.PayoutID)
+	date := s.localDate(it.at)
+	if it.booking != nil {
+		date = it.booking.Date
+	}
+	amount := it.amount
 	read := func(tx *firestore.Transaction) (*reversalPayout, error) {
 		snap, err := tx.Get(ref)
 		if err != nil {
@@ -648,11 +831,11 @@ func (s *Service) reversalBooking(po *reversalPayout, rb ReversalBooking) bookin
 		return &cur, nil
 	}
 	return booking{
-		marker: reversalMarker(po.PayoutID, rb.Seq),
+		marker: reversalMarker(po.PayoutID, it.seq),
 		date:   date,
 		series: s.settings().VoucherSeries,
 		voucher: func(m *model.FortnoxBooking) fortnox.Voucher {
-			return s.reversalVoucher(po.PayoutID, rb.Seq, amount, m.Date, m.Series)
+			return s.reversalVoucher(po.PayoutID, it.seq, amount, m.Date, m.Series)
 		},
 		mark: func(ctx context.Context, m *model.FortnoxBooking) (cur *model.FortnoxBooking, resumed, done bool, err error) {
 			err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
@@ -662,24 +845,37 @@ func (s *Service) reversalBooking(po *reversalPayout, rb ReversalBooking) bookin
 					return err
 				}
 				for _, b := range p.ReversalBookings {
-					if b.Seq == rb.Seq {
+					if b.Seq == it.seq {
+						if b.ReversalID != it.id {
+							return fault.New(fault.Aborted, "reversal bookings of the payout changed: retried on the next sync")
+						}
 						// Marked before (by this sync's plan or an earlier
 						// one that died after posting).
 						done, cur, resumed, amount = b.Reference != nil, b.Booking, true, b.Amount
 						return nil
 					}
 				}
-				next, _ := p.next()
-				if next.Seq != rb.Seq {
-					return fault.New(fault.Aborted, "reversal bookings of the payout changed: retried on the next sync")
-				}
-				if next.Amount <= 0 {
+				awaited := p.awaited()
+				if len(awaited) == 0 {
 					done = true
 					return tx.Update(ref, []firestore.Update{{Path: "reversalPending", Value: false}, {Path: "updatedAt", Value: s.now()}})
 				}
-				amount, cur = min(next.Amount, rb.Amount), m
-				next.Amount, next.Booking = amount, m
-				return tx.Update(ref, []firestore.Update{{Path: "reversalBookings", Value: append(p.ReversalBookings, next)},
+				var next *reversalItem
+				for i := range awaited {
+					if a := &awaited[i]; !a.resumed && a.id == it.id {
+						next = a
+						break
+					}
+				}
+				switch {
+				case next == nil || next.seq != it.seq:
+					return fault.New(fault.Aborted, "reversals of the payout changed: retried on the next sync")
+				case it.id != "" && next.amount != it.amount:
+					return fault.New(fault.Aborted, "reversal bookings of the payout changed: retried on the next sync")
+				}
+				amount, cur = min(next.amount, it.amount), m
+				return tx.Update(ref, []firestore.Update{
+					{Path: "reversalBookings", Value: append(p.ReversalBookings, ReversalBooking{Seq: it.seq, ReversalID: it.id, Amount: amount, Booking: m})},
 					{Path: "updatedAt", Value: s.now()}})
 			}, firestore.MaxAttempts(txAttempts))
 			return cur, resumed, done, store.Classify("mark reversal booking", err)
@@ -692,7 +888,7 @@ func (s *Service) reversalBooking(po *reversalPayout, rb ReversalBooking) bookin
 				}
 				for i := range p.ReversalBookings {
 					b := &p.ReversalBookings[i]
-					if b.Seq != rb.Seq {
+					if b.Seq != it.seq {
 						continue
 					}
 					if b.Reference != nil {
@@ -700,19 +896,15 @@ func (s *Service) reversalBooking(po *reversalPayout, rb ReversalBooking) bookin
 					}
 					r := vr.String()
 					b.Reference = &r
-					next, resumed := p.next()
 					return tx.Update(ref, []firestore.Update{{Path: "reversalBookings", Value: p.ReversalBookings},
-						{Path: "reversalPending", Value: resumed || next.Amount > 0}, {Path: "reversalError", Value: firestore.Delete},
+						{Path: "reversalPending", Value: len(p.awaited()) > 0}, {Path: "reversalError", Value: firestore.Delete},
 						{Path: "updatedAt", Value: s.now()}})
 				}
-				return fault.New(fault.NotFound, "reversal booking %d not found", rb.Seq)
+				return fault.New(fault.NotFound, "reversal booking %d not found", it.seq)
 			}, firestore.MaxAttempts(txAttempts))
 			return store.Classify("store reversal voucher", err)
 		},
-		fail: func(ctx context.Context, msg string) error {
-			_, err := ref.Update(ctx, []firestore.Update{{Path: "reversalError", Value: msg}, {Path: "updatedAt", Value: s.now()}})
-			return store.Classify("record reversal booking error", err)
-		},
+		fail: func(ctx context.Context, msg string) error { return s.reversalBookingError(ctx, po.PayoutID, msg) },
 	}
 }
 

@@ -27,7 +27,7 @@ func (s *Service) OnPayoutsRun(ctx context.Context, msg *events.PubSubMessage) e
 	}
 	slog.InfoContext(ctx, "payouts run", "messageId", msg.ID, "periodEnd", rep.PeriodEnd, "due", rep.Due,
 		"payouts", len(rep.Payouts), "processing", rep.Transfers.Processing, "waiting", rep.Transfers.Waiting,
-		"failed", rep.Transfers.Failed)
+		"failed", rep.Transfers.Failed, "coachErased", rep.Transfers.CoachErased)
 	return nil
 }
 

@@ -132,8 +132,9 @@ var errAlreadyReleased = errors.New("already released")
 //
 // Errors (nothing is written with any of them): InvalidArgument for an
 // unusable payout id or an empty or unprintable opts.By; NotFound for an
-// unknown payout; FailedPrecondition when the payout is not failed, not a
-// Stripe Connect payout with an amount, its coach's connected account
+// unknown payout; FailedPrecondition when the payout is not failed, its
+// coach was erased (a payout held with ReasonCoachErased is settled by
+// hand), it is not a Stripe Connect payout with an amount, its coach's connected account
 // cannot receive payouts (coach_profiles/{coach}/private/connect:
 // stripeAccountId and payoutsEnabled, as the runner decides), Stripe is
 // not configured (the transfer cannot be checked), a transfer of the
@@ -266,12 +267,14 @@ func (s *Service) readReleasable(ctx context.Context, payoutID string) (*release
 }
 
 // releasable checks what the payout document alone says: a failed Stripe
-// Connect payout with an amount, not booked (unless the voucher was
-// reversed by hand).
+// Connect payout with an amount, of a coach not erased (coachErased), not
+// booked (unless the voucher was reversed by hand).
 func releasable(po *model.Payout, opts ReleaseOptions) error {
 	switch {
 	case po.Status != model.PayoutFailed:
 		return fault.New(fault.FailedPrecondition, "payout is %s, not failed: only a failed payout can be paid again", po.Status)
+	case coachErased(po):
+		return fault.New(fault.FailedPrecondition, "the payout's coach was erased: nobody can receive it; settle it by hand")
 	case po.Processor != ProcessorStripeConnect:
 		return fault.New(fault.FailedPrecondition, "payout is not a Stripe Connect payout (%s)", po.Processor)
 	case po.Amount <= 0:

@@ -546,6 +546,31 @@ func BasePayoutID(key []byte, coach, currency, endDate string) string {
 	return "po_" + pseudonym.Of(key, coach) + "_" + strings.ToLower(currency) + "_" + strings.ReplaceAll(endDate, "-", "")
 }
 
+// coachErased reports whether payout po's coach was erased
+// (functions/gdpr), so that no transfer can ever reach them: its coachId
+// is model.ErasedRef (an erased coach's share of a sale allocated after
+// the erasure, which rewrote the sale's frozen terms) or a keyed pseudonym
+// (the erasure's pseudonymisePayout, or a run's payout of a held
+// allocation), or the payout is marked pseudonymised.
+func coachErased(po *model.Payout) bool {
+	return po.CoachID == model.ErasedRef || po.Pseudonymised || isPseudonym(po.CoachID)
+}
+
+// isPseudonym reports whether id has the form of pseudonym.Of: "ps_" and
+// 32 lowercase hex digits (Firebase uids are 28 letters and digits).
+func isPseudonym(id string) bool {
+	hexPart, ok := strings.CutPrefix(id, pseudonym.Prefix)
+	if !ok || len(hexPart) != 32 {
+		return false
+	}
+	for _, r := range hexPart {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // settle writes the payouts of one coach and currency.
 func (s *Service) settle(ctx context.Context, p *plan, k key, ids []string, dry *overlay) ([]PayoutLine, error) {
 	per := s.settings().MaxPaymentsPerPayout

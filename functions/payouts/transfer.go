@@ -12,6 +12,7 @@ import (
 	"cloud.google.com/go/firestore"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/transfer"
+	"github.com/stripe/stripe-go/v76/transferreversal"
 
 	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/indexes"
@@ -32,7 +33,18 @@ type TransferAPI interface {
 	Get(ctx context.Context, id string) (*stripe.Transfer, error)
 }
 
-// StripeTransfers implements TransferAPI with stripe-go.
+// ReversalLister is implemented by a TransferAPI that can list every
+// reversal of a transfer: a transfer object embeds only its newest ten.
+// The Fortnox sync uses it when a payout records a reversed amount that
+// its known reversals do not add up to (see syncReversals).
+type ReversalLister interface {
+	// Reversals returns every reversal of transfer transferID, paging
+	// through Stripe's list.
+	Reversals(ctx context.Context, transferID string) ([]*stripe.TransferReversal, error)
+}
+
+// StripeTransfers implements TransferAPI and ReversalLister with
+// stripe-go.
 type StripeTransfers struct {
 	Client transfer.Client
 }
@@ -85,12 +97,33 @@ func (t *StripeTransfers) Get(ctx context.Context, id string) (*stripe.Transfer,
 	return t.Client.Get(id, params)
 }
 
+// Reversals implements ReversalLister (GET /v1/transfers/{id}/reversals,
+// 100 a page, every page).
+func (t *StripeTransfers) Reversals(ctx context.Context, transferID string) ([]*stripe.TransferReversal, error) {
+	params := &stripe.TransferReversalListParams{ID: stripe.String(transferID)}
+	params.Context = ctx
+	params.Limit = stripe.Int64(100)
+	it := transferreversal.Client{B: t.Client.B, Key: t.Client.Key}.List(params)
+	var out []*stripe.TransferReversal
+	for it.Next() {
+		out = append(out, it.TransferReversal())
+	}
+	if err := it.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // TransferReport counts what ExecuteTransfers and Confirm did.
 type TransferReport struct {
 	Processing int `json:"processing"` // transfers created (status processing)
 	Waiting    int `json:"waiting"`    // left pending with a reason (no eligible account, retry later)
 	Failed     int `json:"failed"`
 	Confirmed  int `json:"confirmed"` // processing payouts settled from the transfer's state
+	// CoachErased counts the payouts this run held because their coach
+	// was erased (status failed, reason ReasonCoachErased, alert
+	// AlertCoachErased): never transferred, to be settled by hand.
+	CoachErased int `json:"coachErased"`
 }
 
 // Reasons a payout stays pending.
@@ -99,7 +132,22 @@ const (
 	ReasonPayoutsDisabled = "payouts are not enabled on the coach's Stripe account"
 	ReasonNoStripe        = "Stripe is not configured"
 	ReasonNoBalance       = "insufficient platform balance; retried on the next run"
+	// reasonErasedUnchecked: a payout of an erased coach whose earlier
+	// transfer attempt Stripe could not be asked about (held once it is
+	// known that no transfer was made).
+	reasonErasedUnchecked = "an earlier transfer attempt of this erased coach's payout could not be checked on Stripe; retried on the next run"
 )
+
+// ReasonCoachErased is the reason of a payout held because its coach was
+// erased (see holdErased): it is failed, never transferred, and settled by
+// hand (paid by other means or booked as the platform's). Operators find
+// such payouts by status "failed" and this reason.
+const ReasonCoachErased = "coach erased: nobody can receive this payout; settle it by hand"
+
+// AlertCoachErased is the "alert" attribute of the ERROR line logged once
+// when a run holds a payout because its coach was erased (payoutId,
+// amount, currency; nothing about the coach).
+const AlertCoachErased = "payout_coach_erased"
 
 // ExecuteTransfers transfers every pending payout with an amount to its
 // coach's connected account. A coach without an eligible account (no
@@ -111,7 +159,9 @@ const (
 // Stripe's 24-hour idempotency window; a transfer found that way is
 // recorded even when the account is no longer eligible. Errors from Stripe are recorded on
 // the payout: retryable ones and an insufficient balance leave it pending,
-// others mark it failed. Only Firestore failures are returned.
+// others mark it failed. A payout whose coach was erased (coachErased) is
+// never transferred: it is held once (holdErased). Only Firestore failures
+// are returned.
 func (s *Service) ExecuteTransfers(ctx context.Context) (TransferReport, error) {
 	var rep TransferReport
 	snaps, err := s.Firestore.Collection(model.ColPayouts).Where("status", "==", string(model.PayoutPending)).Documents(ctx).GetAll()
@@ -127,16 +177,24 @@ func (s *Service) ExecuteTransfers(ctx context.Context) (TransferReport, error) 
 		if po.Processor != ProcessorStripeConnect || po.Amount <= 0 || po.ProcessorPayoutID != nil {
 			continue
 		}
-		status, err := s.transferOne(ctx, &po)
+		var status model.PayoutStatus
+		held := false
+		if coachErased(&po) {
+			status, held, err = s.holdErased(ctx, &po)
+		} else {
+			status, err = s.transferOne(ctx, &po)
+		}
 		if err != nil {
 			return rep, err
 		}
-		switch status {
-		case model.PayoutProcessing, model.PayoutCompleted:
+		switch {
+		case held:
+			rep.CoachErased++
+		case status == model.PayoutProcessing, status == model.PayoutCompleted:
 			rep.Processing++
-		case model.PayoutFailed:
+		case status == model.PayoutFailed:
 			rep.Failed++
-		default:
+		case status == model.PayoutPending:
 			rep.Waiting++
 		}
 		s.progress("transfers", i+1, len(snaps))
@@ -206,6 +264,68 @@ func (s *Service) transferOne(ctx context.Context, po *model.Payout) (model.Payo
 		return status, s.finishTransfer(ctx, ref, status, nil, why)
 	}
 	return s.adoptTransfer(ctx, ref, po.PayoutID, tr)
+}
+
+// holdErased settles pending payout po of an erased coach (coachErased):
+// nobody can receive a transfer under its coachId, so rather than wait for
+// a Connect account for ever it is made final once, in a transaction that
+// re-reads it: status failed with ReasonCoachErased (pseudonymised and
+// legalHoldUntil untouched: it stays on its legal hold), and one ERROR
+// line with AlertCoachErased (payout id, amount, currency). A transfer an
+// earlier attempt may have made (transferStartedAt) is looked up first and
+// recorded when found (adoptTransfer: the money reached the coach's
+// account before the erasure); while Stripe cannot be asked (not
+// configured, lookup failed) the payout stays pending with a reason and
+// is looked at again on the next run. held reports that this call made it
+// final; status is the payout's status then ("" when another run changed
+// it meanwhile). Only Firestore failures are returned.
+func (s *Service) holdErased(ctx context.Context, po *model.Payout) (status model.PayoutStatus, held bool, err error) {
+	ref := s.Firestore.Collection(model.ColPayouts).Doc(po.PayoutID)
+	if po.TransferStartedAt != nil {
+		if s.Transfers == nil {
+			return model.PayoutPending, false, s.setReason(ctx, ref, ReasonNoStripe)
+		}
+		tr, err := s.Transfers.Find(ctx, po.PayoutID)
+		if err != nil {
+			slog.WarnContext(ctx, "payout transfer lookup failed", "payoutId", po.PayoutID)
+			return model.PayoutPending, false, s.setReason(ctx, ref, reasonErasedUnchecked)
+		}
+		if tr != nil {
+			status, err := s.adoptTransfer(ctx, ref, po.PayoutID, tr)
+			return status, false, err
+		}
+	}
+	var amount int64
+	var currency string
+	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		held = false
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		var cur model.Payout
+		if err := snap.DataTo(&cur); err != nil {
+			return err
+		}
+		// Another run moved it, or started a transfer after this one read
+		// it (that run, or the next, looks the transfer up first).
+		if cur.Status != model.PayoutPending || cur.ProcessorPayoutID != nil ||
+			(cur.TransferStartedAt != nil && po.TransferStartedAt == nil) {
+			return errSkip
+		}
+		amount, currency, held = cur.Amount, cur.Currency, true
+		return tx.Update(ref, []firestore.Update{{Path: "status", Value: string(model.PayoutFailed)},
+			{Path: "reason", Value: ReasonCoachErased}, {Path: "updatedAt", Value: s.now()}})
+	}, firestore.MaxAttempts(txAttempts))
+	if errors.Is(err, errSkip) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, store.Classify("hold payout "+po.PayoutID, err)
+	}
+	slog.ErrorContext(ctx, "payout of an erased coach held: settle it by hand", "alert", AlertCoachErased,
+		"payoutId", po.PayoutID, "amount", amount, "currency", currency)
+	return model.PayoutFailed, true, nil
 }
 
 // adoptTransfer records transfer tr, created or found for the pending
@@ -334,8 +454,10 @@ func classifyStripe(err error) (model.PayoutStatus, string) {
 // Confirm settles processing payouts that no webhook has settled within
 // Settings.ConfirmAfter from their transfer: completed when the transfer
 // stands, failed when it was reversed. A transfer that stands but was
-// partly reversed has the amount reversed recorded (model.TransferReversal), to
-// be booked by the Fortnox sync. It returns how many it settled.
+// partly reversed has its reversals recorded as the webhook records them
+// (model.Payout.ReversalNews: each listed reversal by id, and the amount
+// reversed), to be booked by the Fortnox sync. It returns how many it
+// settled.
 //
 // A Stripe Connect payout in processing without processorPayoutId (a
 // transfer.* webhook moved it there, but the run that made the transfer
@@ -396,9 +518,8 @@ func (s *Service) Confirm(ctx context.Context) (int, error) {
 			if reason != "" {
 				ups = append(ups, firestore.Update{Path: "reason", Value: reason})
 			}
-			if rev := partlyReversed(tr); rev > p.ReversedAmount() {
-				ups = append(ups, firestore.Update{Path: "transferReversal", Value: model.TransferReversal{Amount: rev, At: reversedAt(tr, s.now())}},
-					firestore.Update{Path: "reversalPending", Value: true})
+			if rev := partlyReversed(tr); rev > 0 {
+				ups = append(ups, p.ReversalUpdates(rev, listedReversals(tr.Reversals), s.now())...)
 			}
 			return tx.Update(snap.Ref, ups)
 		}, firestore.MaxAttempts(txAttempts))
@@ -424,20 +545,25 @@ func partlyReversed(tr *stripe.Transfer) int64 {
 	return tr.AmountReversed
 }
 
-// reversedAt is when tr's latest listed reversal was made, else def.
-func reversedAt(tr *stripe.Transfer, def time.Time) time.Time {
-	var at int64
-	if tr.Reversals != nil {
-		for _, r := range tr.Reversals.Data {
-			if r != nil && r.Created > at {
-				at = r.Created
-			}
+// listedReversals are the reversals of a list (a transfer's embedded
+// one: its newest ten; or all of them, ReversalLister) by id: amount and
+// created time. Entries without an id, amount or time are left out.
+func listedReversals(list *stripe.TransferReversalList) map[string]model.TransferReversal {
+	if list == nil {
+		return nil
+	}
+	return reversalsByID(list.Data)
+}
+
+func reversalsByID(rs []*stripe.TransferReversal) map[string]model.TransferReversal {
+	out := map[string]model.TransferReversal{}
+	for _, r := range rs {
+		if r == nil || r.ID == "" || strings.Contains(r.ID, "/") || r.Amount <= 0 || r.Created <= 0 {
+			continue
 		}
+		out[r.ID] = model.TransferReversal{Amount: r.Amount, At: time.Unix(r.Created, 0).UTC()}
 	}
-	if at == 0 {
-		return def
-	}
-	return time.Unix(at, 0).UTC()
+	return out
 }
 
 // settledTransfer returns the transfer of processing payout po (id

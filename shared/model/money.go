@@ -1,6 +1,10 @@
 package model
 
-import "time"
+import (
+	"time"
+
+	"cloud.google.com/go/firestore"
+)
 
 // Payment is payments/{paymentId}. Server-owned in every field.
 type Payment struct {
@@ -149,18 +153,99 @@ type Payout struct {
 	// TransferReversal is how much of the payout's transfer Stripe took
 	// back while the transfer stands (a partial reversal; a full one fails
 	// the payout). Written by the transfer.* webhook (functions/payments)
-	// and by the payouts' Confirm; it only grows.
+	// and by the payouts' Confirm and Fortnox sync; it only grows, and is
+	// never less than the sum of TransferReversals.
 	TransferReversal *TransferReversal `firestore:"transferReversal,omitempty" json:"transferReversal,omitempty"`
+	// TransferReversals are those partial reversals one by one, keyed by
+	// Stripe's reversal id (trr_…): each one's amount and when Stripe made
+	// it (its created time). Written with TransferReversal by the same
+	// writers (see ReversalNews); an entry is never changed nor removed.
+	// Recorded before this field existed, a reversal is only in
+	// TransferReversal until the payouts' Fortnox sync lists the
+	// transfer's reversals from Stripe.
+	TransferReversals map[string]TransferReversal `firestore:"transferReversals,omitempty" json:"transferReversals,omitempty"`
 	// ReversalPending is set with TransferReversal until the Fortnox sync
 	// has booked what was reversed (functions/payouts syncReversals).
 	ReversalPending bool `firestore:"reversalPending,omitempty" json:"reversalPending,omitempty"`
 }
 
 // TransferReversal is payouts.transferReversal: the amount reversed so
-// far (cumulative, minor units) and when it last grew.
+// far (cumulative, minor units) and when it last grew; and, in
+// payouts.transferReversals, one reversal: its amount and when Stripe
+// made it.
 type TransferReversal struct {
 	Amount int64     `firestore:"amount" json:"amount"`
 	At     time.Time `firestore:"at" json:"at"`
+}
+
+// ReversalNews is what a report of the payout's transfer adds to the
+// reversals p records: reversed is the transfer's amount_reversed (of a
+// transfer that stands), listed the reversals the report names, by id
+// (Stripe embeds only the newest ten in a transfer), at when the report
+// was made. It returns the listed reversals p does not record yet
+// (entries with an empty id or no amount are left out) and the new
+// cumulative record, nil unless the amount reversed grows: the larger of
+// reversed and the sum of the reversals known, dated the latest known
+// reversal when one is listed, else at. Both empty: the report brings
+// nothing new (a repeated, stale or out-of-order one). It never lowers
+// anything, so reports can be merged in any order, any number of times.
+func (p *Payout) ReversalNews(reversed int64, listed map[string]TransferReversal, at time.Time) (added map[string]TransferReversal, total *TransferReversal) {
+	sum := p.ReversalsKnown()
+	var latest time.Time
+	for id, r := range listed {
+		if id == "" || r.Amount <= 0 {
+			continue
+		}
+		if r.At.After(latest) {
+			latest = r.At
+		}
+		if _, ok := p.TransferReversals[id]; ok {
+			continue
+		}
+		if added == nil {
+			added = map[string]TransferReversal{}
+		}
+		added[id] = r
+		sum += r.Amount
+	}
+	if amount := max(reversed, sum); amount > p.ReversedAmount() {
+		if latest.IsZero() {
+			latest = at
+		}
+		total = &TransferReversal{Amount: amount, At: latest}
+	}
+	return added, total
+}
+
+// ReversalUpdates are the updates of p's document that record
+// ReversalNews(reversed, listed, at): each new reversal its own field of
+// transferReversals (so writers never drop one another's), the
+// cumulative transferReversal when it grows, and reversalPending; nil
+// when the report brings nothing new.
+func (p *Payout) ReversalUpdates(reversed int64, listed map[string]TransferReversal, at time.Time) []firestore.Update {
+	added, total := p.ReversalNews(reversed, listed, at)
+	if len(added) == 0 && total == nil {
+		return nil
+	}
+	upd := []firestore.Update{{Path: "reversalPending", Value: true}}
+	for id, r := range added {
+		upd = append(upd, firestore.Update{FieldPath: firestore.FieldPath{"transferReversals", id}, Value: r})
+	}
+	if total != nil {
+		upd = append(upd, firestore.Update{Path: "transferReversal", Value: *total})
+	}
+	return upd
+}
+
+// ReversalsKnown is the sum of the reversals p records one by one
+// (TransferReversals); less than ReversedAmount when some are known only
+// by the cumulative amount.
+func (p *Payout) ReversalsKnown() int64 {
+	var sum int64
+	for _, r := range p.TransferReversals {
+		sum += r.Amount
+	}
+	return sum
 }
 
 // ReversedAmount is the partly reversed amount p records (0 when none).
