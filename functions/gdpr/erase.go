@@ -583,6 +583,8 @@ func (s *Service) connectAccountID(ctx context.Context, uid string) (string, err
 
 // stripeStep deletes the subject's Stripe customers and, for a coach, the
 // Connect account, while the documents that name them still exist.
+// A rerun deletes (and counts) again what an earlier run deleted, so its
+// counts are not progress (recounted, worker.go).
 func stripeStep(ctx context.Context, r *run) error {
 	ids, err := r.s.stripeCustomerIDs(ctx, r.uid)
 	if err != nil {

@@ -360,12 +360,17 @@ func (r *run) release(ctx context.Context) {
 // the export's archive and, for an erasure, the total of its counts (each
 // counts work done for good: a rerun finds only what is left). An
 // export's count is not in it: a rerun writes the archive from the start.
+// Nor are the Stripe step's (recounted): its ids are read from documents
+// that stay until later rules, so a rerun deletes and counts again the
+// objects it deleted before (Stripe's 404 counts as deleted).
 // r.mu is held.
 func (r *run) mark() string {
 	var n int64
 	if r.req.Kind == KindErasure {
-		for _, v := range r.progress {
-			n += v
+		for k, v := range r.progress {
+			if !recounted[k] {
+				n += v
+			}
 		}
 	}
 	archive := ""
@@ -374,6 +379,10 @@ func (r *run) mark() string {
 	}
 	return fmt.Sprintf("%s|%d|%s|%d", r.step, r.pass, archive, n)
 }
+
+// recounted are the progress keys of steps that count again, on every
+// rerun, what an earlier run did: not progress (mark).
+var recounted = map[string]bool{"stripe": true, "stripe.connect": true}
 
 // progressed returns the updates that record progress: the run is not
 // stalled (stalledRuns 0) and progressAt is now.
