@@ -3,7 +3,6 @@ package insights
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -12,9 +11,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/firestore/apiv1/firestorepb"
-	"google.golang.org/api/option"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/queue"
@@ -87,15 +84,6 @@ func writeKind(w *firestorepb.Write) string {
 	return kind + " " + parts[len(parts)-2]
 }
 
-// ownerCreds is the emulator's admin token (what the client sends to the
-// emulator itself).
-type ownerCreds struct{}
-
-func (ownerCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer owner"}, nil
-}
-func (ownerCreds) RequireTransportSecurity() bool { return false }
-
 // loggedClient returns a client of the emulator's project whose RPCs l
 // records.
 func loggedClient(t *testing.T, project string, l *rpcLog) *firestore.Client {
@@ -115,18 +103,7 @@ func loggedClient(t *testing.T, project string, l *rpcLog) *firestore.Client {
 // owner, on a connection with the given interceptors.
 func interceptedClient(t *testing.T, project string, interceptors ...grpc.DialOption) *firestore.Client {
 	t.Helper()
-	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(ownerCreds{})},
-		interceptors...)
-	conn, err := grpc.NewClient(os.Getenv("FIRESTORE_EMULATOR_HOST"), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := firestore.NewClient(context.Background(), project, option.WithGRPCConn(conn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return testenv.FirestoreEmulator(t).InterceptedClient(t, project, interceptors...)
 }
 
 type loggedStream struct {
