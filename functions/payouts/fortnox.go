@@ -558,13 +558,13 @@ type reversalItem struct {
 // on from the highest seq, in that order.
 func (p *reversalPayout) awaited() []reversalItem {
 	var out []reversalItem
-	booked := map[string]bool{}
-	var lump int64 // booked without a reversal id
+	booked := map[string]int64{} // by reversal id: the amount its vouchers book
+	var lump int64               // booked without a reversal id
 	seq := 0
 	for _, b := range p.ReversalBookings {
 		seq = max(seq, b.Seq)
 		if b.ReversalID != "" {
-			booked[b.ReversalID] = true
+			booked[b.ReversalID] += b.Amount
 		} else {
 			lump += b.Amount
 		}
@@ -573,8 +573,13 @@ func (p *reversalPayout) awaited() []reversalItem {
 		}
 	}
 	ids := make([]string, 0, len(p.TransferReversals))
-	for id := range p.TransferReversals {
+	for id, r := range p.TransferReversals {
 		ids = append(ids, id)
+		if amount, ok := booked[id]; ok {
+			// A reversal booked for the rest of what the lump covered:
+			// that part stays covered, it covers nothing else.
+			lump -= min(lump, max(r.Amount-amount, 0))
+		}
 	}
 	sort.Slice(ids, func(i, j int) bool {
 		a, b := p.TransferReversals[ids[i]], p.TransferReversals[ids[j]]
@@ -587,7 +592,7 @@ func (p *reversalPayout) awaited() []reversalItem {
 	for _, id := range ids {
 		r := p.TransferReversals[id]
 		known += r.Amount
-		if booked[id] {
+		if _, ok := booked[id]; ok {
 			continue
 		}
 		cover := min(lump, r.Amount)

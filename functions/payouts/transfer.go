@@ -136,6 +136,10 @@ const (
 	// transfer attempt Stripe could not be asked about (held once it is
 	// known that no transfer was made).
 	reasonErasedUnchecked = "an earlier transfer attempt of this erased coach's payout could not be checked on Stripe; retried on the next run"
+	// reasonErasedInFlight: a payout of an erased coach whose transfer
+	// another run started less than Settings.ConfirmAfter ago (it may be
+	// in flight: held only once it is known that none was made).
+	reasonErasedInFlight = "a transfer of this erased coach's payout may be in flight; checked again on the next run"
 )
 
 // ReasonCoachErased is the reason of a payout held because its coach was
@@ -275,13 +279,19 @@ func (s *Service) transferOne(ctx context.Context, po *model.Payout) (model.Payo
 // earlier attempt may have made (transferStartedAt) is looked up first and
 // recorded when found (adoptTransfer: the money reached the coach's
 // account before the erasure); while Stripe cannot be asked (not
-// configured, lookup failed) the payout stays pending with a reason and
-// is looked at again on the next run. held reports that this call made it
+// configured, lookup failed), or another run started a transfer less than
+// Settings.ConfirmAfter ago (it may be in flight: not found yet, made
+// after the lookup), the payout stays pending with a reason and is looked
+// at again on the next run. held reports that this call made it
 // final; status is the payout's status then ("" when another run changed
 // it meanwhile). Only Firestore failures are returned.
 func (s *Service) holdErased(ctx context.Context, po *model.Payout) (status model.PayoutStatus, held bool, err error) {
 	ref := s.Firestore.Collection(model.ColPayouts).Doc(po.PayoutID)
 	if po.TransferStartedAt != nil {
+		if s.now().Sub(*po.TransferStartedAt) < s.settings().ConfirmAfter {
+			// Another run may be waiting for Stripe's answer right now.
+			return model.PayoutPending, false, s.setReason(ctx, ref, reasonErasedInFlight)
+		}
 		if s.Transfers == nil {
 			return model.PayoutPending, false, s.setReason(ctx, ref, ReasonNoStripe)
 		}
@@ -310,7 +320,7 @@ func (s *Service) holdErased(ctx context.Context, po *model.Payout) (status mode
 		// Another run moved it, or started a transfer after this one read
 		// it (that run, or the next, looks the transfer up first).
 		if cur.Status != model.PayoutPending || cur.ProcessorPayoutID != nil ||
-			(cur.TransferStartedAt != nil && po.TransferStartedAt == nil) {
+			(cur.TransferStartedAt != nil && (po.TransferStartedAt == nil || !cur.TransferStartedAt.Equal(*po.TransferStartedAt))) {
 			return errSkip
 		}
 		amount, currency, held = cur.Amount, cur.Currency, true
