@@ -233,12 +233,8 @@ func (s *Service) transferOne(ctx context.Context, po *model.Payout) (model.Payo
 	// Mark the attempt, unless another run got here first.
 	var started bool
 	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
+		cur, err := payoutIn(tx, ref)
 		if err != nil {
-			return err
-		}
-		var cur model.Payout
-		if err := snap.DataTo(&cur); err != nil {
 			return err
 		}
 		if cur.Status != model.PayoutPending || cur.ProcessorPayoutID != nil {
@@ -309,12 +305,8 @@ func (s *Service) holdErased(ctx context.Context, po *model.Payout) (status mode
 	var currency string
 	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		held = false
-		snap, err := tx.Get(ref)
+		cur, err := payoutIn(tx, ref)
 		if err != nil {
-			return err
-		}
-		var cur model.Payout
-		if err := snap.DataTo(&cur); err != nil {
 			return err
 		}
 		// Another run moved it, or started a transfer after this one read
@@ -386,12 +378,8 @@ func connectDestination(cc *model.CoachConnect) (account, reason string) {
 // setReason records why a payout waits (only when it changes).
 func (s *Service) setReason(ctx context.Context, ref *firestore.DocumentRef, reason string) error {
 	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
+		cur, err := payoutIn(tx, ref)
 		if err != nil {
-			return err
-		}
-		var cur model.Payout
-		if err := snap.DataTo(&cur); err != nil {
 			return err
 		}
 		if cur.Status != model.PayoutPending || cur.Reason == reason {
@@ -406,12 +394,8 @@ func (s *Service) setReason(ctx context.Context, ref *firestore.DocumentRef, rea
 // webhook has already advanced back to an earlier status.
 func (s *Service) finishTransfer(ctx context.Context, ref *firestore.DocumentRef, status model.PayoutStatus, transferID *string, reason string) error {
 	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
+		cur, err := payoutIn(tx, ref)
 		if err != nil {
-			return err
-		}
-		var cur model.Payout
-		if err := snap.DataTo(&cur); err != nil {
 			return err
 		}
 		now := s.now()
@@ -601,4 +585,15 @@ func (s *Service) settledTransfer(ctx context.Context, payoutID string, po *mode
 	}
 	slog.InfoContext(ctx, "payout transfer found", "payoutId", payoutID, "transferId", tr.ID)
 	return tr, nil
+}
+
+// payoutIn reads and decodes the payout at ref in tx. Errors: tx.Get's
+// (NotFound for a missing payout) and the decoding's, as they are.
+func payoutIn(tx *firestore.Transaction, ref *firestore.DocumentRef) (model.Payout, error) {
+	var po model.Payout
+	snap, err := tx.Get(ref)
+	if err != nil {
+		return po, err
+	}
+	return po, snap.DataTo(&po)
 }
