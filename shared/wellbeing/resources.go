@@ -95,15 +95,24 @@ func DefaultDirectory() *Directory { return defaultDirectory() }
 
 // Resolve returns the id of the crisis_resources document for a user's
 // BCP 47 locale ("sv-SE", "en_GB", "sv"): by region first (help lines are
-// national: an English speaker in Sweden gets the Swedish lines), then by
-// language, else the fallback.
+// national: an English speaker in Sweden gets the Swedish lines); a region
+// without a list of its own gets the fallback, never another country's
+// lines (sv-FI: Swedish numbers do not connect from Finland); only a
+// locale without a region goes by its language; else the fallback.
 func (d *Directory) Resolve(locale string) string {
 	parts := strings.FieldsFunc(locale, func(r rune) bool { return r == '-' || r == '_' })
 	for _, p := range parts[min(1, len(parts)):] {
+		if len(p) == 1 {
+			break // an extension or private-use part: no region follows
+		}
 		if len(p) == 2 {
 			if id, ok := d.Regions[strings.ToUpper(p)]; ok {
 				return id
 			}
+			return d.Fallback
+		}
+		if len(p) == 3 && strings.Trim(p, "0123456789") == "" {
+			return d.Fallback // a UN M.49 area (es-419: Latin America) has no national lines
 		}
 	}
 	if len(parts) > 0 {

@@ -64,6 +64,11 @@ func TestEmbeddedDirectory(t *testing.T) {
 	tests := []struct{ locale, want string }{
 		{"sv-SE", "sv-SE"}, {"sv", "sv-SE"}, {"en-SE", "sv-SE"}, {"en_US", "en-US"}, {"es-US", "en-US"},
 		{"en-GB", "en-GB"}, {"en", "intl"}, {"de-DE", "intl"}, {"", "intl"}, {"zh-Hant-TW", "intl"},
+		// A region without lines of its own never gets another country's
+		// (Swedish numbers do not connect from Finland), nor does an area.
+		{"sv-FI", "intl"}, {"sv-419", "intl"},
+		// An extension's subtags are no region ("ca" here is the calendar).
+		{"sv-u-ca-gregory", "sv-SE"},
 	}
 	for _, tt := range tests {
 		if got := d.Resolve(tt.locale); got != tt.want {
