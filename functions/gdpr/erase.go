@@ -1015,6 +1015,8 @@ func finishStep(ctx context.Context, r *run) error {
 			r.s.beforeDone(r.req.RequestID)
 		}
 		check = r.finalCheck
+	} else {
+		check = r.notifyReady
 	}
 	now := r.s.now()
 	ups := []firestore.Update{{Path: "status", Value: StatusDone}, {Path: "doneAt", Value: now},

@@ -134,18 +134,27 @@ func exportStep(ctx context.Context, r *run) error {
 		return fault.Wrap(err, fault.Unavailable, "gdpr: upload export")
 	}
 	r.export = &exportResult{Path: path, Bytes: cnt.n, SHA256: hex.EncodeToString(h.Sum(nil))}
-	// Tell the user in the app (the notification names only the request),
-	// unless there is no profile to attach it to.
+	return nil
+}
+
+// notifyReady runs inside the transaction that marks an export done: it
+// tells the user in the app that the archive is ready (the notification
+// names only the request), unless there is no profile to attach it to.
+// Written with done, never before it: a run stopped between its upload
+// and done (a crash, a timeout) would otherwise have told the user of an
+// export that getExportDownload refuses as not ready until the sweeper's
+// rerun, and that rerun's archive would hold the notice of its own
+// readiness. Errors: the transaction's read.
+func (r *run) notifyReady(tx *firestore.Transaction) error {
 	user := r.s.Firestore.Collection(model.ColUsers).Doc(r.uid)
-	if ok, err := exists(ctx, user); err != nil || ok == 0 {
+	if _, err := tx.Get(user); store.IsNotFound(err) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	n := model.Notification{UserID: r.uid, Kind: "gdpr_export_ready", Title: "Your data export is ready",
 		Body: "Download it in Settings → Privacy within 7 days.", Ref: r.req.RequestID, CreatedAt: r.s.now()}
-	if _, err := user.Collection(model.SubColNotes).Doc("gdpr_export_"+r.req.RequestID).Set(ctx, n); err != nil {
-		return store.Classify("gdpr: notify", err)
-	}
-	return nil
+	return tx.Set(user.Collection(model.SubColNotes).Doc("gdpr_export_"+r.req.RequestID), n)
 }
 
 // WriteArchive writes the export of uid as a zip to w: manifest.json,
