@@ -278,9 +278,15 @@ func (s *Service) transferOne(ctx context.Context, po *model.Payout) (model.Payo
 // configured, lookup failed), or another run started a transfer less than
 // Settings.ConfirmAfter ago (it may be in flight: not found yet, made
 // after the lookup), the payout stays pending with a reason and is looked
-// at again on the next run. held reports that this call made it
-// final; status is the payout's status then ("" when another run changed
-// it meanwhile). Only Firestore failures are returned.
+// at again on the next run. The hold is claimed (reason
+// ReasonCoachErased while still pending) before the alert is logged and
+// made final after it, so that a run dying in between leaves the alert to
+// the next run (once the claim is older than Settings.ConfirmAfter):
+// logged at least once, and once unless the hold cannot be made final
+// after the alert (the process died, Firestore failed). held
+// reports that this call made it final; status is the payout's status
+// then ("" when another run changed or holds it meanwhile). Only
+// Firestore failures are returned.
 func (s *Service) holdErased(ctx context.Context, po *model.Payout) (status model.PayoutStatus, held bool, err error) {
 	ref := s.Firestore.Collection(model.ColPayouts).Doc(po.PayoutID)
 	if po.TransferStartedAt != nil {
@@ -301,23 +307,28 @@ func (s *Service) holdErased(ctx context.Context, po *model.Payout) (status mode
 			return status, false, err
 		}
 	}
+	// Claim the hold first (reason ReasonCoachErased, still pending), then
+	// alert, then make it final: a run that dies after the claim leaves
+	// the payout pending, and the next run (the claim older than
+	// ConfirmAfter: its run is gone) alerts and holds it, so the alert is
+	// never lost; while a claim is fresh, another run is alerting.
 	var amount int64
 	var currency string
 	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		held = false
 		cur, err := payoutIn(tx, ref)
 		if err != nil {
 			return err
 		}
 		// Another run moved it, or started a transfer after this one read
-		// it (that run, or the next, looks the transfer up first).
+		// it (that run, or the next, looks the transfer up first), or is
+		// holding it now.
 		if cur.Status != model.PayoutPending || cur.ProcessorPayoutID != nil ||
-			(cur.TransferStartedAt != nil && (po.TransferStartedAt == nil || !cur.TransferStartedAt.Equal(*po.TransferStartedAt))) {
+			(cur.TransferStartedAt != nil && (po.TransferStartedAt == nil || !cur.TransferStartedAt.Equal(*po.TransferStartedAt))) ||
+			(cur.Reason == ReasonCoachErased && s.now().Sub(cur.UpdatedAt) < s.settings().ConfirmAfter) {
 			return errSkip
 		}
-		amount, currency, held = cur.Amount, cur.Currency, true
-		return tx.Update(ref, []firestore.Update{{Path: "status", Value: string(model.PayoutFailed)},
-			{Path: "reason", Value: ReasonCoachErased}, {Path: "updatedAt", Value: s.now()}})
+		amount, currency = cur.Amount, cur.Currency
+		return tx.Update(ref, []firestore.Update{{Path: "reason", Value: ReasonCoachErased}, {Path: "updatedAt", Value: s.now()}})
 	}, firestore.MaxAttempts(txAttempts))
 	if errors.Is(err, errSkip) {
 		return "", false, nil
@@ -327,6 +338,25 @@ func (s *Service) holdErased(ctx context.Context, po *model.Payout) (status mode
 	}
 	slog.ErrorContext(ctx, "payout of an erased coach held: settle it by hand", "alert", AlertCoachErased,
 		"payoutId", po.PayoutID, "amount", amount, "currency", currency)
+	// Alerted now: make the hold final even if the run is being stopped.
+	err = s.Firestore.RunTransaction(context.WithoutCancel(ctx), func(ctx context.Context, tx *firestore.Transaction) error {
+		held = false
+		cur, err := payoutIn(tx, ref)
+		if err != nil {
+			return err
+		}
+		if cur.Status != model.PayoutPending || cur.ProcessorPayoutID != nil || cur.Reason != ReasonCoachErased {
+			return errSkip
+		}
+		held = true
+		return tx.Update(ref, []firestore.Update{{Path: "status", Value: string(model.PayoutFailed)}, {Path: "updatedAt", Value: s.now()}})
+	}, firestore.MaxAttempts(txAttempts))
+	if errors.Is(err, errSkip) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, store.Classify("hold payout "+po.PayoutID, err)
+	}
 	return model.PayoutFailed, true, nil
 }
 
