@@ -1128,6 +1128,10 @@ func (s *Service) closeSales(ctx context.Context, paymentID, msg string) error {
 
 // ---- the lease ----
 
+// leaseReleaseTimeout bounds the release of the sync's lease, which is
+// best effort (the lease expires after Settings.LeaseTTL anyway).
+const leaseReleaseTimeout = 30 * time.Second
+
 // leaseRunningOut reports whether a lease held until held, renewed every
 // ttl/3, has less than a renewal interval left at now: the holder must stop
 // before it expires and another sync may take it.
@@ -1225,7 +1229,12 @@ func (s *Service) acquire(ctx context.Context) (context.Context, func(), bool, e
 		close(stop)
 		wg.Wait()
 		cancel(nil)
-		_ = s.Firestore.RunTransaction(context.WithoutCancel(ctx), func(ctx context.Context, tx *firestore.Transaction) error {
+		// Best effort, and bounded: the lease expires anyway, so a
+		// Firestore that keeps failing must not hold the function until
+		// its timeout.
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), leaseReleaseTimeout)
+		defer rcancel()
+		_ = s.Firestore.RunTransaction(rctx, func(ctx context.Context, tx *firestore.Transaction) error {
 			snap, err := tx.Get(ref)
 			if err != nil {
 				return err
