@@ -67,7 +67,7 @@ func accountsStateOf(cp map[string]any) accountsState {
 	st.cursor, _ = cp["accountsCursor"].(string)
 	list, _ := cp["accountsRetry"].([]any)
 	for _, v := range list {
-		if uid, ok := v.(string); ok && validID(uid) && len(st.retry) < accountsRetryMax {
+		if uid, ok := v.(string); ok && model.ValidDocID(uid) && len(st.retry) < accountsRetryMax {
 			st.retry = append(st.retry, uid)
 		}
 	}

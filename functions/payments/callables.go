@@ -86,7 +86,7 @@ func (s *Service) CreateCheckoutSession(ctx context.Context, req *callable.Reque
 	if (in.ProgramID == "") == (in.PlanID == "") {
 		return nil, fault.Invalid("give exactly one of programId and planId")
 	}
-	if in.ProgramID != "" && !validID(in.ProgramID) || in.PlanID != "" && !validID(in.PlanID) {
+	if in.ProgramID != "" && !model.ValidDocID(in.ProgramID) || in.PlanID != "" && !model.ValidDocID(in.PlanID) {
 		return nil, fault.Invalid("invalid programId or planId")
 	}
 	if in.RequestID != "" && !requestIDRE.MatchString(in.RequestID) {

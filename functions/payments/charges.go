@@ -372,7 +372,7 @@ var goneVersion = time.Unix(0, 0).UTC()
 // nil when the id is not a valid document id or the program does not
 // exist.
 func (s *Service) readProgram(tx *firestore.Transaction, programID string) (*programInfo, error) {
-	if !validID(programID) {
+	if !model.ValidDocID(programID) {
 		return nil, nil
 	}
 	snap, err := tx.Get(s.Firestore.Collection(model.ColPrograms).Doc(programID))

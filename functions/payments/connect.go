@@ -87,7 +87,7 @@ const (
 // enabled.
 func (s *Service) accountEffect(a *stripe.Account, at time.Time) effect {
 	coach := a.Metadata[metaCoachUID]
-	if !validID(coach) {
+	if !model.ValidDocID(coach) {
 		return ignoreEffect("unknown account")
 	}
 	return s.connectEffectOf(accountUpdate(a, coach, at))
@@ -234,7 +234,7 @@ func payoutApplies(p *model.Payout, u payoutUpdate) bool {
 func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 	return effect{apply: func(ctx context.Context, tx *firestore.Transaction) (Result, error) {
 		var snap *firestore.DocumentSnapshot
-		if validID(u.payoutID) {
+		if model.ValidDocID(u.payoutID) {
 			sn, err := tx.Get(s.Firestore.Collection(model.ColPayouts).Doc(u.payoutID))
 			if err != nil && !store.IsNotFound(err) {
 				return Result{}, err
@@ -308,17 +308,19 @@ func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 
 // listedReversals are the reversals transfer tr lists, by id (Stripe
 // embeds its newest ten): amount and created time. Entries without a
-// usable id, amount or time are left out.
+// usable id, amount or time are left out (model.ListedReversal).
 func listedReversals(tr *stripe.Transfer) map[string]model.TransferReversal {
 	if tr.Reversals == nil {
 		return nil
 	}
 	out := map[string]model.TransferReversal{}
 	for _, r := range tr.Reversals.Data {
-		if r == nil || !validID(r.ID) || r.Amount <= 0 || r.Created <= 0 {
+		if r == nil {
 			continue
 		}
-		out[r.ID] = model.TransferReversal{Amount: r.Amount, At: unix(r.Created)}
+		if e, ok := model.ListedReversal(r.ID, r.Amount, r.Created); ok {
+			out[r.ID] = e
+		}
 	}
 	return out
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -118,7 +117,7 @@ func readProgramInfo(snap *firestore.DocumentSnapshot) *programInfo {
 // and to the coaches the enrolment recorded.
 func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID string) (*enrollmentTx, error) {
 	e := &enrollmentTx{s: s, uid: uid, programID: programID, assigned: map[string]*model.CoachAssignment{}}
-	if !validID(uid) {
+	if !model.ValidDocID(uid) {
 		return e, nil
 	}
 	prog, err := s.readProgram(tx, programID)
@@ -126,7 +125,7 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 		return nil, err
 	}
 	e.programRead = true
-	if !validID(programID) {
+	if !model.ValidDocID(programID) {
 		return e, nil
 	}
 	e.program = prog
@@ -152,7 +151,7 @@ func (s *Service) readEnrollment(tx *firestore.Transaction, uid, programID strin
 		for _, c := range e.old.CoachIDs {
 			// erased-user too: an enrolment granted before it was excluded
 			// may hold an assignment to it, which must be releasable.
-			if !validID(c) || c == uid || seen[c] {
+			if !model.ValidDocID(c) || c == uid || seen[c] {
 				continue
 			}
 			seen[c] = true
@@ -206,7 +205,7 @@ func programCoaches(prog *programInfo, uid string) []string {
 // enrolment, is a coach to assign: a document id, not the user, and not
 // the reference GDPR erasure leaves for an erased coach.
 func coachID(c, uid string) bool {
-	return validID(c) && c != uid && c != model.ErasedRef
+	return model.ValidDocID(c) && c != uid && c != model.ErasedRef
 }
 
 // readRevocation does the further reads of a revocation for paymentID,
@@ -510,9 +509,4 @@ func paidBefore(prog *programInfo, p model.Payment) bool {
 // prog than the one read: the program was deleted and created again since.
 func otherVersion(prog *programInfo, checkout *time.Time) bool {
 	return prog != nil && checkout != nil && !sameTime(prog.terms.ProgramCreateTime, *checkout)
-}
-
-// validID reports whether s can be a document id.
-func validID(s string) bool {
-	return s != "" && len(s) <= 128 && !strings.Contains(s, "/") && s != "." && s != ".." && !strings.HasPrefix(s, "__")
 }

@@ -51,7 +51,7 @@ func (s *Service) OnProgramWritten(ctx context.Context, ev *events.FirestoreEven
 		return nil // title, price, content: the coaches are the same
 	}
 	id := params["programId"]
-	if !validID(id) {
+	if !model.ValidDocID(id) {
 		return nil // an id no enrolment can have: nothing to keep in step
 	}
 	st, err := s.SyncProgramCoaches(ctx, id)
@@ -78,7 +78,7 @@ func (s *Service) OnProgramWritten(ctx context.Context, ev *events.FirestoreEven
 // others are still done).
 func (s *Service) SyncProgramCoaches(ctx context.Context, programID string) (SyncStats, error) {
 	var st SyncStats
-	if !validID(programID) {
+	if !model.ValidDocID(programID) {
 		return st, fault.Invalid("program id %q cannot be a document id", programID)
 	}
 	prog, err := s.currentProgram(ctx, programID)
@@ -203,7 +203,7 @@ func (s *Service) syncEnrollment(ctx context.Context, uid, programID string) (bo
 // version of the program it was for (paymentVersion); nil when unknown or
 // there is no such payment (a free enrolment).
 func (s *Service) paymentVersionOf(tx *firestore.Transaction, paymentID string) (*time.Time, error) {
-	if !validID(paymentID) {
+	if !model.ValidDocID(paymentID) {
 		return nil, nil
 	}
 	snap, err := tx.Get(s.Firestore.Collection(model.ColPayments).Doc(paymentID))
@@ -272,7 +272,7 @@ func (s *Service) SyncAllPrograms(ctx context.Context, progress func(programID s
 		if err != nil {
 			return store.Classify("sync programs: list enrolments", err)
 		}
-		if id, ok := snap.Data()["programId"].(string); ok && validID(id) {
+		if id, ok := snap.Data()["programId"].(string); ok && model.ValidDocID(id) {
 			ids[id] = true
 		}
 	}

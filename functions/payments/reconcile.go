@@ -291,7 +291,7 @@ func (s *Service) replay(ctx context.Context, evs []*stripe.Event, rep *ReplayRe
 	refs := make([]*firestore.DocumentRef, 0, len(evs))
 	for _, ev := range evs {
 		id := ev.ID
-		if !validID(id) {
+		if !model.ValidDocID(id) {
 			id = "invalid"
 		}
 		refs = append(refs, s.Firestore.Collection(model.ColWebhookEvents).Doc(id))

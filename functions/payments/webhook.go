@@ -291,7 +291,7 @@ func (s *Service) recordFailure(ctx context.Context, ev *stripe.Event, cause err
 // plan decodes the event's object and returns its effect; an event type
 // the platform does not act on has an effect without apply (ignored).
 func (s *Service) plan(ev *stripe.Event) (effect, error) {
-	if ev.Data == nil || len(ev.Data.Raw) == 0 || !validID(ev.ID) {
+	if ev.Data == nil || len(ev.Data.Raw) == 0 || !model.ValidDocID(ev.ID) {
 		return effect{}, fmt.Errorf("%w: no data.object or id", errMalformed)
 	}
 	at := unix(ev.Created)

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"cloud.google.com/go/firestore"
 	"github.com/stripe/stripe-go/v76"
@@ -571,7 +570,8 @@ func partlyReversed(tr *stripe.Transfer) int64 {
 
 // listedReversals are the reversals of a list (a transfer's embedded
 // one: its newest ten; or all of them, ReversalLister) by id: amount and
-// created time. Entries without an id, amount or time are left out.
+// created time. Entries without a usable id, amount or time are left out
+// (model.ListedReversal).
 func listedReversals(list *stripe.TransferReversalList) map[string]model.TransferReversal {
 	if list == nil {
 		return nil
@@ -582,10 +582,12 @@ func listedReversals(list *stripe.TransferReversalList) map[string]model.Transfe
 func reversalsByID(rs []*stripe.TransferReversal) map[string]model.TransferReversal {
 	out := map[string]model.TransferReversal{}
 	for _, r := range rs {
-		if r == nil || r.ID == "" || strings.Contains(r.ID, "/") || r.Amount <= 0 || r.Created <= 0 {
+		if r == nil {
 			continue
 		}
-		out[r.ID] = model.TransferReversal{Amount: r.Amount, At: time.Unix(r.Created, 0).UTC()}
+		if e, ok := model.ListedReversal(r.ID, r.Amount, r.Created); ok {
+			out[r.ID] = e
+		}
 	}
 	return out
 }

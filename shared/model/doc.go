@@ -90,6 +90,13 @@ func ValidCurrency(c string) bool {
 // NormalizeCurrency upper-cases a currency code (Stripe sends lower case).
 func NormalizeCurrency(c string) string { return strings.ToUpper(strings.TrimSpace(c)) }
 
+// ValidDocID reports whether s can be a document id (or a map key in a
+// field path) as the functions accept ids from events and Stripe: not
+// empty, at most 128 bytes, no "/", not "." or "..", not starting "__".
+func ValidDocID(s string) bool {
+	return s != "" && len(s) <= 128 && !strings.Contains(s, "/") && s != "." && s != ".." && !strings.HasPrefix(s, "__")
+}
+
 // CoachConnectPath is the path of coach's Stripe Connect state,
 // coach_profiles/{coach}/private/connect (CoachConnect).
 func CoachConnectPath(coach string) string {

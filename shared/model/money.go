@@ -178,6 +178,18 @@ type TransferReversal struct {
 	At     time.Time `firestore:"at" json:"at"`
 }
 
+// ListedReversal is the entry of payouts.transferReversals for one
+// reversal as Stripe lists it (its id, amount in minor units and created
+// time in Unix seconds); ok is false for an entry that cannot be recorded:
+// an id unusable as a key (ValidDocID), no amount, or no time. The payments webhook and the
+// payouts' Confirm and sync all read Stripe's lists through it.
+func ListedReversal(id string, amount, created int64) (r TransferReversal, ok bool) {
+	if !ValidDocID(id) || amount <= 0 || created <= 0 {
+		return r, false
+	}
+	return TransferReversal{Amount: amount, At: time.Unix(created, 0).UTC()}, true
+}
+
 // ReversalNews is what a report of the payout's transfer adds to the
 // reversals p records: reversed is the transfer's amount_reversed (of a
 // transfer that stands), listed the reversals the report names, by id
