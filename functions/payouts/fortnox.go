@@ -398,11 +398,7 @@ func tally(out outcome, err error, booked, recovered, failed *int) {
 // book posts one voucher exactly once (see SyncFortnox).
 func (s *Service) book(ctx context.Context, c *fortnox.Client, b booking) (outcome, error) {
 	failed := func(err error) (outcome, error) {
-		msg := err.Error()
-		if len(msg) > 300 {
-			msg = msg[:300]
-		}
-		if ferr := b.fail(context.WithoutCancel(ctx), msg); ferr != nil {
+		if ferr := b.fail(context.WithoutCancel(ctx), truncate(err.Error())); ferr != nil {
 			slog.WarnContext(ctx, "fortnox booking error not recorded", "marker", b.marker)
 		}
 		slog.WarnContext(ctx, "fortnox booking failed", "marker", b.marker, "code", string(fault.CodeOf(err)))
@@ -742,30 +738,14 @@ func (s *Service) listReversals(ctx context.Context, lister ReversalLister, po *
 		// Confirm), and its booked voucher is reversed by hand.
 		return fault.New(fault.FailedPrecondition, "transfer of the payout is fully reversed: reversals not booked, check by hand")
 	}
-	merge := func(p *model.Payout) {
-		added, total := p.ReversalNews(sum, listed, s.now())
-		if len(added) > 0 && p.TransferReversals == nil {
-			p.TransferReversals = map[string]model.TransferReversal{}
-		}
-		for id, r := range added {
-			p.TransferReversals[id] = r
-		}
-		if total != nil {
-			p.TransferReversal = total
-		}
-	}
 	if dryRun {
-		merge(&po.Payout)
+		po.ReversalUpdates(sum, listed, s.now()) // recorded in po only
 		return nil
 	}
 	ref := s.Firestore.Collection(model.ColPayouts).Doc(po.PayoutID)
 	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
+		cur, err := readIn[reversalPayout](tx, ref)
 		if err != nil {
-			return err
-		}
-		var cur reversalPayout
-		if err := snap.DataTo(&cur); err != nil {
 			return err
 		}
 		cur.PayoutID = po.PayoutID
@@ -774,7 +754,6 @@ func (s *Service) listReversals(ctx context.Context, lister ReversalLister, po *
 		if len(ups) == 0 {
 			return nil
 		}
-		merge(&po.Payout)
 		return tx.Update(ref, append(ups, firestore.Update{Path: "updatedAt", Value: s.now()}))
 	}, firestore.MaxAttempts(txAttempts))
 	return store.Classify("record transfer reversals", err)
@@ -785,12 +764,8 @@ func (s *Service) listReversals(ctx context.Context, lister ReversalLister, po *
 func (s *Service) settleReversals(ctx context.Context, payoutID string) error {
 	ref := s.Firestore.Collection(model.ColPayouts).Doc(payoutID)
 	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
+		p, err := readIn[reversalPayout](tx, ref)
 		if err != nil {
-			return err
-		}
-		var p reversalPayout
-		if err := snap.DataTo(&p); err != nil {
 			return err
 		}
 		if !p.ReversalPending || len(p.awaited()) > 0 {
@@ -1023,12 +998,8 @@ func (s *Service) updateEvent(ctx context.Context, paymentID string, seq int, fn
 	var out *model.AllocationEvent
 	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		out = nil
-		snap, err := tx.Get(ref)
+		a, err := readIn[model.PayoutAllocation](tx, ref)
 		if err != nil {
-			return err
-		}
-		var a model.PayoutAllocation
-		if err := snap.DataTo(&a); err != nil {
 			return err
 		}
 		for i := range a.Events {
@@ -1108,12 +1079,8 @@ func (s *Service) saleBooking(a *model.PayoutAllocation, ev model.AllocationEven
 func (s *Service) closeSales(ctx context.Context, paymentID, msg string) error {
 	ref := s.Firestore.Collection(model.ColPayoutAllocations).Doc(paymentID)
 	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
+		a, err := readIn[model.PayoutAllocation](tx, ref)
 		if err != nil {
-			return err
-		}
-		var a model.PayoutAllocation
-		if err := snap.DataTo(&a); err != nil {
 			return err
 		}
 		for i := range a.Events {

@@ -232,7 +232,7 @@ func (s *Service) transferOne(ctx context.Context, po *model.Payout) (model.Payo
 	// Mark the attempt, unless another run got here first.
 	var started bool
 	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		cur, err := payoutIn(tx, ref)
+		cur, err := readIn[model.Payout](tx, ref)
 		if err != nil {
 			return err
 		}
@@ -314,7 +314,7 @@ func (s *Service) holdErased(ctx context.Context, po *model.Payout) (status mode
 	var amount int64
 	var currency string
 	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		cur, err := payoutIn(tx, ref)
+		cur, err := readIn[model.Payout](tx, ref)
 		if err != nil {
 			return err
 		}
@@ -340,7 +340,7 @@ func (s *Service) holdErased(ctx context.Context, po *model.Payout) (status mode
 	// Alerted now: make the hold final even if the run is being stopped.
 	err = s.Firestore.RunTransaction(context.WithoutCancel(ctx), func(ctx context.Context, tx *firestore.Transaction) error {
 		held = false
-		cur, err := payoutIn(tx, ref)
+		cur, err := readIn[model.Payout](tx, ref)
 		if err != nil {
 			return err
 		}
@@ -407,7 +407,7 @@ func connectDestination(cc *model.CoachConnect) (account, reason string) {
 // setReason records why a payout waits (only when it changes).
 func (s *Service) setReason(ctx context.Context, ref *firestore.DocumentRef, reason string) error {
 	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		cur, err := payoutIn(tx, ref)
+		cur, err := readIn[model.Payout](tx, ref)
 		if err != nil {
 			return err
 		}
@@ -423,7 +423,7 @@ func (s *Service) setReason(ctx context.Context, ref *firestore.DocumentRef, rea
 // webhook has already advanced back to an earlier status.
 func (s *Service) finishTransfer(ctx context.Context, ref *firestore.DocumentRef, status model.PayoutStatus, transferID *string, reason string) error {
 	err := s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		cur, err := payoutIn(tx, ref)
+		cur, err := readIn[model.Payout](tx, ref)
 		if err != nil {
 			return err
 		}
@@ -619,13 +619,14 @@ func (s *Service) settledTransfer(ctx context.Context, payoutID string, po *mode
 	return tr, nil
 }
 
-// payoutIn reads and decodes the payout at ref in tx. Errors: tx.Get's
-// (NotFound for a missing payout) and the decoding's, as they are.
-func payoutIn(tx *firestore.Transaction, ref *firestore.DocumentRef) (model.Payout, error) {
-	var po model.Payout
+// readIn reads the document at ref in tx and decodes it into a T (a
+// payout, an allocation). Errors: tx.Get's (NotFound for a missing
+// document) and the decoding's, as they are.
+func readIn[T any](tx *firestore.Transaction, ref *firestore.DocumentRef) (T, error) {
+	var v T
 	snap, err := tx.Get(ref)
 	if err != nil {
-		return po, err
+		return v, err
 	}
-	return po, snap.DataTo(&po)
+	return v, snap.DataTo(&v)
 }

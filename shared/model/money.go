@@ -229,21 +229,27 @@ func (p *Payout) ReversalNews(reversed int64, listed map[string]TransferReversal
 	return added, total
 }
 
-// ReversalUpdates are the updates of p's document that record
-// ReversalNews(reversed, listed, at): each new reversal its own field of
-// transferReversals (so writers never drop one another's), the
-// cumulative transferReversal when it grows, and reversalPending; nil
-// when the report brings nothing new.
+// ReversalUpdates records ReversalNews(reversed, listed, at) in p and
+// returns the updates of p's document that record it: each new reversal
+// its own field of transferReversals (so writers never drop one
+// another's), the cumulative transferReversal when it grows, and
+// reversalPending; nil (p unchanged) when the report brings nothing new.
 func (p *Payout) ReversalUpdates(reversed int64, listed map[string]TransferReversal, at time.Time) []firestore.Update {
 	added, total := p.ReversalNews(reversed, listed, at)
 	if len(added) == 0 && total == nil {
 		return nil
 	}
+	p.ReversalPending = true
 	upd := []firestore.Update{{Path: "reversalPending", Value: true}}
+	if len(added) > 0 && p.TransferReversals == nil {
+		p.TransferReversals = map[string]TransferReversal{}
+	}
 	for id, r := range added {
+		p.TransferReversals[id] = r
 		upd = append(upd, firestore.Update{FieldPath: firestore.FieldPath{"transferReversals", id}, Value: r})
 	}
 	if total != nil {
+		p.TransferReversal = total
 		upd = append(upd, firestore.Update{Path: "transferReversal", Value: *total})
 	}
 	return upd
