@@ -553,22 +553,7 @@ func BasePayoutID(key []byte, coach, currency, endDate string) string {
 // (the erasure's pseudonymisePayout, or a run's payout of a held
 // allocation), or the payout is marked pseudonymised.
 func coachErased(po *model.Payout) bool {
-	return po.CoachID == model.ErasedRef || po.Pseudonymised || isPseudonym(po.CoachID)
-}
-
-// isPseudonym reports whether id has the form of pseudonym.Of: "ps_" and
-// 32 lowercase hex digits (Firebase uids are 28 letters and digits).
-func isPseudonym(id string) bool {
-	hexPart, ok := strings.CutPrefix(id, pseudonym.Prefix)
-	if !ok || len(hexPart) != 32 {
-		return false
-	}
-	for _, r := range hexPart {
-		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
-			return false
-		}
-	}
-	return true
+	return po.CoachID == model.ErasedRef || po.Pseudonymised || pseudonym.Is(po.CoachID)
 }
 
 // settle writes the payouts of one coach and currency.

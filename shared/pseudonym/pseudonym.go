@@ -17,6 +17,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,22 @@ func Of(key []byte, id string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(id))
 	return Prefix + hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+// Is reports whether id has the form of Of's result: Prefix and 32
+// lowercase hex digits (Firebase uids are 28 letters and digits, so a uid
+// is never taken for one).
+func Is(id string) bool {
+	h, ok := strings.CutPrefix(id, Prefix)
+	if !ok || len(h) != 32 {
+		return false
+	}
+	for _, r := range h {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // ErasureRequestID is the document id of a subject's erasure request,

@@ -86,3 +86,26 @@ func TestBookkeepingHoldUntil(t *testing.T) {
 		})
 	}
 }
+
+// TestIs: Of's results are pseudonyms; uids and near misses are not.
+func TestIs(t *testing.T) {
+	tests := []struct {
+		id   string
+		want bool
+	}{
+		{Of([]byte("k"), "uid-1"), true},
+		{"ps_0123456789abcdef0123456789abcdef", true},
+		{"ps_0123456789ABCDEF0123456789abcdef", false},
+		{"ps_0123456789abcdef0123456789abcde", false},
+		{"ps_0123456789abcdef0123456789abcdefa", false},
+		{"0123456789abcdef0123456789abcdef", false},
+		{"aBcDeFgHiJkLmNoPqRsTuVwXyZ12", false},
+		{"erased-user", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := Is(tt.id); got != tt.want {
+			t.Errorf("Is(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
