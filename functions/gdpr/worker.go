@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -82,7 +83,7 @@ func (s *Service) publish(ctx context.Context, id string) error {
 
 // run is one invocation of the worker on one request.
 type run struct {
-	mu       sync.Mutex // guards writes, progress, lastBeat, saved
+	mu       sync.Mutex // guards writes, progress, lastBeat, lastSaved
 	s        *Service
 	ref      *firestore.DocumentRef
 	req      model.GDPRRequest
@@ -95,9 +96,9 @@ type run struct {
 	writes   int64
 	progress map[string]int64
 	lastBeat time.Time
-	// saved is the progress mark (mark) of the request as last saved; a
-	// save that changes it is progress.
-	saved string
+	// lastSaved is the progress mark (mark) of the request as last saved;
+	// a save that changes it is progress.
+	lastSaved string
 	// results of steps, saved by the final step.
 	proof   map[string]int64
 	export  *exportResult
@@ -246,7 +247,7 @@ func (r *run) execute(ctx context.Context, steps []step) (Outcome, error) {
 	}
 	r.mu.Lock()
 	r.step = steps[i].name
-	r.saved = r.mark()
+	r.lastSaved = r.mark()
 	r.mu.Unlock()
 	for ; i < len(steps); i++ {
 		st := steps[i]
@@ -338,22 +339,49 @@ func (r *run) release(ctx context.Context) {
 		return
 	}
 	ups := []firestore.Update{{Path: "leaseOwner", Value: firestore.Delete}, {Path: "leaseUntil", Value: firestore.Delete}}
+	sv := r.toSave()
+	if sv.progressed {
+		ups = append(ups, sv.updates(r.s.now())...)
+	}
+	if err := r.guarded(ctx, ups); err == nil {
+		r.saved(sv)
+	}
+}
+
+// save is one save of the run's progress counts and checkpoint; progressed
+// when they moved since the last save (mark).
+type save struct {
+	progress   map[string]int64
+	checkpoint map[string]any
+	mark       string
+	progressed bool
+}
+
+// toSave copies what a save of the run writes.
+func (r *run) toSave() save {
 	r.mu.Lock()
-	m := r.mark()
-	progressed := m != r.saved
-	if progressed {
-		ups = append(ups, firestore.Update{Path: "progress", Value: r.progressCopy()},
-			firestore.Update{Path: "checkpoint", Value: r.checkpoint()})
+	defer r.mu.Unlock()
+	sv := save{progress: maps.Clone(r.progress), checkpoint: r.checkpoint(), mark: r.mark()}
+	sv.progressed = sv.mark != r.lastSaved
+	return sv
+}
+
+// updates are the request's updates of sv at now: progress and
+// checkpoint, and, when it progressed, the progress record (stalledRuns
+// 0, progressAt now).
+func (sv save) updates(now time.Time) []firestore.Update {
+	ups := []firestore.Update{{Path: "progress", Value: sv.progress}, {Path: "checkpoint", Value: sv.checkpoint}}
+	if sv.progressed {
+		ups = append(ups, firestore.Update{Path: "stalledRuns", Value: 0}, firestore.Update{Path: "progressAt", Value: now})
 	}
+	return ups
+}
+
+// saved records that sv was written.
+func (r *run) saved(sv save) {
+	r.mu.Lock()
+	r.lastSaved = sv.mark
 	r.mu.Unlock()
-	if progressed {
-		ups = append(ups, r.progressed()...)
-	}
-	if err := r.guarded(ctx, ups); err == nil && progressed {
-		r.mu.Lock()
-		r.saved = m
-		r.mu.Unlock()
-	}
 }
 
 // mark sums up how far the run has come: the checkpoint's step and pass,
@@ -384,21 +412,6 @@ func (r *run) mark() string {
 // rerun, what an earlier run did: not progress (mark).
 var recounted = map[string]bool{"stripe": true, "stripe.connect": true}
 
-// progressed returns the updates that record progress: the run is not
-// stalled (stalledRuns 0) and progressAt is now.
-func (r *run) progressed() []firestore.Update {
-	return []firestore.Update{{Path: "stalledRuns", Value: 0}, {Path: "progressAt", Value: r.s.now()}}
-}
-
-// progressCopy returns a copy of the run's progress counts. r.mu is held.
-func (r *run) progressCopy() map[string]int64 {
-	progress := make(map[string]int64, len(r.progress))
-	for k, v := range r.progress {
-		progress[k] = v
-	}
-	return progress
-}
-
 // checkpoint returns the checkpoint map of the run.
 func (r *run) checkpoint() map[string]any {
 	cp := map[string]any{"step": r.step, "pass": r.pass}
@@ -422,30 +435,18 @@ func (r *run) beat(ctx context.Context, force bool) error {
 		return nil
 	}
 	r.lastBeat = time.Now()
-	progress := r.progressCopy()
-	cp := r.checkpoint()
-	m := r.mark()
-	progressed := m != r.saved
 	r.mu.Unlock()
+	sv := r.toSave()
 	until := r.s.now().Add(LeaseTTL)
-	ups := []firestore.Update{{Path: "leaseUntil", Value: until}, {Path: "progress", Value: progress},
-		{Path: "checkpoint", Value: cp}}
-	if progressed {
-		ups = append(ups, r.progressed()...)
-	}
-	if err := r.guarded(ctx, ups); err != nil {
+	if err := r.guarded(ctx, append([]firestore.Update{{Path: "leaseUntil", Value: until}}, sv.updates(r.s.now())...)); err != nil {
 		return err
 	}
-	if progressed {
-		r.mu.Lock()
-		r.saved = m
-		r.mu.Unlock()
-	}
+	r.saved(sv)
 	if r.s.OnProgress != nil {
 		r.mu.Lock()
 		req := r.req
 		r.mu.Unlock()
-		req.Progress, req.Checkpoint, req.LeaseUntil = progress, cp, &until
+		req.Progress, req.Checkpoint, req.LeaseUntil = sv.progress, sv.checkpoint, &until
 		r.s.OnProgress(&req)
 	}
 	return nil
