@@ -6,43 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"cloud.google.com/go/firestore"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
-	"google.golang.org/api/iterator"
 
 	"github.com/innerjourney/functions/shared/testenv"
 )
-
-// projectPaths lists the path of every document of project's database,
-// subcollections included.
-func projectPaths(t *testing.T, ctx context.Context, fs *firestore.Client) []string {
-	t.Helper()
-	var out []string
-	var walk func(it *firestore.CollectionIterator)
-	walk = func(it *firestore.CollectionIterator) {
-		for {
-			col, err := it.Next()
-			if err == iterator.Done {
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			refs, err := col.DocumentRefs(ctx).GetAll()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range refs {
-				if snap, err := r.Get(ctx); err == nil && snap.Exists() {
-					out = append(out, strings.TrimPrefix(r.Path, "projects/"))
-				}
-				walk(r.Collections(ctx))
-			}
-		}
-	}
-	walk(fs.Collections(ctx))
-	return out
-}
 
 // TestReview12StrayArgumentRefused: Go's flag parser stops at the first
 // argument that is not a flag, so a uid given without --uid, or a
@@ -94,7 +61,7 @@ func TestReview12StrayArgumentRefused(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			before := projectPaths(t, ctx, fs)
+			before := testenv.DumpDatabase(t, fs, nil)
 			args := append([]string(nil), c.args...)
 			for i, a := range args {
 				if a == "P" && args[i-1] == "--project" {
@@ -105,8 +72,8 @@ func TestReview12StrayArgumentRefused(t *testing.T) {
 			if code == 0 || !strings.Contains(errOut, "unexpected argument") {
 				t.Errorf("ops %s: exit %d, stderr %q, stdout %q; want a refusal naming the unexpected argument", strings.Join(c.args, " "), code, errOut, out)
 			}
-			if after := projectPaths(t, ctx, fs); strings.Join(after, ",") != strings.Join(before, ",") {
-				t.Errorf("ops %s wrote: documents before %v, after %v", strings.Join(c.args, " "), before, after)
+			if diff := testenv.DiffDumps(before, testenv.DumpDatabase(t, fs, nil)); len(diff) > 0 {
+				t.Errorf("ops %s wrote:\n%s", strings.Join(c.args, " "), strings.Join(diff, "\n"))
 			}
 		})
 	}
