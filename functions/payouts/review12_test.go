@@ -20,13 +20,25 @@ import (
 // payments area's webhook processing, created at the env's clock.
 func deliverTransferEvent(t *testing.T, e *env, evtID, typ string, tr *stripe.Transfer) {
 	t.Helper()
+	deliverTransferObject(t, e, evtID, typ, transferObject(tr))
+}
+
+// transferObject is transfer tr as a Stripe event carries it, without its
+// reversals list.
+func transferObject(tr *stripe.Transfer) map[string]any {
+	return map[string]any{"id": tr.ID, "object": "transfer", "amount": tr.Amount,
+		"amount_reversed": tr.AmountReversed, "reversed": tr.Reversed, "currency": string(tr.Currency),
+		"destination": tr.Destination.ID, "transfer_group": tr.TransferGroup, "metadata": tr.Metadata}
+}
+
+// deliverTransferObject hands the event typ of transfer object obj to the
+// payments area's webhook processing, created at the env's clock.
+func deliverTransferObject(t *testing.T, e *env, evtID, typ string, obj map[string]any) {
+	t.Helper()
 	ps := &payments.Service{Firestore: e.fs, Now: e.clock.Now, PseudonymKey: testKey}
 	raw, err := json.Marshal(map[string]any{
 		"id": evtID, "object": "event", "api_version": stripe.APIVersion, "created": e.clock.Now().Unix(),
-		"type": typ, "livemode": false,
-		"data": map[string]any{"object": map[string]any{"id": tr.ID, "object": "transfer", "amount": tr.Amount,
-			"amount_reversed": tr.AmountReversed, "reversed": tr.Reversed, "currency": string(tr.Currency),
-			"destination": tr.Destination.ID, "transfer_group": tr.TransferGroup, "metadata": tr.Metadata}},
+		"type": typ, "livemode": false, "data": map[string]any{"object": obj},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package payouts
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/stripe/stripe-go/v76"
 
-	"github.com/innerjourney/functions/functions/payments"
 	"github.com/innerjourney/functions/shared/fortnox/fortnoxfake"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/testenv"
@@ -109,26 +107,10 @@ func deliverListed(t *testing.T, e *env, evtID, typ string, tr *stripe.Transfer)
 				"created": r.Created, "currency": "sek", "transfer": tr.ID})
 		}
 	}
-	ps := &payments.Service{Firestore: e.fs, Now: e.clock.Now, PseudonymKey: testKey}
-	raw, err := json.Marshal(map[string]any{
-		"id": evtID, "object": "event", "api_version": stripe.APIVersion, "created": e.clock.Now().Unix(),
-		"type": typ, "livemode": false,
-		"data": map[string]any{"object": map[string]any{"id": tr.ID, "object": "transfer", "amount": tr.Amount,
-			"amount_reversed": tr.AmountReversed, "reversed": tr.Reversed, "currency": string(tr.Currency),
-			"destination": tr.Destination.ID, "transfer_group": tr.TransferGroup, "metadata": tr.Metadata,
-			"reversals": map[string]any{"object": "list", "data": data, "has_more": hasMore,
-				"url": "/v1/transfers/" + tr.ID + "/reversals"}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev stripe.Event
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ps.Process(e.ctx, &ev); err != nil {
-		t.Fatalf("webhook %s: %v", evtID, err)
-	}
+	obj := transferObject(tr)
+	obj["reversals"] = map[string]any{"object": "list", "data": data, "has_more": hasMore,
+		"url": "/v1/transfers/" + tr.ID + "/reversals"}
+	deliverTransferObject(t, e, evtID, typ, obj)
 }
 
 // reversalVouchers lists the fake's reversal vouchers of series P as
