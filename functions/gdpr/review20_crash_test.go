@@ -116,27 +116,6 @@ func (s r20Stripe) DeleteAccount(ctx context.Context, id string) error {
 	return s.call(ctx, "stripe/DeleteAccount", func(ctx context.Context) error { return s.next.DeleteAccount(ctx, id) })
 }
 
-// r20Storage counts and faults every HTTP request to fake-gcs-server.
-type r20Storage struct {
-	f    *testenv.Faults
-	next http.RoundTripper
-}
-
-func (s r20Storage) RoundTrip(req *http.Request) (*http.Response, error) {
-	var resp *http.Response
-	err := s.f.Call(req.Context(), "storage/"+req.Method, func(context.Context) (err error) {
-		resp, err = s.next.RoundTrip(req)
-		return err
-	})
-	if err != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
-		return nil, err
-	}
-	return resp, nil
-}
-
 // r20Kill is the kill switch of the faults: the context of the delivery
 // running.
 type r20Kill struct {
@@ -166,7 +145,7 @@ func r20Faulted(t *testing.T, e *env, f *testenv.Faults) *Service {
 	t.Helper()
 	fe := testenv.FirestoreEmulator(t)
 	project := strings.Split(e.fs.Doc("x/y").Path, "/")[1]
-	sc, err := storage.NewClient(context.Background(), option.WithHTTPClient(&http.Client{Transport: r20Storage{f: f, next: e.gcs.HTTPClient().Transport}}),
+	sc, err := storage.NewClient(context.Background(), option.WithHTTPClient(&http.Client{Transport: f.Transport(e.gcs.HTTPClient().Transport, func(req *http.Request) string { return "storage/" + req.Method })}),
 		option.WithoutAuthentication())
 	if err != nil {
 		t.Fatal(err)

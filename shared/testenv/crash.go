@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -146,6 +147,35 @@ func (f *Faults) Call(ctx context.Context, name string, call func(ctx context.Co
 		return f.after(err)
 	}
 	return err
+}
+
+// Transport returns an http.RoundTripper that makes each request through
+// next as a Call of f named name(req): counted and faulted (the response
+// of a faulted request is closed and ErrInjectedCrash or
+// ErrInjectedTransient returned instead).
+func (f *Faults) Transport(next http.RoundTripper, name func(*http.Request) string) http.RoundTripper {
+	return faultedTransport{f: f, next: next, name: name}
+}
+
+type faultedTransport struct {
+	f    *Faults
+	next http.RoundTripper
+	name func(*http.Request) string
+}
+
+func (t faultedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var resp *http.Response
+	err := t.f.Call(req.Context(), t.name(req), func(context.Context) (err error) {
+		resp, err = t.next.RoundTrip(req)
+		return err
+	})
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, err
+	}
+	return resp, nil
 }
 
 // DialOptions are the gRPC interceptors that pass every unary and

@@ -46,29 +46,6 @@ import (
 // r20Start is the clock of the signal.
 var r20Start = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
 
-// r20Webhook passes the webhook's HTTP requests to next, counting and
-// faulting each as an RPC of f.
-type r20Webhook struct {
-	f    *testenv.Faults
-	next http.RoundTripper
-}
-
-func (w r20Webhook) RoundTrip(req *http.Request) (*http.Response, error) {
-	var resp *http.Response
-	err := w.f.Call(req.Context(), "webhook/POST", func(ctx context.Context) error {
-		var err error
-		resp, err = w.next.RoundTrip(req)
-		return err
-	})
-	if err != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
-		return nil, err
-	}
-	return resp, nil
-}
-
 // r20Publisher passes the outbox's publishes to next, counting and
 // faulting each as an RPC of f.
 type r20Publisher struct {
@@ -183,7 +160,7 @@ func r20Pipeline(t *testing.T, redeliver bool, at int, mode testenv.CrashMode) r
 	fc := emu.InterceptedClient(t, p, append(f.DialOptions(), grpc.WithChainUnaryInterceptor(rec.interceptor))...)
 	hook := newWebhook(t)
 	d := &Deliverer{Firestore: fc, WebhookURL: config.NewSecret(hook.URL), Now: r.clk.Now,
-		HTTP: &http.Client{Timeout: 10 * time.Second, Transport: r20Webhook{f: f, next: http.DefaultTransport}}}
+		HTTP: &http.Client{Timeout: 10 * time.Second, Transport: f.Transport(http.DefaultTransport, func(*http.Request) string { return "webhook/POST" })}}
 	pub := &queue.Recorder{}
 
 	// The profile trigger raises the protocol; its event is redelivered
