@@ -131,23 +131,10 @@ func TestReview18OnUserWrittenCrashPoints(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			want, n, what := r18Crash(t, tc, 0, "")
 			t.Logf("%d RPCs uninterrupted (%s)", n, what)
-			exercised, redelivered := 0, 0
-			for k := 1; k <= n; k++ {
-				for _, mode := range testenv.CrashModes {
-					got, _, what := r18Crash(t, tc, k, mode)
-					exercised++
-					if strings.Contains(what, "redelivered") {
-						redelivered++
-					}
-					if d := testenv.DiffDumps(want, got); len(d) > 0 {
-						t.Errorf("killed %s RPC %d of %d: %s; end state differs:\n  %s", mode, k, n, what, strings.Join(d, "\n  "))
-					}
-				}
-			}
-			t.Logf("%d crash points exercised, %d redelivered", exercised, redelivered)
-			if redelivered == 0 {
-				t.Error("no crash point failed the delivery: the fault injection does not reach the handler")
-			}
+			testenv.SweepCrashPoints(t, n, want, func(k int, mode testenv.CrashMode) (map[string]any, string, bool) {
+				got, _, what := r18Crash(t, tc, k, mode)
+				return got, what, strings.Contains(what, "redelivered")
+			})
 		})
 	}
 }

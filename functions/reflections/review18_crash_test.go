@@ -231,29 +231,16 @@ func TestReview18OnUserActivationWrittenCrashPoints(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			want, n, what, _, _ := r18Crash(t, tc, 0, "")
 			t.Logf("%d RPCs uninterrupted (%s)", n, what)
-			exercised, redelivered := 0, 0
 			var overcounts []string
-			for k := 1; k <= n; k++ {
-				for _, mode := range testenv.CrashModes {
-					got, _, what, budget, calls := r18Crash(t, tc, k, mode)
-					exercised++
-					if strings.Contains(what, "redelivered") {
-						redelivered++
-					}
-					if d := testenv.DiffDumps(want, got); len(d) > 0 {
-						t.Errorf("killed %s RPC %d of %d: %s; end state differs:\n  %s", mode, k, n, what, strings.Join(d, "\n  "))
-					}
-					if budget != calls {
-						overcounts = append(overcounts, fmt.Sprintf("%s RPC %d: budget %d, model calls %d", mode, k, budget, calls))
-					}
+			testenv.SweepCrashPoints(t, n, want, func(k int, mode testenv.CrashMode) (map[string]any, string, bool) {
+				got, _, what, budget, calls := r18Crash(t, tc, k, mode)
+				if budget != calls {
+					overcounts = append(overcounts, fmt.Sprintf("%s RPC %d: budget %d, model calls %d", mode, k, budget, calls))
 				}
-			}
+				return got, what, strings.Contains(what, "redelivered")
+			})
 			if len(overcounts) > 0 {
 				t.Logf("budget over-counts: %s", strings.Join(overcounts, "; "))
-			}
-			t.Logf("%d crash points exercised, %d redelivered", exercised, redelivered)
-			if redelivered == 0 {
-				t.Error("no crash point failed the delivery: the fault injection does not reach the handler")
 			}
 		})
 	}

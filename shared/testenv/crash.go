@@ -259,6 +259,35 @@ func (fs *Firestore) InterceptedClient(t testing.TB, project string, opts ...grp
 	return c
 }
 
+// SweepCrashPoints runs run once for every RPC k of 1..n (the RPCs of an
+// uninterrupted run) in every CrashMode; run kills the handler there, does
+// what the platform would do next (redelivers, or not), and returns the
+// end state, what happened, and whether the event was redelivered. It
+// fails t where the end state differs from want, and when no crash point
+// was redelivered (the faults do not reach the handler). It returns the
+// number of crash points and of redeliveries.
+func SweepCrashPoints(t testing.TB, n int, want map[string]any,
+	run func(k int, mode CrashMode) (state map[string]any, what string, redelivered bool)) (exercised, redelivered int) {
+	t.Helper()
+	for k := 1; k <= n; k++ {
+		for _, mode := range CrashModes {
+			got, what, again := run(k, mode)
+			exercised++
+			if again {
+				redelivered++
+			}
+			if d := DiffDumps(want, got); len(d) > 0 {
+				t.Errorf("killed %s RPC %d of %d: %s; end state differs:\n  %s", mode, k, n, what, strings.Join(d, "\n  "))
+			}
+		}
+	}
+	t.Logf("%d crash points exercised, %d redelivered", exercised, redelivered)
+	if redelivered == 0 {
+		t.Error("no crash point failed the delivery: the fault injection does not reach the handler")
+	}
+	return exercised, redelivered
+}
+
 // DumpDatabase returns every document of c's database, subcollections
 // included (path relative to the documents root → data normalised by
 // NormalizeWallClock), with drop's fields removed (path prefix → field
