@@ -28,7 +28,7 @@ import (
 //     retryable error, 10 s after the failure and doubling (the fan-out's
 //     snapshots still fresh);
 //   - late: the redeliveries come 15 minutes apart (the snapshots are past
-//     MaxSnapshotAge: the worker reads the users, dueLate);
+//     MaxSnapshotAge: the worker reads the users, due marks stale);
 //   - next tick: the shard is not delivered again (the message lost); the
 //     next hourly tick fans the users still due out and delivers them.
 //

@@ -407,9 +407,9 @@ func (s *Service) DeliverShard(ctx context.Context, msg *events.PubSubMessage) (
 		}
 	}
 	if !fresh {
-		return s.run(ctx, m.UIDs, nil, snaps, s.dueLate(m.Tick, s.Now()))
+		return s.run(ctx, m.UIDs, nil, snaps, s.due(m.Tick, s.Now()))
 	}
-	return s.run(ctx, m.UIDs, snaps, nil, s.due(m.Tick))
+	return s.run(ctx, m.UIDs, snaps, nil, s.due(m.Tick, s.Now()))
 }
 
 // Stats counts the users of a run.
@@ -420,7 +420,7 @@ type Stats struct {
 	Created  int `json:"created"`
 	Existing int `json:"existing"`
 	// Skipped: not found, not opted in, not due, or changed meanwhile;
-	// also due users of a late shard whose tick's date is over (dueLate).
+	// also due users of a late shard or tick whose tick's date is over (due).
 	Skipped int `json:"skipped"`
 	// Retracted: erased or opted out between the fan-out's read and the
 	// worker's writes, so what the worker wrote for them was deleted
@@ -543,7 +543,7 @@ type target struct {
 	update time.Time  // the user document's update time (precondition)
 	doc    model.DailyInsight
 	// stale: the tick's date is no longer the user's latest (the shard
-	// came late, see dueLate); run skips the user.
+	// or its tick came late, see due); run skips the user.
 	stale bool
 
 	// Read only when a Rewriter is set (see run): the user grants the
@@ -563,23 +563,21 @@ type target struct {
 // RunShard delivers the users of a shard due at tick (see OnShard),
 // reading them.
 func (s *Service) RunShard(ctx context.Context, tick time.Time, uids []string) (Stats, error) {
-	return s.run(ctx, uids, nil, nil, s.due(tick))
+	return s.run(ctx, uids, nil, nil, s.due(tick, s.Now()))
 }
 
-// due returns the choice of the users due at tick for run: opted in and
-// due at or before tick; it sets the date delivered and the next due time.
-func (s *Service) due(tick time.Time) func(*target) bool {
-	return s.dueLate(tick, time.Time{})
-}
-
-// dueLate is due for a shard handled at now, long after its tick (a
-// redelivery whose snapshots aged): a user whose next delivery (the hour
-// of the date after the tick's) has passed by now is marked stale, so run
-// skips them instead of delivering a date that is over; they stay due and
-// the next tick delivers their latest date. Without it, a backlog of
-// shards redelivered after a failure delivered one stale insight (and
-// notification) per date it spanned. A zero now marks nobody stale.
-func (s *Service) dueLate(tick, now time.Time) func(*target) bool {
+// due returns the choice of the users due at tick for a run at now: opted
+// in and due at or before tick; it sets the date delivered and the next
+// due time. A user whose next delivery (the hour of the date after the
+// tick's) has passed by now is marked stale, so run skips them instead of
+// delivering a date that is over; they stay due and the next tick
+// delivers their latest date. Without it, a backlog of shards redelivered
+// after a failure delivered one stale insight (and notification) per date
+// it spanned, and so did a fresh shard of a tick handled half an hour late
+// in a zone whose delivery hour falls on the half hour (Kolkata, Adelaide)
+// or quarter (Kathmandu) (TestReview21HalfHourLateTickDeliversNoStaleDate).
+// A zero now marks nobody stale.
+func (s *Service) due(tick, now time.Time) func(*target) bool {
 	tick = tick.UTC()
 	return func(t *target) bool {
 		u := &t.user

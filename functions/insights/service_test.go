@@ -379,7 +379,9 @@ func TestNoTemplateRepeatedWithin14Days(t *testing.T) {
 	h.put("none", user{zone: "Europe/Stockholm", optIn: true, due: &start})
 	const days = 17
 	for d := range days {
-		h.tick(start.AddDate(0, 0, d))
+		tick := start.AddDate(0, 0, d)
+		h.s.Now = func() time.Time { return tick.Add(30 * time.Second) } // each tick handled on time
+		h.tick(tick)
 	}
 	for _, uid := range []string{"chart", "num", "none"} {
 		docs := h.insights(uid)
