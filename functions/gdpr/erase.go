@@ -516,15 +516,19 @@ func ErasingMarkerID(uid string) string {
 	return "erasing_" + hex.EncodeToString(sum[:])
 }
 
-// authDelete deletes the Auth account, the last erasure step.
+// authDelete deletes the Auth account, the last erasure step; it counts
+// the account only when it deleted it (not one already gone).
 func authDelete(ctx context.Context, r *run) error {
 	if r.s.Auth == nil {
 		return fault.New(fault.FailedPrecondition, "auth not configured")
 	}
-	if err := r.s.Auth.DeleteUser(ctx, r.uid); err != nil && !auth.IsUserNotFound(err) {
+	err := r.s.Auth.DeleteUser(ctx, r.uid)
+	switch {
+	case err == nil:
+		r.count("auth", 1)
+	case !auth.IsUserNotFound(err):
 		return fault.Wrap(err, fault.Unavailable, "delete account")
 	}
-	r.count("auth", 1)
 	return nil
 }
 
@@ -582,9 +586,10 @@ func (s *Service) connectAccountID(ctx context.Context, uid string) (string, err
 }
 
 // stripeStep deletes the subject's Stripe customers and, for a coach, the
-// Connect account, while the documents that name them still exist.
-// A rerun deletes (and counts) again what an earlier run deleted, so its
-// counts are not progress (recounted, worker.go).
+// Connect account, while the documents that name them still exist. It
+// counts the objects it deleted, not those already gone (as the Storage
+// step): a rerun reads the same ids, from documents later rules delete,
+// and finds gone what an earlier run deleted, which is no progress.
 func stripeStep(ctx context.Context, r *run) error {
 	ids, err := r.s.stripeCustomerIDs(ctx, r.uid)
 	if err != nil {
@@ -594,10 +599,13 @@ func stripeStep(ctx context.Context, r *run) error {
 		return fault.New(fault.FailedPrecondition, "stripe not configured")
 	}
 	for _, id := range ids {
-		if err := r.s.Stripe.Delete(ctx, id); err != nil {
+		gone, err := r.s.Stripe.Delete(ctx, id)
+		if err != nil {
 			return err
 		}
-		r.count("stripe", 1)
+		if !gone {
+			r.count("stripe", 1)
+		}
 	}
 	acct, err := r.s.connectAccountID(ctx, r.uid)
 	if err != nil || acct == "" {
@@ -606,10 +614,13 @@ func stripeStep(ctx context.Context, r *run) error {
 	if r.s.StripeAccounts == nil {
 		return fault.New(fault.FailedPrecondition, "stripe not configured")
 	}
-	if err := r.s.StripeAccounts.DeleteAccount(ctx, acct); err != nil {
+	gone, err := r.s.StripeAccounts.DeleteAccount(ctx, acct)
+	if err != nil {
 		return err
 	}
-	r.count("stripe.connect", 1)
+	if !gone {
+		r.count("stripe.connect", 1)
+	}
 	return nil
 }
 

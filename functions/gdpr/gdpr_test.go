@@ -487,39 +487,53 @@ func TestRetention(t *testing.T) {
 	}
 }
 
+// TestStripeAPI: the StripeAPI against stripe-mock (stateless: every
+// DELETE answers 200 deleted: true, a repeated one too) and against
+// answers of Stripe's: a deletion done now is not gone; a 404
+// resource_missing ("No such customer", an object deleted before) is gone
+// and no error; a server error is retryable; a rejected request is not.
 func TestStripeAPI(t *testing.T) {
 	api := NewStripeAPI(config.NewSecret("sk_test_123"), testenv.StripeMock(t))
-	if err := api.Delete(context.Background(), "cus_123"); err != nil {
-		t.Fatalf("delete against stripe-mock: %v", err)
-	}
-	if err := api.DeleteAccount(context.Background(), "acct_123"); err != nil {
-		t.Fatalf("delete connect account against stripe-mock: %v", err)
+	for i := 0; i < 2; i++ {
+		if gone, err := api.Delete(context.Background(), "cus_123"); err != nil || gone {
+			t.Fatalf("delete %d against stripe-mock: gone %v, %v; want deleted now", i+1, gone, err)
+		}
+		if gone, err := api.DeleteAccount(context.Background(), "acct_123"); err != nil || gone {
+			t.Fatalf("delete %d of a connect account against stripe-mock: gone %v, %v; want deleted now", i+1, gone, err)
+		}
 	}
 	tests := []struct {
+		name   string
 		status int
 		body   string
 		code   fault.Code
+		gone   bool
 	}{
-		{404, `{"error":{"type":"invalid_request_error","code":"resource_missing","message":"No such customer"}}`, fault.OK},
-		{500, `{"error":{"type":"api_error","message":"boom"}}`, fault.Unavailable},
-		{400, `{"error":{"type":"invalid_request_error","message":"bad"}}`, fault.FailedPrecondition},
+		{"deleted now", 200, `{"id":"cus_x","object":"customer","deleted":true}`, fault.OK, false},
+		{"deleted before", 404, `{"error":{"type":"invalid_request_error","code":"resource_missing","param":"id","message":"No such customer: 'cus_x'"}}`, fault.OK, true},
+		{"account gone or no longer the platform's", 403, `{"error":{"type":"invalid_request_error","code":"account_invalid","message":"The provided key 'sk_test_***' does not have access to account 'acct_x' (or that account does not exist). Application access may have been revoked."}}`, fault.OK, true},
+		{"server error", 500, `{"error":{"type":"api_error","message":"boom"}}`, fault.Unavailable, false},
+		{"rejected", 400, `{"error":{"type":"invalid_request_error","message":"bad"}}`, fault.FailedPrecondition, false},
 	}
 	for _, tt := range tests {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(tt.status)
-			_, _ = w.Write([]byte(tt.body))
-		}))
-		api := NewStripeAPI(config.NewSecret("sk_test_123"), srv.URL)
-		err := api.Delete(context.Background(), "cus_x")
-		errAcct := api.DeleteAccount(context.Background(), "acct_x")
-		srv.Close()
-		if fault.CodeOf(err) != tt.code {
-			t.Errorf("customer, status %d: %v, want %s", tt.status, err, tt.code)
-		}
-		if fault.CodeOf(errAcct) != tt.code {
-			t.Errorf("connect account, status %d: %v, want %s", tt.status, errAcct, tt.code)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Stripe-Should-Retry", "false")
+				w.WriteHeader(tt.status)
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			api := NewStripeAPI(config.NewSecret("sk_test_123"), srv.URL)
+			gone, err := api.Delete(context.Background(), "cus_x")
+			if fault.CodeOf(err) != tt.code || gone != tt.gone {
+				t.Errorf("customer: gone %v, %v; want gone %v, %s", gone, err, tt.gone, tt.code)
+			}
+			gone, err = api.DeleteAccount(context.Background(), "acct_x")
+			if fault.CodeOf(err) != tt.code || gone != tt.gone {
+				t.Errorf("connect account: gone %v, %v; want gone %v, %s", gone, err, tt.gone, tt.code)
+			}
+		})
 	}
 }
 

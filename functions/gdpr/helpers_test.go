@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -39,25 +40,29 @@ type clock struct {
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// fakeStripe records deleted customers.
+// fakeStripe records every delete of a customer (deleted) and of a
+// Connect account (accounts); an id it was asked to delete before is gone,
+// as Stripe answers a repeated delete with 404.
 type fakeStripe struct {
 	mu       sync.Mutex
 	deleted  []string
 	accounts []string
 }
 
-func (f *fakeStripe) DeleteAccount(_ context.Context, id string) error {
+func (f *fakeStripe) DeleteAccount(_ context.Context, id string) (gone bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	gone = slices.Contains(f.accounts, id)
 	f.accounts = append(f.accounts, id)
-	return nil
+	return gone, nil
 }
 
-func (f *fakeStripe) Delete(_ context.Context, id string) error {
+func (f *fakeStripe) Delete(_ context.Context, id string) (gone bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	gone = slices.Contains(f.deleted, id)
 	f.deleted = append(f.deleted, id)
-	return nil
+	return gone, nil
 }
 
 // env is one test's emulators and service.

@@ -38,13 +38,13 @@ func wrongModeStripe(t *testing.T) string {
 // fixes the key), keeping the records that name the objects.
 func TestReview15WrongModeKeyIsNoDeletedStripeObject(t *testing.T) {
 	api := NewStripeAPI(config.NewSecret("sk_test_123"), wrongModeStripe(t))
-	if err := api.DeleteAccount(context.Background(), "acct_live1"); err == nil {
-		t.Error("DeleteAccount: a wrong-mode 404 counted as a deleted Connect account")
+	if gone, err := api.DeleteAccount(context.Background(), "acct_live1"); err == nil || gone {
+		t.Errorf("DeleteAccount: gone %v, %v: a wrong-mode 404 counted as a deleted Connect account", gone, err)
 	} else if fault.Retryable(err) {
 		t.Errorf("DeleteAccount: %v is retryable; a key of the wrong mode needs a person", err)
 	}
-	if err := api.Delete(context.Background(), "cus_live1"); err == nil {
-		t.Error("Delete: a wrong-mode 404 counted as a deleted customer")
+	if gone, err := api.Delete(context.Background(), "cus_live1"); err == nil || gone {
+		t.Errorf("Delete: gone %v, %v: a wrong-mode 404 counted as a deleted customer", gone, err)
 	}
 
 	e := newEnv(t, true)

@@ -32,9 +32,9 @@ type flakyStripe struct {
 	down func() bool
 }
 
-func (f *flakyStripe) Delete(ctx context.Context, id string) error {
+func (f *flakyStripe) Delete(ctx context.Context, id string) (gone bool, err error) {
 	if f.down == nil || f.down() {
-		return f.err
+		return false, f.err
 	}
 	return f.fakeStripe.Delete(ctx, id)
 }

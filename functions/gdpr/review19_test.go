@@ -18,27 +18,32 @@ type partlyDownStripe struct {
 	deleted map[string]int
 }
 
-func (f *partlyDownStripe) del(id string) error {
+func (f *partlyDownStripe) del(id string) (gone bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if id == f.down {
-		return fault.New(fault.Unavailable, "injected: stripe 503")
+		return false, fault.New(fault.Unavailable, "injected: stripe 503")
 	}
 	if f.deleted == nil {
 		f.deleted = map[string]int{}
 	}
-	f.deleted[id]++ // a second delete is Stripe's 404, which counts as deleted
-	return nil
+	f.deleted[id]++ // a second delete is Stripe's 404: already gone
+	return f.deleted[id] > 1, nil
 }
 
-func (f *partlyDownStripe) Delete(_ context.Context, id string) error        { return f.del(id) }
-func (f *partlyDownStripe) DeleteAccount(_ context.Context, id string) error { return f.del(id) }
+func (f *partlyDownStripe) Delete(_ context.Context, id string) (bool, error) {
+	return f.del(id)
+}
+
+func (f *partlyDownStripe) DeleteAccount(_ context.Context, id string) (bool, error) {
+	return f.del(id)
+}
 
 // TestReview19StripeRedeleteIsNoProgress: the Stripe step reads its ids
 // from documents that stay until later rules run, so every rerun deletes
-// (and counts) the customers it deleted before (Stripe's 404 counts as
-// deleted). When one Stripe object fails retryably forever, each run's
-// "stripe" count grows without anything advancing; the request must still
+// again the customers it deleted before (Stripe's 404: already gone, not
+// counted). When one Stripe object fails retryably forever, nothing
+// advances from run to run; the request must still
 // fail "too many attempts" (MaxAttempts runs without progress and none for
 // GiveUpAfter), not stay running until its due date and beyond.
 func TestReview19StripeRedeleteIsNoProgress(t *testing.T) {

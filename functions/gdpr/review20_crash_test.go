@@ -101,19 +101,19 @@ type r20Stripe struct {
 	next *fakeStripe
 }
 
-func (s r20Stripe) call(ctx context.Context, name string, fn func(ctx context.Context) error) error {
-	if err := s.f.Call(ctx, name, fn); err != nil {
-		return fault.Wrap(err, fault.Unavailable, name)
+func (s r20Stripe) call(ctx context.Context, name string, fn func(ctx context.Context) (bool, error)) (gone bool, err error) {
+	if err := s.f.Call(ctx, name, func(ctx context.Context) (err error) { gone, err = fn(ctx); return err }); err != nil {
+		return false, fault.Wrap(err, fault.Unavailable, name)
 	}
-	return nil
+	return gone, nil
 }
 
-func (s r20Stripe) Delete(ctx context.Context, id string) error {
-	return s.call(ctx, "stripe/DeleteCustomer", func(ctx context.Context) error { return s.next.Delete(ctx, id) })
+func (s r20Stripe) Delete(ctx context.Context, id string) (bool, error) {
+	return s.call(ctx, "stripe/DeleteCustomer", func(ctx context.Context) (bool, error) { return s.next.Delete(ctx, id) })
 }
 
-func (s r20Stripe) DeleteAccount(ctx context.Context, id string) error {
-	return s.call(ctx, "stripe/DeleteAccount", func(ctx context.Context) error { return s.next.DeleteAccount(ctx, id) })
+func (s r20Stripe) DeleteAccount(ctx context.Context, id string) (bool, error) {
+	return s.call(ctx, "stripe/DeleteAccount", func(ctx context.Context) (bool, error) { return s.next.DeleteAccount(ctx, id) })
 }
 
 // r20Kill is the kill switch of the faults: the context of the delivery

@@ -139,16 +139,20 @@ type AuthAdmin interface {
 	GetUsers(ctx context.Context, identifiers []auth.UserIdentifier) (*auth.GetUsersResult, error)
 }
 
-// StripeCustomers deletes Stripe customers. Delete of a customer that no
-// longer exists succeeds (erasure is repeatable).
+// StripeCustomers deletes Stripe customers.
 type StripeCustomers interface {
-	Delete(ctx context.Context, customerID string) error
+	// Delete deletes the customer. A customer that no longer exists
+	// (deleted before: Stripe's 404) is gone, no error (erasure is
+	// repeatable, and a rerun does not count it again). Errors carry a
+	// fault code: Unavailable when a retry can help, else permanent.
+	Delete(ctx context.Context, customerID string) (gone bool, err error)
 }
 
-// StripeAccounts deletes Stripe Connect accounts (a coach's). Deleting an
-// account that no longer exists succeeds (erasure is repeatable).
+// StripeAccounts deletes Stripe Connect accounts (a coach's).
 type StripeAccounts interface {
-	DeleteAccount(ctx context.Context, accountID string) error
+	// DeleteAccount deletes the account. An account that no longer exists
+	// is gone, no error, as for StripeCustomers.Delete; errors as there.
+	DeleteAccount(ctx context.Context, accountID string) (gone bool, err error)
 }
 
 // URLSigner returns a URL that downloads bucket/object until expires.

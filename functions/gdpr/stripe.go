@@ -35,33 +35,38 @@ func NewStripeAPI(key config.Secret, baseURL string) *StripeAPI {
 }
 
 // Delete implements StripeCustomers: the customer is deleted (Stripe
-// cancels its subscriptions and removes its payment methods); a customer
-// that no longer exists counts as deleted. Transient failures are
-// Unavailable (retryable); a rejected request FailedPrecondition.
-func (a *StripeAPI) Delete(_ context.Context, customerID string) error {
-	_, err := a.c.Del(customerID, nil)
-	return stripeDeleteError("stripe: delete customer", err)
+// cancels its subscriptions and removes its payment methods). A customer
+// that no longer exists (deleted earlier: Stripe's 404 resource_missing,
+// "No such customer") is gone, no error. Transient failures are
+// Unavailable (retryable); a rejected request, and a key of the wrong
+// mode, FailedPrecondition.
+func (a *StripeAPI) Delete(_ context.Context, customerID string) (gone bool, err error) {
+	_, err = a.c.Del(customerID, nil)
+	return stripeDeleted("stripe: delete customer", err)
 }
 
 // DeleteAccount implements StripeAccounts: the coach's Connect account is
 // deleted (Stripe allows it for the platform's Express and Custom accounts
-// once their balances are zero); an account that no longer exists counts
-// as deleted. Transient failures are Unavailable (retryable); a rejected
-// request (a balance left, a Standard account) FailedPrecondition, which
-// fails the erasure for an admin to settle.
-func (a *StripeAPI) DeleteAccount(_ context.Context, accountID string) error {
-	_, err := a.a.Del(accountID, nil)
-	return stripeDeleteError("stripe: delete connect account", err)
+// once their balances are zero); an account that no longer exists (a 404)
+// is gone, no error. Transient failures are Unavailable (retryable); a
+// rejected request (a balance left, a Standard account) FailedPrecondition,
+// which fails the erasure for an admin to settle.
+func (a *StripeAPI) DeleteAccount(_ context.Context, accountID string) (gone bool, err error) {
+	_, err = a.a.Del(accountID, nil)
+	return stripeDeleted("stripe: delete connect account", err)
 }
 
-// stripeDeleteError classifies the error of a Stripe DELETE: nil for
-// success or a resource that is already gone, Unavailable for rate limits,
-// server and network errors, FailedPrecondition for a rejected request and
-// for a 404 that says a similar object exists in the other mode (a key of
-// the wrong mode: the object is not gone).
-func stripeDeleteError(op string, err error) error {
+// stripeDeleted classifies the outcome of a Stripe DELETE. Success is the
+// object with deleted: true (stripe-mock answers so for every id, a
+// repeated one too), deleted by this call. A 404 is an object already
+// gone, and so is a 403 account_invalid (a Connect account deleted, or no
+// longer the platform's): gone, no error. A 404 that says a similar object
+// exists in the other mode (a key of the wrong mode: the object is not
+// gone) is FailedPrecondition. Rate limits, server and network errors are
+// Unavailable; any other rejected request FailedPrecondition.
+func stripeDeleted(op string, err error) (gone bool, _ error) {
 	if err == nil {
-		return nil
+		return false, nil
 	}
 	var se *stripe.Error
 	if errors.As(err, &se) {
@@ -70,13 +75,18 @@ func stripeDeleteError(op string, err error) error {
 			// A key of the other mode: the object exists, this key cannot
 			// see it (as functions/payments accountNotFound decides). Not
 			// deleted: a person fixes the key, the erasure fails meanwhile.
-			return fault.Wrap(err, fault.FailedPrecondition, op+": the Stripe key is of the other mode (test/live)")
-		case se.Code == stripe.ErrorCodeResourceMissing || se.HTTPStatusCode == http.StatusNotFound:
-			return nil
+			return false, fault.Wrap(err, fault.FailedPrecondition, op+": the Stripe key is of the other mode (test/live)")
+		case se.Code == stripe.ErrorCodeResourceMissing || se.HTTPStatusCode == http.StatusNotFound ||
+			se.Code == stripe.ErrorCodeAccountInvalid:
+			// account_invalid (403): the Connect account no longer exists
+			// or the platform lost access to it, as functions/payments
+			// accountNotFound reads it; nothing is left for the platform
+			// to delete, so the erasure goes on.
+			return true, nil
 		case se.HTTPStatusCode == http.StatusTooManyRequests || se.HTTPStatusCode >= 500:
-			return fault.Wrap(err, fault.Unavailable, op)
+			return false, fault.Wrap(err, fault.Unavailable, op)
 		}
-		return fault.Wrap(err, fault.FailedPrecondition, op)
+		return false, fault.Wrap(err, fault.FailedPrecondition, op)
 	}
-	return fault.Wrap(err, fault.Unavailable, op)
+	return false, fault.Wrap(err, fault.Unavailable, op)
 }

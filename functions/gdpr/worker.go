@@ -386,19 +386,15 @@ func (r *run) saved(sv save) {
 
 // mark sums up how far the run has come: the checkpoint's step and pass,
 // the export's archive and, for an erasure, the total of its counts (each
-// counts work done for good: a rerun finds only what is left). An
-// export's count is not in it: a rerun writes the archive from the start.
-// Nor are the Stripe step's (recounted): its ids are read from documents
-// that stay until later rules, so a rerun deletes and counts again the
-// objects it deleted before (Stripe's 404 counts as deleted).
+// counts work done for good: a rerun finds only what is left, and counts
+// nothing for an object already gone). An export's count is not in it: a
+// rerun writes the archive from the start.
 // r.mu is held.
 func (r *run) mark() string {
 	var n int64
 	if r.req.Kind == KindErasure {
-		for k, v := range r.progress {
-			if !recounted[k] {
-				n += v
-			}
+		for _, v := range r.progress {
+			n += v
 		}
 	}
 	archive := ""
@@ -407,10 +403,6 @@ func (r *run) mark() string {
 	}
 	return fmt.Sprintf("%s|%d|%s|%d", r.step, r.pass, archive, n)
 }
-
-// recounted are the progress keys of steps that count again, on every
-// rerun, what an earlier run did: not progress (mark).
-var recounted = map[string]bool{"stripe": true, "stripe.connect": true}
 
 // checkpoint returns the checkpoint map of the run.
 func (r *run) checkpoint() map[string]any {
