@@ -517,13 +517,16 @@ func (s *Service) payoutBookingError(ctx context.Context, payoutID, msg string) 
 // reversal (trr_…, a key of payouts.transferReversals) it books; empty on
 // a voucher of an amount known only cumulatively (every voucher booked
 // before reversals were recorded one by one, and what a payout's known
-// reversals do not explain).
+// reversals do not explain). Settlement is set when the voucher was booked
+// by hand and recorded by an operator (SettleVoucher); Booking is then the
+// sync's mark, if it got that far, or nil.
 type ReversalBooking struct {
 	Seq        int                   `firestore:"seq" json:"seq"`
 	ReversalID string                `firestore:"reversalId,omitempty" json:"reversalId,omitempty"`
 	Amount     int64                 `firestore:"amount" json:"amount"`
 	Booking    *model.FortnoxBooking `firestore:"fortnoxBooking" json:"fortnoxBooking"`
 	Reference  *string               `firestore:"fortnoxReference" json:"fortnoxReference"`
+	Settlement *Settlement           `firestore:"settlement,omitempty" json:"settlement,omitempty"`
 }
 
 // reversalPayout is a payout with the vouchers of its transfer's

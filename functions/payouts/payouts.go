@@ -14,7 +14,9 @@
 // completed payout as one voucher, exactly once, under a lease on
 // jobs/fortnox-sync. A failed payout stays failed; an operator pays its
 // sales again by releasing them to the next run (ReleaseFailed, `ops
-// payouts retry`).
+// payouts retry`). A voucher the sync cannot book (a locked period) is
+// booked by hand and recorded by an operator (SettleVoucher, `ops fortnox
+// settle`), after which the sync goes on with the payout's later vouchers.
 //
 // Money is integer minor units throughout; see calc.go for the rounding
 // rules and README.md in this directory for the accounting.

@@ -18,7 +18,7 @@ import (
 
 func init() {
 	register(&command{name: "payouts", summary: "coach payouts: run [--period START..END] [--dry-run]; retry --payout ID [--project P] [--dry-run] (pay a failed payout's sales again)", run: runPayouts})
-	register(&command{name: "fortnox", summary: "Fortnox booking: sync [--dry-run]; fake --port N (local fake API)", run: runFortnox})
+	register(&command{name: "fortnox", summary: "Fortnox booking: sync [--dry-run]; settle --payout ID [--seq N] --voucher S/N/Y [--dry-run] (record a voucher booked by hand); fake --port N (local fake API)", run: runFortnox})
 }
 
 // progressBars returns a payouts.Service Progress callback drawing one bar
@@ -230,6 +230,8 @@ func runFortnox(ctx context.Context, env *cmdEnv, args []string) error {
 			}
 		}
 		return err
+	case "settle":
+		return runFortnoxSettle(ctx, env, args[1:])
 	case "fake":
 		fs := newFlags(env, "fortnox fake", "fortnox fake [--port N]   (serves the Fortnox fake until interrupted)")
 		port := fs.Int("port", 8099, "local port")
@@ -248,10 +250,93 @@ func runFortnox(ctx context.Context, env *cmdEnv, args []string) error {
 		<-ctx.Done()
 		return nil
 	default:
-		fmt.Fprintln(env.stderr, "usage: ops fortnox sync [--project P] [--dry-run] | ops fortnox fake [--port N]")
+		fmt.Fprintln(env.stderr, "usage: ops fortnox sync [--project P] [--dry-run]\n"+
+			"       ops fortnox settle --payout ID [--seq N [--reversal trr_…]] --voucher SERIES/NUMBER/YEAR [--project P] [--dry-run] [--by NAME]\n"+
+			"       ops fortnox fake [--port N]")
 		if sub == "-h" || sub == "--help" || sub == "help" {
 			return nil
 		}
 		return fmt.Errorf("unknown or missing subcommand")
 	}
+}
+
+const fortnoxSettleUsage = `fortnox settle --payout ID [--seq N [--reversal trr_…]] --voucher SERIES/NUMBER/YEAR [--project P] [--dry-run] [--by NAME]
+
+  Records a voucher booked by hand in Fortnox for a booking the sync keeps failing on (say, its date
+  is in a locked period), so that the next ops fortnox sync goes on with the payout's later reversal
+  vouchers. With --seq N: the payout's reversal voucher N (marker {payout}_rN, as reversalError and
+  ops fortnox sync --dry-run show it), which must be the first one the payout awaits; without it:
+  the payout's own voucher (marker {payout}). --voucher is the hand-booked voucher as
+  fortnoxReference writes it: series, number and Fortnox's financial-year id, e.g. P/42/7.
+  Checked first (refused, nothing written, otherwise): Fortnox is configured and has the voucher;
+  per account it books exactly what the sync would (same accounts, sides and amount; any series and
+  date); the sync's own voucher, if it marked the booking, is not in Fortnox; the booking has no
+  voucher yet, and the voucher is not another booking's; no sync holds the lease jobs/fortnox-sync.
+  One transaction then writes the reference and payouts.fortnoxSettlement or
+  reversalBookings[].settlement (when, the voucher's date) and an audit_log entry naming --by.
+  Running it again with the same voucher changes nothing. --dry-run makes every check, Fortnox
+  included, and writes nothing. Against a real project --project must be given explicitly; Fortnox
+  (FORTNOX_*) and IJ_PSEUDONYM_KEY come from the environment as for ops fortnox sync.`
+
+// runFortnoxSettle is `ops fortnox settle`: payouts.Service.SettleVoucher
+// for one booking, its report (ids, dates and amounts) on stdout.
+func runFortnoxSettle(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlags(env, "fortnox settle", fortnoxSettleUsage)
+	project := fs.String("project", "", "project id (default $GOOGLE_CLOUD_PROJECT or demo-innerjourney on the emulators)")
+	payoutID := fs.String("payout", "", "the payout's id (payouts/{id})")
+	seq := fs.Int("seq", 0, "the reversal voucher's seq (marker {payout}_rN); omit for the payout's own voucher")
+	reversal := fs.String("reversal", "", "the Stripe reversal (trr_…) the reversal voucher books, as a cross-check of --seq")
+	voucher := fs.String("voucher", "", "the voucher booked by hand: SERIES/NUMBER/FINANCIAL-YEAR-ID, e.g. P/42/7")
+	dry := fs.Bool("dry-run", false, "make every check (Fortnox included) and print what would be recorded; write nothing")
+	by := fs.String("by", os.Getenv("USER"), "who settles it, for the audit entry (default $USER)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("fortnox settle: unexpected argument %q", fs.Arg(0))
+	case *payoutID == "":
+		return errors.New("fortnox settle: --payout is required")
+	case *voucher == "":
+		return errors.New("fortnox settle: --voucher is required (SERIES/NUMBER/FINANCIAL-YEAR-ID)")
+	case *seq < 0:
+		return errors.New("fortnox settle: --seq must be positive")
+	case *reversal != "" && *seq == 0:
+		return errors.New("fortnox settle: --reversal needs --seq")
+	case strings.TrimSpace(*by) == "":
+		return errors.New("fortnox settle: --by is required ($USER is not set)")
+	}
+	svc, closeFn, err := payoutsServiceIn(ctx, env, *project)
+	if err != nil {
+		return fmt.Errorf("fortnox settle: %w", err)
+	}
+	defer closeFn()
+	rep, err := svc.SettleVoucher(ctx, *payoutID, payouts.SettleOptions{Seq: *seq, ReversalID: *reversal, Voucher: *voucher,
+		By: "ops:" + strings.TrimSpace(*by), DryRun: *dry})
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(env.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return err
+	}
+	what := "the payout's voucher"
+	if rep.Purpose == "reversal" {
+		what = "reversal voucher " + strconv.Itoa(rep.Seq)
+	}
+	next := "nothing else awaits booking"
+	if rep.ReversalsAwaited > 0 {
+		next = fmt.Sprintf("the next ops fortnox sync books the %d reversal voucher(s) after it", rep.ReversalsAwaited)
+	}
+	switch {
+	case rep.AlreadySettled:
+		fmt.Fprintf(env.stderr, "%s already records %s; nothing written\n", what, rep.Voucher)
+	case rep.DryRun:
+		fmt.Fprintf(env.stderr, "dry run: nothing written; %s (%s, %d minor units %s) would record %s of %s; then %s\n",
+			what, rep.Marker, rep.Amount, rep.Currency, rep.Voucher, rep.VoucherDate, next)
+	default:
+		fmt.Fprintf(env.stderr, "settled %s (%s) with %s of %s; %s\n", what, rep.Marker, rep.Voucher, rep.VoucherDate, next)
+	}
+	return nil
 }

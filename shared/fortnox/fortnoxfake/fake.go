@@ -22,6 +22,10 @@
 //     GET /3/vouchers/sublist/{series} (and /3/vouchers) with financialyear,
 //     fromdate, todate, page and limit, answering MetaInformation
 //     (@TotalResources, @TotalPages, @CurrentPage).
+//   - Period locking (Settings → Bookkeeping → period lock in Fortnox):
+//     LockPeriodThrough refuses vouchers dated on or before a date with 400
+//     and code 2000401, the way a locked period makes a booking fail for good
+//     until someone unlocks it.
 //   - Fault injection: requests that hang until the client gives up
 //     (TimeoutNext), a voucher stored and then its answer withheld
 //     (TimeoutAfterCreateNext) or its connection dropped
@@ -58,6 +62,7 @@ const (
 	CodeSystemException  = 1000003
 	CodeInvalidLogin     = 2000310
 	CodeInvalidVoucher   = 2000587 // the fake's code for voucher content errors
+	CodePeriodLocked     = 2000401 // a date in a locked period (as integrations report it; not in Fortnox's published list)
 	CodeInvalidParameter = 2000588
 	CodeNotFound         = 2000729
 	CodeAccountNotFound  = 2001304
@@ -145,6 +150,7 @@ type Server struct {
 	timeoutNext, timeoutAfterCreateNext, dropAfterCreateNext int
 	failNext, failAfterCreateNext, failTokenNext             int
 	failStatus, failAfterCreateStatus, failTokenStatus       int
+	lockedThrough                                            string // YYYY-MM-DD; "" when no period is locked
 }
 
 type accessToken struct {
@@ -295,6 +301,16 @@ func (s *Server) FailNext(n, status int) {
 func (s *Server) FailAfterCreateNext(n, status int) {
 	s.mu.Lock()
 	s.failAfterCreateNext, s.failAfterCreateStatus = n, status
+	s.mu.Unlock()
+}
+
+// LockPeriodThrough locks the books through date (YYYY-MM-DD, inclusive),
+// as Fortnox's period lock does: from now on every voucher dated on or
+// before it is refused (400, CodePeriodLocked) until the lock is moved or
+// lifted; "" lifts it. Vouchers already stored stay readable.
+func (s *Server) LockPeriodThrough(date string) {
+	s.mu.Lock()
+	s.lockedThrough = date
 	s.mu.Unlock()
 }
 

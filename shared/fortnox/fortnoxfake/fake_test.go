@@ -234,6 +234,47 @@ func TestVoucherValidation(t *testing.T) {
 	}
 }
 
+// TestPeriodLock: a voucher dated on or before the locked date is refused
+// (400, CodePeriodLocked) and not stored, one after it is booked, and
+// lifting the lock books the refused date again.
+func TestPeriodLock(t *testing.T) {
+	s := newServer(t, Options{})
+	auth := map[string]string{"Authorization": "Bearer " + clientCredentials(t, s), "Content-Type": "application/json"}
+	rows := []string{`{"Account":1580,"Debit":30}`, `{"Account":2890,"Credit":30}`}
+	s.LockPeriodThrough("2026-05-31")
+	tests := []struct {
+		name, lock, date string
+		status, code     int
+	}{
+		{"in the locked period", "2026-05-31", "2026-05-30", 400, CodePeriodLocked},
+		{"on the lock date", "2026-05-31", "2026-05-31", 400, CodePeriodLocked},
+		{"after the lock", "2026-05-31", "2026-06-01", 201, 0},
+		{"lock lifted", "", "2026-05-30", 201, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s.LockPeriodThrough(tc.lock)
+			status, m := do(t, "POST", s.URL+"/3/vouchers?financialyear=7", auth, voucherBody("P", tc.date, rows...))
+			if status != tc.status {
+				t.Fatalf("status %d, want %d: %v", status, tc.status, m)
+			}
+			if tc.code != 0 {
+				ei, _ := m["ErrorInformation"].(map[string]any)
+				if ei == nil || int(ei["Code"].(float64)) != tc.code || !strings.Contains(ei["Message"].(string), tc.lock) {
+					t.Fatalf("error %v, want code %d naming %s", m, tc.code, tc.lock)
+				}
+			}
+		})
+	}
+	var dates []string
+	for _, v := range s.Vouchers(s.Tenant()) {
+		dates = append(dates, v.TransactionDate)
+	}
+	if strings.Join(dates, " ") != "2026-06-01 2026-05-30" {
+		t.Fatalf("stored %v, want the two vouchers outside the lock", dates)
+	}
+}
+
 func TestSublistPagingAndSingle(t *testing.T) {
 	s := newServer(t, Options{})
 	auth := map[string]string{"Authorization": "Bearer " + clientCredentials(t, s), "Content-Type": "application/json"}

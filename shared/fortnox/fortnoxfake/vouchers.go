@@ -128,6 +128,13 @@ func (s *Server) createVoucher(w http.ResponseWriter, r *http.Request, tenantID 
 		bad(CodeInvalidParameter, "Datumet ligger utanför räkenskapsåret")
 		return
 	}
+	s.mu.Lock()
+	locked := s.lockedThrough
+	s.mu.Unlock()
+	if locked != "" && in.TransactionDate <= locked {
+		bad(CodePeriodLocked, "Du har låst perioden t.o.m. "+locked+". Lås upp perioden för att fortsätta.")
+		return
+	}
 	if !s.series[in.VoucherSeries] {
 		bad(CodeInvalidParameter, "Verifikationsserien finns inte ("+in.VoucherSeries+")")
 		return
