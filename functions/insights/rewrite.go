@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/innerjourney/functions/shared/analysis"
+	"github.com/innerjourney/functions/shared/crisis"
 	"github.com/innerjourney/functions/shared/model"
 )
 
@@ -162,12 +164,12 @@ func applyRewrite(ctx context.Context, r Rewriter, doc *model.DailyInsight) bool
 	}
 	pairs := [5][2]string{{doc.Headline, out.Headline}, {doc.Content, out.Content}, {doc.Intention, out.Intention},
 		{doc.Affirmation, out.Affirmation}, {doc.JournalPrompt, out.JournalPrompt}}
-	for _, p := range pairs {
+	for i, p := range pairs {
 		if p[0] == "" {
 			continue
 		}
 		if strings.TrimSpace(p[1]) == "" || !utf8.ValidString(p[1]) || len(p[1]) > MaxRewriteGrowth*len(p[0])+80 ||
-			analysis.UnsafeClaim(p[1]) != "" {
+			analysis.UnsafeClaim(p[1]) != "" || readerUnsafe(i, p[0], p[1]) != "" {
 			return false
 		}
 	}
@@ -178,4 +180,75 @@ func applyRewrite(ctx context.Context, r Rewriter, doc *model.DailyInsight) bool
 	doc.Affirmation, doc.JournalPrompt = out.Affirmation, out.JournalPrompt
 	doc.RewrittenBy = r.Name()
 	return true
+}
+
+// Fields of applyRewrite's pairs that are read on their own: the headline
+// (the notification's title), the intention (its body) and the
+// affirmation.
+var rewriteAlone = [5]bool{true, false, true, true, false}
+
+func termsOf(pats ...string) []*regexp.Regexp {
+	out := make([]*regexp.Regexp, len(pats))
+	for i, p := range pats {
+		out[i] = regexp.MustCompile(`(?i)` + p)
+	}
+	return out
+}
+
+// atRiskTerms are words a reader at risk (wellbeingFlags, an open
+// wellbeing episode: generation does not know) can read literally, never
+// in any text of an insight; atRiskAlone are also kept out of the lines
+// read on their own, where "letting go" or "release" has no object but the
+// one the reader brings. The templates are held to the same lists
+// (TestReview21ContentNoEndingsOrLettingGo).
+var (
+	atRiskTerms = termsOf(`\b(death|deaths|die|dies|dying|dead)\b`, `\bendings?\b`, `\b(rebirth|reborn)\b`,
+		`\bburden(s|some)?\b`, `\bharm\b`, `\bsuicid\w*`, `\bkill\w*`, `\b(disappear|vanish)\w*`, `\b(goodbye|farewell)s?\b`)
+	atRiskAlone = append(termsOf(`\b(end|ends|ended)\b`, `\blet(s|ting)?\s+(\w+\s+)?go\b`, `\b(release[sd]?|releasing)\b`,
+		`\bgiv(e|es|ing)\s+up\b`, `\bgrip\b`, `\bno longer\b`, `\bsurrender\w*`, `\bfinal\b`), atRiskTerms...)
+	// certainty marks a statement of what will happen: "will"/"'ll" not
+	// after "I" or "we" (a resolution), "going to", and words of
+	// certainty.
+	certainty = regexp.MustCompile(`(?i)(\b\w+\s+(will|won't)\b|\w'll\b|\bgoing to\b|\b(definitely|certainly|surely|destined|inevitabl\w*|bound to|for sure|without (a )?doubt|no doubt)\b)`)
+	firstWill = regexp.MustCompile(`(?i)^(i|we)('ll|\s+(will|won't))$`)
+	// crisisRules are shared/crisis's phrase, concept and broad rules
+	// (the detector of journal entries, without its learned tier, which
+	// scores many benign second-person sentences as crisis).
+	crisisRules = sync.OnceValue(crisis.NewRulesOnly)
+)
+
+// certainties counts the predictions in s.
+func certainties(s string) int {
+	n := 0
+	for _, m := range certainty.FindAllString(s, -1) {
+		if !firstWill.MatchString(strings.Join(strings.Fields(m), " ")) {
+			n++
+		}
+	}
+	return n
+}
+
+// readerUnsafe returns why the rewrite s of field i (original orig) must
+// not reach a reader who may be at risk, or "": crisis language the
+// journal detector's rules find; a word of death, endings, burden or harm
+// (and, in a line read on its own, of ending, letting go, releasing or
+// giving up) that the original does not have; or a prediction the
+// original does not make (README: tentative tone, no certainty).
+func readerUnsafe(i int, orig, s string) string {
+	if r := crisisRules().Detect(s); r.Crisis {
+		return "crisis language"
+	}
+	terms := atRiskTerms
+	if rewriteAlone[i] {
+		terms = atRiskAlone
+	}
+	for _, re := range terms {
+		if re.MatchString(s) && !re.MatchString(orig) {
+			return re.String()
+		}
+	}
+	if certainties(s) > certainties(orig) {
+		return "certainty"
+	}
+	return ""
 }
