@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -99,9 +98,7 @@ func runChart(_ context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(env.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(c)
+	return writeResultJSON(env.stdout, c)
 }
 
 func floatFlag(dst **float64) func(string) error {

@@ -343,9 +343,7 @@ func runInsightsBench(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		res.Single, res.RatioSingle = &r, res.Median.Pipeline.WritesPerSec/r.WritesPerSec
 	}
-	enc := json.NewEncoder(env.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(res)
+	return writeResultJSON(env.stdout, res)
 }
 
 // insightsBench holds what the rounds of `insights bench` share.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -88,9 +87,7 @@ func runPayouts(ctx context.Context, env *cmdEnv, args []string) error {
 	defer closeFn()
 	rep, err := svc.Run(ctx, req)
 	if rep != nil {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		if eerr := enc.Encode(rep); eerr != nil && err == nil {
+		if eerr := writeResultJSON(env.stdout, rep); eerr != nil && err == nil {
 			err = eerr
 		}
 	}
@@ -141,9 +138,7 @@ func runPayoutsRetry(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(env.stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(rep); err != nil {
+	if err := writeResultJSON(env.stdout, rep); err != nil {
 		return err
 	}
 	pay := "the next due payout run pays them in a new payout"
@@ -223,9 +218,7 @@ func runFortnox(ctx context.Context, env *cmdEnv, args []string) error {
 		defer closeFn()
 		rep, err := svc.SyncFortnox(ctx, payouts.SyncRequest{DryRun: *dry})
 		if rep != nil {
-			enc := json.NewEncoder(env.stdout)
-			enc.SetIndent("", "  ")
-			if eerr := enc.Encode(rep); eerr != nil && err == nil {
+			if eerr := writeResultJSON(env.stdout, rep); eerr != nil && err == nil {
 				err = eerr
 			}
 		}
@@ -316,9 +309,7 @@ func runFortnoxSettle(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(env.stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(rep); err != nil {
+	if err := writeResultJSON(env.stdout, rep); err != nil {
 		return err
 	}
 	what := "the payout's voucher"
