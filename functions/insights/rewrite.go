@@ -204,12 +204,12 @@ func termsOf(pats ...string) []*regexp.Regexp {
 var (
 	atRiskTerms = termsOf(`\b(death|deaths|die|dies|dying|dead)\b`, `\bendings?\b`, `\b(rebirth|reborn)\b`,
 		`\bburden(s|some)?\b`, `\bharm\b`, `\bsuicid\w*`, `\bkill\w*`, `\b(disappear|vanish)\w*`, `\b(goodbye|farewell)s?\b`)
-	atRiskAlone = append(termsOf(`\b(end|ends|ended)\b`, `\blet(s|ting)?\s+(\w+\s+)?go\b`, `\b(release[sd]?|releasing)\b`,
-		`\bgiv(e|es|ing)\s+up\b`, `\bgrip\b`, `\bno longer\b`, `\bsurrender\w*`, `\bfinal\b`), atRiskTerms...)
+	atRiskAlone = append(termsOf(`\b(end|ends|ended)\b`, `\blet(s|ting)?\s+(\w+\s+){0,3}go\b`, `\b(release[sd]?|releasing)\b`,
+		`\b(give|gives|giving|gave|given)\s+(\w+\s+)?up\b`, `\bgrip\b`, `\bno longer\b`, `\bsurrender\w*`, `\bfinal\b`), atRiskTerms...)
 	// certainty marks a statement of what will happen: "will"/"'ll" not
 	// after "I" or "we" (a resolution), "going to", and words of
 	// certainty.
-	certainty = regexp.MustCompile(`(?i)(\b\w+\s+(will|won't)\b|\w'll\b|\bgoing to\b|\b(definitely|certainly|surely|destined|inevitabl\w*|bound to|for sure|without (a )?doubt|no doubt)\b)`)
+	certainty = regexp.MustCompile(`(?i)(\b\w+\s+(will|won't)\b|\b\w+'ll\b|\bgoing to\b|\b(definitely|certainly|surely|destined|inevitabl\w*|bound to|for sure|without (a )?doubt|no doubt)\b)`)
 	firstWill = regexp.MustCompile(`(?i)^(i|we)('ll|\s+(will|won't))$`)
 	// crisisRules are shared/crisis's phrase, concept and broad rules
 	// (the detector of journal entries, without its learned tier, which
@@ -217,12 +217,24 @@ var (
 	crisisRules = sync.OnceValue(crisis.NewRulesOnly)
 )
 
-// certainties counts the predictions in s.
+// sentences splits text into sentences, each with its closing
+// punctuation.
+var sentences = regexp.MustCompile(`[^.!?]+[.!?]*`)
+
+// certainties counts the predictions in s: not in a question (a journal
+// prompt's "What will you notice?" predicts nothing), and with a
+// typographic apostrophe read as a straight one ("you’ll", "won’t").
 func certainties(s string) int {
+	s = strings.NewReplacer("\u2019", "'", "\u02bc", "'").Replace(s)
 	n := 0
-	for _, m := range certainty.FindAllString(s, -1) {
-		if !firstWill.MatchString(strings.Join(strings.Fields(m), " ")) {
-			n++
+	for _, sent := range sentences.FindAllString(s, -1) {
+		if strings.HasSuffix(strings.TrimSpace(sent), "?") {
+			continue
+		}
+		for _, m := range certainty.FindAllString(sent, -1) {
+			if !firstWill.MatchString(strings.Join(strings.Fields(m), " ")) {
+				n++
+			}
 		}
 	}
 	return n

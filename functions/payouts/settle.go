@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -205,14 +206,21 @@ func (s *Service) settleVoucher(ctx context.Context, payoutID string, opts Settl
 
 	auditID := "payouts_settle_" + t.marker // one settlement per booking, ever
 	leaseRef := s.Firestore.Collection(model.ColJobs).Doc(JobFortnoxSync)
+	claimRef := settledVoucherRef(leaseRef, vref)
 	txOpts := []firestore.TransactionOption{firestore.MaxAttempts(txAttempts)}
 	if opts.DryRun {
 		txOpts = append(txOpts, firestore.ReadOnly)
 	}
 	err = s.Firestore.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snaps, err := tx.GetAll([]*firestore.DocumentRef{ref, leaseRef})
+		snaps, err := tx.GetAll([]*firestore.DocumentRef{ref, leaseRef, claimRef})
 		if err != nil {
 			return err
+		}
+		if snaps[2].Exists() {
+			if m, _ := snaps[2].DataAt("marker"); m != t.marker {
+				p, _ := snaps[2].DataAt("payoutId")
+				return fault.New(fault.FailedPrecondition, "voucher %s is recorded already for %v (payout %v)", voucher, m, p)
+			}
 		}
 		now := s.now()
 		if holder, until := leaseHolder(snaps[1]); holder != "" && until.After(now) {
@@ -279,6 +287,9 @@ func (s *Service) settleVoucher(ctx context.Context, payoutID string, opts Settl
 		audit := model.AuditEntry{Action: AuditSettleVoucher, SubjectHash: s.coachSubject(cur.CoachID), Actor: by,
 			Details: details, CreatedAt: now, ExpiresAt: now.AddDate(auditRetentionYears, 0, 0)}
 		if err := tx.Set(s.Firestore.Collection(model.ColAuditLog).Doc(auditID), audit); err != nil {
+			return err
+		}
+		if err := tx.Set(claimRef, map[string]any{"voucher": voucher, "payoutId": payoutID, "marker": t.marker, "at": now}); err != nil {
 			return err
 		}
 		return tx.Update(ref, append(ups, firestore.Update{Path: "updatedAt", Value: now}))
@@ -457,6 +468,13 @@ func (s *Service) checkSettlement(ctx context.Context, c *fortnox.Client, p *rev
 		return v, fault.New(fault.FailedPrecondition, "voucher %s books %s, not what the sync books for %s: %s",
 			vref, describeNets(g), t.marker, describeNets(w))
 	}
+	if m := syncMarkers.FindAllStringSubmatch(v.Description, -1); len(m) > 0 {
+		for _, g := range m {
+			if g[1] != t.marker {
+				return v, fault.New(fault.FailedPrecondition, "voucher %s is the sync's voucher of %s, not of %s", vref, g[1], t.marker)
+			}
+		}
+	}
 	if t.mark != nil {
 		other, found, err := c.FindVoucher(ctx, t.mark.FinancialYear, t.mark.Series, t.mark.Date, t.marker)
 		if err != nil {
@@ -469,6 +487,20 @@ func (s *Service) checkSettlement(ctx context.Context, c *fortnox.Client, p *rev
 		}
 	}
 	return v, nil
+}
+
+// syncMarkers finds the markers in the descriptions of the vouchers the
+// sync posts (payoutVoucher, reversalVoucher, the sales vouchers): a
+// voucher posted for another booking is never this one's.
+var syncMarkers = regexp.MustCompile(`(?:Coach payout (?:transfer reversal )?|Program sale )([A-Za-z0-9_-]+)`)
+
+// settledVoucherRef is the claim of a voucher recorded by SettleVoucher
+// (jobs/fortnox-sync/settled/{series}_{number}_{year}: voucher, payoutId,
+// marker, at), written in the settlement's transaction so that one
+// voucher is never recorded for two bookings, also by two calls at once:
+// Firestore cannot query the references inside payouts.reversalBookings.
+func settledVoucherRef(lease *firestore.DocumentRef, v fortnox.VoucherRef) *firestore.DocumentRef {
+	return lease.Collection("settled").Doc(fmt.Sprintf("%s_%d_%d", v.Series, v.Number, v.Year))
 }
 
 // accountNets sums rows per account as debit − credit (öre), leaving out
