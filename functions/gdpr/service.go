@@ -108,7 +108,7 @@ const (
 	// ErasureRecordYears: pseudonymised erasure requests (proof of erasure).
 	ErasureRecordYears = 3
 	// AuditRetentionYears: audit_log entries.
-	AuditRetentionYears = 3
+	AuditRetentionYears = model.AuditRetentionYears
 	// LogRetentionDays: logs that are not part of a user's record
 	// (webhook_events, processed_events).
 	LogRetentionDays = 90

@@ -1209,7 +1209,7 @@ func (s *Service) acquire(ctx context.Context) (context.Context, func(), bool, e
 			if err != nil {
 				return err
 			}
-			if h, _ := snap.DataAt("checkpoint.holder"); h != holder {
+			if h, _ := leaseHolder(snap); h != holder {
 				return nil
 			}
 			now := s.now()

@@ -553,7 +553,13 @@ func BasePayoutID(key []byte, coach, currency, endDate string) string {
 // (the erasure's pseudonymisePayout, or a run's payout of a held
 // allocation), or the payout is marked pseudonymised.
 func coachErased(po *model.Payout) bool {
-	return po.CoachID == model.ErasedRef || po.Pseudonymised || pseudonym.Is(po.CoachID)
+	return po.Pseudonymised || erasedCoachID(po.CoachID)
+}
+
+// erasedCoachID reports whether coachID is what an erasure leaves in a
+// coach's place: model.ErasedRef or a keyed pseudonym.
+func erasedCoachID(coachID string) bool {
+	return coachID == model.ErasedRef || pseudonym.Is(coachID)
 }
 
 // settle writes the payouts of one coach and currency.

@@ -24,11 +24,6 @@ import (
 // AuditSettleVoucher is the audit_log action of SettleVoucher.
 const AuditSettleVoucher = "payouts.fortnoxSettle"
 
-// auditRetentionYears is how long a settlement's audit entry is kept:
-// functions/gdpr's AuditRetentionYears, whose retention job deletes older
-// audit_log entries anyway.
-const auditRetentionYears = 3
-
 // Settlement is payouts.fortnoxSettlement (the payout's own voucher) and
 // payouts.reversalBookings[].settlement (a reversal voucher), server-only,
 // added here: the voucher recorded as the booking's fortnoxReference was
@@ -285,7 +280,7 @@ func (s *Service) settleVoucher(ctx context.Context, payoutID string, opts Settl
 			}
 		}
 		audit := model.AuditEntry{Action: AuditSettleVoucher, SubjectHash: s.coachSubject(cur.CoachID), Actor: by,
-			Details: details, CreatedAt: now, ExpiresAt: now.AddDate(auditRetentionYears, 0, 0)}
+			Details: details, CreatedAt: now, ExpiresAt: now.AddDate(model.AuditRetentionYears, 0, 0)}
 		if err := tx.Set(s.Firestore.Collection(model.ColAuditLog).Doc(auditID), audit); err != nil {
 			return err
 		}
@@ -570,7 +565,7 @@ func leaseHolder(snap *firestore.DocumentSnapshot) (string, time.Time) {
 // pseudonym (an erased coach's coachId already is one), as functions/gdpr
 // keys its audit entries, so a coach's export and erasure find them.
 func (s *Service) coachSubject(coachID string) string {
-	if coachID == model.ErasedRef || pseudonym.Is(coachID) {
+	if erasedCoachID(coachID) {
 		return coachID
 	}
 	return pseudonym.Of(s.PseudonymKey, coachID)

@@ -82,7 +82,7 @@ func TestFortnoxSettleCommand(t *testing.T) {
 		{name: "help", args: []string{"fortnox", "settle", "--help"}, inErr: "usage: ops fortnox settle"},
 		{name: "no payout", args: []string{"fortnox", "settle", "--project", project, "--voucher", good}, code: 1, inErr: "--payout is required"},
 		{name: "no voucher", args: []string{"fortnox", "settle", "--project", project, "--payout", id}, code: 1, inErr: "--voucher is required"},
-		{name: "reversal without seq", args: append(common, "--voucher", good, "--reversal", "trr_1"), code: 1, inErr: "--reversal needs --seq"},
+		{name: "reversal without seq", args: append(common, "--voucher", good, "--reversal", "trr_1"), code: 1, inErr: "INVALID_ARGUMENT: a reversal id names the Stripe reversal (trr_…) of a reversal voucher given by its seq"},
 		{name: "no --project against a real project", args: []string{"fortnox", "settle", "--payout", id, "--voucher", good, "--by", "tester"},
 			noEmu: true, code: 1, inErr: "--project is required"},
 		{name: "stray argument", args: append(common, "--voucher", good, "now"), code: 1, inErr: `unexpected argument "now"`},

@@ -292,10 +292,6 @@ func runFortnoxSettle(ctx context.Context, env *cmdEnv, args []string) error {
 		return errors.New("fortnox settle: --payout is required")
 	case *voucher == "":
 		return errors.New("fortnox settle: --voucher is required (SERIES/NUMBER/FINANCIAL-YEAR-ID)")
-	case *seq < 0:
-		return errors.New("fortnox settle: --seq must be positive")
-	case *reversal != "" && *seq == 0:
-		return errors.New("fortnox settle: --reversal needs --seq")
 	case strings.TrimSpace(*by) == "":
 		return errors.New("fortnox settle: --by is required ($USER is not set)")
 	}

@@ -212,6 +212,11 @@ type GDPRRequest struct {
 	LegalHoldUntil *time.Time `firestore:"legalHoldUntil,omitempty" json:"legalHoldUntil,omitempty"`
 }
 
+// AuditRetentionYears is how long an audit_log entry is kept (its
+// expiresAt, and functions/gdpr's retention job), whichever function
+// writes it.
+const AuditRetentionYears = 3
+
 // AuditEntry is audit_log/{id}: append-only, keyed by a hash of the subject.
 type AuditEntry struct {
 	Action      string         `firestore:"action" json:"action"`
