@@ -2,7 +2,6 @@ package consents_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/innerjourney/functions/functions/profile"
 	"github.com/innerjourney/functions/functions/reflections"
 	"github.com/innerjourney/functions/shared/events"
-	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/testenv"
 	"github.com/innerjourney/functions/shared/wellbeing"
@@ -114,21 +112,9 @@ func r18Crash(t *testing.T, tc r18Case, at int, mode testenv.CrashMode) (map[str
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f := &testenv.Faults{At: at, Mode: mode, Cancel: cancel}
-	err := r18Service(f.FirestoreClient(t, emu, p)).OnConsentsWritten(ctx, ev)
-	what := "first delivery: ok"
-	switch {
-	case err != nil && fault.Retryable(err):
-		err2 := r18Service(c).OnConsentsWritten(context.Background(), ev)
-		what = fmt.Sprintf("first delivery: %v (redelivered: %v)", err, err2)
-		if err2 != nil {
-			t.Errorf("redelivery: %v", err2)
-		}
-	case err != nil:
-		what = fmt.Sprintf("first delivery: %v (dropped: not retryable)", err)
-	}
-	if at == 0 {
-		what += "; RPCs: " + strings.Join(f.Calls(), " ")
-	}
+	what := f.Deliver(t,
+		func() error { return r18Service(f.FirestoreClient(t, emu, p)).OnConsentsWritten(ctx, ev) },
+		func() error { return r18Service(c).OnConsentsWritten(context.Background(), ev) })
 	return testenv.DumpDatabase(t, c, nil), f.Count(), what
 }
 

@@ -2,7 +2,6 @@ package profile
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/innerjourney/functions/shared/events"
 	"github.com/innerjourney/functions/shared/events/eventstest"
-	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/testenv"
 	"github.com/innerjourney/functions/shared/wellbeing"
 )
@@ -107,21 +105,9 @@ func r18Crash(t *testing.T, tc r18Case, at int, mode testenv.CrashMode) (map[str
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f := &testenv.Faults{At: at, Mode: mode, Cancel: cancel}
-	err := r18Service(f.FirestoreClient(t, emu, p)).OnUserWritten(ctx, ev)
-	what := "first delivery: ok"
-	switch {
-	case err != nil && fault.Retryable(err):
-		err2 := r18Service(c).OnUserWritten(context.Background(), ev)
-		what = fmt.Sprintf("first delivery: %v (redelivered: %v)", err, err2)
-		if err2 != nil {
-			t.Errorf("redelivery: %v", err2)
-		}
-	case err != nil:
-		what = fmt.Sprintf("first delivery: %v (dropped: not retryable)", err)
-	}
-	if at == 0 {
-		what += "; RPCs: " + strings.Join(f.Calls(), " ")
-	}
+	what := f.Deliver(t,
+		func() error { return r18Service(f.FirestoreClient(t, emu, p)).OnUserWritten(ctx, ev) },
+		func() error { return r18Service(c).OnUserWritten(context.Background(), ev) })
 	return testenv.DumpDatabase(t, c, nil), f.Count(), what
 }
 

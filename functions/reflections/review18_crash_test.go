@@ -14,7 +14,6 @@ import (
 	"github.com/innerjourney/functions/shared/analysis"
 	"github.com/innerjourney/functions/shared/events"
 	"github.com/innerjourney/functions/shared/events/eventstest"
-	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/testenv"
 	"github.com/innerjourney/functions/shared/wellbeing"
@@ -203,21 +202,9 @@ func r18Crash(t *testing.T, tc r18Case, at int, mode testenv.CrashMode) (st map[
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f := &testenv.Faults{At: at, Mode: mode, Cancel: cancel}
-	err := e.service(f.FirestoreClient(t, emu, e.p)).OnUserActivationWritten(ctx, ev)
-	what = "first delivery: ok"
-	switch {
-	case err != nil && fault.Retryable(err):
-		err2 := e.service(e.c).OnUserActivationWritten(context.Background(), ev)
-		what = fmt.Sprintf("first delivery: %v (redelivered: %v)", err, err2)
-		if err2 != nil {
-			t.Errorf("redelivery: %v", err2)
-		}
-	case err != nil:
-		what = fmt.Sprintf("first delivery: %v (dropped: not retryable)", err)
-	}
-	if at == 0 {
-		what += "; RPCs: " + strings.Join(f.Calls(), " ")
-	}
+	what = f.Deliver(t,
+		func() error { return e.service(f.FirestoreClient(t, emu, e.p)).OnUserActivationWritten(ctx, ev) },
+		func() error { return e.service(e.c).OnUserActivationWritten(context.Background(), ev) })
 	// The budget's count is compared with the model calls made, not with
 	// the reference run's.
 	st = testenv.DumpDatabase(t, e.c, map[string][]string{"users/u1/private/analysis": {"modelCalls"}})

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+
+	"github.com/innerjourney/functions/shared/fault"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
@@ -257,6 +259,32 @@ func (fs *Firestore) InterceptedClient(t testing.TB, project string, opts ...grp
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// Deliver makes one delivery of an event as a crash sweep's run does:
+// first is the handler on the faulted client (the platform's first
+// delivery); when it fails with a retryable error (fault.Retryable), again
+// is the platform's redelivery, unfaulted, and its failure fails t; a
+// permanent error is dropped, as the platform drops it. It returns what
+// happened ("redelivered" in it when the event was delivered again), with
+// the RPCs made when f.At is 0 (the uninterrupted run).
+func (f *Faults) Deliver(t testing.TB, first, again func() error) string {
+	t.Helper()
+	what := "first delivery: ok"
+	switch err := first(); {
+	case err != nil && fault.Retryable(err):
+		err2 := again()
+		what = fmt.Sprintf("first delivery: %v (redelivered: %v)", err, err2)
+		if err2 != nil {
+			t.Errorf("redelivery: %v", err2)
+		}
+	case err != nil:
+		what = fmt.Sprintf("first delivery: %v (dropped: not retryable)", err)
+	}
+	if f.At == 0 {
+		what += "; RPCs: " + strings.Join(f.Calls(), " ")
+	}
+	return what
 }
 
 // SweepCrashPoints runs run once for every RPC k of 1..n (the RPCs of an
