@@ -11,7 +11,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -116,29 +115,6 @@ func (s r20Stripe) DeleteAccount(ctx context.Context, id string) (bool, error) {
 	return s.call(ctx, "stripe/DeleteAccount", func(ctx context.Context) (bool, error) { return s.next.DeleteAccount(ctx, id) })
 }
 
-// r20Kill is the kill switch of the faults: the context of the delivery
-// running.
-type r20Kill struct {
-	mu     sync.Mutex
-	cancel context.CancelFunc
-}
-
-func (k *r20Kill) kill() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.cancel != nil {
-		k.cancel()
-	}
-}
-
-func (k *r20Kill) context() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	k.mu.Lock()
-	k.cancel = cancel
-	k.mu.Unlock()
-	return ctx
-}
-
 // r20Faulted returns a copy of e's service whose Firestore, Storage, Auth
 // and Stripe calls go through f.
 func r20Faulted(t *testing.T, e *env, f *testenv.Faults) *Service {
@@ -168,7 +144,7 @@ func r20Faulted(t *testing.T, e *env, f *testenv.Faults) *Service {
 // delivered, else the hourly sweeper runs (without Auth: its
 // reconciliation is not under test) and its re-publications are
 // delivered. It returns what happened.
-func r20Platform(t *testing.T, e *env, s *Service, k *r20Kill, id string) string {
+func r20Platform(t *testing.T, e *env, s *Service, k *testenv.KillSwitch, id string) string {
 	t.Helper()
 	sweeper := *e.s
 	sweeper.Auth = nil
@@ -192,8 +168,9 @@ func r20Platform(t *testing.T, e *env, s *Service, k *r20Kill, id string) string
 			continue
 		}
 		msg := queue[0]
-		err := s.GDPRWorker(k.context(), &events.PubSubMessage{ID: fmt.Sprint("m", i), Data: msg})
-		k.kill()
+		ctx, cancel := k.Context()
+		err := s.GDPRWorker(ctx, &events.PubSubMessage{ID: fmt.Sprint("m", i), Data: msg})
+		cancel()
 		if err != nil && fault.Retryable(err) {
 			log = append(log, fmt.Sprintf("run %d: %s", i+1, fault.CodeOf(err)))
 			e.clock.Add(backoff)
@@ -328,8 +305,8 @@ func r20Erasure(t *testing.T, at int, mode testenv.CrashMode) r20State {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &r20Kill{}
-	fl := &testenv.Faults{At: at, Mode: mode, Cancel: k.kill}
+	k := &testenv.KillSwitch{}
+	fl := &testenv.Faults{At: at, Mode: mode, Cancel: k.Kill}
 	what := r20Platform(t, e, r20Faulted(t, e, fl), k, req.RequestID)
 	checkErased(t, e, f, before)
 	n := r20NamesOf(f)
@@ -366,8 +343,8 @@ func r20Export(t *testing.T, at int, mode testenv.CrashMode) r20State {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := &r20Kill{}
-	fl := &testenv.Faults{At: at, Mode: mode, Cancel: k.kill}
+	k := &testenv.KillSwitch{}
+	fl := &testenv.Faults{At: at, Mode: mode, Cancel: k.Kill}
 	what := r20Platform(t, e, r20Faulted(t, e, fl), k, req.RequestID)
 	n := r20NamesOf(f, req.RequestID, "<export>")
 	st := r20State{dump: r20Normal(t, e, n), rpcs: fl.Count(), calls: fl.Calls(), what: what, failed: strings.Contains(what, "run 1:"),
@@ -581,7 +558,7 @@ func TestReview20ExportNotifiedOnlyWhenDone(t *testing.T) {
 		t.Errorf("the user is told the export is ready while it is %s (getExportDownload: %v)", e.request(req.RequestID).Status, derr)
 	}
 	// The platform resumes it: done, and notified.
-	k := &r20Kill{}
+	k := &testenv.KillSwitch{}
 	what := r20Platform(t, e, e.s, k, req.RequestID)
 	if r := e.request(req.RequestID); r.Status != StatusDone || !notified() {
 		t.Errorf("after the rerun (%s): status %s, notified %v; want done and notified", what, r.Status, notified())

@@ -1,10 +1,8 @@
 package insights
 
 import (
-	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -53,21 +51,6 @@ func r20Users() map[string]user {
 	}
 }
 
-// r20Faulted is a fault's kill switch: the context of the delivery
-// running.
-type r20Faulted struct {
-	mu     sync.Mutex
-	cancel context.CancelFunc
-}
-
-func (k *r20Faulted) kill() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.cancel != nil {
-		k.cancel()
-	}
-}
-
 // r20Result is what one run left.
 type r20Result struct {
 	dump  map[string]any
@@ -93,18 +76,15 @@ func r20Run(t *testing.T, platform string, at int, mode testenv.CrashMode) r20Re
 	}
 	shard := h.fanoutOne()
 
-	k := &r20Faulted{}
-	f := &testenv.Faults{At: at, Mode: mode, Cancel: k.kill}
+	k := &testenv.KillSwitch{}
+	f := &testenv.Faults{At: at, Mode: mode, Cancel: k.Kill}
 	now := clock
 	w := &Service{Firestore: f.FirestoreClient(t, emu, p), Now: func() time.Time { return now }}
 	var log []string
 	failed := false
 	backoff := 10 * time.Second
 	for i := 0; i < 8; i++ {
-		ctx, cancel := context.WithCancel(context.Background())
-		k.mu.Lock()
-		k.cancel = cancel
-		k.mu.Unlock()
+		ctx, cancel := k.Context()
 		st, err := w.DeliverShard(ctx, &events.PubSubMessage{ID: fmt.Sprint("shard-", i), Data: shard})
 		cancel()
 		log = append(log, fmt.Sprintf("delivery %d: %+v %v", i+1, st, err))

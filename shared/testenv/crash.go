@@ -261,6 +261,33 @@ func (fs *Firestore) InterceptedClient(t testing.TB, project string, opts ...grp
 	return c
 }
 
+// KillSwitch is the Cancel of Faults for a run that delivers an event
+// more than once: each delivery takes its own context (Context), and Kill
+// cancels the one running, so a fault kills that delivery only.
+type KillSwitch struct {
+	mu     sync.Mutex
+	cancel context.CancelFunc
+}
+
+// Context returns the context of a new delivery, which Kill cancels; the
+// caller calls cancel when the delivery has returned.
+func (k *KillSwitch) Context() (ctx context.Context, cancel context.CancelFunc) {
+	ctx, cancel = context.WithCancel(context.Background())
+	k.mu.Lock()
+	k.cancel = cancel
+	k.mu.Unlock()
+	return ctx, cancel
+}
+
+// Kill cancels the delivery running (none: nothing).
+func (k *KillSwitch) Kill() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cancel != nil {
+		k.cancel()
+	}
+}
+
 // Deliver makes one delivery of an event as a crash sweep's run does:
 // first is the handler on the faulted client (the platform's first
 // delivery); when it fails with a retryable error (fault.Retryable), again

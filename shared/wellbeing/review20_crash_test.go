@@ -92,8 +92,7 @@ type r20Run struct {
 	t         *testing.T
 	redeliver bool
 	clk       *clock
-	mu        sync.Mutex
-	cancel    context.CancelFunc // of the attempt running
+	kill      testenv.KillSwitch // of the attempt running
 	log       []string
 }
 
@@ -107,10 +106,7 @@ func (r *r20Run) attempt(stage string, always bool, fn func(ctx context.Context)
 	backoff := 10 * time.Second
 	var err error
 	for i := 0; i < 10; i++ {
-		ctx, cancel := context.WithCancel(context.Background())
-		r.mu.Lock()
-		r.cancel = cancel
-		r.mu.Unlock()
+		ctx, cancel := r.kill.Context()
 		err = fn(ctx)
 		cancel()
 		if err == nil {
@@ -126,14 +122,6 @@ func (r *r20Run) attempt(stage string, always bool, fn func(ctx context.Context)
 		backoff = min(2*backoff, 600*time.Second)
 	}
 	return err
-}
-
-func (r *r20Run) kill() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cancel != nil {
-		r.cancel()
-	}
 }
 
 // r20Result is what a run left.
@@ -155,7 +143,7 @@ func r20Pipeline(t *testing.T, redeliver bool, at int, mode testenv.CrashMode) r
 	p := emu.NewProject(t)
 	c := emu.Client(t, p)
 	r := &r20Run{t: t, redeliver: redeliver, clk: &clock{t: r20Start}}
-	f := &testenv.Faults{At: at, Mode: mode, Cancel: r.kill}
+	f := &testenv.Faults{At: at, Mode: mode, Cancel: r.kill.Kill}
 	rec := &r20Recorder{notified: map[string]int{}}
 	fc := emu.InterceptedClient(t, p, append(f.DialOptions(), grpc.WithChainUnaryInterceptor(rec.interceptor))...)
 	hook := newWebhook(t)
