@@ -27,6 +27,14 @@ func withFortnox(t *testing.T, e *env, opts fortnoxfake.Options, tune func(*fort
 	opts.MaxHang = 5 * time.Second
 	s := fortnoxfake.New(opts)
 	t.Cleanup(s.Close)
+	withFortnoxClient(t, e, s, tune)
+	return s
+}
+
+// withFortnoxClient gives e's service a Fortnox client of the fake s
+// (tune, when set, adjusts its configuration).
+func withFortnoxClient(t *testing.T, e *env, s *fortnoxfake.Server, tune func(*fortnox.Config)) {
+	t.Helper()
 	cfg := fortnox.Config{
 		BaseURL: s.URL, TokenURL: s.TokenURL, ClientID: s.ClientID(), ClientSecret: s.ClientSecret(), TenantID: s.Tenant(),
 		Now: e.clock.Now, Limiter: fortnox.Unlimited{}, RequestTimeout: 400 * time.Millisecond,
@@ -40,7 +48,6 @@ func withFortnox(t *testing.T, e *env, opts fortnoxfake.Options, tune func(*fort
 		t.Fatal(err)
 	}
 	e.svc.Fortnox = func(context.Context) (*fortnox.Client, error) { return c, nil }
-	return s
 }
 
 // completed writes a completed payout (as the transfer webhook leaves it).

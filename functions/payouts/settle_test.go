@@ -1,7 +1,6 @@
 package payouts
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -217,7 +216,7 @@ func TestSettleVoucherRefusals(t *testing.T) {
 		{name: "payout voucher not booked yet", opts: sc.opts(good), mutate: set("fortnoxReference", nil), restore: set("fortnoxReference", own),
 			code: fault.FailedPrecondition, contains: "own voucher is not booked yet"},
 		{name: "Fortnox not configured", opts: sc.opts(good),
-			mutate: func() { e.svc.Fortnox = nil }, restore: func() { withFortnoxClient(t, e, s) },
+			mutate: func() { e.svc.Fortnox = nil }, restore: func() { withFortnoxClient(t, e, s, nil) },
 			code: fault.FailedPrecondition, contains: "Fortnox is not configured"},
 		{name: "no pseudonym key", opts: sc.opts(good), mutate: func() { e.svc.PseudonymKey = nil }, restore: func() { e.svc.PseudonymKey = testKey },
 			code: fault.FailedPrecondition, contains: "pseudonym key"},
@@ -260,19 +259,6 @@ func TestSettleVoucherRefusals(t *testing.T) {
 			}
 		})
 	}
-}
-
-// withFortnoxClient points e's service at the fake s again (a client as
-// withFortnox builds it).
-func withFortnoxClient(t *testing.T, e *env, s *fortnoxfake.Server) {
-	t.Helper()
-	c, err := fortnox.New(fortnox.Config{BaseURL: s.URL, TokenURL: s.TokenURL, ClientID: s.ClientID(), ClientSecret: s.ClientSecret(),
-		TenantID: s.Tenant(), Now: e.clock.Now, Limiter: fortnox.Unlimited{}, RequestTimeout: 400 * time.Millisecond,
-		BackoffBase: 5 * time.Millisecond, BackoffMax: 50 * time.Millisecond, ReconcileDelay: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.svc.Fortnox = func(context.Context) (*fortnox.Client, error) { return c, nil }
 }
 
 // TestSettleVoucherRecordsHandBookedVoucher: the happy path, for a
