@@ -222,15 +222,11 @@ func (s *Service) settleVoucher(ctx context.Context, payoutID string, opts Settl
 			return fault.New(fault.Aborted, "a Fortnox sync is running (lease %s held until %s): run again when it has finished",
 				JobFortnoxSync, until.UTC().Format(time.RFC3339))
 		}
-		if !snaps[0].Exists() {
-			return fault.New(fault.NotFound, "no such payout")
+		cur, released, err := settlable(snaps[0])
+		if err != nil {
+			return err
 		}
-		var cur reversalPayout
-		if err := snaps[0].DataTo(&cur); err != nil {
-			return fault.Wrap(err, fault.Internal, "decode payout")
-		}
-		cur.PayoutID = payoutID
-		again, err := s.settleTarget(&cur, isReleased(snaps[0]), opts.Seq, opts.ReversalID, voucher)
+		again, err := s.settleTarget(cur, released, opts.Seq, opts.ReversalID, voucher)
 		if err != nil {
 			return err
 		}
@@ -309,22 +305,28 @@ func (s *Service) settleVoucher(ctx context.Context, payoutID string, opts Settl
 	return rep, nil
 }
 
-// readSettlable reads payouts/{id} with its reversal vouchers and whether
-// it was released. Errors: NotFound; Internal when it does not decode;
+// readSettlable reads payouts/{id} (settlable). Errors: settlable's;
 // Firestore failures classified.
 func (s *Service) readSettlable(ctx context.Context, ref *firestore.DocumentRef) (*reversalPayout, bool, error) {
 	snap, err := ref.Get(ctx)
-	if store.IsNotFound(err) {
-		return nil, false, fault.New(fault.NotFound, "no such payout")
-	}
-	if err != nil {
+	if err != nil && !store.IsNotFound(err) {
 		return nil, false, store.Classify("read payout", err)
+	}
+	return settlable(snap)
+}
+
+// settlable decodes a payout snapshot with its reversal vouchers and
+// whether it was released. Errors: NotFound when it does not exist;
+// Internal when it does not decode.
+func settlable(snap *firestore.DocumentSnapshot) (*reversalPayout, bool, error) {
+	if !snap.Exists() {
+		return nil, false, fault.New(fault.NotFound, "no such payout")
 	}
 	var p reversalPayout
 	if err := snap.DataTo(&p); err != nil {
 		return nil, false, fault.Wrap(err, fault.Internal, "decode payout")
 	}
-	p.PayoutID = ref.ID
+	p.PayoutID = snap.Ref.ID
 	return &p, isReleased(snap), nil
 }
 
