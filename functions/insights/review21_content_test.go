@@ -2,7 +2,9 @@ package insights
 
 import (
 	"context"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -39,19 +41,9 @@ func r21Values(tp *Template, v varID) []string {
 	case vNatal:
 		return []string{"Sun", "Moon", "Ascendant"}
 	case vNatalTheme:
-		out := make([]string, 0, len(natalThemes))
-		for _, s := range natalThemes {
-			out = append(out, s)
-		}
-		sort.Strings(out)
-		return out
+		return slices.Sorted(maps.Values(natalThemes))
 	case vAspectPhrase:
-		out := make([]string, 0, len(aspectPhrase))
-		for _, s := range aspectPhrase {
-			out = append(out, s)
-		}
-		sort.Strings(out)
-		return out
+		return slices.Sorted(maps.Values(aspectPhrase))
 	case vMoonSign, vSunSign:
 		return astro.Signs[:]
 	case vDay:
@@ -68,12 +60,7 @@ func r21Values(tp *Template, v varID) []string {
 	case vDuration:
 		return durations[1:61]
 	case vFocus:
-		out := make([]string, 0, len(focusWords))
-		for _, s := range focusWords {
-			out = append(out, s)
-		}
-		sort.Strings(out)
-		return out
+		return slices.Sorted(maps.Values(focusWords))
 	}
 	return []string{""}
 }
@@ -84,7 +71,7 @@ func r21Renderings(t *testing.T, tp *Template, tx text) []string {
 	t.Helper()
 	var used []varID
 	for _, p := range tx {
-		if p.v < numVars && !containsVar(used, p.v) {
+		if p.v < numVars && !slices.Contains(used, p.v) {
 			used = append(used, p.v)
 		}
 	}
@@ -103,15 +90,6 @@ func r21Renderings(t *testing.T, tp *Template, tx text) []string {
 	}
 	fill(0)
 	return out
-}
-
-func containsVar(vs []varID, v varID) bool {
-	for _, x := range vs {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func r21Texts(tp *Template) [5]text {
