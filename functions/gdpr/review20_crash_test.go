@@ -250,20 +250,11 @@ func r20Normal(t *testing.T, e *env, n r20Names) map[string]any {
 // later, also with each hold (IDTokenWindow, ExportTTL, 3 and 7 years)
 // added.
 func r20Times(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := map[string]any{}
-		for k, e := range x {
-			m[k] = r20Times(e)
+	return testenv.MapLeaves(v, func(leaf any) any {
+		x, ok := leaf.(string)
+		if !ok {
+			return leaf
 		}
-		return m
-	case []any:
-		l := make([]any, len(x))
-		for i, e := range x {
-			l[i] = r20Times(e)
-		}
-		return l
-	case string:
 		tm, err := time.Parse(time.RFC3339Nano, x)
 		if err != nil {
 			return x
@@ -277,8 +268,8 @@ func r20Times(v any) any {
 				return "<run time" + h.name + ">"
 			}
 		}
-	}
-	return v
+		return x
+	})
 }
 
 // r20State is what a run left.

@@ -402,30 +402,41 @@ var wallStart = time.Now().Add(-time.Minute)
 // in UTC, so that the dumps of two runs compare equal. Maps and slices are
 // copied, not changed.
 func NormalizeWallClock(v any) any {
+	return MapLeaves(v, func(leaf any) any {
+		switch x := leaf.(type) {
+		case time.Time:
+			if x.After(wallStart) && x.Before(time.Now().Add(time.Minute)) {
+				return "<wall clock>"
+			}
+			return x.UTC().Format(time.RFC3339Nano)
+		case string:
+			if tm, err := time.Parse(time.RFC3339Nano, x); err == nil && tm.After(wallStart) && tm.Before(time.Now().Add(time.Minute)) {
+				return "<wall clock>"
+			}
+		}
+		return leaf
+	})
+}
+
+// MapLeaves returns a copy of v (a document's data, or any value in it)
+// with every value that is not a map[string]any or a []any replaced by
+// leaf(value). Maps and slices are copied, not changed.
+func MapLeaves(v any, leaf func(any) any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		m := map[string]any{}
+		m := make(map[string]any, len(x))
 		for k, e := range x {
-			m[k] = NormalizeWallClock(e)
+			m[k] = MapLeaves(e, leaf)
 		}
 		return m
 	case []any:
 		l := make([]any, len(x))
 		for i, e := range x {
-			l[i] = NormalizeWallClock(e)
+			l[i] = MapLeaves(e, leaf)
 		}
 		return l
-	case time.Time:
-		if x.After(wallStart) && x.Before(time.Now().Add(time.Minute)) {
-			return "<wall clock>"
-		}
-		return x.UTC().Format(time.RFC3339Nano)
-	case string:
-		if tm, err := time.Parse(time.RFC3339Nano, x); err == nil && tm.After(wallStart) && tm.Before(time.Now().Add(time.Minute)) {
-			return "<wall clock>"
-		}
 	}
-	return v
+	return leaf(v)
 }
 
 // DiffDumps lists the differences between two dumps (DumpDatabase), one
