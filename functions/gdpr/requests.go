@@ -44,7 +44,7 @@ func subject(req *callable.Request) (uid, source string, err error) {
 	if err := req.Decode(&in); err != nil {
 		return "", "", err
 	}
-	if in.UID != "" && !validUID(in.UID) {
+	if in.UID != "" && !model.ValidDocID(in.UID) {
 		return "", "", fault.Invalid("uid is not a valid user id")
 	}
 	uid, err = req.SubjectUID(in.UID)
@@ -56,12 +56,6 @@ func subject(req *callable.Request) (uid, source string, err error) {
 		source = SourceAdmin
 	}
 	return uid, source, nil
-}
-
-// validUID reports whether s can be a Firebase uid and a document id.
-func validUID(s string) bool {
-	return s != "" && len(s) <= 128 && !strings.ContainsAny(s, "/\x00") && s != "." && s != ".." &&
-		!(strings.HasPrefix(s, "__") && strings.HasSuffix(s, "__"))
 }
 
 // RequestDataExport is the callable requestDataExport: {"uid"?} (an admin
@@ -111,7 +105,7 @@ func (s *Service) newRequest(id, kind, uid, requestedBy, source string) *model.G
 // finished less than ExportInterval ago whose archive has not expired:
 // then that one is returned, created false.
 func (s *Service) CreateExport(ctx context.Context, uid, requestedBy, source string) (*model.GDPRRequest, bool, error) {
-	if !validUID(uid) {
+	if !model.ValidDocID(uid) {
 		return nil, false, fault.Invalid("invalid uid")
 	}
 	if err := s.refuseIfErased(ctx, uid); err != nil {
@@ -192,7 +186,7 @@ func (s *Service) refuseIfErased(ctx context.Context, uid string) error {
 // or the reconciler found data again); otherwise it is returned (the Auth
 // backstop hears of the account deletion that an erasure itself made).
 func (s *Service) StartErasure(ctx context.Context, uid, requestedBy, source string, reopenFinished bool) (*model.GDPRRequest, bool, error) {
-	if !validUID(uid) {
+	if !model.ValidDocID(uid) {
 		return nil, false, fault.Invalid("invalid uid")
 	}
 	id := s.ErasureID(uid)
@@ -276,7 +270,7 @@ func (s *Service) GetExportDownload(ctx context.Context, req *callable.Request) 
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	if in.RequestID == "" || strings.Contains(in.RequestID, "/") {
+	if !model.ValidDocID(in.RequestID) {
 		return nil, fault.Invalid("requestId is required")
 	}
 	snap, err := s.requests().Doc(in.RequestID).Get(ctx)

@@ -239,7 +239,7 @@ func DeletedUIDs(data []byte) ([]string, error) {
 	var out []string
 	add := func(ids ...string) {
 		for _, id := range ids {
-			if validUID(id) {
+			if model.ValidDocID(id) {
 				out = append(out, id)
 			}
 		}

@@ -306,7 +306,7 @@ func allocationsViaPayouts(ctx context.Context, s *Service, uid string) ([]*fire
 		list, _ := v.([]any)
 		for _, x := range list {
 			id, ok := x.(string)
-			if !ok || id == "" || strings.Contains(id, "/") || seen[id] {
+			if !ok || !model.ValidDocID(id) || seen[id] {
 				continue
 			}
 			seen[id] = true

@@ -383,7 +383,7 @@ func (s *Service) DeliverShard(ctx context.Context, msg *events.PubSubMessage) (
 		return Stats{}, fault.Invalid("insights shard: needs a tick and 1–%d uids", MaxShardSize)
 	}
 	for _, u := range m.UIDs {
-		if u == "" || strings.Contains(u, "/") || len(u) > 128 {
+		if !model.ValidDocID(u) {
 			return Stats{}, fault.Invalid("insights shard: bad uid")
 		}
 	}

@@ -149,7 +149,7 @@ func (s *Service) readPayment(ctx context.Context, tx *firestore.Transaction, f 
 			p.held, ps = true, pseudonym.Of(s.PseudonymKey, subject)
 		}
 	}
-	if !p.held && !mapped && f.customerID != "" && f.uid != "" && !strings.Contains(f.customerID, "/") {
+	if !p.held && !mapped && f.uid != "" && model.ValidDocID(f.customerID) {
 		p.mapCustomer = &model.StripeCustomer{CustomerID: f.customerID, UserID: f.uid}
 		p.mapRef = s.Firestore.Collection(model.ColStripeCustomers).Doc(f.customerID)
 	}
@@ -419,7 +419,7 @@ func lostAccess(p model.Payment) bool {
 
 // customerUser reads stripe_customers/{cus}.
 func (s *Service) customerUser(tx *firestore.Transaction, cus string) (uid string, found bool, err error) {
-	if strings.Contains(cus, "/") {
+	if !model.ValidDocID(cus) {
 		return "", false, nil
 	}
 	snap, err := tx.Get(s.Firestore.Collection(model.ColStripeCustomers).Doc(cus))

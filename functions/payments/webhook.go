@@ -159,7 +159,7 @@ func (s *Service) verify(r *http.Request) (*stripe.Event, string) {
 // check validates a verified event's envelope and livemode.
 func (s *Service) check(ev *stripe.Event) string {
 	switch {
-	case !strings.HasPrefix(ev.ID, "evt_") || strings.Contains(ev.ID, "/"):
+	case !strings.HasPrefix(ev.ID, "evt_") || !model.ValidDocID(ev.ID):
 		return "malformed event: bad id"
 	case ev.Type == "":
 		return "malformed event: no type"
@@ -388,7 +388,7 @@ func decodeObject[T any](raw json.RawMessage, kind string, id func(*T) string) (
 	if err := json.Unmarshal(raw, v); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", errMalformed, kind, err)
 	}
-	if x := id(v); x == "" || strings.Contains(x, "/") {
+	if x := id(v); !model.ValidDocID(x) {
 		return nil, fmt.Errorf("%w: %s without a valid id", errMalformed, kind)
 	}
 	return v, nil

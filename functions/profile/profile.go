@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -353,7 +352,7 @@ func sameTime(a, b *time.Time) bool {
 }
 
 func validUID(uid string) error {
-	if uid == "" || len(uid) > 128 || strings.ContainsAny(uid, "/") || uid == "." || uid == ".." {
+	if !model.ValidDocID(uid) {
 		return fault.Invalid("uid must be a user id")
 	}
 	return nil

@@ -17,6 +17,7 @@ package model
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Collection names. Subcollections are noted with their parent.
@@ -91,10 +92,13 @@ func ValidCurrency(c string) bool {
 func NormalizeCurrency(c string) string { return strings.ToUpper(strings.TrimSpace(c)) }
 
 // ValidDocID reports whether s can be a document id (or a map key in a
-// field path) as the functions accept ids from events and Stripe: not
-// empty, at most 128 bytes, no "/", not "." or "..", not starting "__".
+// field path) as the functions accept ids from callers, events and Stripe:
+// Firestore's own rule (valid UTF-8, no "/", not "." or "..", not matching
+// __.*__) with a bound of 128 bytes (a Firebase uid's length) and no NUL.
+// It is the one check of an id every area uses.
 func ValidDocID(s string) bool {
-	return s != "" && len(s) <= 128 && !strings.Contains(s, "/") && s != "." && s != ".." && !strings.HasPrefix(s, "__")
+	return s != "" && len(s) <= 128 && utf8.ValidString(s) && !strings.ContainsAny(s, "/\x00") &&
+		s != "." && s != ".." && !(len(s) >= 4 && strings.HasPrefix(s, "__") && strings.HasSuffix(s, "__"))
 }
 
 // CoachConnectPath is the path of coach's Stripe Connect state,

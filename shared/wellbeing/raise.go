@@ -538,7 +538,7 @@ const (
 // rather than refuse a safety signal.
 func (s Signal) Validate() error {
 	switch {
-	case s.UserID == "" || len(s.UserID) > 128 || strings.Contains(s.UserID, "/"):
+	case !model.ValidDocID(s.UserID):
 		return fault.Invalid("wellbeing: signal needs a user id")
 	case !s.Source.Valid():
 		return fault.Invalid("wellbeing: unknown source %q", s.Source)
