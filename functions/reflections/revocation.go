@@ -16,8 +16,8 @@ import (
 )
 
 // revocationPageSize is how many of a user's entries AIAnalysisChanged
-// reads per page (and at most how many it clears per transaction, below
-// Firestore's 500 writes).
+// reads per page, and at most how many it clears per transaction, so that
+// each transaction stays short beside the user's own writes to the entries.
 const revocationPageSize = 200
 
 var _ consents.AnalysisRemover = (*Service)(nil)
