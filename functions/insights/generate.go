@@ -239,8 +239,9 @@ func (l *Library) Generate(s *Subject, d *Day, sc *Scratch) model.DailyInsight {
 	in := model.DailyInsight{UserID: s.UID, Date: d.date, TemplatesVersion: l.Version, MoonSign: vars[vMoonSign],
 		FocusArea: s.Focus, TemplateIDs: make([]string, 0, 4)}
 
-	// The personal day: 1–9 stored; master 11/22/33 when the unreduced
-	// personal month + calendar day is one.
+	// The personal day: 1–9 stored; master 11/22/33 when personal month +
+	// calendar day reduces to one, masters kept at each step as in the life
+	// path (a sum of 29 or 38 is day 11, as a birthday on the 29th is 11).
 	dayKey := 0
 	if s.HasBirth && !before(d.Date, s.Birth) {
 		in.PersonalDay = numerology.PersonalDay(s.Birth, d.Date)

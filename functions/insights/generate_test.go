@@ -258,7 +258,7 @@ func TestNoRepeatEveryCommitment(t *testing.T) {
 func TestMasterDay(t *testing.T) {
 	l := mustLibrary(t)
 	var sc Scratch
-	// Find a date whose unreduced personal month + day is 11, 22 or 33.
+	// Find a date whose personal month + day reduces to 11, 22 or 33.
 	birth := date("1990-05-15")
 	for d := 1; d <= 28; d++ {
 		on := numerology.Date{Year: 2026, Month: time.November, Day: d}
