@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -198,7 +199,9 @@ func (s *Service) Handle(ctx context.Context, ev *events.FirestoreEvent) (Outcom
 		return NothingToDo, store.Classify("analyse reflection", err)
 	}
 	attrs := []any{"userActivationId", params["id"], "uid", ua.UserID, "outcome", string(outcome)}
-	if result != nil {
+	if result != nil && (outcome == Analyzed || outcome == CrisisRaised) {
+		// Only of a stored analysis: the label of one discarded (the
+		// consent withdrawn meanwhile) must not outlive it in the logs.
 		attrs = append(attrs, "provider", result.Provider, "label", string(result.Label))
 	}
 	slog.InfoContext(ctx, "reflection evaluated", attrs...)
@@ -230,9 +233,21 @@ func (s *Service) analyze(ctx context.Context, id, uid, hash string, entry analy
 		r, err := m.AnalyzeOffline(ctx, entry, analysis.FallbackDailyLimit)
 		return r, "", err
 	}
+	// The provider's retries send the text again; they stop once the owner
+	// has withdrawn the consent (a read error lets them go on: the
+	// transaction that writes reads the consent again in any case).
+	entry.Proceed = func(ctx context.Context) error {
+		if granted, err := consents.Granted(ctx, s.Firestore, uid, model.ConsentAIAnalysis); err == nil && !granted {
+			return errConsentWithdrawn
+		}
+		return nil
+	}
 	r, err := m.Analyze(ctx, entry)
 	return r, "", err
 }
+
+// errConsentWithdrawn stops a provider's retries (analysis.Entry.Proceed).
+var errConsentWithdrawn = errors.New("reflections: ai_analysis consent withdrawn")
 
 func (s *Service) modelDailyLimit() int {
 	if s.ModelDailyLimit > 0 {

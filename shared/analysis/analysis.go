@@ -42,6 +42,13 @@ type Entry struct {
 	// the tie when the text's evidence is unclear (very short or evenly
 	// mixed text). Empty means no hint.
 	Lang string
+	// Proceed, when set, is asked before every attempt after the first to
+	// send the entry to a remote model again (the provider's retries); an
+	// error stops the retries and the offline analysis is returned, its
+	// Fallback FallbackStopped. Reflections use it to stop sending a
+	// journal text once its owner has withdrawn ai_analysis consent. It is
+	// not part of what is analysed.
+	Proceed func(context.Context) error
 }
 
 // MaxTextBytes bounds the text an analyzer accepts.
@@ -169,6 +176,10 @@ type Analyzer interface {
 // because its writer's daily budget of model analyses was spent
 // (functions/reflections).
 const FallbackDailyLimit = "daily_limit"
+
+// FallbackStopped is Result.Fallback of an entry analysed offline because
+// Entry.Proceed stopped the provider's retries.
+const FallbackStopped = "stopped"
 
 // Metered is an Analyzer whose Analyze calls a paid external model
 // (Gemini) with the offline analyzer as its fallback. A caller whose

@@ -189,6 +189,8 @@ func (g *Gemini) Analyze(ctx context.Context, e Entry) (Result, error) {
 	case errors.Is(err, errSafetyBlock):
 		res.Fallback = "gemini_safety_block"
 		markCrisis(&res, ReasonProviderSafetyBlock)
+	case errors.Is(err, errStopped):
+		res.Fallback = FallbackStopped
 	case err != nil:
 		res.Fallback = "gemini_error"
 		// Operators see why the model was not used; never the error's
@@ -301,7 +303,7 @@ func (g *Gemini) generate(ctx context.Context, e Entry, lang string) (out gemini
 		"rating": e.Rating, "language": lang,
 	})
 	contents, config := jsonRequest(input, systemPrompt(), responseSchema(), 0)
-	err = g.call(ctx, contents, config, func(resp *genai.GenerateContentResponse) error {
+	err = g.call(ctx, contents, config, e.Proceed, func(resp *genai.GenerateContentResponse) error {
 		if blocked(resp) {
 			return errSafetyBlock
 		}
@@ -333,18 +335,23 @@ func (b badAnswer) Unwrap() error { return b.err }
 // asks the model again (within the attempts) instead of giving up.
 func askAgain(err error) error { return badAnswer{err} }
 
+// errStopped: a caller's proceed check ended a call's retries.
+var errStopped = errors.New("gemini: retries stopped by the caller")
+
 // call sends contents with config to the model, each attempt bounded by
 // cfg.Timeout, at most cfg.MaxAttempts attempts with a jittered, doubling
 // wait between them (capped at maxBackoff): the one retry policy of every
-// Gemini use. accept judges each response: nil takes it (call returns
-// nil); an error wrapped by askAgain (a malformed answer) asks again; any
-// other error ends the call with that error. API errors are retried when
-// retryableGenAI says so (rate limits, server errors, timeouts); others
-// end the call. Errors: the last attempt's (API errors wrapped as "gemini:
-// generate (attempt N)", a rejected answer's unwrapped), ctx's error when
-// ctx ends during a wait, and a client creation error.
+// Gemini use. proceed, when not nil, is asked after each wait, before the
+// contents are sent again; its error ends the call. accept judges each
+// response: nil takes it (call returns nil); an error wrapped by askAgain
+// (a malformed answer) asks again; any other error ends the call with
+// that error. API errors are retried when retryableGenAI says so (rate
+// limits, server errors, timeouts); others end the call. Errors: the last
+// attempt's (API errors wrapped as "gemini: generate (attempt N)", a
+// rejected answer's unwrapped), errStopped wrapping proceed's error, ctx's
+// error when ctx ends during a wait, and a client creation error.
 func (g *geminiCaller) call(ctx context.Context, contents []*genai.Content, config *genai.GenerateContentConfig,
-	accept func(*genai.GenerateContentResponse) error) error {
+	proceed func(context.Context) error, accept func(*genai.GenerateContentResponse) error) error {
 	client, err := g.getClient(ctx)
 	if err != nil {
 		return err
@@ -358,6 +365,11 @@ func (g *geminiCaller) call(ctx context.Context, contents []*genai.Content, conf
 				return err
 			}
 			delay = min(delay*2, maxBackoff)
+			if proceed != nil {
+				if err := proceed(ctx); err != nil {
+					return fmt.Errorf("%w: %w", errStopped, err)
+				}
+			}
 		}
 		actx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
 		resp, err := client.Models.GenerateContent(actx, g.cfg.Model, contents, config)
@@ -433,6 +445,8 @@ func geminiCause(err error) string {
 		return "timeout"
 	case errors.Is(err, errMalformed):
 		return "malformed answer"
+	case errors.Is(err, errStopped):
+		return "stopped"
 	}
 	return string(fault.CodeOf(err))
 }

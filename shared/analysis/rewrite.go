@@ -93,7 +93,7 @@ func (r *GeminiRewriter) Rewrite(ctx context.Context, req RewriteRequest) (Rewri
 	contents, config := jsonRequest(input, rewriteSystemPrompt(), rewriteSchema(), 0.6)
 	config.ThinkingConfig = rewriteThinking(r.cfg.Model)
 	var out RewriteResponse
-	err = r.call(ctx, contents, config, func(resp *genai.GenerateContentResponse) error {
+	err = r.call(ctx, contents, config, nil, func(resp *genai.GenerateContentResponse) error {
 		if blocked(resp) {
 			return ErrRewriteBlocked
 		}
