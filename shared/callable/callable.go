@@ -532,9 +532,9 @@ type wireError struct {
 
 func writeError(ctx context.Context, w http.ResponseWriter, name string, err error) {
 	code := fault.CodeOf(err)
-	if dependencyRefusedUs(err, code) {
+	if dependencyFault(err, code) {
 		code = fault.Internal
-		err = fmt.Errorf("a dependency refused the function's credentials: %w", err)
+		err = fmt.Errorf("a dependency failed (%s): %w", fault.CodeOf(err), err)
 	}
 	var fe *fault.Error
 	we := wireError{Status: string(code)}
@@ -560,14 +560,23 @@ func writeError(ctx context.Context, w http.ResponseWriter, name string, err err
 	writeJSON(w, HTTPStatus(fault.Code(we.Status)), map[string]any{"error": we})
 }
 
-// dependencyRefusedUs reports whether err, of code, is a dependency's
-// (Firestore's, a Google API's: a gRPC status in its chain) refusal of the
-// function's own credentials, PERMISSION_DENIED or UNAUTHENTICATED. That
-// is a misconfiguration of the platform (IAM, a key), to answer as
-// INTERNAL and log as an error, not the caller's refusal: the callable's
-// own checks and the handlers' domain errors carry no gRPC status.
-func dependencyRefusedUs(err error, code fault.Code) bool {
-	if code != fault.PermissionDenied && code != fault.Unauthenticated {
+// dependencyFault reports whether err, of code, is a dependency's
+// (Firestore's, a Google API's: a gRPC status in its chain) failure that
+// says nothing about the caller: its refusal of the function's own
+// credentials (PERMISSION_DENIED, UNAUTHENTICATED: IAM, a key), a missing
+// index or a stale precondition (FAILED_PRECONDITION), a request the
+// function built wrong (INVALID_ARGUMENT, OUT_OF_RANGE), a document it
+// expected (NOT_FOUND, ALREADY_EXISTS). The callables use those codes for
+// the caller's own mistakes and business outcomes ("plan not available"),
+// so a dependency's is answered INTERNAL and logged as an error, as the
+// Node runtime answers anything but an HttpsError. The transient codes
+// (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED, CANCELLED)
+// pass: the client may retry them. The callable's own checks and the
+// handlers' domain errors carry no gRPC status.
+func dependencyFault(err error, code fault.Code) bool {
+	switch code {
+	case fault.Unavailable, fault.DeadlineExceeded, fault.Aborted, fault.ResourceExhausted, fault.Cancelled,
+		fault.Internal, fault.Unknown, fault.DataLoss:
 		return false
 	}
 	var gs interface{ GRPCStatus() *status.Status }
