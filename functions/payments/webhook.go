@@ -78,6 +78,19 @@ func (s *Service) Webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev, reason := s.verify(r)
+	if reason == "" && s.Config.LiveMode && !ev.Livemode {
+		// Stripe sends a live platform's Connect endpoint its connected
+		// accounts' test events too, signed with that endpoint's secret
+		// ("check the livemode value to know what action, if any, to
+		// take"): acknowledged, nothing written; a retry could not help.
+		slog.InfoContext(ctx, "stripe webhook ignored: test-mode event on the live endpoint",
+			"eventId", ev.ID, "type", string(ev.Type), "account", ev.Account)
+		reply(w, http.StatusOK, map[string]any{"status": "ignored", "reason": "livemode"})
+		return
+	}
+	if reason == "" {
+		reason = s.checkLivemode(ev)
+	}
 	if reason != "" {
 		slog.WarnContext(ctx, "stripe webhook rejected", "reason", reason)
 		reply(w, http.StatusBadRequest, map[string]any{"error": reason})
@@ -128,7 +141,7 @@ func (s *Service) verify(r *http.Request) (*stripe.Event, string) {
 		ev, err := webhook.ConstructEventWithOptions(body, header, secret.Reveal(), opts)
 		switch {
 		case err == nil:
-			if reason := s.check(&ev); reason != "" {
+			if reason := checkEnvelope(&ev); reason != "" {
 				return nil, reason
 			}
 			return &ev, ""
@@ -158,6 +171,22 @@ func (s *Service) verify(r *http.Request) (*stripe.Event, string) {
 
 // check validates a verified event's envelope and livemode.
 func (s *Service) check(ev *stripe.Event) string {
+	if reason := checkEnvelope(ev); reason != "" {
+		return reason
+	}
+	return s.checkLivemode(ev)
+}
+
+// checkLivemode refuses an event of the other mode than this environment's.
+func (s *Service) checkLivemode(ev *stripe.Event) string {
+	if ev.Livemode != s.Config.LiveMode {
+		return fmt.Sprintf("livemode %t does not match this environment (%t)", ev.Livemode, s.Config.LiveMode)
+	}
+	return ""
+}
+
+// checkEnvelope validates a verified event's id, type, time and object.
+func checkEnvelope(ev *stripe.Event) string {
 	switch {
 	case !strings.HasPrefix(ev.ID, "evt_") || !model.ValidDocID(ev.ID):
 		return "malformed event: bad id"
@@ -167,8 +196,6 @@ func (s *Service) check(ev *stripe.Event) string {
 		return "malformed event: no created time"
 	case ev.Data == nil || len(ev.Data.Raw) == 0 || ev.Data.Raw[0] != '{':
 		return "malformed event: no data.object"
-	case ev.Livemode != s.Config.LiveMode:
-		return fmt.Sprintf("livemode %t does not match this environment (%t)", ev.Livemode, s.Config.LiveMode)
 	}
 	return ""
 }
