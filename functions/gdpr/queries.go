@@ -28,6 +28,13 @@ var (
 	// exempts nothing under payments.programTerms.
 	qSaleTermsCoach = gdprQuery("gdpr_payments_programTerms_coachIds", model.ColPayments, "programTerms.coachIds", indexes.ArrayContains)
 
+	// A subject's allocations by their weight, weights.{uid} > 0
+	// (allocationsByWeight builds it with WherePath: a uid is one field
+	// name); "alice" stands for the uid in the index check.
+	qAllocationsByWeight = indexes.Query{Name: "gdpr_payout_allocations_weights", Collection: model.ColPayoutAllocations, Caller: "gdpr",
+		Purpose: "export / erasure: allocations weighting the subject, by weights.{uid} > 0",
+		Filters: []indexes.Filter{{Field: "weights.alice", Op: indexes.Gt}}, Example: []any{0}}
+
 	// Retention.
 	qWebhookEventsOld    = olderThan("retention_webhook_events", model.ColWebhookEvents, "receivedAt")
 	qProcessedEventsOld  = olderThan("retention_processed_events", model.ColProcessedEvents, "processedAt")
@@ -48,7 +55,7 @@ var (
 var exampleCutoff = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 // ExtraQueries are this area's queries missing from shared/indexes.Catalog.
-var ExtraQueries = []indexes.Query{qAllocationsOpen, qSaleTermsCoach, qAckedBy, qRequestedBy, qAuditSubject, qAuditActor, qCoachAssignments, qWellbeingHeld,
+var ExtraQueries = []indexes.Query{qAllocationsOpen, qSaleTermsCoach, qAllocationsByWeight, qAckedBy, qRequestedBy, qAuditSubject, qAuditActor, qCoachAssignments, qWellbeingHeld,
 	qWebhookEventsOld, qProcessedEventsOld, qAuditLogOld, qExportsExpired, qPaymentsHoldOver, qPayoutsHoldOver,
 	qWellbeingHoldOver, qRequestsHoldOver, qAllocationsHoldOver}
 

@@ -326,6 +326,7 @@ func allocationsViaPayouts(ctx context.Context, s *Service, uid string) ([]*fire
 // out the allocations the other rules find (no document twice in an
 // export).
 func allocationsByWeight(ctx context.Context, s *Service, uid string) ([]*firestore.DocumentRef, error) {
+	// index check: qAllocationsByWeight describes this query.
 	docs, err := s.Firestore.Collection(model.ColPayoutAllocations).WherePath(firestore.FieldPath{"weights", uid}, ">", 0).
 		Select("entries").Documents(ctx).GetAll()
 	if err != nil {

@@ -274,7 +274,7 @@ func (s *Service) checkAccount(ctx context.Context, j accountJob) accountCheck {
 	case err == nil:
 		if c := a.Metadata[metaCoachUID]; (c != "" && c != j.coach) || a.ID != j.account {
 			slog.ErrorContext(ctx, "reconcile: Connect account does not belong to the coach recording it; left for a person to check",
-				"account", j.account)
+				"alert", "connect_account_conflict", "account", j.account)
 			return accountCheck{failed: true}
 		}
 		u = accountUpdate(a, j.coach, at)

@@ -270,7 +270,7 @@ func (s *Service) payoutEffectOf(u payoutUpdate) effect {
 				record = true
 			case *p.ProcessorPayoutID != u.transferID:
 				slog.ErrorContext(ctx, "transfer event for a payout that records another transfer",
-					"payoutId", snap.Ref.ID, "transferId", u.transferID, "recordedTransferId", *p.ProcessorPayoutID)
+					"alert", "payout_transfer_conflict", "payoutId", snap.Ref.ID, "transferId", u.transferID, "recordedTransferId", *p.ProcessorPayoutID)
 				return ignored(ReasonTransferConflict), nil
 			}
 		}

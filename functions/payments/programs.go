@@ -263,7 +263,7 @@ func (s *Service) SyncAllPrograms(ctx context.Context, progress func(programID s
 		}
 		ids[ref.ID] = true
 	}
-	en := s.Firestore.Collection(model.ColEnrollments).Where("status", "==", EnrollmentActive).Select("programId").Documents(ctx)
+	en := indexes.MustLookup(indexes.QEnrollmentsActive).MustBuild(s.Firestore, EnrollmentActive).Select("programId").Documents(ctx)
 	for {
 		snap, err := en.Next()
 		if errors.Is(err, iterator.Done) {

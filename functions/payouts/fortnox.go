@@ -234,7 +234,8 @@ func (s *Service) syncPayouts(ctx context.Context, c *fortnox.Client, req SyncRe
 			// which is booked: a released payout is never booked.
 			rep.NotBooked[notBookedReleased]++
 			if !req.DryRun && po.FortnoxError == "" {
-				slog.ErrorContext(ctx, "released payout is completed: not booked, check by hand", "payoutId", po.PayoutID)
+				slog.ErrorContext(ctx, "released payout is completed: not booked, check by hand",
+					"alert", "payout_released_completed", "payoutId", po.PayoutID)
 				_ = s.payoutBookingError(ctx, po.PayoutID, "released to another payout: not booked; check the transfer by hand")
 			}
 		case po.Amount <= 0:
@@ -485,7 +486,8 @@ func (s *Service) payoutBooking(po *model.Payout) booking {
 				}
 				if v, _ := snap.DataAt("fortnoxReference"); v != nil {
 					if v != vr.String() {
-						slog.ErrorContext(ctx, "payout booked twice in Fortnox", "payoutId", po.PayoutID, "kept", v, "other", vr.String())
+						slog.ErrorContext(ctx, "payout booked twice in Fortnox", "alert", "fortnox_booked_twice",
+							"payoutId", po.PayoutID, "kept", v, "other", vr.String())
 					}
 					return nil
 				}
@@ -648,7 +650,7 @@ func (s *Service) reversalVoucher(payoutID string, seq int, amount int64, date, 
 // currency are not booked.
 func (s *Service) syncReversals(ctx context.Context, c *fortnox.Client, req SyncRequest, rep *SyncReport) error {
 	st := s.settings()
-	snaps, err := s.Firestore.Collection(model.ColPayouts).Where("reversalPending", "==", true).Documents(ctx).GetAll()
+	snaps, err := indexes.MustLookup(indexes.QPayoutsReversalDue).MustBuild(s.Firestore, true).Documents(ctx).GetAll()
 	if err != nil {
 		return store.Classify("query reversed payouts", err)
 	}
@@ -941,7 +943,7 @@ func (s *Service) salesVoucher(a *model.PayoutAllocation, ev model.AllocationEve
 
 func (s *Service) syncSales(ctx context.Context, c *fortnox.Client, req SyncRequest, rep *SyncReport) error {
 	st := s.settings()
-	snaps, err := s.Firestore.Collection(model.ColPayoutAllocations).Where("salesPending", "==", true).Documents(ctx).GetAll()
+	snaps, err := indexes.MustLookup(indexes.QAllocationsSalesDue).MustBuild(s.Firestore, true).Documents(ctx).GetAll()
 	if err != nil {
 		return store.Classify("query allocations", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stripe/stripe-go/v76"
 
 	"github.com/innerjourney/functions/shared/fault"
+	"github.com/innerjourney/functions/shared/indexes"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/store"
 )
@@ -356,7 +357,7 @@ func (s *Service) releaseAttempt(ctx context.Context, po *model.Payout) (int, er
 	for _, id := range po.RelatedPaymentIDs {
 		mine[id] = true
 	}
-	snaps, err := s.Firestore.Collection(model.ColPayouts).Where("coachId", "==", po.CoachID).Documents(ctx).GetAll()
+	snaps, err := indexes.MustLookup(indexes.QPayoutsByCoach).MustBuild(s.Firestore, po.CoachID).Documents(ctx).GetAll()
 	if err != nil {
 		return 0, store.Classify("read the coach's payouts", err)
 	}

@@ -299,7 +299,7 @@ func (s *Service) load(ctx context.Context, p *plan) error {
 		}
 	}
 	// Allocations with a share no payout has taken yet (an interrupted run).
-	open, err := fs.Collection(model.ColPayoutAllocations).Where("hasOpen", "==", true).Documents(ctx).GetAll()
+	open, err := indexes.MustLookup(indexes.QAllocationsUnpaid).MustBuild(fs, true).Documents(ctx).GetAll()
 	if err != nil {
 		return store.Classify("query open allocations", err)
 	}

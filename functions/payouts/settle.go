@@ -16,6 +16,7 @@ import (
 
 	"github.com/innerjourney/functions/shared/fault"
 	"github.com/innerjourney/functions/shared/fortnox"
+	"github.com/innerjourney/functions/shared/indexes"
 	"github.com/innerjourney/functions/shared/model"
 	"github.com/innerjourney/functions/shared/pseudonym"
 	"github.com/innerjourney/functions/shared/store"
@@ -429,7 +430,7 @@ func usedInPayout(p *reversalPayout, voucher string) error {
 // voucherOfAnotherPayout refuses a voucher that another payout records as
 // its own (payouts.fortnoxReference).
 func (s *Service) voucherOfAnotherPayout(ctx context.Context, payoutID, voucher string) error {
-	snaps, err := s.Firestore.Collection(model.ColPayouts).Where("fortnoxReference", "==", voucher).Limit(2).Documents(ctx).GetAll()
+	snaps, err := indexes.MustLookup(indexes.QPayoutsByVoucher).MustBuild(s.Firestore, voucher).Documents(ctx).GetAll()
 	if err != nil {
 		return store.Classify("look the voucher up among payouts", err)
 	}

@@ -167,7 +167,7 @@ const AlertCoachErased = "payout_coach_erased"
 // are returned.
 func (s *Service) ExecuteTransfers(ctx context.Context) (TransferReport, error) {
 	var rep TransferReport
-	snaps, err := s.Firestore.Collection(model.ColPayouts).Where("status", "==", string(model.PayoutPending)).Documents(ctx).GetAll()
+	snaps, err := indexes.MustLookup(indexes.QPayoutsPending).MustBuild(s.Firestore, string(model.PayoutPending)).Documents(ctx).GetAll()
 	if err != nil {
 		return rep, store.Classify("query pending payouts", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"cloud.google.com/go/firestore"
 
 	"github.com/innerjourney/functions/functions/profile"
+	"github.com/innerjourney/functions/shared/indexes"
 	"github.com/innerjourney/functions/shared/model"
 )
 
@@ -75,7 +76,7 @@ func smokeWellbeing(ctx context.Context, c *firestore.Client) (int64, error) {
 		return 0, err
 	}
 	err := waitFor(ctx, 60*time.Second, func() (bool, error) {
-		docs, err := c.Collection(model.ColWellbeingEvents).Where("userId", "==", uid).Documents(ctx).GetAll()
+		docs, err := indexes.MustLookup(indexes.QWellbeingByUser).MustBuild(c, uid).Documents(ctx).GetAll()
 		if err != nil || len(docs) == 0 {
 			return false, err
 		}

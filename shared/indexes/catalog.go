@@ -54,6 +54,13 @@ const (
 	QWebhookEventsSince    = "webhook_events_since"
 	QWebhookEventsFailed   = "webhook_events_failed"
 	QConnectAccounts       = "connect_accounts"
+	QPayoutsPending        = "payouts_pending"
+	QPayoutsByCoach        = "payouts_by_coach"
+	QPayoutsByVoucher      = "payouts_by_voucher"
+	QPayoutsReversalDue    = "payouts_reversal_pending"
+	QAllocationsUnpaid     = "allocations_has_open"
+	QAllocationsSalesDue   = "allocations_sales_pending"
+	QEnrollmentsActive     = "enrollments_active"
 
 	// GDPR export and erasure: everything linked to a user (a subject) or
 	// to a coach. Names are "gdpr_<collection>[_<field>]".
@@ -270,6 +277,27 @@ var Catalog = []Query{
 			"cursor; users/{uid}/private/payouts also carries coachId and is skipped by the reader",
 		Filters: []Filter{{"coachId", Gt}}, OrderBy: []Order{{"coachId", false}}, Limit: 100,
 		Example: []any{""}},
+	{Name: QPayoutsPending, Collection: model.ColPayouts, Caller: "payouts",
+		Purpose: "pending payouts, whose Stripe transfer is still to be made",
+		Filters: []Filter{{"status", Eq}}, Example: []any{string(model.PayoutPending)}},
+	{Name: QPayoutsByCoach, Collection: model.ColPayouts, Caller: "payouts",
+		Purpose: "a coach's payouts (ops payouts retry: the earlier payouts of the sales paid again)",
+		Filters: []Filter{{"coachId", Eq}}, Example: []any{"carol"}},
+	{Name: QPayoutsByVoucher, Collection: model.ColPayouts, Caller: "fortnox",
+		Purpose: "ops fortnox settle: a payout already recording the voucher",
+		Filters: []Filter{{"fortnoxReference", Eq}}, Limit: 2, Example: []any{"P/42/2026"}},
+	{Name: QPayoutsReversalDue, Collection: model.ColPayouts, Caller: "fortnox",
+		Purpose: "payouts with a transfer reversal recorded and not yet booked",
+		Filters: []Filter{{"reversalPending", Eq}}, Example: []any{true}},
+	{Name: QAllocationsUnpaid, Collection: model.ColPayoutAllocations, Caller: "payouts",
+		Purpose: "allocations with a share no payout has taken yet (an interrupted run)",
+		Filters: []Filter{{"hasOpen", Eq}}, Example: []any{true}},
+	{Name: QAllocationsSalesDue, Collection: model.ColPayoutAllocations, Caller: "fortnox",
+		Purpose: "allocations with sales events not yet booked (FORTNOX_BOOK_SALES)",
+		Filters: []Filter{{"salesPending", Eq}}, Example: []any{true}},
+	{Name: QEnrollmentsActive, Collection: model.ColEnrollments, Caller: "stripe",
+		Purpose: "ops programs sync: the programs active enrollments refer to",
+		Filters: []Filter{{"status", Eq}}, Example: []any{"active"}},
 
 	// ---------------- GDPR: everything linked to one user ----------------
 	gdpr(QGDPRUserActivations, model.ColUserActivations, "userId", Eq),

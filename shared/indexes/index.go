@@ -269,9 +269,16 @@ func (f File) override(collection, field string) (FieldOverride, bool) {
 // singleField reports whether a single-field index of the given mode
 // (order "" = any direction; array) exists in scope for collection.field.
 func (f File) singleField(collection, field, scope, order string, array bool) bool {
+	// A map field's override applies to its subfields unless one of
+	// their own overrides it: the nearest declared path wins.
 	o, ok := f.override(collection, field)
-	if !ok {
-		return scope == ScopeCollection // automatic indexes are collection-scoped
+	for p := field; !ok; {
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			return scope == ScopeCollection // automatic indexes are collection-scoped
+		}
+		p = p[:i]
+		o, ok = f.override(collection, p)
 	}
 	for _, oi := range o.Indexes {
 		if oi.QueryScope != scope {

@@ -173,6 +173,35 @@ func TestCheckDetectsWrongIndexes(t *testing.T) {
 	}
 }
 
+// TestMapOverrideCoversSubfields: a map field's override applies to its
+// subfields unless one of their own overrides it (Firestore's single-field
+// index settings), so exempting payments.programTerms breaks a query on
+// programTerms.coachIds.
+func TestMapOverrideCoversSubfields(t *testing.T) {
+	q := Query{Name: "sub", Collection: "payments", Filters: []Filter{{"programTerms.coachIds", ArrayContains}}}
+	asc := []OverrideIndex{{Order: Ascending, QueryScope: ScopeCollection}, {ArrayConfig: Contains, QueryScope: ScopeCollection}}
+	tests := []struct {
+		name      string
+		overrides []FieldOverride
+		ok        bool
+	}{
+		{"no override", nil, true},
+		{"parent exempted", []FieldOverride{{CollectionGroup: "payments", FieldPath: "programTerms"}}, false},
+		{"parent exempted, subfield indexed", []FieldOverride{{CollectionGroup: "payments", FieldPath: "programTerms"},
+			{CollectionGroup: "payments", FieldPath: "programTerms.coachIds", Indexes: asc}}, true},
+		{"parent indexed, subfield exempted", []FieldOverride{{CollectionGroup: "payments", FieldPath: "programTerms", Indexes: asc},
+			{CollectionGroup: "payments", FieldPath: "programTerms.coachIds"}}, false},
+		{"other collection's parent exempted", []FieldOverride{{CollectionGroup: "payouts", FieldPath: "programTerms"}}, true},
+		{"sibling exempted", []FieldOverride{{CollectionGroup: "payments", FieldPath: "programTerms.coaches"}}, true},
+	}
+	for _, tt := range tests {
+		err := File{FieldOverrides: tt.overrides}.Covered(q)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: Covered = %v, want ok=%v", tt.name, err, tt.ok)
+		}
+	}
+}
+
 func TestParseRejectsBadFiles(t *testing.T) {
 	for _, s := range []string{
 		`{"indexes": [{"collectionGroup": "c", "queryScope": "COLLECTION", "fields": [{"fieldPath": "a", "order": "UP"}, {"fieldPath": "b", "order": "ASCENDING"}]}]}`,
