@@ -60,10 +60,11 @@ var errMalformed = errors.New("malformed event object")
 // It answers 400 with a reason and writes nothing when the body is larger
 // than the limit, the signature matches none of the configured secrets,
 // the signature's timestamp is outside the tolerance, the event's API
-// version is not stripe-go's, its livemode is not the environment's, or
-// the body is not a well-formed event. It answers 200 for an event taken
-// into effect, a duplicate, or an event recorded as ignored (irrelevant
-// type, unknown customer), and 500 when handling failed (Stripe retries);
+// version is not stripe-go's, it is a live event in a test environment,
+// or the body is not a well-formed event. It answers 200 for an event
+// taken into effect, a duplicate, an event recorded as ignored (irrelevant
+// type, unknown customer), or a test-mode event in the live environment
+// (Connect endpoints receive those; nothing written), and 500 when handling failed (Stripe retries);
 // 503 when the webhook secrets are not configured.
 func (s *Service) Webhook(w http.ResponseWriter, r *http.Request) {
 	ctx := logging.FromRequest(r)

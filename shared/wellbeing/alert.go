@@ -31,7 +31,7 @@ type Alert struct {
 // Validate returns a fault.InvalidArgument error unless the alert names an
 // event, a user and a known source.
 func (a Alert) Validate() error {
-	if a.EventID == "" || len(a.EventID) > 128 || a.UserID == "" || !Source(a.Source).Valid() {
+	if !model.ValidDocID(a.EventID) || !model.ValidDocID(a.UserID) || !Source(a.Source).Valid() {
 		return fault.Invalid("wellbeing alert: eventId, userId and a known source are required")
 	}
 	return nil
@@ -301,7 +301,7 @@ func (d *Deliverer) post(ctx context.Context, url string, msg webhookMessage) (i
 // Errors: fault.InvalidArgument for an empty id; fault.NotFound when the
 // event does not exist; Firestore errors classified with store.Classify.
 func Acknowledge(ctx context.Context, c *firestore.Client, now time.Time, eventID, by string) (Event, error) {
-	if eventID == "" || len(eventID) > 128 || by == "" {
+	if !model.ValidDocID(eventID) || by == "" {
 		return Event{}, fault.Invalid("eventId is required")
 	}
 	ref := c.Collection(model.ColWellbeingEvents).Doc(eventID)

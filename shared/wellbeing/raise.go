@@ -530,8 +530,8 @@ const (
 	maxTriggerItems = 50
 )
 
-// Validate checks what the protocol cannot run without: a user id (at
-// most 128 bytes, no "/"), a known source and a source key (at most 256
+// Validate checks what the protocol cannot run without: a user id (a
+// document id: model.ValidDocID), a known source and a source key (at most 256
 // bytes). It returns a fault.InvalidArgument error naming the problem
 // (never the value). The Trigger and the RuleVersion are not checked
 // here: whatever they hold, Raise sanitizes them (see SanitizeTrigger)
