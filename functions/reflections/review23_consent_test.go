@@ -79,6 +79,20 @@ func (g *r23Gemini) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
+// useGemini serves fake and makes f's analyzer the Gemini provider on it,
+// with three attempts and no real wait between them.
+func useGemini(t *testing.T, f *fixture, fake http.Handler) {
+	t.Helper()
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	g, err := analysis.NewGemini(analysis.GeminiConfig{Model: "gemini-test", APIKey: "k", BaseURL: srv.URL,
+		Timeout: 5 * time.Second, MaxAttempts: 3, Backoff: time.Millisecond}, analysis.NewOffline(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Analyzer = g
+}
+
 // TestReview23GeminiRetriesStopAtWithdrawal: the user withdraws ai_analysis
 // while the provider is being called for their entry, and the provider's
 // retry policy would send the journal text again (503s). The retries stop
@@ -90,14 +104,7 @@ func TestReview23GeminiRetriesStopAtWithdrawal(t *testing.T) {
 	const text = "My partner and I argued again and I feel ashamed and lonely tonight"
 	f.setConsent(uid, model.ConsentGranted)
 	fake := &r23Gemini{fs: f.fs, uid: uid, text: text, failFirst: 2}
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	g, err := analysis.NewGemini(analysis.GeminiConfig{Model: "gemini-test", APIKey: "k", BaseURL: srv.URL,
-		Timeout: 5 * time.Second, MaxAttempts: 3, Backoff: time.Millisecond}, analysis.NewOffline(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.svc.Analyzer = g
+	useGemini(t, f, fake)
 	logs := testenv.CaptureLogs(t)
 	out := f.handle(f.event(id, nil, f.entry(id, uid, text)))
 	if !fake.withdrawn {
@@ -127,14 +134,7 @@ func TestReview23GeminiRetriesGoOnWhileGranted(t *testing.T) {
 	const text = "A calm walk by the water helped me think about work"
 	f.setConsent(uid, model.ConsentGranted)
 	fake := &r23Gemini{fs: f.fs, uid: uid, text: text, failFirst: 2, noWithdrawal: true}
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	g, err := analysis.NewGemini(analysis.GeminiConfig{Model: "gemini-test", APIKey: "k", BaseURL: srv.URL,
-		Timeout: 5 * time.Second, MaxAttempts: 3, Backoff: time.Millisecond}, analysis.NewOffline(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.svc.Analyzer = g
+	useGemini(t, f, fake)
 	if out := f.handle(f.event(id, nil, f.entry(id, uid, text))); out != reflections.Analyzed {
 		t.Fatalf("outcome %s, want %s", out, reflections.Analyzed)
 	}
