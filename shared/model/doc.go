@@ -98,7 +98,13 @@ func NormalizeCurrency(c string) string { return strings.ToUpper(strings.TrimSpa
 // It is the one check of an id every area uses.
 func ValidDocID(s string) bool {
 	return s != "" && len(s) <= 128 && utf8.ValidString(s) && !strings.ContainsAny(s, "/\x00") &&
-		s != "." && s != ".." && !(len(s) >= 4 && strings.HasPrefix(s, "__") && strings.HasSuffix(s, "__"))
+		s != "." && s != ".." && !Reserved(s)
+}
+
+// Reserved reports whether s matches __.*__, the names Firestore reserves
+// for document ids and field names.
+func Reserved(s string) bool {
+	return len(s) >= 4 && strings.HasPrefix(s, "__") && strings.HasSuffix(s, "__")
 }
 
 // CoachConnectPath is the path of coach's Stripe Connect state,

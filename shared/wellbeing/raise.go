@@ -646,5 +646,5 @@ func sanitizeList[T any](x []T, depth int, n *int) []any {
 // storableKey reports whether k may be a key of a stored trigger map:
 // id-like, not empty and not a name Firestore reserves (__.*__).
 func storableKey(k string) bool {
-	return k != "" && idLike.MatchString(k) && !(len(k) >= 4 && strings.HasPrefix(k, "__") && strings.HasSuffix(k, "__"))
+	return k != "" && idLike.MatchString(k) && !model.Reserved(k)
 }
