@@ -64,8 +64,9 @@ var errMalformed = errors.New("malformed event object")
 // or the body is not a well-formed event. It answers 200 for an event
 // taken into effect, a duplicate, an event recorded as ignored (irrelevant
 // type, unknown customer), or a test-mode event in the live environment
-// (Connect endpoints receive those; nothing written), and 500 when handling failed (Stripe retries);
-// 503 when the webhook secrets are not configured.
+// (Connect endpoints receive those; nothing written); 500 when handling
+// failed (Stripe retries); 503 when the webhook secrets are not
+// configured.
 func (s *Service) Webhook(w http.ResponseWriter, r *http.Request) {
 	ctx := logging.FromRequest(r)
 	if r.Method != http.MethodPost {
