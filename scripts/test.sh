@@ -22,6 +22,9 @@ unset FIRESTORE_EMULATOR_HOST PUBSUB_EMULATOR_HOST FIREBASE_AUTH_EMULATOR_HOST S
 echo "== gofmt"; unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'))
 [ -z "$unformatted" ] || { echo "not gofmt'ed: $unformatted"; exit 1; }
 echo "== go vet"; go vet ./...
+# staticcheck, pinned (fetched through the Go module proxy; not a module
+# dependency): dead code, deprecated APIs, always-true comparisons.
+echo "== staticcheck"; go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 echo "== go test"
 set +e
 go test -count=1 -v -timeout 20m "$@" ./... > "$IJ_TESTENV_DIR/test.log" 2>&1

@@ -114,7 +114,8 @@ func TestZone(t *testing.T) {
 	if Zone("Nowhere/Special") != time.UTC || Zone("") != time.UTC {
 		t.Error("unknown zones should be UTC")
 	}
-	if Zone("Asia/Tokyo").String() != "Asia/Tokyo" || Zone("Asia/Tokyo") != Zone("Asia/Tokyo") {
+	first, again := Zone("Asia/Tokyo"), Zone("Asia/Tokyo")
+	if first.String() != "Asia/Tokyo" || first != again {
 		t.Error("zone not cached")
 	}
 }

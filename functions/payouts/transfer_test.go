@@ -147,12 +147,15 @@ func TestTransferOutcomes(t *testing.T) {
 	if p := e.payout(pid("sent", "SEK", "2026-05-04")); p.ProcessorPayoutID == nil || *p.ProcessorPayoutID != "tr_earlier" {
 		t.Errorf("recovered transfer id %+v", p.ProcessorPayoutID)
 	}
-	// The flaky one succeeds next time; the reversed one is failed on
-	// confirmation; a webhook's completion is never undone.
+	// The flaky and broke ones succeed next time; the reversed one is
+	// failed on confirmation; a webhook's completion is never undone.
 	ft.createFn = nil
 	e.update("payouts/"+pid("sent", "SEK", "2026-05-04"), fsUpdate("status", string(model.PayoutCompleted))...)
 	e.clock.Add(2 * time.Hour)
 	rep = e.run(RunRequest{Scheduled: true})
+	if rep.Transfers.Processing != 2 || rep.Transfers.Confirmed != 1 {
+		t.Errorf("second run: %+v, want the flaky and broke ones created, the reversed one settled", rep.Transfers)
+	}
 	if p := e.payout(pid("flaky", "SEK", "2026-05-04")); p.Status != model.PayoutProcessing || ft.creates[pid("flaky", "SEK", "2026-05-04")] != 2 {
 		t.Errorf("flaky retry: %+v (%d creates)", p, ft.creates[pid("flaky", "SEK", "2026-05-04")])
 	}

@@ -52,17 +52,6 @@ type sentence struct {
 	clause []int
 }
 
-// normalize lower-cases text, unifies quotes and apostrophes, expands
-// contractions, drops quoted spans in song-like contexts and splits the
-// result into clauses at sentence punctuation, commas and contrast words.
-func normalize(text string) []clause {
-	var clauses []clause
-	for _, s := range segment(text) {
-		clauses = append(clauses, s.clauses()...)
-	}
-	return clauses
-}
-
 // clauses splits a sentence into its clauses.
 func (s sentence) clauses() []clause {
 	var out []clause
@@ -77,13 +66,10 @@ func (s sentence) clauses() []clause {
 	return out
 }
 
-// padded is the sentence as one space-padded string.
-func (s sentence) padded() string {
-	return " " + strings.Join(s.tokens, " ") + " "
-}
-
-// segment normalizes text like normalize and groups the clauses into
-// sentences (split at . ! ? and line breaks).
+// segment normalizes text (lower case, one kind of quote and apostrophe,
+// contractions expanded, quoted spans dropped in song-like contexts) and
+// splits it into sentences (at . ! ? and line breaks), each token marked
+// with its clause (sentence.clauses splits them).
 func segment(text string) []sentence {
 	t := strings.ToLower(text)
 	t = strings.NewReplacer("’", "'", "‘", "'", "´", "'", "`", "'",
