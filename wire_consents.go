@@ -8,6 +8,7 @@ import (
 	"github.com/innerjourney/functions/functions/consents"
 	"github.com/innerjourney/functions/functions/profile"
 	"github.com/innerjourney/functions/functions/reflections"
+	"github.com/innerjourney/functions/shared/callable"
 	"github.com/innerjourney/functions/shared/cloud"
 	"github.com/innerjourney/functions/shared/config"
 	"github.com/innerjourney/functions/shared/wellbeing"
@@ -42,5 +43,7 @@ func consentFunctions() []Function {
 	f.EventType, f.Document = DocumentWritten, "consents/{uid}"
 	f.Memory = "512Mi" // a sensitive_data change recomputes the profile: the birthplace table and the ephemeris
 	f.Doc = "Keeps consents/{uid}.current (the last entry per type in list order) in step with the append-only history; recomputes the profile when sensitive_data is granted or revoked; removes log.aiAnalysis from the user's entries when ai_analysis is revoked."
-	return []Function{f}
+	record := onCall("recordConsent", callable.Options{RequireAuth: true}, consentsService, (*consents.Service).RecordConsent)
+	record.Doc = "Callable {type, version, status}: appends the caller's consent entry dated by the server's clock (a device whose clock is off can still give or withdraw; a withdrawal is never refused for a full history); returns {entry, recorded}."
+	return []Function{f, record}
 }

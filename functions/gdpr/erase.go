@@ -2,8 +2,6 @@ package gdpr
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -461,7 +459,7 @@ func (r *run) summariseConsents(ctx context.Context, ref *firestore.DocumentRef)
 	return r.beat(ctx, true)
 }
 
-// authDisable writes the subject's erasure marker (ErasingMarkerID), then
+// authDisable writes the subject's erasure marker (model.ErasingMarkerID), then
 // revokes their refresh tokens and disables the account, so that no new ID
 // token is issued while the erasure runs. An account that no longer exists
 // is fine (the Auth backstop).
@@ -480,7 +478,7 @@ func authDisable(ctx context.Context, r *run) error {
 	if r.s.Auth == nil {
 		return fault.New(fault.FailedPrecondition, "auth not configured")
 	}
-	ref := r.s.requests().Doc(ErasingMarkerID(r.uid))
+	ref := r.s.requests().Doc(model.ErasingMarkerID(r.uid))
 	now := r.s.now()
 	marker := map[string]any{"kind": markerKind, "createdAt": now, "updatedAt": now,
 		"legalHoldUntil": now.Add(IDTokenWindow)}
@@ -502,19 +500,9 @@ func authDisable(ctx context.Context, r *run) error {
 }
 
 // markerKind is the kind of an erasure marker in gdpr_requests (it has
-// no status, userId or requestedBy: no query for requests finds it).
-const markerKind = "erasing"
-
-// ErasingMarkerID is the id of uid's erasure marker in gdpr_requests:
-// "erasing_" and the lowercase hex SHA-256 of the uid, which
-// firestore.rules computes from request.auth.uid
-// (hashing.sha256(uid).toHexString().lower()). An unkeyed hash, because
-// the rules hold no key; it names no request and no other record, and
+// no status, userId or requestedBy: no query for requests finds it). It
 // lives IDTokenWindow (to the next retention run).
-func ErasingMarkerID(uid string) string {
-	sum := sha256.Sum256([]byte(uid))
-	return "erasing_" + hex.EncodeToString(sum[:])
-}
+const markerKind = "erasing"
 
 // authDelete deletes the Auth account, the last erasure step; it counts
 // the account only when it deleted it (not one already gone).

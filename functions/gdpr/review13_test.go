@@ -63,7 +63,7 @@ func TestReview13MarkerOutlivesTokensMintedBeforeTheDisable(t *testing.T) {
 	if a.disabled.IsZero() {
 		t.Fatal("the account was never disabled")
 	}
-	marker := e.fs.Collection(model.ColGDPRRequests).Doc(ErasingMarkerID(u))
+	marker := e.fs.Collection(model.ColGDPRRequests).Doc(model.ErasingMarkerID(u))
 	snap, err := marker.Get(e.ctx)
 	if err != nil {
 		t.Fatalf("erasure marker: %v", err)

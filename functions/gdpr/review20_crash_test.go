@@ -197,7 +197,7 @@ func r20NamesOf(f fixture, extra ...string) r20Names {
 	for _, who := range []struct{ id, name string }{{f.subject, "subject"}, {f.other, "other"}, {f.coach, "coach"}, {f.host, "host"}} {
 		n = append(n,
 			pseudonym.ErasureRequestID(testKey, who.id), "<erasure:"+who.name+">",
-			ErasingMarkerID(who.id), "<erasing:"+who.name+">",
+			model.ErasingMarkerID(who.id), "<erasing:"+who.name+">",
 			Pseudonym(testKey, who.id), "<ps:"+who.name+">",
 			Pseudonym(testKey, "cus_"+who.id), "<ps:cus_"+who.name+">",
 			Pseudonym(testKey, "acct_"+who.id), "<ps:acct_"+who.name+">")

@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/innerjourney/functions/shared/store"
 	"io"
 	"net/http"
 	"os"
 	"time"
 
 	"cloud.google.com/go/firestore"
+
+	"github.com/innerjourney/functions/shared/store"
 )
 
 func init() {
@@ -58,6 +59,28 @@ func restPatch(ctx context.Context, fsHost, project, path, idToken string, field
 	if resp.StatusCode != 200 {
 		b, _ := io.ReadAll(resp.Body)
 		return fmt.Errorf("write %s: %d %s", path, resp.StatusCode, b)
+	}
+	return nil
+}
+
+// callCallable calls a Firebase callable over HTTP as the holder of
+// idToken, and fails unless it answers with a result.
+func callCallable(ctx context.Context, url, idToken string, data any) error {
+	body, _ := json.Marshal(map[string]any{"data": data})
+	req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+idToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	var out struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &out) != nil || out.Result == nil {
+		return fmt.Errorf("call %s: %d %s", url, resp.StatusCode, b)
 	}
 	return nil
 }
@@ -131,6 +154,28 @@ func runSmoke(ctx context.Context, env *cmdEnv, args []string) error {
 		return fmt.Errorf("consent trigger round trip: %w", err)
 	}
 	results["consentTriggerRoundTripMs"] = time.Since(start).Milliseconds()
+
+	// 2. The same user withdraws it through the recordConsent callable
+	// (dated by the server's clock), and current follows.
+	if fnURL := os.Getenv("FUNCTIONS_URL"); fnURL != "" {
+		start = time.Now()
+		if err := callCallable(ctx, fnURL+"/recordConsent", tok,
+			map[string]any{"type": "marketing_emails", "version": "v1.0", "status": "revoked"}); err != nil {
+			return err
+		}
+		err = waitFor(ctx, 20*time.Second, func() (bool, error) {
+			s, err := client.Doc("consents/demo-ada").Get(ctx)
+			if err != nil {
+				return false, err
+			}
+			v, err := s.DataAt("current.marketing_emails.status")
+			return err == nil && v == "revoked", nil
+		})
+		if err != nil {
+			return fmt.Errorf("recordConsent round trip: %w", err)
+		}
+		results["recordConsentRoundTripMs"] = time.Since(start).Milliseconds()
+	}
 
 	for _, check := range smokeChecks {
 		ms, err := check.run(ctx, client)

@@ -9,7 +9,7 @@ import (
 )
 
 // erasingMarker is the path of uid's erasure marker, which functions/gdpr
-// writes before it revokes the account's tokens (gdpr.ErasingMarkerID):
+// writes before it revokes the account's tokens (model.ErasingMarkerID):
 // gdpr_requests/erasing_<lowercase hex SHA-256 of the uid>.
 func erasingMarker(uid string) string {
 	sum := sha256.Sum256([]byte(uid))
