@@ -16,7 +16,6 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/innerjourney/functions/functions/payments"
-	"github.com/innerjourney/functions/shared/cloud"
 	"github.com/innerjourney/functions/shared/config"
 )
 
@@ -129,8 +128,9 @@ func runStripeSign(ctx context.Context, env *cmdEnv, args []string) error {
 //	ops stripe replay --since 48h
 //	ops stripe replay --since 2026-11-01T00:00:00Z
 func runStripeReplay(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlags(env, "stripe replay", "stripe replay [--since DURATION|RFC3339]   (default: the job's checkpoint; at most 30 days back)")
+	fs := newFlags(env, "stripe replay", "stripe replay [--since DURATION|RFC3339] [--project P]   (default: the job's checkpoint; at most 30 days back)")
 	since := fs.String("since", "", "replay events created since this time or this long ago")
+	project := fs.String("project", "", "project id (default $GOOGLE_CLOUD_PROJECT or demo-innerjourney on the emulators)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -147,12 +147,15 @@ func runStripeReplay(ctx context.Context, env *cmdEnv, args []string) error {
 			return fmt.Errorf("--since must be a duration (48h) or an RFC 3339 time")
 		}
 	}
-	c := cloud.Default
-	cfg, err := c.Config.Get(ctx)
+	proj, err := opsProject(*project)
 	if err != nil {
 		return err
 	}
-	if err := cfg.Require("STRIPE_SECRET_KEY", "GOOGLE_CLOUD_PROJECT"); err != nil {
+	c, cfg, err := projectClients(ctx, proj)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Require("STRIPE_SECRET_KEY"); err != nil {
 		return err
 	}
 	db, err := c.Firestore(ctx)

@@ -18,11 +18,12 @@ func init() {
 }
 
 func runTick(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlags(env, "tick", "tick [--body JSON] JOB   (JOB is a scheduled function's name; --list lists them)")
+	fs := newFlags(env, "tick", "tick JOB [--body JSON] [--project P]   (JOB is a scheduled function's name; --list lists them)")
 	body := fs.String("body", "", "message body instead of the job's own")
 	list := fs.Bool("list", false, "list the scheduled jobs")
 	project := fs.String("project", envOr("GOOGLE_CLOUD_PROJECT", "demo-innerjourney"), "project id")
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
 	jobs := map[string]functions.Function{}
@@ -34,7 +35,7 @@ func runTick(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 	}
 	sort.Strings(names)
-	if *list || fs.NArg() != 1 {
+	if *list || len(pos) != 1 {
 		for _, n := range names {
 			fmt.Fprintf(env.stdout, "%-22s %-16s → topic %s\n", n, jobs[n].Schedule, jobs[n].Topic)
 		}
@@ -43,9 +44,9 @@ func runTick(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		return fmt.Errorf("name one job")
 	}
-	f, ok := jobs[fs.Arg(0)]
+	f, ok := jobs[pos[0]]
 	if !ok {
-		return fmt.Errorf("no scheduled job %q (have %s)", fs.Arg(0), strings.Join(names, ", "))
+		return fmt.Errorf("no scheduled job %q (have %s)", pos[0], strings.Join(names, ", "))
 	}
 	msg := f.ScheduleBody
 	if *body != "" {

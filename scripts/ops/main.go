@@ -56,6 +56,28 @@ func newFlags(env *cmdEnv, name, usage string) *flag.FlagSet {
 	return fs
 }
 
+// parseInterspersed parses args with fs, letting flags come after the
+// positional arguments too (the flag package stops at the first one, so
+// `tick JOB --project P` would leave --project unread), and returns the
+// positional arguments in order. "--" ends the flags as usual.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
