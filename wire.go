@@ -74,9 +74,16 @@ func onPubSub[T any](name, topic string, svc *cloud.Lazy[T], method func(T, cont
 func onCall[T any](name string, opts callable.Options, svc *cloud.Lazy[T], method func(T, context.Context, *callable.Request) (any, error)) Function {
 	opts.Name = name
 	deps := callable.Deps{
-		// *auth.Client: VerifyIDTokenAndCheckRevoked rejects tokens of
-		// revoked, disabled and deleted accounts (one Auth lookup a call).
-		Verifier: func(ctx context.Context) (callable.IDTokenVerifier, error) { return clients.Auth(ctx) },
+		// FirebaseAuth rejects tokens of revoked, disabled and deleted
+		// accounts and reads the roles from the account as it is now (one
+		// Auth lookup a call).
+		Verifier: func(ctx context.Context) (callable.IDTokenVerifier, error) {
+			c, err := clients.Auth(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return callable.FirebaseAuth{Client: c}, nil
+		},
 		AppCheck: func(ctx context.Context) (callable.AppCheckVerifier, error) {
 			c, err := clients.AppCheck(ctx)
 			if err != nil {

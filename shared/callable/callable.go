@@ -15,8 +15,10 @@
 // An ID token is verified with the revocation and disabled checks
 // (IDTokenVerifier): a token of an account that has been disabled,
 // deleted or had its refresh tokens revoked (the GDPR erasure does all
-// three) stops working at once instead of for up to an hour. The cost is
-// one Auth lookup (GetUser) per call that carries an ID token; when that
+// three) stops working at once instead of for up to an hour, and with
+// FirebaseAuth (what the functions use) the roles (admin, coach) are the
+// account's at the time of the call, not the token's. The cost is one
+// Auth lookup (GetUser) per call that carries an ID token; when that
 // lookup fails, or the step takes longer than Options.IDTokenTimeout,
 // the call is answered UNAVAILABLE, which the client may retry.
 //
@@ -224,13 +226,15 @@ type Handler func(ctx context.Context, req *Request) (any, error)
 
 // IDTokenVerifier verifies a Firebase ID token and checks that it has not
 // been revoked and that its account exists and is enabled (*auth.Client
-// implements it). The check costs one Auth lookup per call.
+// implements it; FirebaseAuth too, and also returns the account's current
+// roles, which is what the functions use). The check costs one Auth
+// lookup per call.
 //
-// Errors are the Admin SDK's: auth.IsIDTokenInvalid (malformed, expired,
-// revoked, disabled account), auth.IsUserNotFound (deleted account) and
-// auth.IsTenantIDMismatch reject the token; any other error (the Auth
-// backend or Google's key endpoint failing) means the token could not be
-// checked.
+// Errors: auth.IsIDTokenInvalid (malformed, expired, revoked, disabled
+// account), auth.IsUserNotFound (deleted account), auth.IsTenantIDMismatch,
+// ErrIDTokenRevoked and ErrAccountDisabled reject the token; any other
+// error (the Auth backend or Google's key endpoint failing) means the
+// token could not be checked.
 type IDTokenVerifier interface {
 	VerifyIDTokenAndCheckRevoked(ctx context.Context, idToken string) (*auth.Token, error)
 }
@@ -439,7 +443,8 @@ func verifyIDToken(ctx context.Context, tok string, opts Options, deps Deps) (*a
 // backend, key fetch, timeout) and is UNAVAILABLE, so the client retries
 // instead of signing the user out.
 func idTokenFault(err error) error {
-	if auth.IsIDTokenInvalid(err) || auth.IsUserNotFound(err) || auth.IsTenantIDMismatch(err) {
+	if auth.IsIDTokenInvalid(err) || auth.IsUserNotFound(err) || auth.IsTenantIDMismatch(err) ||
+		errors.Is(err, ErrIDTokenRevoked) || errors.Is(err, ErrAccountDisabled) {
 		return &fault.Error{Code: fault.Unauthenticated, Message: "invalid ID token, sign in again", Err: err}
 	}
 	return &fault.Error{Code: fault.Unavailable, Message: "could not verify the ID token, try again", Err: fmt.Errorf("verify ID token: %w", err)}

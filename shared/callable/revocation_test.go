@@ -41,8 +41,15 @@ func (productionAuth) VerifyIDToken(_ context.Context, tok string) (*auth.Token,
 	if err := json.Unmarshal(raw, &claims); err != nil {
 		return nil, fmt.Errorf("verify ID token: %w", err)
 	}
-	sub, _ := claims["sub"].(string)
-	return &auth.Token{UID: sub, Claims: claims}, nil
+	// The SDK fills the registered claims (iat, auth_time, …) from the
+	// payload too.
+	var t auth.Token
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, fmt.Errorf("verify ID token: %w", err)
+	}
+	t.UID, _ = claims["sub"].(string)
+	t.Claims = claims
+	return &t, nil
 }
 
 func (p productionAuth) VerifyIDTokenAndCheckRevoked(ctx context.Context, tok string) (*auth.Token, error) {
@@ -142,4 +149,8 @@ func TestRevokedDisabledOrDeletedCallerRejected(t *testing.T) {
 			}
 		})
 	}
+}
+
+func (p productionAuth) GetUser(ctx context.Context, uid string) (*auth.UserRecord, error) {
+	return p.checked.GetUser(ctx, uid)
 }
