@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -323,6 +324,12 @@ func (s *Service) plan(ev *stripe.Event) (effect, error) {
 	if ev.Data == nil || len(ev.Data.Raw) == 0 || !model.ValidDocID(ev.ID) {
 		return effect{}, fmt.Errorf("%w: no data.object or id", errMalformed)
 	}
+	if ev.Account != "" && !slices.Contains(ConnectedAccountTypes, string(ev.Type)) {
+		// An event of a connected account's own objects (a payment, a
+		// refund, a subscription on the coach's account): not the
+		// platform's money, whatever its metadata names.
+		return ignoreEffect("event of a connected account"), nil
+	}
 	at := unix(ev.Created)
 	raw := ev.Data.Raw
 	switch ev.Type {
@@ -409,6 +416,14 @@ var HandledTypes = []string{
 	"transfer.created", "transfer.updated", "transfer.reversed",
 	"payout.paid", "payout.failed", "payout.canceled",
 }
+
+// ConnectedAccountTypes are the HandledTypes the webhook takes from a
+// connected account (an event whose account field is set, on the Connect
+// endpoint): the coach's account changing, its payouts to the coach's
+// bank. Any other event of a connected account is recorded as ignored:
+// sales, refunds, disputes and subscriptions are the platform's own
+// objects, transfers too (created on the platform's account).
+var ConnectedAccountTypes = []string{"account.updated", "payout.paid", "payout.failed", "payout.canceled"}
 
 // decodeObject unmarshals an event's object and checks that it has a
 // usable id. Errors wrap errMalformed.
