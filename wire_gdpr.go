@@ -63,7 +63,7 @@ func gdprFunctions() []Function {
 	export := onCall("requestDataExport", auth, gdprService, (*gdpr.Service).RequestDataExport)
 	export.Doc = "Callable {uid?}: queues an export (GDPR Art. 15/20) of the caller (an admin: of uid); returns the request."
 	erase := onCall("requestAccountDeletion", auth, gdprService, (*gdpr.Service).RequestAccountDeletion)
-	erase.Doc = "Callable {uid?}: queues the erasure (Art. 17) of the caller (an admin: of uid); returns the request."
+	erase.Doc = "Callable {uid?}: queues the erasure (Art. 17) of the caller (an admin: of uid), who signed in within 5 minutes; returns the request."
 	download := onCall("getExportDownload", auth, gdprService, (*gdpr.Service).GetExportDownload)
 	download.Doc = "Callable {requestId}: a 15-minute signed URL of a finished export archive (the subject or an admin)."
 

@@ -20,8 +20,9 @@ import (
 	"github.com/innerjourney/functions/shared/testenv"
 )
 
+// call is a callable request of uid, who signed in just now.
 func call(uid string, admin bool, data string) *callable.Request {
-	return &callable.Request{Data: json.RawMessage(data), Auth: &callable.Auth{UID: uid, Admin: admin}}
+	return &callable.Request{Data: json.RawMessage(data), Auth: &callable.Auth{UID: uid, Admin: admin, SignedInAt: time.Now().UTC()}}
 }
 
 // TestExportHoldsEverything: a user with data in every collection and in

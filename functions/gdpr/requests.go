@@ -73,12 +73,24 @@ func (s *Service) RequestDataExport(ctx context.Context, req *callable.Request) 
 	return view(r, created), nil
 }
 
+// RecentSignIn is how recently the caller of requestAccountDeletion must
+// have signed in: the erasure is irreversible and starts at once, so a
+// stolen session or an unlocked phone must not be enough (the bar of the
+// client SDK's own user.delete()).
+const RecentSignIn = 5 * time.Minute
+
 // RequestAccountDeletion is the callable requestAccountDeletion: {"uid"?}
 // → the subject's erasure request (one per subject: a repeated call returns
-// the open request).
+// the open request). The caller (the user, or an admin for another user)
+// must have signed in within RecentSignIn: otherwise FAILED_PRECONDITION
+// with details {"reason": "requires-recent-login"}
+// (callable.RequireRecentSignIn), and nothing is written.
 func (s *Service) RequestAccountDeletion(ctx context.Context, req *callable.Request) (any, error) {
 	uid, source, err := subject(req)
 	if err != nil {
+		return nil, err
+	}
+	if err := req.RequireRecentSignIn(s.now(), RecentSignIn); err != nil {
 		return nil, err
 	}
 	r, created, err := s.StartErasure(ctx, uid, req.Auth.UID, source, true)

@@ -84,6 +84,9 @@ type Auth struct {
 	// Admin and Coach are the role claims the server sets.
 	Admin bool
 	Coach bool
+	// SignedInAt is when the user last signed in (the token's auth_time,
+	// which a token refresh keeps); zero when the token has none.
+	SignedInAt time.Time
 }
 
 // Request is one decoded call.
@@ -130,6 +133,26 @@ func (r *Request) RequireUID() (string, error) {
 		return "", fault.New(fault.Unauthenticated, "sign in first")
 	}
 	return r.Auth.UID, nil
+}
+
+// RecentSignInReason is the "reason" detail of RequireRecentSignIn's
+// error: the app asks the user to sign in again (reauthenticate) and
+// repeats the call, as for the client SDK's auth/requires-recent-login.
+const RecentSignInReason = "requires-recent-login"
+
+// RequireRecentSignIn refuses a call whose caller signed in longer than
+// maxAge before now (or not at all): FAILED_PRECONDITION with details
+// {"reason": RecentSignInReason}, the bar the client SDKs set for deleting
+// an account. UNAUTHENTICATED without a caller.
+func (r *Request) RequireRecentSignIn(now time.Time, maxAge time.Duration) error {
+	if _, err := r.RequireUID(); err != nil {
+		return err
+	}
+	if r.Auth.SignedInAt.IsZero() || now.Sub(r.Auth.SignedInAt) > maxAge {
+		return fault.New(fault.FailedPrecondition, "sign in again to confirm").
+			WithDetails(map[string]string{"reason": RecentSignInReason})
+	}
+	return nil
 }
 
 // SubjectUID resolves whom a call is about: the caller themself when
@@ -359,6 +382,9 @@ func serve(ctx context.Context, r *http.Request, h Handler, opts Options, deps D
 			return nil, err
 		}
 		req.Auth = &Auth{UID: t.UID, Token: t.Claims, Admin: t.Claims["admin"] == true, Coach: t.Claims["coach"] == true}
+		if t.AuthTime > 0 {
+			req.Auth.SignedInAt = time.Unix(t.AuthTime, 0).UTC()
+		}
 	}
 	if opts.RequireAuth || opts.RequireAdmin || opts.RequireCoach {
 		if req.Auth == nil {

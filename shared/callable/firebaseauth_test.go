@@ -90,3 +90,25 @@ func TestFirebaseAuthRolesAreTheAccountsNow(t *testing.T) {
 		t.Errorf("claims %v: want no admin, the token's plan and email", tok.Claims)
 	}
 }
+
+// TestSignedInAtFromTheToken: the caller's sign-in time reaches the
+// handler (the token's auth_time), for RequireRecentSignIn.
+func TestSignedInAtFromTheToken(t *testing.T) {
+	a := testenv.AuthEmulator(t)
+	before := time.Now().Add(-2 * time.Second)
+	tok := a.SignIn(t, "fa-signedin", nil)
+	var got time.Time
+	h := callable.New(func(_ context.Context, req *callable.Request) (any, error) {
+		got = req.Auth.SignedInAt
+		return map[string]any{}, req.RequireRecentSignIn(time.Now(), time.Minute)
+	}, callable.Options{Name: "recent", RequireAuth: true}, callable.Deps{
+		Verifier: func(context.Context) (callable.IDTokenVerifier, error) {
+			return callable.FirebaseAuth{Client: productionAuth{checked: a.Client}}, nil
+		}})
+	if code, _, body := invoke(t, h, map[string]string{"Authorization": "Bearer " + tok}); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	if got.Before(before) || got.After(time.Now().Add(time.Second)) {
+		t.Errorf("SignedInAt %v, want the sign-in just made", got)
+	}
+}
