@@ -362,15 +362,19 @@ func TestCreateVoucherOnceFaults(t *testing.T) {
 		name            string
 		inject          func(s *fortnoxfake.Server)
 		reconciliations int64
+		notCreated      bool // the first call ends with an unknown outcome, the second books
 	}{
-		{"no fault", func(*fortnoxfake.Server) {}, 0},
-		{"timeout after create", func(s *fortnoxfake.Server) { s.TimeoutAfterCreateNext(1) }, 1},
-		{"connection dropped after create", func(s *fortnoxfake.Server) { s.DropAfterCreateNext(1) }, 1},
-		{"502 after create", func(s *fortnoxfake.Server) { s.FailAfterCreateNext(1, 502) }, 1},
-		{"timeout before processing", func(s *fortnoxfake.Server) { s.TimeoutNext(1) }, 1},
-		{"500 before processing", func(s *fortnoxfake.Server) { s.FailNext(1, 500) }, 1},
-		{"two unknown outcomes in a row", func(s *fortnoxfake.Server) { s.FailNext(1, 503); s.TimeoutAfterCreateNext(1) }, 1},
-		{"token revoked", func(s *fortnoxfake.Server) { s.ExpireTokens() }, 0},
+		{"no fault", func(*fortnoxfake.Server) {}, 0, false},
+		{"timeout after create", func(s *fortnoxfake.Server) { s.TimeoutAfterCreateNext(1) }, 1, false},
+		{"connection dropped after create", func(s *fortnoxfake.Server) { s.DropAfterCreateNext(1) }, 1, false},
+		{"502 after create", func(s *fortnoxfake.Server) { s.FailAfterCreateNext(1, 502) }, 1, false},
+		// Not created: the voucher is not found after the unknown
+		// outcome, and the client does not post again (Fortnox might
+		// still commit it); the next call looks, then posts.
+		{"timeout before processing", func(s *fortnoxfake.Server) { s.TimeoutNext(1) }, 1, true},
+		{"500 before processing", func(s *fortnoxfake.Server) { s.FailNext(1, 500) }, 1, true},
+		{"two unknown outcomes in a row", func(s *fortnoxfake.Server) { s.FailNext(1, 503); s.TimeoutAfterCreateNext(1) }, 2, true},
+		{"token revoked", func(s *fortnoxfake.Server) { s.ExpireTokens() }, 0, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -389,6 +393,15 @@ func TestCreateVoucherOnceFaults(t *testing.T) {
 			before := c.Stats()
 			tc.inject(s)
 			ref, err := c.CreateVoucherOnce(ctx, 7, payout(123456, "2026-05-04"), "po_1")
+			if tc.notCreated {
+				if !IsOutcomeUnknown(err) || !fault.Retryable(err) {
+					t.Fatalf("first attempt: %v, want an unknown outcome and no second post", err)
+				}
+				if n := s.Stats().VouchersCreated; n != 5 {
+					t.Fatalf("%d vouchers after the first attempt, want the 5 others", n)
+				}
+				ref, err = c.CreateVoucherOnce(ctx, 7, payout(123456, "2026-05-04"), "po_1")
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -752,5 +765,39 @@ func TestSlidingWindow(t *testing.T) {
 	defer cancel()
 	if err := l.Wait(short); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("fourth wait: %v, want the deadline", err)
+	}
+}
+
+// TestCreateVoucherOnceLateCommitBookedOnce: Fortnox stores the voucher
+// only after the client gave up waiting (a gateway's 504 while it goes on
+// working). The client's look after ReconcileDelay does not find it yet;
+// it must not post again (two vouchers with the payout's marker), only
+// say the outcome is unknown. The next call, once the voucher is there,
+// finds it.
+func TestCreateVoucherOnceLateCommitBookedOnce(t *testing.T) {
+	s := newFake(t, fortnoxfake.Options{})
+	cfg := testConfig(s)
+	cfg.RequestTimeout = 200 * time.Millisecond
+	c := newClient(t, cfg)
+	ctx := context.Background()
+	if _, err := c.FinancialYear(ctx, "2026-05-04"); err != nil { // fetch the token first
+		t.Fatal(err)
+	}
+	s.CommitLateNext(1, 300*time.Millisecond)
+	_, err := c.CreateVoucherOnce(ctx, 7, payout(5000, "2026-05-04"), "po_late")
+	if !IsOutcomeUnknown(err) || !fault.Retryable(err) {
+		t.Fatalf("first call: %v, want an unknown outcome", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Stats().VouchersCreated == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	ref, err := c.CreateVoucherOnce(ctx, 7, payout(5000, "2026-05-04"), "po_late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertBookedOnce(t, s, "po_late")
+	if ref.Number != 1 {
+		t.Errorf("ref %+v, want the late voucher", ref)
 	}
 }

@@ -315,11 +315,13 @@ func withMarker(description, marker string) string {
 // new token). A network error, a timeout or a 5xx leaves the outcome
 // unknown: the client waits ReconcileDelay, lists the series' vouchers of
 // the transaction date (all pages) and returns the voucher carrying the
-// marker if there is one; only when there is none does it post again.
-// If the list cannot be read either, it returns an error wrapping
-// ErrOutcomeUnknown (fault code Unavailable) and remembers the marker, so
-// that the next CreateVoucherOnce with it on this Client looks before it
-// posts. Other 4xx answers are returned as *Error (InvalidArgument for
+// marker if there is one. When there is none, or the list cannot be read
+// either, it does not post again (Fortnox may commit the lost POST later
+// still: a gateway's 504 while it goes on working): it returns an error
+// wrapping ErrOutcomeUnknown (fault code Unavailable) and remembers the
+// marker, so that the next CreateVoucherOnce with it on this Client looks
+// before it posts; a caller that keeps its own record of the attempt
+// (functions/payouts' booking mark) looks on its next run the same way. Other 4xx answers are returned as *Error (InvalidArgument for
 // validation errors) and are not retried. A voucher that fails Validate is
 // refused before any request.
 func (c *Client) CreateVoucherOnce(ctx context.Context, financialYearID int, v Voucher, marker string) (VoucherRef, error) {
@@ -359,7 +361,6 @@ func (c *Client) CreateVoucherOnce(ctx context.Context, financialYearID int, v V
 
 	q := url.Values{"financialyear": {strconv.Itoa(financialYearID)}}
 	reauthed := false
-	unknown := 0
 	for attempt := 1; ; attempt++ {
 		o := c.attempt(ctx, http.MethodPost, "/3/vouchers", q, body)
 		var cause error
@@ -407,14 +408,17 @@ func (c *Client) CreateVoucherOnce(ctx context.Context, financialYearID int, v V
 			if err != nil {
 				return VoucherRef{}, fault.Wrap(fmt.Errorf("%w: %w (reconcile: %w)", ErrOutcomeUnknown, cause, err), fault.Unavailable, op)
 			}
-			c.setPending(key, false)
 			if found {
+				c.setPending(key, false)
 				return ref, nil
 			}
-			unknown++
-			if unknown >= c.cfg.MaxAttempts || attempt >= c.cfg.MaxAttempts {
-				return VoucherRef{}, fault.Wrap(cause, fault.Unavailable, op+": not created, giving up")
-			}
+			// Not there yet is not "not created": Fortnox may still commit
+			// the POST it was working on when the answer was lost (a 504,
+			// a timeout). Posting again here could book it twice; the next
+			// call with this marker looks first (the pending key here, the
+			// caller's own record across processes).
+			return VoucherRef{}, fault.Wrap(fmt.Errorf("%w: %w", ErrOutcomeUnknown, cause), fault.Unavailable,
+				op+": not in Fortnox yet; the next attempt looks again before posting")
 		}
 		c.retries.Add(1)
 		if err := c.sleep(ctx, c.backoff(attempt, retryAfter)); err != nil {

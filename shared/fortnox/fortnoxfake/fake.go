@@ -29,7 +29,8 @@
 //   - Fault injection: requests that hang until the client gives up
 //     (TimeoutNext), a voucher stored and then its answer withheld
 //     (TimeoutAfterCreateNext) or its connection dropped
-//     (DropAfterCreateNext), forced error statuses (FailNext,
+//     (DropAfterCreateNext), a voucher stored only after the client gave
+//     up (CommitLateNext), forced error statuses (FailNext,
 //     FailAfterCreateNext, FailTokenNext), and ExpireTokens.
 //
 // Error codes follow Fortnox's published list where it has one (2000310
@@ -148,6 +149,8 @@ type Server struct {
 	stats   Stats
 
 	timeoutNext, timeoutAfterCreateNext, dropAfterCreateNext int
+	commitLateNext                                           int
+	commitLateDelay                                          time.Duration
 	failNext, failAfterCreateNext, failTokenNext             int
 	failStatus, failAfterCreateStatus, failTokenStatus       int
 	lockedThrough                                            string // YYYY-MM-DD; "" when no period is locked
@@ -281,6 +284,17 @@ func (s *Server) TimeoutNext(n int) { s.mu.Lock(); s.timeoutNext = n; s.mu.Unloc
 func (s *Server) TimeoutAfterCreateNext(n int) {
 	s.mu.Lock()
 	s.timeoutAfterCreateNext = n
+	s.mu.Unlock()
+}
+
+// CommitLateNext makes the next n valid voucher POSTs hang, unanswered,
+// until the client gives up, and store the voucher delay after that, as
+// Fortnox does when it goes on with a request whose answer was lost (a
+// gateway's 504 while the backend still works). A listing in between does
+// not show it.
+func (s *Server) CommitLateNext(n int, delay time.Duration) {
+	s.mu.Lock()
+	s.commitLateNext, s.commitLateDelay = n, delay
 	s.mu.Unlock()
 }
 

@@ -188,11 +188,24 @@ func (s *Server) createVoucher(w http.ResponseWriter, r *http.Request, tenantID 
 	}
 
 	s.mu.Lock()
-	t := s.tenants[tenantID]
-	k := seriesYear{v.Series, v.Year}
-	v.Number = len(t.vouchers[k]) + 1
-	t.vouchers[k] = append(t.vouchers[k], v)
-	s.stats.VouchersCreated++
+	if s.commitLateNext > 0 {
+		s.commitLateNext--
+		delay := s.commitLateDelay
+		s.mu.Unlock()
+		<-r.Context().Done() // the client gives up
+		go func() {
+			select {
+			case <-time.After(delay):
+			case <-s.done:
+				return
+			}
+			s.mu.Lock()
+			s.storeVoucher(tenantID, v)
+			s.mu.Unlock()
+		}()
+		return
+	}
+	s.storeVoucher(tenantID, v)
 	var fault string
 	var failStatus int
 	switch {
@@ -222,6 +235,16 @@ func (s *Server) createVoucher(w http.ResponseWriter, r *http.Request, tenantID 
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"Voucher": answer})
+}
+
+// storeVoucher numbers v in its series and year and stores it; s.mu is
+// held.
+func (s *Server) storeVoucher(tenantID string, v *Voucher) {
+	t := s.tenants[tenantID]
+	k := seriesYear{v.Series, v.Year}
+	v.Number = len(t.vouchers[k]) + 1
+	t.vouchers[k] = append(t.vouchers[k], v)
+	s.stats.VouchersCreated++
 }
 
 // yearFor picks the financial year named by the financialyear parameter, or
