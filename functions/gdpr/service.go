@@ -112,9 +112,14 @@ const (
 	// LogRetentionDays: logs that are not part of a user's record
 	// (webhook_events, processed_events).
 	LogRetentionDays = 90
-	// ReconcileBatch is how many users documents one sweep checks against
-	// Auth; ReconcileMaxErasures bounds the erasures one sweep starts.
+	// ReconcileBatch is the page of users documents the sweep checks
+	// against Auth (the misconfiguration guard judges a page), and
+	// ReconcilePages the pages of one sweep: 12 000 users an hour, so a
+	// million users are checked within about four days, well inside the
+	// month GDPR allows for an erasure (Art. 12(3)). ReconcileMaxErasures
+	// bounds the erasures one sweep starts.
 	ReconcileBatch       = 300
+	ReconcilePages       = 40
 	ReconcileMaxErasures = 25
 	// queryPage is the page of the erasure's queries; retentionPage of
 	// the retention's.

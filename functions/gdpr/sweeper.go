@@ -28,6 +28,7 @@ type SweepReport struct {
 
 // ReconcileReport is what one reconciliation page did.
 type ReconcileReport struct {
+	Pages    int    `json:"pages"`
 	Checked  int    `json:"checked"`
 	Missing  int    `json:"missing"`
 	Started  int    `json:"started"`
@@ -102,12 +103,16 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 
 const reconcileJob = "gdprReconcile"
 
-// Reconcile checks one page of users documents (ReconcileBatch, by
-// document id after the saved cursor) against Firebase Auth and starts the
-// erasure of those whose account no longer exists (at most
-// ReconcileMaxErasures). When most of a sizeable page is missing it starts
-// nothing and raises an alert instead: that is a misconfiguration (the
-// wrong Auth project, an emulator without accounts), not mass deletion.
+// Reconcile checks users documents (by document id after the saved
+// cursor, pages of ReconcileBatch, up to ReconcilePages pages a run, so a
+// million users are all checked within about four days) against Firebase
+// Auth and starts the erasure of those whose account no longer exists (at
+// most ReconcileMaxErasures a run). When most of a sizeable page is
+// missing it starts nothing, stops and raises an alert instead: that is a
+// misconfiguration (the wrong Auth project, an emulator without accounts),
+// not mass deletion. The cursor is saved after each page, so a run cut
+// short goes on where it stopped; at the end of the collection the next
+// run starts again from the first user.
 func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	var rep ReconcileReport
 	if s.Auth == nil {
@@ -123,13 +128,36 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	} else if !store.IsNotFound(err) {
 		return rep, store.Classify("gdpr: reconcile", err)
 	}
+	rep.Cursor = cursor
+	for page := 0; page < ReconcilePages; page++ {
+		next, full, err := s.reconcilePage(ctx, cursor, &rep)
+		if err != nil || rep.Held {
+			return rep, err
+		}
+		rep.Pages++
+		rep.Cursor = next
+		if _, err := job.Set(ctx, model.Job{Name: reconcileJob, Checkpoint: map[string]any{"cursor": next}, UpdatedAt: s.now()}); err != nil {
+			return rep, store.Classify("gdpr: reconcile", err)
+		}
+		if !full || next == "" || rep.Started == ReconcileMaxErasures {
+			return rep, nil // the end of the users (the next run starts over), or the erasures' bound
+		}
+		cursor = next
+	}
+	return rep, nil
+}
+
+// reconcilePage checks the page of users after cursor, adding to rep, and
+// returns where the next page starts ("" after the last page) and whether
+// the page was full. A held page (rep.Held) changes nothing.
+func (s *Service) reconcilePage(ctx context.Context, cursor string, rep *ReconcileReport) (next string, full bool, err error) {
 	q := s.Firestore.Collection(model.ColUsers).OrderBy(firestore.DocumentID, firestore.Asc).Select().Limit(ReconcileBatch)
 	if cursor != "" {
 		q = q.StartAfter(cursor)
 	}
 	docs, err := q.Documents(ctx).GetAll()
 	if err != nil {
-		return rep, store.Classify("gdpr: reconcile", err)
+		return "", false, store.Classify("gdpr: reconcile", err)
 	}
 	now := s.now()
 	var ids []string
@@ -139,7 +167,6 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		}
 		ids = append(ids, d.Ref.ID)
 	}
-	rep.Checked = len(ids)
 	missing := map[string]bool{}
 	for i := 0; i < len(ids); i += 100 {
 		end := min(i+100, len(ids))
@@ -149,7 +176,7 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 		}
 		res, err := s.Auth.GetUsers(ctx, idents)
 		if err != nil {
-			return rep, fault.Wrap(err, fault.Unavailable, "gdpr: auth lookup")
+			return "", false, fault.Wrap(err, fault.Unavailable, "gdpr: auth lookup")
 		}
 		for _, nf := range res.NotFound {
 			if u, ok := nf.(auth.UIDIdentifier); ok {
@@ -157,37 +184,35 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, error) {
 			}
 		}
 	}
-	rep.Missing = len(missing)
-	next := ""
-	if len(docs) == ReconcileBatch {
+	rep.Checked += len(ids)
+	rep.Missing += len(missing)
+	full = len(docs) == ReconcileBatch
+	if full {
 		next = docs[len(docs)-1].Ref.ID
 	}
-	if rep.Missing >= 10 && rep.Missing*2 > rep.Checked {
+	if len(missing) >= 10 && len(missing)*2 > len(ids) {
 		rep.Held = true
-		rep.Cursor = cursor
 		slog.ErrorContext(ctx, "gdpr reconcile: most users of a page have no Auth account; nothing erased",
-			"alert", "gdpr_reconcile_held", "checked", rep.Checked, "missing", rep.Missing)
-		return rep, nil
+			"alert", "gdpr_reconcile_held", "checked", len(ids), "missing", len(missing))
+		return cursor, full, nil
 	}
 	last := cursor
 	for _, id := range ids {
 		if missing[id] {
 			if rep.Started == ReconcileMaxErasures {
-				next = last // resume at this one next time
-				break
+				return last, full, nil // resume at this one next time
 			}
-			if _, _, err := s.StartErasure(ctx, id, "system", SourceReconcile, true); err != nil {
-				return rep, err
+			_, created, err := s.StartErasure(ctx, id, "system", SourceReconcile, true)
+			if err != nil {
+				return "", false, err
 			}
-			rep.Started++
+			if created {
+				rep.Started++
+			}
 		}
 		last = id
 	}
-	rep.Cursor = next
-	if _, err := job.Set(ctx, model.Job{Name: reconcileJob, Checkpoint: map[string]any{"cursor": next}, UpdatedAt: now}); err != nil {
-		return rep, store.Classify("gdpr: reconcile", err)
-	}
-	return rep, nil
+	return next, full, nil
 }
 
 // OnAuthUserDeleted is the backstop for Auth accounts deleted by other
