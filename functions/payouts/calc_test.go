@@ -171,4 +171,22 @@ func TestLoadSettings(t *testing.T) {
 			t.Errorf("%s=%s accepted", k, v)
 		}
 	}
+	// With the sales booked, a payout must clear the liability they
+	// credit: a cost account as its debit would count the cost twice.
+	for _, env := range []map[string]string{
+		{"FORTNOX_BOOK_SALES": "true", "FORTNOX_PAYOUT_DEBIT_ACCOUNT": "4600"},
+		{"FORTNOX_BOOK_SALES": "true", "FORTNOX_LIABILITY_ACCOUNT": "2891"},
+	} {
+		if _, err := LoadSettings(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil {
+			t.Errorf("%v accepted", env)
+		}
+	}
+	for _, env := range []map[string]string{
+		{"FORTNOX_BOOK_SALES": "false", "FORTNOX_PAYOUT_DEBIT_ACCOUNT": "4600"},
+		{"FORTNOX_BOOK_SALES": "true", "FORTNOX_PAYOUT_DEBIT_ACCOUNT": "2891", "FORTNOX_LIABILITY_ACCOUNT": "2891"},
+	} {
+		if _, err := LoadSettings(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+			t.Errorf("%v refused: %v", env, err)
+		}
+	}
 }

@@ -217,6 +217,14 @@ func LoadSettings(lookup func(string) (string, bool)) (Settings, error) {
 		}
 		s.BookSales = b
 	}
+	if s.BookSales && s.PayoutDebitAccount != s.LiabilityAccount {
+		// The sales vouchers credit the coaches' share to the liability;
+		// a payout debiting another account (a cost) would leave the
+		// liability growing and book the cost twice.
+		return Settings{}, fault.New(fault.FailedPrecondition,
+			"payouts settings: with FORTNOX_BOOK_SALES=true, FORTNOX_PAYOUT_DEBIT_ACCOUNT (%d) must be FORTNOX_LIABILITY_ACCOUNT (%d)",
+			s.PayoutDebitAccount, s.LiabilityAccount)
+	}
 	if v, ok := str("FORTNOX_REFRESH_TOKEN"); ok {
 		s.RefreshTokenSeed = config.NewSecret(v)
 	}
