@@ -121,6 +121,9 @@ type SyncReport struct {
 	SalesBooked        int `json:"salesBooked"`
 	SalesRecovered     int `json:"salesRecovered"`
 	SalesFailed        int `json:"salesFailed"`
+	// SalesNotBooked counts the payments whose sales this sync left to be
+	// booked by hand, by reason (another currency than the books').
+	SalesNotBooked map[string]int `json:"salesNotBooked"`
 	// Planned lists the vouchers a dry run would post.
 	Planned []PlannedVoucher `json:"planned,omitempty"`
 	// Client counters of this sync.
@@ -163,7 +166,7 @@ func isReleased(snap *firestore.DocumentSnapshot) bool {
 // returns an error only when it cannot work at all (no client, Firestore
 // unavailable, the lease lost).
 func (s *Service) SyncFortnox(ctx context.Context, req SyncRequest) (*SyncReport, error) {
-	rep := &SyncReport{DryRun: req.DryRun, NotBooked: map[string]int{}}
+	rep := &SyncReport{DryRun: req.DryRun, NotBooked: map[string]int{}, SalesNotBooked: map[string]int{}}
 	if s.Fortnox == nil {
 		return rep, fault.New(fault.FailedPrecondition, "fortnox sync: Fortnox is not configured")
 	}
@@ -958,6 +961,10 @@ func (s *Service) syncSales(ctx context.Context, c *fortnox.Client, req SyncRequ
 	}
 	if req.DryRun {
 		for _, a := range allocs {
+			if a.Currency != st.AccountingCurrency {
+				rep.SalesNotBooked[notBookedCurrency]++
+				continue
+			}
 			for _, ev := range a.Events {
 				if ev.AwaitsSale() && a.Currency == st.AccountingCurrency {
 					rep.Planned = append(rep.Planned, planned(s.saleBooking(a, ev), "sale"))
@@ -971,8 +978,15 @@ func (s *Service) syncSales(ctx context.Context, c *fortnox.Client, req SyncRequ
 	s.parallel(ctx, len(allocs), func(i int) {
 		a := allocs[i]
 		if a.Currency != st.AccountingCurrency {
+			mu.Lock()
+			rep.SalesNotBooked[notBookedCurrency]++
+			mu.Unlock()
+			// Closed (salesPending false), so counted once: the event's
+			// salesError says why, for the person who books it.
 			if err := s.closeSales(ctx, a.PaymentID, "currency "+a.Currency+" is not the books' currency: book manually"); err != nil {
 				slog.WarnContext(ctx, "sales booking not closed", "paymentId", a.PaymentID)
+			} else {
+				slog.WarnContext(ctx, "sale left for manual booking: another currency", "paymentId", a.PaymentID, "currency", a.Currency)
 			}
 			return
 		}

@@ -44,7 +44,8 @@ func (s *Service) OnFortnoxSync(ctx context.Context, msg *events.PubSubMessage) 
 	if err != nil {
 		return err
 	}
-	slog.InfoContext(ctx, "fortnox sync message", "messageId", msg.ID, "busy", rep.Busy, "booked", rep.Booked, "failed", rep.Failed)
+	slog.InfoContext(ctx, "fortnox sync message", "messageId", msg.ID, "busy", rep.Busy, "booked", rep.Booked, "failed", rep.Failed,
+		"notBooked", rep.NotBooked, "salesBooked", rep.SalesBooked, "salesFailed", rep.SalesFailed, "salesNotBooked", rep.SalesNotBooked)
 	return nil
 }
 
