@@ -15,7 +15,7 @@
 //     all Clients of one tenant in the process) keeps below it.
 //   - Retries. GETs and token requests are retried with exponential backoff
 //     and jitter on 429, 5xx and network errors (honouring Retry-After); a
-//     401 re-authenticates once. A voucher POST is never retried blindly:
+//     401 (or a 403 refusing the token) re-authenticates once. A voucher POST is never retried blindly:
 //     when its outcome is unknown (timeout, dropped connection, 5xx) the
 //     client lists the series' vouchers of that date and looks for the
 //     caller's marker before posting again (CreateVoucherOnce).
@@ -496,7 +496,8 @@ func (c *Client) attempt(ctx context.Context, method, path string, query url.Val
 }
 
 // get performs an idempotent GET and decodes the JSON answer into out,
-// retrying on network errors, 429 and 5xx, and re-authenticating once on 401.
+// retrying on network errors, 429 and 5xx, and re-authenticating once on a
+// refused token (tokenRefused).
 func (c *Client) get(ctx context.Context, path string, query url.Values, out any) error {
 	reauthed := false
 	for attempt := 1; ; attempt++ {
@@ -514,7 +515,7 @@ func (c *Client) get(ctx context.Context, path string, query url.Values, out any
 				return fault.Wrap(err, fault.Unavailable, "unreadable answer")
 			}
 			return nil
-		case o.status == http.StatusUnauthorized && !reauthed:
+		case !reauthed && tokenRefused(o.status, o.body):
 			reauthed = true
 			c.invalidate(o.token)
 			attempt--

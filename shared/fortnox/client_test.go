@@ -801,3 +801,34 @@ func TestCreateVoucherOnceLateCommitBookedOnce(t *testing.T) {
 		t.Errorf("ref %+v, want the late voucher", ref)
 	}
 }
+
+// TestTokenRefusedWith403Reauthenticates: Fortnox documents 403 "Failed
+// authentication" (2000310) beside 401; a token refused that way is
+// replaced once and the request repeated (it was not processed), on the
+// voucher POST and on the other requests alike. A 403 with another code
+// (a missing permission) is not: a new token cannot help.
+func TestTokenRefusedWith403Reauthenticates(t *testing.T) {
+	s := newFake(t, fortnoxfake.Options{RefusedTokenStatus: http.StatusForbidden})
+	c := newClient(t, testConfig(s))
+	ctx := context.Background()
+	if _, err := c.FinancialYear(ctx, "2026-05-04"); err != nil {
+		t.Fatal(err)
+	}
+	s.ExpireTokens()
+	if _, err := c.CreateVoucherOnce(ctx, 7, payout(5000, "2026-05-04"), "po_403"); err != nil {
+		t.Fatalf("voucher after a 403 for the token: %v", err)
+	}
+	s.ExpireTokens()
+	if _, err := c.Voucher(ctx, 7, "P", 1); err != nil {
+		t.Fatalf("read after a 403 for the token: %v", err)
+	}
+	assertBookedOnce(t, s, "po_403")
+	s.FailNext(1, http.StatusForbidden)
+	before := c.Stats().Requests
+	if _, err := c.Voucher(ctx, 7, "P", 1); fault.CodeOf(err) != fault.PermissionDenied {
+		t.Errorf("a 403 of another code: %v, want PERMISSION_DENIED", err)
+	}
+	if n := c.Stats().Requests - before; n != 1 {
+		t.Errorf("%d requests for a 403 of another code, want 1", n)
+	}
+}

@@ -53,6 +53,28 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Fortnox's codes for a refused login: the access token (or client
+// secret) missing or wrong, which an expired token is.
+const (
+	CodeInvalidLogin = 2000310
+	CodeLoginMissing = 2000311
+)
+
+// tokenRefused reports whether an answer says the access token was not
+// accepted, so that a fresh token may succeed: 401, or 403 with an invalid
+// login code (Fortnox documents 403 "Failed authentication" as well). A
+// 403 for a missing permission or scope is not: a new token cannot help.
+func tokenRefused(status int, body []byte) bool {
+	if status == http.StatusUnauthorized {
+		return true
+	}
+	if status != http.StatusForbidden {
+		return false
+	}
+	code := decodeError(status, body).Code
+	return code == CodeInvalidLogin || code == CodeLoginMissing
+}
+
 // FaultCode is the fault code the error maps to (see Error).
 func (e *Error) FaultCode() fault.Code {
 	switch e.OAuthError {

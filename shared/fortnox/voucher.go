@@ -310,9 +310,9 @@ func withMarker(description, marker string) string {
 // list, the only place to look for it afterwards, shows the description and
 // not the rows. The marker must be free of whitespace and '[', ']'.
 //
-// How the guarantee is kept: a 429 or 401 answer means Fortnox did not
-// process the POST, so it is repeated (after backoff, or after fetching a
-// new token). A network error, a timeout or a 5xx leaves the outcome
+// How the guarantee is kept: a 429 or a refused token (tokenRefused) means
+// Fortnox did not process the POST, so it is repeated (after backoff, or
+// after fetching a new token once). A network error, a timeout or a 5xx leaves the outcome
 // unknown: the client waits ReconcileDelay, lists the series' vouchers of
 // the transaction date (all pages) and returns the voucher carrying the
 // marker if there is one. When there is none, or the list cannot be read
@@ -380,7 +380,7 @@ func (c *Client) CreateVoucherOnce(ctx context.Context, financialYearID int, v V
 			}
 			c.setPending(key, false)
 			return VoucherRef{Series: ans.Voucher.VoucherSeries, Number: ans.Voucher.VoucherNumber, Year: ans.Voucher.Year}, nil
-		case o.status == http.StatusUnauthorized && !reauthed:
+		case !reauthed && tokenRefused(o.status, o.body):
 			reauthed = true
 			c.invalidate(o.token)
 			attempt--

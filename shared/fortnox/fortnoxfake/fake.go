@@ -102,6 +102,10 @@ type Options struct {
 	// per 5 s.
 	RateLimit  int
 	RateWindow time.Duration
+	// RefusedTokenStatus is the status of the answer to an expired or
+	// unknown access token, default 401; Fortnox documents 403 "Failed
+	// authentication" too, with the same code (CodeInvalidLogin).
+	RefusedTokenStatus int
 	// MaxHang bounds how long an injected timeout holds a request when the
 	// client does not give up first, default 2 minutes; then it answers 504.
 	MaxHang time.Duration
@@ -460,7 +464,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (tenantID 
 	at := s.access[strings.TrimSpace(tok)]
 	if !hasBearer || at == nil || !now.Before(at.expires) {
 		s.mu.Unlock()
-		apiError(w, http.StatusUnauthorized, CodeInvalidLogin, "Ogiltig inloggning", lowerKeys)
+		status := s.opts.RefusedTokenStatus
+		if status == 0 {
+			status = http.StatusUnauthorized
+		}
+		apiError(w, status, CodeInvalidLogin, "Ogiltig inloggning", lowerKeys)
 		return "", false
 	}
 	key := at.client + "\x00" + at.tenant
