@@ -98,6 +98,16 @@ func onCall[T any](name string, opts callable.Options, svc *cloud.Lazy[T], metho
 			}
 			return cfg.CORSOrigins, nil
 		},
+		// IJ_APP_CHECK=enforce refuses calls without a valid App Check
+		// token (every callable; monitor, the default, only verifies one
+		// sent).
+		EnforceAppCheck: func(ctx context.Context) (bool, error) {
+			cfg, err := clients.Config.Get(ctx)
+			if err != nil {
+				return true, err
+			}
+			return cfg.AppCheckEnforced, nil
+		},
 	}
 	h := func(ctx context.Context, req *callable.Request) (any, error) {
 		s, err := svc.Get(ctx)

@@ -111,3 +111,38 @@ func TestAppCheckVerifierCreationRetried(t *testing.T) {
 		})
 	}
 }
+
+// TestAppCheckEnforcedByConfiguration: Deps.EnforceAppCheck (IJ_APP_CHECK
+// in the functions) decides per call whether App Check is required,
+// whatever the callable's own option: enforced, a call without a token is
+// UNAUTHENTICATED and one with a valid token served; monitored, a call
+// without one is served; a configuration that cannot be read enforces.
+func TestAppCheckEnforcedByConfiguration(t *testing.T) {
+	verifier := func(context.Context) (callable.AppCheckVerifier, error) { return fakeAppCheck{}, nil }
+	setting := func(enforce bool, err error) func(context.Context) (bool, error) {
+		return func(context.Context) (bool, error) { return enforce, err }
+	}
+	tests := []struct {
+		name       string
+		enforce    func(context.Context) (bool, error)
+		token      string
+		wantStatus int
+	}{
+		{"enforce, no token", setting(true, nil), "", 401},
+		{"enforce, valid token", setting(true, nil), "good-app-check", 200},
+		{"monitor, no token", setting(false, nil), "", 200},
+		{"configuration unreadable, no token", setting(false, errors.New("config")), "", 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := callable.New(echo, callable.Options{Name: "cfg"}, callable.Deps{AppCheck: verifier, EnforceAppCheck: tt.enforce})
+			headers := map[string]string{}
+			if tt.token != "" {
+				headers["X-Firebase-AppCheck"] = tt.token
+			}
+			if code, _, body := invoke(t, h, headers); code != tt.wantStatus {
+				t.Errorf("status %d, want %d: %s", code, tt.wantStatus, body)
+			}
+		})
+	}
+}

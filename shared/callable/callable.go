@@ -304,6 +304,11 @@ type Deps struct {
 	// fails, no origin is allowed for that request (CORS fails closed:
 	// an empty list would allow every origin).
 	Origins func(ctx context.Context) ([]string, error)
+	// EnforceAppCheck, when set, decides at request time (from
+	// configuration) whether the call needs a valid App Check token,
+	// overriding Options.EnforceAppCheck. When it fails, the call is
+	// treated as enforcing (fail closed).
+	EnforceAppCheck func(ctx context.Context) (bool, error)
 }
 
 // New returns the HTTP handler of a callable.
@@ -398,6 +403,10 @@ func serve(ctx context.Context, r *http.Request, h Handler, opts Options, deps D
 		return nil, fault.New(fault.PermissionDenied, "coaches only")
 	}
 
+	if deps.EnforceAppCheck != nil {
+		enforce, err := deps.EnforceAppCheck(ctx)
+		opts.EnforceAppCheck = enforce || err != nil
+	}
 	if tok := r.Header.Get("X-Firebase-AppCheck"); tok != "" || opts.EnforceAppCheck {
 		appID, err := verifyAppCheck(ctx, tok, opts, deps)
 		if err != nil {

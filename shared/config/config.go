@@ -79,6 +79,7 @@ var Vars = []Var{
 	{Name: "IJ_ENV", Default: "development", Doc: "development, staging or production; staging and production refuse emulator hosts."},
 	{Name: "IJ_REGION", Default: "europe-north1", Doc: "Region of the functions, topics and scheduler jobs."},
 	{Name: "LOG_LEVEL", Default: "info", Doc: "debug, info, warn or error."},
+	{Name: "IJ_APP_CHECK", Default: "monitor", Doc: "App Check on the callables: `monitor` (a token sent is verified and an invalid one logged; calls without one are served) or `enforce` (a call without a valid token is refused UNAUTHENTICATED). Enforce once every app sends tokens."},
 	{Name: "IJ_CORS_ORIGINS", Default: "*", Doc: "Comma-separated origins allowed to call the callables from a browser (`*`: any); none while the configuration fails to load."},
 	{Name: "IJ_STORAGE_BUCKET", Doc: "Cloud Storage bucket for user media and exports (default PROJECT.appspot.com; set it for projects created since October 2024, whose default bucket is PROJECT.firebasestorage.app)."},
 	{Name: "FIRESTORE_EMULATOR_HOST", Doc: "host:port of the Firestore emulator (local only)."},
@@ -134,6 +135,9 @@ type Config struct {
 	LogLevel      string
 	CORSOrigins   []string
 	StorageBucket string
+	// AppCheckEnforced: IJ_APP_CHECK is "enforce".
+	AppCheckEnforced bool
+	appCheck         string // IJ_APP_CHECK as set, for validate
 
 	FirestoreEmulator string
 	AuthEmulator      string
@@ -185,6 +189,8 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		Region:               v["IJ_REGION"],
 		LogLevel:             v["LOG_LEVEL"],
 		CORSOrigins:          splitList(v["IJ_CORS_ORIGINS"]),
+		AppCheckEnforced:     v["IJ_APP_CHECK"] == "enforce",
+		appCheck:             v["IJ_APP_CHECK"],
 		StorageBucket:        v["IJ_STORAGE_BUCKET"],
 		FirestoreEmulator:    v["FIRESTORE_EMULATOR_HOST"],
 		AuthEmulator:         v["FIREBASE_AUTH_EMULATOR_HOST"],
@@ -229,6 +235,11 @@ func (c *Config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fault.New(fault.FailedPrecondition, "LOG_LEVEL must be debug, info, warn or error")
+	}
+	switch v := c.appCheck; v {
+	case "monitor", "enforce":
+	default:
+		return fault.New(fault.FailedPrecondition, "IJ_APP_CHECK must be monitor or enforce, not %q", v)
 	}
 	switch c.InsightsRewrite {
 	case InsightsRewriteOff, InsightsRewriteGemini:

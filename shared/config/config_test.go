@@ -32,6 +32,7 @@ func TestLoad(t *testing.T) {
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		// Separators only: an empty origin list would allow every origin.
 		{"CORS origins without an origin", map[string]string{"IJ_CORS_ORIGINS": " , "}, "IJ_CORS_ORIGINS"},
+		{"App Check neither monitored nor enforced", map[string]string{"IJ_APP_CHECK": "on"}, "IJ_APP_CHECK"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,7 +41,7 @@ func TestLoad(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Load: %v", err)
 				}
-				if c.Region != "europe-north1" || c.StorageBucket != "p.appspot.com" || c.Env != "development" {
+				if c.Region != "europe-north1" || c.StorageBucket != "p.appspot.com" || c.Env != "development" || c.AppCheckEnforced {
 					t.Errorf("defaults not applied: %+v", c)
 				}
 				return
@@ -49,6 +50,13 @@ func TestLoad(t *testing.T) {
 				t.Fatalf("Load error = %v, want one naming %s", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestAppCheckEnforce(t *testing.T) {
+	c, err := Load(env(map[string]string{"GOOGLE_CLOUD_PROJECT": "p", "IJ_APP_CHECK": "enforce"}))
+	if err != nil || !c.AppCheckEnforced {
+		t.Errorf("IJ_APP_CHECK=enforce: %+v, %v", c, err)
 	}
 }
 
