@@ -170,7 +170,7 @@ func (s *Service) newAllocation(p *model.Payment, currency string, net int64, we
 	}
 	if gross := max(p.Amount, 0); gross > net {
 		s.addEvent(a, "allocation", gross, now)
-		s.addEvent(a, "adjustment", net, changedAt(p, now))
+		s.adjust(a, p, net, changedAt(p, now), now)
 	} else {
 		s.addEvent(a, "allocation", net, now)
 	}
@@ -207,7 +207,7 @@ func (s *Service) claim(c *candidate, coach, currency, payoutID string, end, now
 			return nil
 		}
 		if net, countable, _ := NetAmount(p); countable && net != a.Net {
-			s.addEvent(a, "adjustment", net, adjustedAt(a, p, now))
+			s.adjust(a, p, net, adjustedAt(a, p, now), now)
 			c.allocChanged = true
 		}
 	}
@@ -355,6 +355,51 @@ func hasEntry(a *model.PayoutAllocation, coach string) bool {
 		}
 	}
 	return false
+}
+
+// adjust moves allocation a to payment p's net amount net with adjustment
+// events: one per refund of p that no event books yet, dated the refund's
+// creation (so that two refunds on either side of a year end are booked
+// each in its own year, and a refund recorded after a run is still booked
+// on its day), then one for what the refunds do not explain (a lost
+// dispute, a refund not listed, a refund undone), dated rest.
+// The refunds taken are the newest whose amounts fit the decrease (an
+// allocation written before events named their refund has its older
+// refunds in its net already), booked in date order.
+func (s *Service) adjust(a *model.PayoutAllocation, p *model.Payment, net int64, rest, now time.Time) {
+	var steps []model.Refund
+	if left := a.Net - net; left > 0 && p.RefundDetails != nil {
+		booked := map[string]bool{}
+		for _, ev := range a.Events {
+			if ev.RefundID != "" {
+				booked[ev.RefundID] = true
+			}
+		}
+		refunds := slices.Clone(p.RefundDetails.Refunds)
+		sort.SliceStable(refunds, func(i, j int) bool { return refunds[i].CreatedAt.After(refunds[j].CreatedAt) })
+		for _, r := range refunds {
+			if left == 0 {
+				break
+			}
+			if r.RefundID == "" || booked[r.RefundID] || r.Amount <= 0 || r.Amount > left ||
+				r.CreatedAt.IsZero() || r.CreatedAt.After(now) || r.Status == "failed" || r.Status == "canceled" {
+				continue
+			}
+			booked[r.RefundID] = true
+			steps = append(steps, r)
+			left -= r.Amount
+		}
+		sort.SliceStable(steps, func(i, j int) bool { return steps[i].CreatedAt.Before(steps[j].CreatedAt) })
+	}
+	cur := a.Net
+	for _, r := range steps {
+		cur -= r.Amount
+		s.addEvent(a, "adjustment", cur, r.CreatedAt)
+		a.Events[len(a.Events)-1].RefundID = r.RefundID
+	}
+	if cur != net {
+		s.addEvent(a, "adjustment", net, rest)
+	}
 }
 
 // adjustedAt is the date of an adjustment of allocation a to payment p's

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -55,7 +56,7 @@ func TestTickFlagsAfterTheJob(t *testing.T) {
 	host := testenv.PubSub(t)
 	t.Setenv("PUBSUB_EMULATOR_HOST", host)
 	t.Setenv("GOOGLE_CLOUD_PROJECT", "demo-tick-wrong")
-	project := "demo-tick-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
+	project := fmt.Sprintf("demo-tick-%d", time.Now().UnixNano()) // a project of its own: the emulator outlives the run
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pc, err := pubsub.NewClient(ctx, project)

@@ -88,6 +88,10 @@ type AllocationEvent struct {
 	Net        int64     `firestore:"net" json:"net"`   // change of the net amount
 	Commission int64     `firestore:"commission" json:"commission"`
 	At         time.Time `firestore:"at" json:"at"`
+	// RefundID is the Stripe refund an adjustment books (one event per
+	// refund, dated the refund's creation); empty for the sale and for a
+	// change no listed refund explains (a lost dispute).
+	RefundID string `firestore:"refundId,omitempty" json:"refundId,omitempty"`
 	// Sales booking in Fortnox (when enabled): the mark and the reference.
 	SalesBooking   *FortnoxBooking `firestore:"salesBooking,omitempty" json:"salesBooking,omitempty"`
 	SalesReference *string         `firestore:"salesReference,omitempty" json:"salesReference,omitempty"`
