@@ -33,14 +33,6 @@ func acctBalances(s *fortnoxfake.Server, series string, account int) map[string]
 	return out
 }
 
-func acctTotal(s *fortnoxfake.Server, account int) int64 {
-	var n int64
-	for _, v := range acctBalances(s, "", account) {
-		n += v
-	}
-	return n
-}
-
 func sortedDates(m map[string]int64) string {
 	var ks []string
 	for k, v := range m {
