@@ -44,24 +44,26 @@ func sortedDates(m map[string]int64) string {
 	return strings.Join(ks, " ")
 }
 
-// ---------------------------------------------------------------------------
-// A1. Two refunds of one sale on either side of the year end are booked as
-// ONE voucher dated the later refund: the December refund lands in the next
-// financial year and VAT period (BFL 5 kap. 1–2 §§: every business event on
-// its own date). The transfer reversals were fixed for exactly this
-// (README: "30 December and 2 January are two vouchers"); customer refunds
-// were not.
+// decemberSale writes program p (coach c1) and its sale x of 1 000 kr,
+// paid on 18 December 2026.
+func (e *env) decemberSale() {
+	e.t.Helper()
+	e.program("p", []string{"c1"}, nil, nil)
+	paid := time.Date(2026, 12, 18, 12, 0, 0, 0, time.UTC)
+	e.payment("x", "p", 100000, "SEK", 0, func(p *model.Payment) { p.PaymentDate, p.CreatedAt, p.UpdatedAt = paid, paid, paid })
+}
+
+// TestRefundsOnEitherSideOfYearEndBookedEachOnItsDay: two refunds of one
+// sale on either side of the year end, seen by one payout run, were booked
+// as one voucher dated the later refund, the December refund in the next
+// financial year and VAT period. Each is its own voucher on its own day,
+// as the transfer reversals are.
 func TestRefundsOnEitherSideOfYearEndBookedEachOnItsDay(t *testing.T) {
 	e := newEnv(t)
 	e.clock.Set(time.Date(2026, 12, 21, 4, 0, 0, 0, time.UTC)) // Monday
 	e.svc.Settings.BookSales = true
 	s := withFortnox(t, e, fortnoxfake.Options{}, nil)
-	e.program("p", []string{"c1"}, nil, nil)
-	paid := time.Date(2026, 12, 18, 12, 0, 0, 0, time.UTC)
-	prog := "p"
-	e.set("payments/x", model.Payment{PaymentID: "x", UserID: "u", Amount: 100000, Currency: "SEK", PaymentDate: paid,
-		Status: model.PaymentSucceeded, Processor: "stripe", ProcessorPaymentID: "pi_x", ProgramID: &prog,
-		CreatedAt: paid, UpdatedAt: paid})
+	e.decemberSale()
 	e.run(RunRequest{})
 	e.sync(SyncRequest{})
 
@@ -84,21 +86,17 @@ func TestRefundsOnEitherSideOfYearEndBookedEachOnItsDay(t *testing.T) {
 	}
 }
 
-// A1b. A refund made before the payout run that allocated the sale, but
-// recorded by the webhook after it (Stripe retries for days; the daily
-// replay), is dated the day a later run sees it: here 11 January 2027 for a
-// refund of 27 December 2026 (adjustedAt falls back to "now").
+// TestLateRecordedRefundKeepsItsDate: a refund made before the payout run
+// that allocated the sale, but recorded by the webhook after it (Stripe
+// retries for days; the daily replay), was dated the day a later run saw
+// it, 11 January 2027 for a refund of 27 December 2026. It keeps its own
+// date.
 func TestLateRecordedRefundKeepsItsDate(t *testing.T) {
 	e := newEnv(t)
 	e.clock.Set(time.Date(2026, 12, 28, 4, 0, 0, 0, time.UTC)) // Monday
 	e.svc.Settings.BookSales = true
 	s := withFortnox(t, e, fortnoxfake.Options{}, nil)
-	e.program("p", []string{"c1"}, nil, nil)
-	paid := time.Date(2026, 12, 18, 12, 0, 0, 0, time.UTC)
-	prog := "p"
-	e.set("payments/x", model.Payment{PaymentID: "x", UserID: "u", Amount: 100000, Currency: "SEK", PaymentDate: paid,
-		Status: model.PaymentSucceeded, Processor: "stripe", ProcessorPaymentID: "pi_x", ProgramID: &prog,
-		CreatedAt: paid, UpdatedAt: paid})
+	e.decemberSale()
 	e.run(RunRequest{}) // allocates at 28 Dec 04:00; the refund of 27 Dec 23:00 is not recorded yet
 	e.sync(SyncRequest{})
 	refunded := time.Date(2026, 12, 27, 22, 0, 0, 0, time.UTC)

@@ -85,6 +85,19 @@ func callCallable(ctx context.Context, url, idToken string, data any) error {
 	return nil
 }
 
+// waitConsent waits until onConsentsWritten shows status as uid's
+// current choice of consent typ.
+func waitConsent(ctx context.Context, client *firestore.Client, uid, typ, status string) error {
+	return waitFor(ctx, 20*time.Second, func() (bool, error) {
+		s, err := client.Doc("consents/" + uid).Get(ctx)
+		if err != nil {
+			return false, err
+		}
+		v, err := s.DataAt("current." + typ + ".status")
+		return err == nil && v == status, nil
+	})
+}
+
 // waitFor polls fn until it reports done or the timeout passes.
 func waitFor(ctx context.Context, timeout time.Duration, fn func() (bool, error)) error {
 	deadline := time.Now().Add(timeout)
@@ -142,15 +155,7 @@ func runSmoke(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := restPatch(ctx, fsHost, *project, "consents/demo-ada", tok, map[string]any{"consentsGiven": list}); err != nil {
 		return err
 	}
-	err = waitFor(ctx, 20*time.Second, func() (bool, error) {
-		s, err := client.Doc("consents/demo-ada").Get(ctx)
-		if err != nil {
-			return false, err
-		}
-		v, err := s.DataAt("current.marketing_emails.status")
-		return err == nil && v == "granted", nil
-	})
-	if err != nil {
+	if err := waitConsent(ctx, client, "demo-ada", "marketing_emails", "granted"); err != nil {
 		return fmt.Errorf("consent trigger round trip: %w", err)
 	}
 	results["consentTriggerRoundTripMs"] = time.Since(start).Milliseconds()
@@ -163,15 +168,7 @@ func runSmoke(ctx context.Context, env *cmdEnv, args []string) error {
 			map[string]any{"type": "marketing_emails", "version": "v1.0", "status": "revoked"}); err != nil {
 			return err
 		}
-		err = waitFor(ctx, 20*time.Second, func() (bool, error) {
-			s, err := client.Doc("consents/demo-ada").Get(ctx)
-			if err != nil {
-				return false, err
-			}
-			v, err := s.DataAt("current.marketing_emails.status")
-			return err == nil && v == "revoked", nil
-		})
-		if err != nil {
+		if err := waitConsent(ctx, client, "demo-ada", "marketing_emails", "revoked"); err != nil {
 			return fmt.Errorf("recordConsent round trip: %w", err)
 		}
 		results["recordConsentRoundTripMs"] = time.Since(start).Milliseconds()
