@@ -31,19 +31,7 @@ func twinPayout(t *testing.T, e *env, id string) string {
 // voucher of amount on date, under its marker) and returns its reference.
 func syncPosted(t *testing.T, e *env, payoutID string, seq int, amount int64, date string) string {
 	t.Helper()
-	c, err := e.svc.Fortnox(e.ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fy, err := c.FinancialYear(e.ctx, date)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := c.CreateVoucherOnce(e.ctx, fy.ID, e.svc.reversalVoucher(payoutID, seq, amount, date, "P"), reversalMarker(payoutID, seq))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ref.String()
+	return postVoucher(t, e, e.svc.reversalVoucher(payoutID, seq, amount, date, "P"), reversalMarker(payoutID, seq))
 }
 
 // TestReview22SettleRefusesAnotherPayoutsReversalVoucher: a reversal

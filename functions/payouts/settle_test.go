@@ -95,18 +95,25 @@ func lockedPayout(t *testing.T) *settleCase {
 // hand (no sync marker) and returns its reference.
 func handBooked(t *testing.T, e *env, date string, rows ...fortnox.VoucherRow) string {
 	t.Helper()
+	return postVoucher(t, e, fortnox.Voucher{Description: "Booked by hand", TransactionDate: date,
+		VoucherSeries: "P", VoucherRows: rows}, fmt.Sprintf("hand_%d", time.Now().UnixNano()))
+}
+
+// postVoucher posts v under marker in the financial year of its date and
+// returns its reference.
+func postVoucher(t *testing.T, e *env, v fortnox.Voucher, marker string) string {
+	t.Helper()
 	c, err := e.svc.Fortnox(e.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fy, err := c.FinancialYear(e.ctx, date)
+	fy, err := c.FinancialYear(e.ctx, v.TransactionDate)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := c.CreateVoucherOnce(e.ctx, fy.ID, fortnox.Voucher{Description: "Booked by hand", TransactionDate: date,
-		VoucherSeries: "P", VoucherRows: rows}, fmt.Sprintf("hand_%d", time.Now().UnixNano()))
+	ref, err := c.CreateVoucherOnce(e.ctx, fy.ID, v, marker)
 	if err != nil {
-		t.Fatalf("book by hand: %v", err)
+		t.Fatalf("post voucher %s: %v", marker, err)
 	}
 	return ref.String()
 }
