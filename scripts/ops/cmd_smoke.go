@@ -47,18 +47,12 @@ func restPatch(ctx context.Context, fsHost, project, path, idToken string, field
 		f[k] = store.RESTValue(v)
 		u += "updateMask.fieldPaths=" + k + "&"
 	}
-	body, _ := json.Marshal(map[string]any{"fields": f})
-	req, _ := http.NewRequestWithContext(ctx, "PATCH", u, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+idToken)
-	resp, err := http.DefaultClient.Do(req)
+	status, b, err := sendAs(ctx, "PATCH", u, idToken, map[string]any{"fields": f})
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("write %s: %d %s", path, resp.StatusCode, b)
+	if status != http.StatusOK {
+		return fmt.Errorf("write %s: %d %s", path, status, b)
 	}
 	return nil
 }
@@ -66,23 +60,39 @@ func restPatch(ctx context.Context, fsHost, project, path, idToken string, field
 // callCallable calls a Firebase callable over HTTP as the holder of
 // idToken, and fails unless it answers with a result.
 func callCallable(ctx context.Context, url, idToken string, data any) error {
-	body, _ := json.Marshal(map[string]any{"data": data})
-	req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
+	status, b, err := sendAs(ctx, "POST", url, idToken, map[string]any{"data": data})
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Result json.RawMessage `json:"result"`
+	}
+	if status != http.StatusOK || json.Unmarshal(b, &out) != nil || out.Result == nil {
+		return fmt.Errorf("call %s: %d %s", url, status, b)
+	}
+	return nil
+}
+
+// sendAs sends body as JSON to url with idToken as the bearer and returns
+// the answer's status and (its first 4 KiB of) body.
+func sendAs(ctx context.Context, method, url, idToken string, body any) (int, []byte, error) {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(data))
+	if err != nil {
+		return 0, nil, err
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+idToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	var out struct {
-		Result json.RawMessage `json:"result"`
-	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &out) != nil || out.Result == nil {
-		return fmt.Errorf("call %s: %d %s", url, resp.StatusCode, b)
-	}
-	return nil
+	return resp.StatusCode, b, nil
 }
 
 // waitConsent waits until onConsentsWritten shows status as uid's
